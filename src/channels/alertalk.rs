@@ -1,0 +1,154 @@
+//! Voice calls through the Alertalk webhook (providers.md §1.1): one JSON POST with every number
+//! comma-joined and the text read aloud; the key goes in the `X-Webhook-Key` header.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Alert, Channel, Delivery, Header, Ids, Request, Response, Verdict, generic_verdict};
+use crate::config::{ConfigError, non_empty};
+use crate::messages;
+use crate::phone::{self, Phone};
+use crate::redact::{self, Redactor};
+
+pub const DEFAULT_URL: &str = "https://tr.alertalk.net/webhook/receive";
+
+/// Alertalk reads at most this many characters.
+pub const MAX_TEXT: usize = 500;
+
+#[derive(clap::Args, Clone, Debug, Default)]
+#[command(next_help_heading = "Voice (Alertalk)")]
+pub struct Args {
+    /// Alertalk webhook key (Panel → API Anahtarları); enables voice calls
+    #[arg(long, env = "ONFAIL_ALERTALK_WEBHOOK_KEY", value_name = "KEY", hide_env_values = true)]
+    pub alertalk_webhook_key: Option<String>,
+
+    /// Turkish mobile numbers to call, separated by commas, semicolons, spaces or newlines
+    #[arg(long, env = "ONFAIL_PHONE_NUMBERS", value_name = "LIST", hide_env_values = true)]
+    pub phone_numbers: Option<String>,
+
+    /// Alertalk webhook URL [default: https://tr.alertalk.net/webhook/receive]
+    #[arg(long, env = "ONFAIL_ALERTALK_URL", value_name = "URL", hide_env_values = true)]
+    pub alertalk_url: Option<String>,
+}
+
+impl Args {
+    pub fn register_secrets(&self, redactor: &mut Redactor) {
+        if let Some(key) = non_empty(&self.alertalk_webhook_key) {
+            redactor.secret(key);
+        }
+        if let Some(list) = non_empty(&self.phone_numbers) {
+            redactor.phone_list(list);
+        }
+        if let Some(url) = non_empty(&self.alertalk_url) {
+            redactor.url_secrets(url, false);
+        }
+    }
+}
+
+/// The wire body (providers.md §1.1).
+#[derive(Serialize)]
+struct Body<'a> {
+    phone_number: &'a str,
+    error_message: &'a str,
+}
+
+/// The documented answer: `{"message":"1 call(s) queued","status":"success"}`.
+#[derive(Deserialize)]
+struct Answer {
+    message: Option<String>,
+}
+
+pub struct Voice {
+    url: reqwest::Url,
+    key: String,
+    phones: Vec<Phone>,
+    text: String,
+    warnings: Vec<String>,
+}
+
+/// The voice channel, if the Alertalk key is set; an error if it is set but incomplete.
+pub fn configure(args: &Args, alert: &Alert) -> Result<Option<Box<dyn Channel>>, ConfigError> {
+    let Some(key) = non_empty(&args.alertalk_webhook_key) else {
+        return Ok(None);
+    };
+    let url = crate::transport::check_url("--alertalk-url", non_empty(&args.alertalk_url).unwrap_or(DEFAULT_URL))?;
+    let list = non_empty(&args.phone_numbers).ok_or_else(|| {
+        ConfigError::new("--phone-numbers", "missing: voice calls need the numbers to call (the Alertalk key is set)")
+    })?;
+    let phones = phone::parse_list(list).map_err(|e| ConfigError::new("--phone-numbers", phone::fix_hint(&e)))?;
+    if phones.is_empty() {
+        return Err(ConfigError::new("--phone-numbers", "holds no number: give the numbers to call"));
+    }
+    let full = alert.message.clone().unwrap_or_else(|| messages::voice(&alert.context));
+    if full.trim().is_empty() {
+        return Err(ConfigError::new("--message", "empty: Alertalk needs text to read aloud"));
+    }
+    let (text, cut) = messages::truncate_chars(&full, MAX_TEXT);
+    let mut warnings = Vec::new();
+    if cut {
+        warnings.push(format!(
+            "the voice text has {} characters; Alertalk reads at most {MAX_TEXT}, so it was cut",
+            full.chars().count()
+        ));
+    }
+    Ok(Some(Box::new(Voice { url, key: key.trim().to_string(), phones, text, warnings })))
+}
+
+impl Channel for Voice {
+    fn name(&self) -> &'static str {
+        "voice"
+    }
+
+    fn provider(&self) -> &'static str {
+        "alertalk"
+    }
+
+    fn endpoint(&self) -> String {
+        redact::url(&self.url, false)
+    }
+
+    fn recipients(&self) -> Vec<String> {
+        self.phones.iter().map(Phone::masked).collect()
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        self.warnings.clone()
+    }
+
+    fn request(&self, _attempt: u32) -> Request {
+        let numbers = self.phones.iter().map(Phone::national).collect::<Vec<_>>().join(",");
+        let body = Body { phone_number: &numbers, error_message: &self.text };
+        Request {
+            url: self.url.clone(),
+            headers: vec![Header::secret("X-Webhook-Key", &self.key)],
+            body: serde_json::to_vec(&body).expect("a struct of strings always serialises"),
+        }
+    }
+
+    fn classify(&self, response: &Response, _attempt: u32) -> Verdict {
+        let said = serde_json::from_slice::<Answer>(&response.body).ok().and_then(|a| a.message);
+        let provider_said = || said.as_deref().map(|m| format!(" (Alertalk said: {m})")).unwrap_or_default();
+        match response.status {
+            200..=299 => {
+                let queued = said.clone().unwrap_or_else(|| format!("{} call(s) queued", self.phones.len()));
+                Verdict::Delivered(Delivery {
+                    detail: queued.clone(),
+                    ids: Ids { calls_queued: Some(queued), ..Ids::default() },
+                    warnings: Vec::new(),
+                })
+            }
+            400 => Verdict::Permanent(format!(
+                "Alertalk rejected the request as malformed (HTTP 400): a number or the text was not accepted{}",
+                provider_said()
+            )),
+            402 => Verdict::Permanent(format!(
+                "Alertalk has no call credit left (HTTP 402): buy credit in the Alertalk panel{}",
+                provider_said()
+            )),
+            403 => Verdict::Permanent(format!(
+                "Alertalk refused the webhook key (HTTP 403): check alertalk-webhook-key against Panel → API Anahtarları → Webhook Key (needs the Starter plan or higher){}",
+                provider_said()
+            )),
+            _ => generic_verdict(response, "Alertalk"),
+        }
+    }
+}

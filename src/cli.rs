@@ -1,0 +1,184 @@
+//! The command line. One naming rule (SPEC §2): flag `--foo-bar` = env `ONFAIL_FOO_BAR` =
+//! action input `foo-bar`. Values are only parsed here; [`crate::config`] validates them.
+//! Every option is an `Option` so that "not given" stays distinguishable from a default.
+
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::channels::ChannelArgs;
+use crate::status::{NotifyOn, Status};
+
+const EXAMPLES: &str = "\
+Examples:
+  # Call the on-call phones when a deploy fails (credentials from the environment)
+  ONFAIL_ALERTALK_WEBHOOK_KEY=... onfail send --phone-numbers '+90 555 000 11 22, 05550003344'
+
+  # See exactly what would be sent, with secrets redacted; sends nothing
+  onfail send --dry-run --alertalk-webhook-key demo --phone-numbers 5550001122
+
+  # Validate the configuration and print where each channel would go
+  onfail check --alertalk-webhook-key \"$KEY\" --phone-numbers \"$PHONES\"
+
+  # Machine-readable result
+  onfail send --output json --message 'Backup of {hostname} failed at {time}'
+
+Every flag can also be set as an ONFAIL_* environment variable (--phone-numbers =
+ONFAIL_PHONE_NUMBERS); an empty variable counts as unset.
+Exit codes: 0 delivered or nothing to do, 1 a channel failed, 2 usage or configuration error.";
+
+#[derive(Parser, Debug)]
+#[command(name = "onfail", version, about, after_help = EXAMPLES, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Render the alert and deliver it to every configured channel, concurrently
+    #[command(after_help = EXAMPLES)]
+    Send(AlertArgs),
+    /// Validate the configuration and print what would be sent where; sends no alert
+    Check(CheckArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub alert: AlertArgs,
+}
+
+/// Everything that describes an alert and where it goes.
+#[derive(Args, Debug, Default)]
+pub struct AlertArgs {
+    #[command(flatten)]
+    pub general: GeneralArgs,
+    #[command(flatten)]
+    pub channels: ChannelArgs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug, Default, Clone)]
+#[command(next_help_heading = "General")]
+pub struct GeneralArgs {
+    /// Job status: failure, success, cancelled or skipped [default: failure]
+    #[arg(long, env = "ONFAIL_STATUS", value_name = "STATUS", value_parser = parse_status, hide_env_values = true)]
+    pub status: Option<Status>,
+
+    /// Comma list of statuses on which voice, SMS and webhook fire, or `always` [default: failure]
+    #[arg(long, env = "ONFAIL_NOTIFY_ON", value_name = "LIST", value_parser = parse_notify_on, hide_env_values = true)]
+    pub notify_on: Option<NotifyOn>,
+
+    /// Short name of the alert; {placeholders} allowed [default: from the status and context]
+    #[arg(long, env = "ONFAIL_TITLE", hide_env_values = true)]
+    pub title: Option<String>,
+
+    /// Alert text for every channel; {placeholders} allowed [default: per channel]
+    #[arg(long, env = "ONFAIL_MESSAGE", hide_env_values = true)]
+    pub message: Option<String>,
+
+    /// Print every request, redacted, and send nothing
+    #[arg(long, env = "ONFAIL_DRY_RUN", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true",
+          value_parser = parse_bool("--dry-run"), hide_env_values = true)]
+    pub dry_run: Option<bool>,
+
+    /// Deadline for the whole send, retries included: 500ms, 30s, 2m or seconds [default: 30s]
+    #[arg(long, env = "ONFAIL_TIMEOUT", value_name = "DURATION", value_parser = parse_duration, hide_env_values = true)]
+    pub timeout: Option<Duration>,
+
+    /// Retries per channel for transient failures [default: 3]
+    #[arg(long, env = "ONFAIL_RETRIES", value_name = "N", value_parser = clap::value_parser!(u32).range(0..=20),
+          hide_env_values = true)]
+    pub retries: Option<u32>,
+
+    /// Exit 1 when any channel failed [default: true]
+    #[arg(long, env = "ONFAIL_FAIL_ON_ERROR", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true",
+          value_parser = parse_bool("--fail-on-error"), hide_env_values = true)]
+    pub fail_on_error: Option<bool>,
+
+    /// text, or json (a machine-readable result on stdout) [default: text]
+    #[arg(
+        long,
+        env = "ONFAIL_OUTPUT",
+        value_name = "FORMAT",
+        value_enum,
+        ignore_case = true,
+        hide_env_values = true,
+        hide_possible_values = true
+    )]
+    pub output: Option<OutputFormat>,
+
+    /// GitHub check run id of the job, for {job_url}
+    #[arg(long, env = "ONFAIL_CHECK_RUN_ID", value_name = "ID", hide_env_values = true)]
+    pub check_run_id: Option<String>,
+}
+
+fn parse_status(value: &str) -> Result<Status, String> {
+    value.parse()
+}
+
+fn parse_notify_on(value: &str) -> Result<NotifyOn, String> {
+    value.parse()
+}
+
+/// `true` or `false` in any case; anything else names the option.
+fn parse_bool(option: &'static str) -> impl Fn(&str) -> Result<bool, String> + Clone + Send + Sync + 'static {
+    move |value| match value.trim().to_ascii_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(format!("{option} takes true or false")),
+    }
+}
+
+/// `500ms`, `30s`, `2m`, `1h`, or a bare number of seconds (`1.5` allowed).
+pub fn parse_duration(value: &str) -> Result<Duration, String> {
+    let value = value.trim();
+    let parsed = match value.parse::<f64>() {
+        Ok(seconds) if (0.0..1e9).contains(&seconds) => Ok(Duration::from_secs_f64(seconds)),
+        Ok(_) => Err(()),
+        Err(_) => humantime::parse_duration(value).map_err(|_| ()),
+    };
+    match parsed {
+        Ok(d) if d.is_zero() => Err("must be more than zero".into()),
+        Ok(d) => Ok(d),
+        Err(()) => Err(format!("'{value}' is not a duration; use e.g. 500ms, 30s, 2m or a number of seconds")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_accept_units_and_bare_seconds() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("45"), Ok(Duration::from_secs(45)));
+        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
+        assert!(parse_duration("0").is_err());
+        assert!(parse_duration("-1").is_err());
+        assert!(parse_duration("soon").unwrap_err().contains("not a duration"));
+        assert!(parse_duration("NaN").is_err());
+    }
+
+    #[test]
+    fn booleans_accept_any_case_only() {
+        let parse = parse_bool("--dry-run");
+        assert_eq!(parse("TRUE"), Ok(true));
+        assert_eq!(parse("False"), Ok(false));
+        assert!(parse("yes").unwrap_err().contains("--dry-run"));
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,98 @@
+//! The validated configuration: everything from the command line and `ONFAIL_*` variables,
+//! checked and converted into plain values with no clap types. Any problem here is a
+//! [`ConfigError`] (exit code 2), raised before anything is sent.
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use crate::channels::{Alert, Channel};
+use crate::cli::{AlertArgs, OutputFormat};
+use crate::context::{Context, Env};
+use crate::messages;
+use crate::redact::Redactor;
+use crate::template::Template;
+
+/// A usage or configuration error: names the option and says how to fix it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub option: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn new(option: &str, message: impl Into<String>) -> ConfigError {
+        ConfigError { option: option.to_string(), message: message.into() }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.option, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// How the run behaves, whatever the channels.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub dry_run: bool,
+    pub timeout: Duration,
+    pub retries: u32,
+    pub fail_on_error: bool,
+    pub output: OutputFormat,
+    /// Running under GitHub Actions (`GITHUB_ACTIONS=true`).
+    pub github: bool,
+}
+
+pub struct Config {
+    pub settings: Settings,
+    pub alert: Alert,
+    pub channels: Vec<Box<dyn Channel>>,
+}
+
+/// Collects the secret values from the raw arguments. Done before validation, so that even a
+/// configuration error is printed redacted.
+pub fn redactor(args: &AlertArgs) -> Redactor {
+    let mut redactor = Redactor::new();
+    args.channels.register_secrets(&mut redactor);
+    redactor
+}
+
+impl Config {
+    pub fn from_args(args: &AlertArgs, env: &Env, now: SystemTime) -> Result<Config, ConfigError> {
+        let general = &args.general;
+        let status = general.status.unwrap_or(crate::status::Status::Failure);
+        let context = Context::detect(env, status, general.check_run_id.as_deref(), now);
+        let render = |option: &str, source: &str| -> Result<String, ConfigError> {
+            let template = Template::parse(source).map_err(|e| ConfigError::new(option, e.to_string()))?;
+            Ok(template.render(|name| context.placeholder(name)))
+        };
+        let title = match non_empty(&general.title) {
+            Some(source) => render("--title", source)?,
+            None => messages::title(&context),
+        };
+        let message = non_empty(&general.message).map(|source| render("--message", source)).transpose()?;
+        let alert = Alert { title, message, notify_on: general.notify_on.clone().unwrap_or_default(), context };
+        let channels = args.channels.configure(&alert)?;
+        let settings = Settings {
+            dry_run: general.dry_run.unwrap_or(false),
+            timeout: general.timeout.unwrap_or(Duration::from_secs(30)),
+            retries: general.retries.unwrap_or(3),
+            fail_on_error: general.fail_on_error.unwrap_or(true),
+            output: general.output.unwrap_or(OutputFormat::Text),
+            github: env.get("GITHUB_ACTIONS").map(String::as_str) == Some("true"),
+        };
+        Ok(Config { settings, alert, channels })
+    }
+
+    /// Whether any channel will talk https (and so needs the trust roots).
+    pub fn needs_tls(&self) -> bool {
+        self.channels.iter().any(|c| c.endpoint().starts_with("https://"))
+    }
+}
+
+/// An empty string counts as unset everywhere (GitHub passes unset inputs as "").
+pub fn non_empty(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|v| !v.trim().is_empty())
+}

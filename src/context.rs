@@ -1,0 +1,196 @@
+//! Where the alert comes from (SPEC §4): the run's repository, workflow, job, commit and links,
+//! read from the CI system's environment variables. Pure: the environment is passed in as a map.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use crate::status::Status;
+
+/// The environment as a plain map, so detection is testable without touching the process env.
+pub type Env = BTreeMap<String, String>;
+
+/// Which CI system the values came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    GitHub,
+    Host,
+}
+
+/// Everything a template placeholder can name. Unknown values are empty strings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Context {
+    pub source: Source,
+    pub status: Status,
+    pub repository: String,
+    pub workflow: String,
+    pub job: String,
+    pub ref_name: String,
+    pub sha: String,
+    pub actor: String,
+    pub event: String,
+    pub run_id: String,
+    pub run_number: String,
+    pub run_attempt: String,
+    pub run_url: String,
+    pub job_url: String,
+    pub server_url: String,
+    pub hostname: String,
+    pub time: String,
+}
+
+impl Context {
+    /// Reads the context from `env`. `check_run_id` comes from `--check-run-id`.
+    pub fn detect(env: &Env, status: Status, check_run_id: Option<&str>, now: SystemTime) -> Context {
+        let var = |name: &str| env.get(name).map(|v| v.trim().to_string()).unwrap_or_default();
+        let mut context = Context {
+            source: Source::Host,
+            status,
+            repository: String::new(),
+            workflow: String::new(),
+            job: String::new(),
+            ref_name: String::new(),
+            sha: String::new(),
+            actor: var("USER"),
+            event: String::new(),
+            run_id: String::new(),
+            run_number: String::new(),
+            run_attempt: String::new(),
+            run_url: String::new(),
+            job_url: String::new(),
+            server_url: String::new(),
+            hostname: hostname(env),
+            time: humantime::format_rfc3339_seconds(now).to_string(),
+        };
+        if var("GITHUB_ACTIONS") == "true" {
+            context.fill_from_github(&var, check_run_id);
+        }
+        context
+    }
+
+    fn fill_from_github(&mut self, var: &dyn Fn(&str) -> String, check_run_id: Option<&str>) {
+        self.source = Source::GitHub;
+        self.repository = var("GITHUB_REPOSITORY");
+        self.workflow = var("GITHUB_WORKFLOW");
+        self.job = var("GITHUB_JOB");
+        self.ref_name = var("GITHUB_REF_NAME");
+        if self.ref_name.is_empty() {
+            let full = var("GITHUB_REF");
+            self.ref_name = full
+                .strip_prefix("refs/heads/")
+                .or_else(|| full.strip_prefix("refs/tags/"))
+                .unwrap_or(&full)
+                .to_string();
+        }
+        self.sha = var("GITHUB_SHA");
+        self.actor = non_empty(var("GITHUB_ACTOR"), &self.actor);
+        self.event = var("GITHUB_EVENT_NAME");
+        self.run_id = var("GITHUB_RUN_ID");
+        self.run_number = var("GITHUB_RUN_NUMBER");
+        self.run_attempt = var("GITHUB_RUN_ATTEMPT");
+        // GHES sets GITHUB_SERVER_URL to its own host; github.com is only the fallback.
+        self.server_url = non_empty(var("GITHUB_SERVER_URL"), "https://github.com").trim_end_matches('/').to_string();
+        if !self.repository.is_empty() && !self.run_id.is_empty() {
+            self.run_url = format!("{}/{}/actions/runs/{}", self.server_url, self.repository, self.run_id);
+        }
+        self.job_url = match check_run_id.map(str::trim).filter(|id| !id.is_empty()) {
+            Some(id) if !self.run_url.is_empty() => format!("{}/job/{id}", self.run_url),
+            _ => self.run_url.clone(),
+        };
+    }
+
+    /// The first 7 characters of the commit, as GitHub shows it.
+    pub fn short_sha(&self) -> &str {
+        self.sha.get(..7).unwrap_or(&self.sha)
+    }
+
+    /// The value of a placeholder named in [`crate::template::PLACEHOLDERS`].
+    pub fn placeholder(&self, name: &str) -> String {
+        match name {
+            "status" => self.status.as_str(),
+            "repository" => &self.repository,
+            "workflow" => &self.workflow,
+            "job" => &self.job,
+            "ref_name" => &self.ref_name,
+            "sha" => &self.sha,
+            "short_sha" => self.short_sha(),
+            "actor" => &self.actor,
+            "event" => &self.event,
+            "run_id" => &self.run_id,
+            "run_number" => &self.run_number,
+            "run_attempt" => &self.run_attempt,
+            "run_url" => &self.run_url,
+            "job_url" => &self.job_url,
+            "server_url" => &self.server_url,
+            "hostname" => &self.hostname,
+            "time" => &self.time,
+            _ => "",
+        }
+        .to_string()
+    }
+}
+
+fn non_empty(value: String, fallback: &str) -> String {
+    if value.is_empty() { fallback.to_string() } else { value }
+}
+
+/// The machine's name: `HOSTNAME` (most shells), `COMPUTERNAME` (Windows), then `/etc/hostname`.
+fn hostname(env: &Env) -> String {
+    ["HOSTNAME", "COMPUTERNAME"]
+        .iter()
+        .filter_map(|name| env.get(*name))
+        .map(|v| v.trim().to_string())
+        .find(|v| !v.is_empty())
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|s| s.trim().to_string()))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    fn env(pairs: &[(&str, &str)]) -> Env {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    fn github() -> Env {
+        env(&[
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_REPOSITORY", "acme/api"),
+            ("GITHUB_WORKFLOW", "Deploy"),
+            ("GITHUB_JOB", "build"),
+            ("GITHUB_REF", "refs/heads/main"),
+            ("GITHUB_SHA", "0123456789abcdef"),
+            ("GITHUB_RUN_ID", "42"),
+            ("GITHUB_SERVER_URL", "https://ghe.example.com/"),
+        ])
+    }
+
+    #[test]
+    fn github_links_are_built_from_the_server_url() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let ctx = Context::detect(&github(), Status::Failure, Some("777"), now);
+        assert_eq!(ctx.source, Source::GitHub);
+        assert_eq!(ctx.ref_name, "main");
+        assert_eq!(ctx.short_sha(), "0123456");
+        assert_eq!(ctx.run_url, "https://ghe.example.com/acme/api/actions/runs/42");
+        assert_eq!(ctx.job_url, "https://ghe.example.com/acme/api/actions/runs/42/job/777");
+        assert_eq!(ctx.placeholder("time"), "2023-11-14T22:13:20Z");
+        assert_eq!(ctx.placeholder("status"), "failure");
+    }
+
+    #[test]
+    fn job_url_falls_back_to_run_url() {
+        let ctx = Context::detect(&github(), Status::Failure, Some(" "), SystemTime::now());
+        assert_eq!(ctx.job_url, ctx.run_url);
+    }
+
+    #[test]
+    fn outside_ci_only_host_values_are_known() {
+        let ctx =
+            Context::detect(&env(&[("HOSTNAME", "db-1"), ("USER", "ops")]), Status::Failure, None, SystemTime::now());
+        assert_eq!(ctx.source, Source::Host);
+        assert_eq!((ctx.hostname.as_str(), ctx.actor.as_str()), ("db-1", "ops"));
+        assert_eq!(ctx.run_url, "");
+    }
+}

@@ -1,0 +1,128 @@
+//! Pure rendering of reports and requests into text. No I/O here: the caller prints the result
+//! through [`crate::output::Output`], which also redacts it.
+
+use crate::channels::Request;
+use crate::report::{ChannelReport, ChannelResult, RunReport, ShownRequest};
+
+/// A request as `--dry-run` shows it: secret headers as `***`, the URL as the channel shows it,
+/// the body parsed so it prints indented. Phone numbers are masked later by the redactor.
+pub fn shown_request(request: &Request, endpoint: String) -> ShownRequest {
+    let mut headers = serde_json::Map::new();
+    headers.insert("Content-Type".into(), "application/json".into());
+    for h in &request.headers {
+        let value = if h.secret { crate::redact::REDACTED.to_string() } else { h.value.clone() };
+        headers.insert(h.name.clone(), value.into());
+    }
+    let body = serde_json::from_slice(&request.body)
+        .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&request.body).into_owned()));
+    ShownRequest { method: "POST", url: endpoint, headers, body }
+}
+
+fn attempts(n: u32) -> String {
+    if n == 1 { "1 attempt".to_string() } else { format!("{n} attempts") }
+}
+
+/// The one stderr line per channel (SPEC §6).
+pub fn channel_line(report: &ChannelReport) -> String {
+    let mut line = format!("{} ({})", report.channel, report.provider);
+    if !report.recipients.is_empty() {
+        line.push_str(&format!(" → {}", report.recipients.join(", ")));
+    }
+    let http = report.http_status.map(|s| format!(", HTTP {s}")).unwrap_or_default();
+    let detail = if report.detail.is_empty() { String::new() } else { format!(": {}", report.detail) };
+    match report.result {
+        ChannelResult::Sent => line.push_str(&format!(": sent after {}{http}{detail}", attempts(report.attempts))),
+        ChannelResult::Failed => line.push_str(&format!(": FAILED after {}{http}{detail}", attempts(report.attempts))),
+        ChannelResult::Skipped => line.push_str(&format!(": skipped{detail}")),
+        ChannelResult::DryRun => line.push_str(&format!(": dry run, nothing sent{detail}")),
+    }
+    if !report.ids.delivery_states.is_empty() {
+        let states: Vec<String> =
+            report.ids.delivery_states.iter().map(|s| format!("{} {}", s.recipient, s.state)).collect();
+        line.push_str(&format!(" [{}]", states.join(", ")));
+    }
+    line
+}
+
+/// The dry-run block for one channel: method, URL, headers and body as they would be sent.
+pub fn dry_run_block(report: &ChannelReport) -> String {
+    let Some(request) = &report.request else {
+        return String::new();
+    };
+    let mut text = format!("--- {} ({}) ---\n{} {}\n", report.channel, report.provider, request.method, request.url);
+    for (name, value) in &request.headers {
+        text.push_str(&format!("{name}: {}\n", value.as_str().unwrap_or_default()));
+    }
+    let body = serde_json::to_string_pretty(&request.body).unwrap_or_default();
+    text.push_str(&format!("\n{body}\n"));
+    text
+}
+
+/// The `--output json` document (SPEC §6).
+pub fn json(report: &RunReport) -> String {
+    serde_json::to_string_pretty(report).expect("the report holds only serialisable data") + "\n"
+}
+
+/// The closing line on stderr.
+pub fn summary_line(report: &RunReport) -> String {
+    let sent = report.names(ChannelResult::Sent);
+    let failed = report.names(ChannelResult::Failed);
+    let mut line = format!("result: {}", report.result.as_str());
+    if !sent.is_empty() {
+        line.push_str(&format!(" (sent: {sent})"));
+    }
+    if !failed.is_empty() {
+        line.push_str(&format!(" (failed: {failed})"));
+    }
+    line.push_str(&format!(" in {} ms", report.duration_ms));
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::channels::{Header, Ids};
+
+    fn report(result: ChannelResult) -> ChannelReport {
+        ChannelReport {
+            channel: "voice",
+            provider: "alertalk",
+            result,
+            attempts: 2,
+            http_status: Some(200),
+            detail: "1 call(s) queued".into(),
+            recipients: vec!["5*******67".into()],
+            ids: Ids::default(),
+            warnings: vec![],
+            request: None,
+        }
+    }
+
+    #[test]
+    fn lines_name_channel_recipients_result_and_attempts() {
+        assert_eq!(
+            channel_line(&report(ChannelResult::Sent)),
+            "voice (alertalk) → 5*******67: sent after 2 attempts, HTTP 200: 1 call(s) queued"
+        );
+        let mut failed = report(ChannelResult::Failed);
+        failed.attempts = 1;
+        failed.http_status = None;
+        failed.detail = "could not connect".into();
+        assert_eq!(channel_line(&failed), "voice (alertalk) → 5*******67: FAILED after 1 attempt: could not connect");
+    }
+
+    #[test]
+    fn dry_run_hides_secret_headers_and_indents_the_body() {
+        let request = Request {
+            url: "https://x.test/a".parse().unwrap(),
+            headers: vec![Header::secret("X-Webhook-Key", "k-123456"), Header::public("X-Trace", "t")],
+            body: br#"{"a":"b"}"#.to_vec(),
+        };
+        let mut r = report(ChannelResult::DryRun);
+        r.request = Some(shown_request(&request, "https://x.test/a".into()));
+        let text = dry_run_block(&r);
+        assert!(text.contains("POST https://x.test/a\n"));
+        assert!(text.contains("X-Webhook-Key: ***\n") && text.contains("X-Trace: t\n"));
+        assert!(text.contains("{\n  \"a\": \"b\"\n}") && !text.contains("k-123456"));
+    }
+}

@@ -1,0 +1,140 @@
+//! What a run did, channel by channel: the data every output (stderr lines, JSON, GitHub
+//! outputs, step summary) is rendered from.
+
+use serde::Serialize;
+
+use crate::channels::{Channel, Ids};
+use crate::transport::Outcome;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChannelResult {
+    Sent,
+    Failed,
+    Skipped,
+    /// `--dry-run`: rendered, not sent.
+    #[serde(rename = "dry-run")]
+    DryRun,
+}
+
+/// A request as `--dry-run` shows it: secrets already replaced.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ShownRequest {
+    pub method: &'static str,
+    pub url: String,
+    /// Header name to value, secret values already `***`.
+    pub headers: serde_json::Map<String, serde_json::Value>,
+    pub body: serde_json::Value,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ChannelReport {
+    pub channel: &'static str,
+    pub provider: &'static str,
+    pub result: ChannelResult,
+    pub attempts: u32,
+    pub http_status: Option<u16>,
+    pub detail: String,
+    pub recipients: Vec<String>,
+    pub ids: Ids,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request: Option<ShownRequest>,
+}
+
+impl ChannelReport {
+    /// A report with nothing sent yet, filled from the channel's description.
+    pub fn new(channel: &dyn Channel, result: ChannelResult, detail: String) -> ChannelReport {
+        ChannelReport {
+            channel: channel.name(),
+            provider: channel.provider(),
+            result,
+            attempts: 0,
+            http_status: None,
+            detail,
+            recipients: channel.recipients(),
+            ids: Ids::default(),
+            warnings: channel.warnings(),
+            request: None,
+        }
+    }
+
+    pub fn from_outcome(channel: &dyn Channel, outcome: Outcome) -> ChannelReport {
+        let mut report = ChannelReport::new(channel, ChannelResult::Sent, String::new());
+        report.attempts = outcome.attempts;
+        report.http_status = outcome.http_status;
+        match outcome.result {
+            Ok(delivery) => {
+                report.detail = delivery.detail;
+                report.ids = delivery.ids;
+                report.warnings.extend(delivery.warnings);
+            }
+            Err(reason) => {
+                report.result = ChannelResult::Failed;
+                report.detail = reason;
+            }
+        }
+        report
+    }
+}
+
+/// The overall result, as the `result` output names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunResult {
+    Sent,
+    Partial,
+    Failed,
+    Skipped,
+    #[serde(rename = "dry-run")]
+    DryRun,
+}
+
+impl RunResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunResult::Sent => "sent",
+            RunResult::Partial => "partial",
+            RunResult::Failed => "failed",
+            RunResult::Skipped => "skipped",
+            RunResult::DryRun => "dry-run",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RunReport {
+    pub result: RunResult,
+    pub status: &'static str,
+    pub title: String,
+    pub duration_ms: u64,
+    pub channels: Vec<ChannelReport>,
+    /// Run-wide warnings (no channel configured, ...); channel warnings sit on the channel.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+impl RunReport {
+    pub fn new(status: &'static str, title: String, channels: Vec<ChannelReport>, dry_run: bool) -> RunReport {
+        let count = |r| channels.iter().filter(|c| c.result == r).count();
+        let (sent, failed) = (count(ChannelResult::Sent), count(ChannelResult::Failed));
+        let result = match (dry_run, sent, failed) {
+            (true, _, _) => RunResult::DryRun,
+            (_, 0, 0) => RunResult::Skipped,
+            (_, _, 0) => RunResult::Sent,
+            (_, 0, _) => RunResult::Failed,
+            _ => RunResult::Partial,
+        };
+        RunReport { result, status, title, duration_ms: 0, channels, warnings: Vec::new() }
+    }
+
+    pub fn any_failed(&self) -> bool {
+        self.channels.iter().any(|c| c.result == ChannelResult::Failed)
+    }
+
+    /// Channel names with the given result, comma-joined (for the action's outputs).
+    pub fn names(&self, result: ChannelResult) -> String {
+        self.channels.iter().filter(|c| c.result == result).map(|c| c.channel).collect::<Vec<_>>().join(",")
+    }
+}

@@ -1,0 +1,108 @@
+//! The job status (GitHub's `job.status` words) and the `--notify-on` set.
+
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Status {
+    Failure,
+    Success,
+    Cancelled,
+    Skipped,
+}
+
+impl Status {
+    pub const ALL: [Status; 4] = [Status::Failure, Status::Success, Status::Cancelled, Status::Skipped];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Failure => "failure",
+            Status::Success => "success",
+            Status::Cancelled => "cancelled",
+            Status::Skipped => "skipped",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Status {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Status, String> {
+        let word = s.trim().to_ascii_lowercase();
+        Status::ALL
+            .into_iter()
+            .find(|status| status.as_str() == word)
+            .ok_or_else(|| format!("'{}' is not a status; use failure, success, cancelled or skipped", s.trim()))
+    }
+}
+
+/// The statuses on which voice, SMS and webhook fire.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotifyOn(Vec<Status>);
+
+impl NotifyOn {
+    pub fn contains(&self, status: Status) -> bool {
+        self.0.contains(&status)
+    }
+
+    pub fn describe(&self) -> String {
+        self.0.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")
+    }
+}
+
+impl Default for NotifyOn {
+    fn default() -> NotifyOn {
+        NotifyOn(vec![Status::Failure])
+    }
+}
+
+impl FromStr for NotifyOn {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<NotifyOn, String> {
+        let mut statuses = Vec::new();
+        for word in s.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+            if word.eq_ignore_ascii_case("always") {
+                return Ok(NotifyOn(Status::ALL.to_vec()));
+            }
+            let status = word.parse::<Status>().map_err(|_| {
+                format!("'{word}' is not a status; use a comma list of failure, success, cancelled, skipped, or always")
+            })?;
+            if !statuses.contains(&status) {
+                statuses.push(status);
+            }
+        }
+        if statuses.is_empty() {
+            return Err("give at least one status, or always".into());
+        }
+        Ok(NotifyOn(statuses))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_parse_in_any_case() {
+        assert_eq!("FAILURE".parse::<Status>(), Ok(Status::Failure));
+        assert_eq!(" Cancelled ".parse::<Status>(), Ok(Status::Cancelled));
+        assert!("failed".parse::<Status>().is_err());
+    }
+
+    #[test]
+    fn notify_on_lists_and_always() {
+        let set: NotifyOn = "failure, Cancelled".parse().unwrap();
+        assert!(set.contains(Status::Cancelled) && !set.contains(Status::Success));
+        let all: NotifyOn = "always".parse().unwrap();
+        assert!(Status::ALL.iter().all(|s| all.contains(*s)));
+        assert!("sometimes".parse::<NotifyOn>().is_err());
+        assert!(" , ".parse::<NotifyOn>().is_err());
+    }
+}

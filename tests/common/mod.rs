@@ -1,0 +1,283 @@
+//! Shared test harness: a real HTTP/1.1 server on 127.0.0.1 with scripted replies, and a runner
+//! for the `onfail` binary with a hermetic environment that scans every output for leaks.
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+
+/// What the server does with one request.
+#[derive(Clone, Debug)]
+pub enum Reply {
+    /// Answer with a status, headers and body.
+    Respond { status: u16, headers: Vec<(String, String)>, body: Vec<u8> },
+    /// Never answer; hold the connection open until the server is dropped (at most a minute).
+    Hang,
+    /// Close the connection without a byte.
+    Close,
+    /// Wait, then do the inner reply.
+    Delay(Duration, Box<Reply>),
+}
+
+impl Reply {
+    pub fn status(status: u16) -> Reply {
+        Reply::Respond { status, headers: Vec::new(), body: Vec::new() }
+    }
+
+    pub fn json(status: u16, body: &str) -> Reply {
+        Reply::Respond {
+            status,
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    pub fn header(self, name: &str, value: &str) -> Reply {
+        match self {
+            Reply::Respond { status, mut headers, body } => {
+                headers.push((name.into(), value.into()));
+                Reply::Respond { status, headers, body }
+            }
+            other => other,
+        }
+    }
+
+    pub fn after(self, delay: Duration) -> Reply {
+        Reply::Delay(delay, Box::new(self))
+    }
+}
+
+/// One request as the server received it.
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).expect("the request body is JSON")
+    }
+}
+
+struct Shared {
+    script: Mutex<VecDeque<Reply>>,
+    fallback: Reply,
+    received: Mutex<Vec<Received>>,
+    stopping: AtomicBool,
+}
+
+/// A scripted HTTP server on 127.0.0.1. Replies are used in order; once the script is used up
+/// every request gets the fallback.
+pub struct Server {
+    port: u16,
+    shared: Arc<Shared>,
+}
+
+impl Server {
+    /// A server that answers every request with `fallback` after the scripted `replies`.
+    pub fn new(replies: Vec<Reply>, fallback: Reply) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        let port = listener.local_addr().unwrap().port();
+        let shared = Arc::new(Shared {
+            script: Mutex::new(replies.into()),
+            fallback,
+            received: Mutex::new(Vec::new()),
+            stopping: AtomicBool::new(false),
+        });
+        let accept_shared = Arc::clone(&shared);
+        thread::spawn(move || {
+            for stream in listener.incoming() {
+                if accept_shared.stopping.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                let conn_shared = Arc::clone(&accept_shared);
+                thread::spawn(move || serve(stream, &conn_shared));
+            }
+        });
+        Server { port, shared }
+    }
+
+    /// A server that answers everything with 200 and `body`.
+    pub fn ok(body: &str) -> Server {
+        Server::new(Vec::new(), Reply::json(200, body))
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.shared.received.lock().unwrap().clone()
+    }
+
+    /// Waits briefly for `n` requests (a request is recorded before its reply is written, but a
+    /// client may give up first), then returns what arrived.
+    pub fn wait_for(&self, n: usize) -> Vec<Received> {
+        let until = Instant::now() + Duration::from_secs(2);
+        while self.received().len() < n && Instant::now() < until {
+            thread::sleep(Duration::from_millis(10));
+        }
+        self.received()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.shared.stopping.store(true, Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+fn serve(stream: TcpStream, shared: &Shared) {
+    let Some(request) = read_request(&stream) else { return };
+    shared.received.lock().unwrap().push(request);
+    let reply = shared.script.lock().unwrap().pop_front().unwrap_or_else(|| shared.fallback.clone());
+    respond(stream, reply, shared);
+}
+
+fn respond(mut stream: TcpStream, reply: Reply, shared: &Shared) {
+    match reply {
+        Reply::Respond { status, headers, body } => {
+            let mut head = format!("HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
+            for (name, value) in headers {
+                head.push_str(&format!("{name}: {value}\r\n"));
+            }
+            head.push_str("\r\n");
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body);
+        }
+        Reply::Hang => {
+            let until = Instant::now() + Duration::from_secs(60);
+            while !shared.stopping.load(Ordering::SeqCst) && Instant::now() < until {
+                thread::sleep(Duration::from_millis(20));
+            }
+        }
+        Reply::Close => {}
+        Reply::Delay(delay, inner) => {
+            thread::sleep(delay);
+            respond(stream, *inner, shared);
+        }
+    }
+}
+
+fn read_request(stream: &TcpStream) -> Option<Received> {
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let mut parts = line.split_whitespace();
+    let (method, path) = (parts.next()?.to_string(), parts.next()?.to_string());
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).ok()?;
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        let (name, value) = line.split_once(':')?;
+        headers.push((name.trim().to_string(), value.trim().to_string()));
+    }
+    let length = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse::<usize>().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    Some(Received { method, path, headers, body })
+}
+
+/// Values that must never appear in any output of any test.
+pub const KEY: &str = "ak-SENTINEL-key-7f3a9c";
+/// Numbers used in tests; none of their spellings may appear in output.
+pub const PHONES: [&str; 2] = ["5321234567", "5339876543"];
+
+/// Every spelling of the sentinel numbers, plus the key.
+pub fn sentinels() -> Vec<String> {
+    let mut all = vec![KEY.to_string()];
+    for n in PHONES {
+        all.extend([n.to_string(), format!("90{n}"), format!("0{n}")]);
+    }
+    all
+}
+
+/// The outcome of one `onfail` run.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+
+    /// Fails if any of `secrets` appears in stdout or stderr.
+    pub fn assert_clean(&self, secrets: &[String]) {
+        for secret in secrets {
+            assert!(!self.stdout.contains(secret.as_str()), "stdout leaks {secret:?}:\n{}", self.stdout);
+            assert!(!self.stderr.contains(secret.as_str()), "stderr leaks {secret:?}:\n{}", self.stderr);
+        }
+    }
+}
+
+/// `onfail` with an empty environment (no proxies, no CI variables, no backtraces), so every
+/// test states exactly what the binary sees.
+pub fn onfail() -> Command {
+    let mut cmd = Command::cargo_bin("onfail").expect("the onfail binary is built");
+    cmd.env_clear().env("RUST_BACKTRACE", "0").env("HOSTNAME", "test-host");
+    cmd
+}
+
+/// Runs the command and scans its output for the sentinel key and numbers.
+pub fn run(cmd: &mut Command) -> Run {
+    let started = Instant::now();
+    let output = cmd.output().expect("onfail runs");
+    let run = Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        elapsed: started.elapsed(),
+    };
+    run.assert_clean(&sentinels());
+    run
+}
+
+/// Reads a file the binary wrote (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY), or "" if it is absent.
+pub fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+/// The GitHub Actions variables of a typical failing run.
+pub fn github_env(cmd: &mut Command) -> &mut Command {
+    cmd.env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_REPOSITORY", "acme/api")
+        .env("GITHUB_WORKFLOW", "Deploy")
+        .env("GITHUB_JOB", "build")
+        .env("GITHUB_REF_NAME", "main")
+        .env("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567")
+        .env("GITHUB_ACTOR", "octocat")
+        .env("GITHUB_EVENT_NAME", "push")
+        .env("GITHUB_RUN_ID", "4242")
+        .env("GITHUB_RUN_NUMBER", "17")
+        .env("GITHUB_RUN_ATTEMPT", "2")
+        .env("GITHUB_SERVER_URL", "https://github.com")
+}
