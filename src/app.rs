@@ -1,15 +1,18 @@
 //! Runs a parsed command: build the redactor first, validate, then send, dry-run or check, and
 //! report. Exit codes are decided here and nowhere else.
 
+use std::path::Path;
 use std::time::{Instant, SystemTime};
 
 use crate::channels::{Alert, Channel};
-use crate::cli::{AlertArgs, Command, OutputFormat};
+use crate::cli::{AlertArgs, Command, OutputFormat, RunArgs};
 use crate::config::{self, Config, ConfigError};
-use crate::context::Env;
+use crate::context::{CommandRun, Env};
 use crate::output::Output;
 use crate::render;
 use crate::report::{ChannelReport, ChannelResult, RunReport};
+use crate::runner::{self, Ended};
+use crate::status::Status;
 use crate::transport::Transport;
 
 /// SPEC §7.
@@ -21,6 +24,8 @@ pub enum Exit {
     ChannelFailed,
     /// Usage or configuration error; nothing was sent.
     Usage,
+    /// `onfail run`: the wrapped command's own code.
+    Command(u8),
 }
 
 impl Exit {
@@ -29,6 +34,7 @@ impl Exit {
             Exit::Ok => 0,
             Exit::ChannelFailed => 1,
             Exit::Usage => 2,
+            Exit::Command(code) => code,
         }
     }
 }
@@ -36,8 +42,45 @@ impl Exit {
 pub fn run(command: Command, env: &Env) -> Exit {
     match command {
         Command::Send(args) => with_config(&args, env, |config, out| send(config, env, out)),
+        Command::Run(args) => run_command(&args, env),
         Command::Check(args) => with_config(&args.alert, env, check),
     }
+}
+
+/// `onfail run`: validate first (a broken configuration should show when the job is set up,
+/// not when it fails), run the command, then alert with its result and exit with its code.
+fn run_command(args: &RunArgs, env: &Env) -> Exit {
+    let out = Output::new(config::redactor(&args.alert));
+    if let Err(error) = Config::from_args(&args.alert, env, SystemTime::now()) {
+        out.error(&error.to_string());
+        return Exit::Usage;
+    }
+    let finished = runner::run(&args.command, args.tail_lines.unwrap_or(20) as usize);
+    let status = match (&finished.ended, finished.stopped_by) {
+        (ended, _) if ended.success() => Status::Success,
+        (_, Some(_)) => Status::Cancelled,
+        _ => Status::Failure,
+    };
+    let command_line = args.command.iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ");
+    if let Ended::NotStarted(reason) = &finished.ended {
+        out.error(&format!("{command_line}: {reason}"));
+    }
+    let program = args.command.first().map(Path::new).and_then(Path::file_name).unwrap_or_default();
+    let command = CommandRun {
+        program: program.to_string_lossy().into_owned(),
+        command_line,
+        outcome: finished.ended.describe(),
+        // The tail goes to providers: secrets the command printed are redacted first.
+        tail: finished.tail.iter().map(|line| out.redact(line)).collect(),
+    };
+    let mut alert_args = args.alert.clone();
+    alert_args.general.status = Some(status);
+    let result = Config::for_command(&alert_args, env, SystemTime::now(), Some(command))
+        .and_then(|config| send(&config, env, &out));
+    if let Err(error) = result {
+        out.error(&error.to_string());
+    }
+    Exit::Command(finished.ended.exit_code())
 }
 
 /// Registers secrets, validates, and runs `body`; a configuration error is exit 2.

@@ -2,6 +2,7 @@
 //! action input `foo-bar`. Values are only parsed here; [`crate::config`] validates them.
 //! Every option is an `Option` so that "not given" stays distinguishable from a default.
 
+use std::ffi::OsString;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -39,8 +40,39 @@ pub enum Command {
     /// Render the alert and deliver it to every configured channel, concurrently
     #[command(after_help = EXAMPLES)]
     Send(AlertArgs),
+    /// Run CMD with its output streamed through; alert if it fails; exit with its exit code
+    #[command(after_help = RUN_EXAMPLES)]
+    Run(RunArgs),
     /// Validate the configuration and print what would be sent where; sends no alert
     Check(CheckArgs),
+}
+
+const RUN_EXAMPLES: &str = "\
+Examples:
+  # A cron job that pages when the backup fails
+  onfail run --phone-numbers \"$ONCALL\" -- /opt/backup.sh --full
+
+  # Any CI: post the failure with the last 50 lines of output to a webhook
+  onfail run --tail-lines 50 -- make deploy
+
+The status comes from the command: exit 0 is success (only the incident channel acts: it
+resolves), anything else is a failure. A stop signal sent to onfail (SIGINT, SIGTERM) is passed
+on to the command and makes the run 'cancelled'. onfail exits with the command's exit code,
+128 + N when a signal N killed it, or 127 when it could not be started.";
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub alert: AlertArgs,
+
+    /// Lines of the command's output to keep for the alert (0 to 1000) [default: 20]
+    #[arg(long, env = "ONFAIL_TAIL_LINES", value_name = "N", value_parser = clap::value_parser!(u32).range(0..=1000),
+          hide_env_values = true, help_heading = "Run")]
+    pub tail_lines: Option<u32>,
+
+    /// The command to run and its arguments, after `--`
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<OsString>,
 }
 
 #[derive(Args, Debug)]
@@ -50,7 +82,7 @@ pub struct CheckArgs {
 }
 
 /// Everything that describes an alert and where it goes.
-#[derive(Args, Debug, Default)]
+#[derive(Args, Debug, Default, Clone)]
 pub struct AlertArgs {
     #[command(flatten)]
     pub general: GeneralArgs,

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::channels::{Alert, Channel};
 use crate::cli::{AlertArgs, OutputFormat};
-use crate::context::{Context, Env};
+use crate::context::{CommandRun, Context, Env};
 use crate::messages;
 use crate::redact::Redactor;
 use crate::template::Template;
@@ -61,9 +61,20 @@ pub fn redactor(args: &AlertArgs) -> Redactor {
 
 impl Config {
     pub fn from_args(args: &AlertArgs, env: &Env, now: SystemTime) -> Result<Config, ConfigError> {
+        Config::for_command(args, env, now, None)
+    }
+
+    /// As [`Config::from_args`], for `onfail run`: the command's result goes into the context.
+    pub fn for_command(
+        args: &AlertArgs,
+        env: &Env,
+        now: SystemTime,
+        command: Option<CommandRun>,
+    ) -> Result<Config, ConfigError> {
         let general = &args.general;
         let status = general.status.unwrap_or(crate::status::Status::Failure);
-        let context = Context::detect(env, status, general.check_run_id.as_deref(), now);
+        let mut context = Context::detect(env, status, general.check_run_id.as_deref(), now);
+        context.command = command;
         let render = |option: &str, source: &str| -> Result<String, ConfigError> {
             let template = Template::parse(source).map_err(|e| ConfigError::new(option, e.to_string()))?;
             Ok(template.render(|name| context.placeholder(name)))

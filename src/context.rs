@@ -13,7 +13,23 @@ pub type Env = BTreeMap<String, String>;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Source {
     GitHub,
+    GitLab,
+    Jenkins,
+    /// Anything else: cron, systemd, a shell. Only the host's own values are known.
     Host,
+}
+
+/// For `onfail run`: the wrapped command and how it ended, so the default texts can say so.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommandRun {
+    /// The program's file name, short enough to read aloud: `backup.sh`.
+    pub program: String,
+    /// The whole command line as given.
+    pub command_line: String,
+    /// "exited with code 3", "was killed by signal 9 (SIGKILL)", ...
+    pub outcome: String,
+    /// Its last lines of output, cleaned and redacted.
+    pub tail: Vec<String>,
 }
 
 /// Everything a template placeholder can name. Unknown values are empty strings.
@@ -36,6 +52,8 @@ pub struct Context {
     pub server_url: String,
     pub hostname: String,
     pub time: String,
+    /// Set by `onfail run`.
+    pub command: Option<CommandRun>,
 }
 
 impl Context {
@@ -50,7 +68,7 @@ impl Context {
             job: String::new(),
             ref_name: String::new(),
             sha: String::new(),
-            actor: var("USER"),
+            actor: non_empty(var("USER"), &var("USERNAME")),
             event: String::new(),
             run_id: String::new(),
             run_number: String::new(),
@@ -60,11 +78,49 @@ impl Context {
             server_url: String::new(),
             hostname: hostname(env),
             time: humantime::format_rfc3339_seconds(now).to_string(),
+            command: None,
         };
         if var("GITHUB_ACTIONS") == "true" {
             context.fill_from_github(&var, check_run_id);
+        } else if var("GITLAB_CI") == "true" {
+            context.fill_from_gitlab(&var);
+        } else if !var("JENKINS_URL").is_empty() {
+            context.fill_from_jenkins(&var);
         }
         context
+    }
+
+    /// GitLab CI's predefined variables. A pipeline has no name unless the project sets one, so
+    /// `{workflow}` may stay empty; `{run_url}` is the pipeline and `{job_url}` the job.
+    fn fill_from_gitlab(&mut self, var: &dyn Fn(&str) -> String) {
+        self.source = Source::GitLab;
+        self.repository = var("CI_PROJECT_PATH");
+        self.workflow = var("CI_PIPELINE_NAME");
+        self.job = var("CI_JOB_NAME");
+        self.ref_name = var("CI_COMMIT_REF_NAME");
+        self.sha = var("CI_COMMIT_SHA");
+        self.actor = non_empty(var("GITLAB_USER_LOGIN"), &self.actor);
+        self.event = var("CI_PIPELINE_SOURCE");
+        self.run_id = var("CI_PIPELINE_ID");
+        self.run_number = var("CI_PIPELINE_IID");
+        self.server_url = var("CI_SERVER_URL");
+        self.run_url = var("CI_PIPELINE_URL");
+        self.job_url = non_empty(var("CI_JOB_URL"), &self.run_url);
+    }
+
+    /// Jenkins' environment (with the Git plugin's `GIT_*` variables when present).
+    fn fill_from_jenkins(&mut self, var: &dyn Fn(&str) -> String) {
+        self.source = Source::Jenkins;
+        self.workflow = var("JOB_NAME");
+        self.job = var("STAGE_NAME");
+        let branch = non_empty(var("BRANCH_NAME"), &var("GIT_BRANCH"));
+        self.ref_name = branch.strip_prefix("origin/").unwrap_or(&branch).to_string();
+        self.sha = var("GIT_COMMIT");
+        self.run_id = var("BUILD_ID");
+        self.run_number = var("BUILD_NUMBER");
+        self.server_url = var("JENKINS_URL").trim_end_matches('/').to_string();
+        self.run_url = var("BUILD_URL");
+        self.job_url = self.run_url.clone();
     }
 
     fn fill_from_github(&mut self, var: &dyn Fn(&str) -> String, check_run_id: Option<&str>) {
@@ -183,6 +239,41 @@ mod tests {
     fn job_url_falls_back_to_run_url() {
         let ctx = Context::detect(&github(), Status::Failure, Some(" "), SystemTime::now());
         assert_eq!(ctx.job_url, ctx.run_url);
+    }
+
+    #[test]
+    fn gitlab_variables_give_pipeline_and_job_links() {
+        let env = env(&[
+            ("GITLAB_CI", "true"),
+            ("CI_PROJECT_PATH", "group/app"),
+            ("CI_JOB_NAME", "deploy"),
+            ("CI_COMMIT_REF_NAME", "main"),
+            ("CI_COMMIT_SHA", "abcdef0123456"),
+            ("GITLAB_USER_LOGIN", "ayse"),
+            ("CI_PIPELINE_ID", "991"),
+            ("CI_PIPELINE_URL", "https://gitlab.example.com/group/app/-/pipelines/991"),
+            ("CI_JOB_URL", "https://gitlab.example.com/group/app/-/jobs/5"),
+        ]);
+        let ctx = Context::detect(&env, Status::Failure, None, SystemTime::now());
+        assert_eq!(ctx.source, Source::GitLab);
+        assert_eq!((ctx.repository.as_str(), ctx.job.as_str(), ctx.actor.as_str()), ("group/app", "deploy", "ayse"));
+        assert_eq!(ctx.run_url, "https://gitlab.example.com/group/app/-/pipelines/991");
+        assert_eq!(ctx.job_url, "https://gitlab.example.com/group/app/-/jobs/5");
+    }
+
+    #[test]
+    fn jenkins_variables_give_the_build_link() {
+        let env = env(&[
+            ("JENKINS_URL", "https://ci.example.com/"),
+            ("JOB_NAME", "nightly"),
+            ("BUILD_NUMBER", "12"),
+            ("BUILD_URL", "https://ci.example.com/job/nightly/12/"),
+            ("GIT_BRANCH", "origin/main"),
+        ]);
+        let ctx = Context::detect(&env, Status::Failure, None, SystemTime::now());
+        assert_eq!(ctx.source, Source::Jenkins);
+        assert_eq!((ctx.workflow.as_str(), ctx.ref_name.as_str()), ("nightly", "main"));
+        assert_eq!(ctx.run_url, "https://ci.example.com/job/nightly/12/");
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod phone;
 pub mod redact;
 pub mod render;
 pub mod report;
+pub mod runner;
 pub mod status;
 pub mod template;
 pub mod transport;

@@ -1,6 +1,6 @@
 //! Default titles and alert texts (SPEC §4), rendered from the context. Pure functions.
 
-use crate::context::Context;
+use crate::context::{Context, Source};
 use crate::status::Status;
 
 /// What happened, as a verb phrase: "failed", "succeeded", ...
@@ -22,9 +22,13 @@ fn subject(ctx: &Context) -> String {
     }
 }
 
-/// The short name of the alert: `Deploy failed in acme/api`.
+/// The short name of the alert: `Deploy failed in acme/api`, `backup.sh failed on db-1`.
 pub fn title(ctx: &Context) -> String {
-    let name = if ctx.workflow.is_empty() { "CI job" } else { &ctx.workflow };
+    let name = match &ctx.command {
+        _ if !ctx.workflow.is_empty() => ctx.workflow.as_str(),
+        Some(command) => command.program.as_str(),
+        None => "CI job",
+    };
     let mut title = format!("{name} {}", outcome(ctx.status));
     if !ctx.repository.is_empty() {
         title.push_str(&format!(" in {}", ctx.repository));
@@ -37,13 +41,32 @@ pub fn title(ctx: &Context) -> String {
 /// Speakable text for a phone call: no URL, no commit hash.
 /// `CI alert. Workflow Deploy failed in acme/api on branch main.`
 pub fn voice(ctx: &Context) -> String {
-    let lead = if ctx.status == Status::Failure { "CI alert." } else { "CI notice." };
-    let mut text = format!("{lead} {} {}", subject(ctx), outcome(ctx.status));
+    let lead = match (ctx.source, ctx.status) {
+        (Source::Host, Status::Failure) => "Alert.",
+        (Source::Host, _) => "Notice.",
+        (_, Status::Failure) => "CI alert.",
+        _ => "CI notice.",
+    };
+    let mut text = match &ctx.command {
+        Some(command) => {
+            let mut text = format!("{lead} Command {} {}", command.program, outcome(ctx.status));
+            if !ctx.workflow.is_empty() {
+                text.push_str(&format!(" in workflow {}", ctx.workflow));
+            } else if ctx.repository.is_empty() && !ctx.hostname.is_empty() {
+                text.push_str(&format!(" on host {}", ctx.hostname));
+            }
+            text
+        }
+        None => format!("{lead} {} {}", subject(ctx), outcome(ctx.status)),
+    };
     if !ctx.repository.is_empty() {
         text.push_str(&format!(" in {}", ctx.repository));
     }
     if !ctx.ref_name.is_empty() {
         text.push_str(&format!(" on branch {}", ctx.ref_name));
+    }
+    if let Some(command) = ctx.command.as_ref().filter(|_| ctx.status != Status::Success) {
+        text.push_str(&format!(": it {}", command.outcome));
     }
     text.push('.');
     text
@@ -58,6 +81,9 @@ pub fn sms(ctx: &Context) -> String {
             text.push_str(&format!(" {}", ctx.short_sha()));
         }
         text.push(')');
+    }
+    if let Some(command) = ctx.command.as_ref().filter(|_| ctx.status != Status::Success) {
+        text.push_str(&format!(": {} {}.", command.program, command.outcome));
     }
     let link = if ctx.job_url.is_empty() { &ctx.run_url } else { &ctx.job_url };
     if !link.is_empty() {
@@ -87,6 +113,14 @@ pub fn detailed(ctx: &Context) -> String {
         let repeats_run_url = label == "Job URL" && ctx.job_url == ctx.run_url;
         if !value.is_empty() && !repeats_run_url {
             lines.push(format!("{label}: {value}"));
+        }
+    }
+    if let Some(command) = &ctx.command {
+        lines.push(format!("Command: {}", command.command_line));
+        lines.push(format!("Result: {}", command.outcome));
+        if !command.tail.is_empty() {
+            lines.push(format!("\nLast {} lines of output:", command.tail.len()));
+            lines.extend(command.tail.iter().cloned());
         }
     }
     lines.join("\n")
@@ -141,6 +175,30 @@ mod tests {
         let text = detailed(&ctx(Status::Failure));
         assert!(text.contains("Commit: a1b2c3d4e5f6") && text.contains("Run: https://"));
         assert!(!text.contains("Event:"));
+    }
+
+    fn host_command(status: Status) -> Context {
+        let env: Env = [("HOSTNAME", "db-1")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let mut ctx = Context::detect(&env, status, None, SystemTime::now());
+        ctx.command = Some(crate::context::CommandRun {
+            program: "backup.sh".into(),
+            command_line: "/opt/backup.sh --full https://x.example/y".into(),
+            outcome: "exited with code 3".into(),
+            tail: vec!["copying".into(), "error: disk full".into()],
+        });
+        ctx
+    }
+
+    #[test]
+    fn command_texts_name_the_command_and_its_end() {
+        let ctx = host_command(Status::Failure);
+        assert_eq!(title(&ctx), "backup.sh failed on db-1");
+        assert_eq!(voice(&ctx), "Alert. Command backup.sh failed on host db-1: it exited with code 3.");
+        assert_eq!(sms(&ctx), "CI FAILURE: backup.sh failed on db-1: backup.sh exited with code 3.");
+        let long = detailed(&ctx);
+        assert!(long.contains("Command: /opt/backup.sh --full https://x.example/y\nResult: exited with code 3"));
+        assert!(long.ends_with("Last 2 lines of output:\ncopying\nerror: disk full"), "{long}");
+        assert_eq!(voice(&host_command(Status::Success)), "Notice. Command backup.sh succeeded on host db-1.");
     }
 
     #[test]
