@@ -84,11 +84,12 @@ impl Transport {
         let retry_after = header(RETRY_AFTER).and_then(|v| parse_retry_after(&v, SystemTime::now()));
         let location = header(LOCATION);
         let mut body = Vec::new();
-        response
+        let cut_off = response
             .take(MAX_BODY)
             .read_to_end(&mut body)
-            .map_err(|e| format!("the response was cut off while reading it ({})", io_reason(&e)))?;
-        Ok(Response { status, retry_after, location, body })
+            .err()
+            .map(|e| format!("the answer was cut off after HTTP {status} ({})", io_reason(&e)));
+        Ok(Response { status, retry_after, location, body, cut_off })
     }
 
     /// Sends with retries until the channel's `classify` says delivered or permanent, the
@@ -103,7 +104,8 @@ impl Transport {
                 Ok(response) => {
                     http_status = Some(response.status);
                     match classify(&response, attempt) {
-                        Verdict::Delivered(delivery) => {
+                        Verdict::Delivered(mut delivery) => {
+                            delivery.warnings.extend(response.cut_off);
                             return Outcome { result: Ok(delivery), attempts: attempt, http_status };
                         }
                         Verdict::Permanent(reason) => {

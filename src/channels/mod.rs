@@ -62,12 +62,16 @@ impl Header {
 }
 
 /// What came back, with the body capped (see [`crate::transport::MAX_BODY`]).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Response {
     pub status: u16,
     pub retry_after: Option<Duration>,
     pub location: Option<String>,
     pub body: Vec<u8>,
+    /// Why the body is incomplete, when the connection broke or stalled after the status line.
+    /// The status still stands: a provider that answered 200 has accepted the request, and
+    /// retrying could ring the same phones twice.
+    pub cut_off: Option<String>,
 }
 
 impl Response {

@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -24,6 +24,16 @@ pub enum Reply {
     Close,
     /// Wait, then do the inner reply.
     Delay(Duration, Box<Reply>),
+    /// Write these bytes as the whole answer (garbage, a truncated response), then close.
+    Raw(Vec<u8>),
+    /// Send a 200 head announcing a body, part of the body, then reset the connection (RST).
+    ResetMidBody,
+    /// Send a 200 head one byte every `gap`.
+    SlowHead(Duration),
+    /// Send a 200 head at once, then its 64-byte body one byte every `gap`.
+    SlowBody(Duration),
+    /// A 200 with a body of this many bytes, streamed as fast as the client reads.
+    Huge(u64),
 }
 
 impl Reply {
@@ -78,6 +88,8 @@ struct Shared {
     fallback: Reply,
     received: Mutex<Vec<Received>>,
     stopping: AtomicBool,
+    /// Body bytes written by `Reply::Huge`, to prove the client stopped reading.
+    huge_written: AtomicU64,
 }
 
 /// A scripted HTTP server on 127.0.0.1. Replies are used in order; once the script is used up
@@ -97,6 +109,7 @@ impl Server {
             fallback,
             received: Mutex::new(Vec::new()),
             stopping: AtomicBool::new(false),
+            huge_written: AtomicU64::new(0),
         });
         let accept_shared = Arc::clone(&shared);
         thread::spawn(move || {
@@ -119,6 +132,11 @@ impl Server {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// How many body bytes `Reply::Huge` managed to write before the client hung up.
+    pub fn huge_written(&self) -> u64 {
+        self.shared.huge_written.load(Ordering::SeqCst)
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -172,6 +190,50 @@ fn respond(mut stream: TcpStream, reply: Reply, shared: &Shared) {
         Reply::Delay(delay, inner) => {
             thread::sleep(delay);
             respond(stream, *inner, shared);
+        }
+        Reply::Raw(bytes) => {
+            let _ = stream.write_all(&bytes);
+        }
+        Reply::ResetMidBody => {
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n{\"message\":");
+            let _ = stream.flush();
+            thread::sleep(Duration::from_millis(50));
+            // SO_LINGER 0 makes close() send RST instead of FIN.
+            let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+        }
+        Reply::SlowHead(gap) => {
+            for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}" {
+                if stream.write_all(&[*byte]).is_err() || shared.stopping.load(Ordering::SeqCst) {
+                    return;
+                }
+                thread::sleep(gap);
+            }
+        }
+        Reply::SlowBody(gap) => {
+            let body = [b' '; 64];
+            let _ = stream.write_all(format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len()).as_bytes());
+            for byte in body {
+                if stream.write_all(&[byte]).is_err() || shared.stopping.load(Ordering::SeqCst) {
+                    return;
+                }
+                thread::sleep(gap);
+            }
+        }
+        Reply::Huge(size) => {
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {size}\r\n\r\n");
+            if stream.write_all(head.as_bytes()).is_err() {
+                return;
+            }
+            let chunk = [b'a'; 64 * 1024];
+            let mut left = size;
+            while left > 0 && !shared.stopping.load(Ordering::SeqCst) {
+                let n = left.min(chunk.len() as u64) as usize;
+                if stream.write_all(&chunk[..n]).is_err() {
+                    return;
+                }
+                shared.huge_written.fetch_add(n as u64, Ordering::SeqCst);
+                left -= n as u64;
+            }
         }
     }
 }

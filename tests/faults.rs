@@ -1,0 +1,176 @@
+//! Fault injection: every channel against a server that misbehaves in each way a real network
+//! or provider can. Each case must end in a clear result with the right retry behaviour, within
+//! the deadline, without a panic.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{KEY, PHONES, Reply, Run, Server, onfail, run};
+
+/// How to aim one channel at a base URL, and how it judges an answer.
+struct Target {
+    channel: &'static str,
+    args: fn(&str) -> Vec<String>,
+    /// Whether a 2xx status alone means delivered (true), or the body decides (false).
+    status_decides: bool,
+}
+
+fn targets() -> Vec<Target> {
+    vec![Target {
+        channel: "voice",
+        args: |base| {
+            ["--alertalk-webhook-key", KEY, "--phone-numbers", PHONES[0], "--alertalk-url", &format!("{base}/webhook")]
+                .map(String::from)
+                .to_vec()
+        },
+        status_decides: true,
+    }]
+}
+
+const TIMEOUT: &str = "3s";
+
+/// Sends through `target` only, with a 3 s deadline and 2 retries.
+fn send(target: &Target, base: &str) -> Run {
+    let out = run(onfail()
+        .args(["send", "--timeout", TIMEOUT, "--retries", "2", "--output", "json"])
+        .args((target.args)(base)));
+    assert!(out.code == 0 || out.code == 1, "{}: exit {}\n{}", target.channel, out.code, out.stderr);
+    assert!(!out.stderr.contains("panicked"), "{}: {}", target.channel, out.stderr);
+    // The deadline is 3 s; "no hang" means well before the next multiple of it.
+    assert!(out.elapsed < Duration::from_secs(9), "{}: took {:?}", target.channel, out.elapsed);
+    out
+}
+
+fn channel(out: &Run) -> serde_json::Value {
+    out.json()["channels"][0].clone()
+}
+
+/// Asserts a failure whose detail mentions one of `words`, after `attempts` attempts.
+fn assert_failed(target: &Target, out: &Run, attempts: u64, words: &[&str]) {
+    let channel = channel(out);
+    assert_eq!(channel["result"], "failed", "{}: {channel}", target.channel);
+    assert_eq!(out.code, 1);
+    assert_eq!(channel["attempts"], attempts, "{}: {channel}", target.channel);
+    let detail = channel["detail"].as_str().unwrap_or_default().to_lowercase();
+    assert!(words.iter().any(|w| detail.contains(w)), "{}: detail {detail:?} lacks {words:?}", target.channel);
+}
+
+#[test]
+fn connection_refused_is_retried_then_fails() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    for target in targets() {
+        let out = send(&target, &format!("http://127.0.0.1:{port}"));
+        assert_failed(&target, &out, 3, &["could not connect"]);
+    }
+}
+
+#[test]
+fn a_name_that_does_not_resolve_fails_clearly() {
+    for target in targets() {
+        let out = send(&target, "https://onfail-fault-test.invalid");
+        assert_failed(&target, &out, 3, &["could not connect", "dns", "resolve"]);
+    }
+}
+
+#[test]
+fn garbage_instead_of_http_is_retried_then_fails() {
+    for target in targets() {
+        let server = Server::new(vec![], Reply::Raw(b"\x00\x01 certainly not HTTP\r\n\r\n".to_vec()));
+        let out = send(&target, &server.url(""));
+        assert_failed(&target, &out, 3, &["request failed", "invalid", "parse"]);
+        assert_eq!(server.received().len(), 3);
+    }
+}
+
+#[test]
+fn a_connection_closed_without_an_answer_is_retried_then_fails() {
+    for target in targets() {
+        let server = Server::new(vec![], Reply::Close);
+        let out = send(&target, &server.url(""));
+        assert_failed(&target, &out, 3, &["request failed", "closed", "connection"]);
+    }
+}
+
+#[test]
+fn slow_headers_hit_the_deadline() {
+    for target in targets() {
+        let server = Server::new(vec![], Reply::SlowHead(Duration::from_millis(300)));
+        let out = send(&target, &server.url(""));
+        assert_failed(&target, &out, 1, &["no answer within"]);
+    }
+}
+
+/// After a 2xx status line the provider has the request. A channel decided by status reports it
+/// delivered with a warning instead of retrying (which could page twice); a channel decided by
+/// the body fails or retries, but always clearly and in time.
+fn assert_cut_off_answer(target: &Target, out: &Run) {
+    let channel = channel(out);
+    if target.status_decides {
+        assert_eq!(channel["result"], "sent", "{}: {channel}", target.channel);
+        assert_eq!(channel["attempts"], 1);
+        let warnings = channel["warnings"].to_string();
+        assert!(warnings.contains("cut off after HTTP 200"), "{}: {channel}", target.channel);
+    } else {
+        assert_eq!(channel["result"], "failed", "{}: {channel}", target.channel);
+        assert!(!channel["detail"].as_str().unwrap_or_default().is_empty());
+    }
+}
+
+#[test]
+fn a_reset_in_the_middle_of_the_answer() {
+    for target in targets() {
+        let server = Server::new(vec![], Reply::ResetMidBody);
+        let out = send(&target, &server.url(""));
+        assert_cut_off_answer(&target, &out);
+    }
+}
+
+#[test]
+fn a_slow_body_is_cut_at_the_deadline() {
+    for target in targets() {
+        let server = Server::new(vec![], Reply::SlowBody(Duration::from_millis(200)));
+        let out = send(&target, &server.url(""));
+        assert_cut_off_answer(&target, &out);
+    }
+}
+
+#[test]
+fn truncated_json_is_handled() {
+    for target in targets() {
+        let truncated = b"HTTP/1.1 200 OK\r\nContent-Length: 80\r\n\r\n{\"message\":\"1 ca".to_vec();
+        let server = Server::new(vec![], Reply::Raw(truncated));
+        let out = send(&target, &server.url(""));
+        assert_cut_off_answer(&target, &out);
+    }
+}
+
+#[test]
+fn a_200_that_is_not_json_is_handled() {
+    for target in targets() {
+        let server =
+            Server::new(vec![], Reply::Respond { status: 200, headers: vec![], body: b"<html>ok?</html>".to_vec() });
+        let out = send(&target, &server.url(""));
+        let channel = channel(&out);
+        let expected = if target.status_decides { "sent" } else { "failed" };
+        assert_eq!(channel["result"], expected, "{}: {channel}", target.channel);
+    }
+}
+
+#[test]
+fn a_huge_answer_is_not_read_to_the_end() {
+    const SIZE: u64 = 200 * 1024 * 1024;
+    for target in targets() {
+        let server = Server::new(vec![], Reply::Huge(SIZE));
+        let out = send(&target, &server.url(""));
+        assert!(out.code == 0 || out.code == 1);
+        // onfail reads 64 KiB and hangs up; socket buffers absorb a few MiB at most.
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(
+            server.huge_written() < SIZE / 4,
+            "{}: the server wrote {} bytes",
+            target.channel,
+            server.huge_written()
+        );
+    }
+}
