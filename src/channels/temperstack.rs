@@ -189,7 +189,7 @@ pub fn configure(args: &Args, alert: &Alert) -> Result<Option<Box<dyn Channel>>,
     }
     let body = Body {
         alert_name: alert.title.clone(),
-        // Cancelled and skipped never reach a request (see `skip_reason`); the value is a placeholder.
+        // Cancelled and skipped never reach a request (see `skip_reason`), so this "Alarm" is never sent.
         status: alarm_state(ctx.status).unwrap_or("Alarm"),
         alert_priority: priority,
         alert_id,
