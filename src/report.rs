@@ -54,7 +54,7 @@ impl ChannelReport {
             http_status: None,
             detail,
             recipients: channel.recipients(),
-            ids: Ids::default(),
+            ids: channel.ids(),
             warnings: channel.warnings(),
             request: None,
         }

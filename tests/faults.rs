@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{KEY, PHONES, Reply, Run, Server, onfail, run};
+use common::{KEY, PHONES, Reply, Run, Server, TEMPERSTACK_KEY, onfail, run};
 
 /// How to aim one channel at a base URL, and how it judges an answer.
 struct Target {
@@ -17,15 +17,29 @@ struct Target {
 }
 
 fn targets() -> Vec<Target> {
-    vec![Target {
-        channel: "voice",
-        args: |base| {
-            ["--alertalk-webhook-key", KEY, "--phone-numbers", PHONES[0], "--alertalk-url", &format!("{base}/webhook")]
+    vec![
+        Target {
+            channel: "voice",
+            args: |base| {
+                [
+                    "--alertalk-webhook-key",
+                    KEY,
+                    "--phone-numbers",
+                    PHONES[0],
+                    "--alertalk-url",
+                    &format!("{base}/webhook"),
+                ]
                 .map(String::from)
                 .to_vec()
+            },
+            status_decides: true,
         },
-        status_decides: true,
-    }]
+        Target {
+            channel: "incident",
+            args: |base| vec!["--temperstack-url".into(), format!("{base}/api/integration/webhook/{TEMPERSTACK_KEY}")],
+            status_decides: true,
+        },
+    ]
 }
 
 const TIMEOUT: &str = "3s";

@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{KEY, PHONES, Server, onfail, run};
+use common::{KEY, PHONES, Server, TEMPERSTACK_KEY, onfail, run};
 
 const QUEUED: &str = r#"{"message":"1 call(s) queued","status":"success"}"#;
 
@@ -92,6 +92,37 @@ fn json_follows_the_command_output_on_stdout() {
     let json = out.stdout.strip_prefix("line 1\n").expect("the command's output comes first");
     let json: serde_json::Value = serde_json::from_str(json).unwrap();
     assert_eq!((json["status"].as_str(), json["result"].as_str()), (Some("failure"), Some("sent")));
+}
+
+#[test]
+fn the_tail_of_a_failing_command_reaches_the_incident() {
+    let server = Server::ok("{}");
+    let script = "for i in 1 2 3 4 5; do echo line $i; done; printf '\\033[31mfatal: disk full\\033[0m\\n' >&2; exit 4";
+    let out = run(onfail()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .args(["run", "--temperstack-url", &server.url(&format!("/api/integration/webhook/{TEMPERSTACK_KEY}"))])
+        .args(["--tail-lines", "3", "--", "sh", "-c", script]));
+    assert_eq!(out.code, 4, "{}", out.stderr);
+    let body = server.received()[0].json();
+    assert_eq!(body["status"], "Alarm");
+    let description = body["description"].as_str().unwrap();
+    assert!(description.contains("Command: sh -c for i in"), "{description}");
+    assert!(description.contains("Result: exited with code 4"), "{description}");
+    assert!(
+        description.ends_with("Last 3 lines of output:\nline 4\nline 5\nfatal: disk full"),
+        "colour codes must be gone and only the last 3 lines kept: {description:?}"
+    );
+}
+
+#[test]
+fn a_succeeding_command_resolves_the_incident() {
+    let server = Server::ok("{}");
+    let out = run(onfail()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .args(["run", "--temperstack-url", &server.url(&format!("/api/integration/webhook/{TEMPERSTACK_KEY}"))])
+        .args(["--", "sh", "-c", "exit 0"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(server.received()[0].json()["status"], "OK");
 }
 
 #[test]

@@ -7,6 +7,7 @@
 //! output rendering come for free.
 
 pub mod alertalk;
+pub mod temperstack;
 
 use std::time::Duration;
 
@@ -147,6 +148,10 @@ pub trait Channel: Send + Sync {
     fn warnings(&self) -> Vec<String> {
         Vec::new()
     }
+    /// Ids known before anything is sent (the incident's `alert_id`), reported on every outcome.
+    fn ids(&self) -> Ids {
+        Ids::default()
+    }
     /// Why the channel does nothing for this alert, if it doesn't. By default a channel fires on
     /// the statuses in `--notify-on`.
     fn skip_reason(&self, alert: &Alert) -> Option<String> {
@@ -191,6 +196,8 @@ pub fn generic_verdict(response: &Response, provider: &str) -> Verdict {
 pub struct ChannelArgs {
     #[command(flatten)]
     pub voice: alertalk::Args,
+    #[command(flatten)]
+    pub incident: temperstack::Args,
 }
 
 impl ChannelArgs {
@@ -198,11 +205,13 @@ impl ChannelArgs {
     /// so even a configuration error cannot leak one.
     pub fn register_secrets(&self, redactor: &mut Redactor) {
         self.voice.register_secrets(redactor);
+        self.incident.register_secrets(redactor);
     }
 
     /// Validates each provider's flags; an enabled channel comes back ready to send.
     pub fn configure(&self, alert: &Alert) -> Result<Vec<Box<dyn Channel>>, ConfigError> {
-        let channels: Vec<Option<Box<dyn Channel>>> = vec![alertalk::configure(&self.voice, alert)?];
+        let channels: Vec<Option<Box<dyn Channel>>> =
+            vec![alertalk::configure(&self.voice, alert)?, temperstack::configure(&self.incident, alert)?];
         Ok(channels.into_iter().flatten().collect())
     }
 }

@@ -267,12 +267,15 @@ fn read_request(stream: &TcpStream) -> Option<Received> {
 
 /// Values that must never appear in any output of any test.
 pub const KEY: &str = "ak-SENTINEL-key-7f3a9c";
+/// The Temperstack integration key, which lives in the URL path.
+pub const TEMPERSTACK_KEY: &str = "ts-SENTINEL-key-5e81d0";
 /// Numbers used in tests; none of their spellings may appear in output.
 pub const PHONES: [&str; 2] = ["5321234567", "5339876543"];
 
 /// Every spelling of the sentinel numbers, plus the key.
 pub fn sentinels() -> Vec<String> {
     let mut all = vec![KEY.to_string()];
+    all.push(TEMPERSTACK_KEY.to_string());
     for n in PHONES {
         all.extend([n.to_string(), format!("90{n}"), format!("0{n}")]);
     }
