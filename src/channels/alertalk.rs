@@ -16,6 +16,7 @@ pub const MAX_TEXT: usize = 500;
 
 #[derive(clap::Args, Clone, Debug, Default)]
 #[command(next_help_heading = "Voice (Alertalk)")]
+#[group(id = "alertalk")]
 pub struct Args {
     /// Alertalk webhook key (Panel → API Anahtarları); enables voice calls
     #[arg(long, env = "ONFAIL_ALERTALK_WEBHOOK_KEY", value_name = "KEY", hide_env_values = true)]

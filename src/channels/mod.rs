@@ -1,7 +1,8 @@
 //! The channels, one module per provider, behind one small interface.
 //!
 //! To add a provider: write `channels/<name>.rs` with its clap `Args` (flags and `ONFAIL_*` env
-//! names), a `configure` that validates them into a [`Channel`], and the request/response mapping;
+//! names, `hide_env_values` on each, and a `#[group(id = "<name>")]`: clap names a flattened
+//! struct's group after its type, and every provider's is `Args`), a `configure` that validates them into a [`Channel`], and the request/response mapping;
 //! then add one field to [`ChannelArgs`] and one line to [`ChannelArgs::configure`] and
 //! [`ChannelArgs::register_secrets`]. The delivery engine (retries, deadline, concurrency) and all
 //! output rendering come for free.
