@@ -7,6 +7,7 @@
 //! output rendering come for free.
 
 pub mod alertalk;
+pub mod webhook;
 
 use std::time::Duration;
 
@@ -187,6 +188,8 @@ pub fn generic_verdict(response: &Response, provider: &str) -> Verdict {
 pub struct ChannelArgs {
     #[command(flatten)]
     pub voice: alertalk::Args,
+    #[command(flatten)]
+    pub webhook: webhook::Args,
 }
 
 impl ChannelArgs {
@@ -194,11 +197,13 @@ impl ChannelArgs {
     /// so even a configuration error cannot leak one.
     pub fn register_secrets(&self, redactor: &mut Redactor) {
         self.voice.register_secrets(redactor);
+        self.webhook.register_secrets(redactor);
     }
 
     /// Validates each provider's flags; an enabled channel comes back ready to send.
     pub fn configure(&self, alert: &Alert) -> Result<Vec<Box<dyn Channel>>, ConfigError> {
-        let channels: Vec<Option<Box<dyn Channel>>> = vec![alertalk::configure(&self.voice, alert)?];
+        let channels: Vec<Option<Box<dyn Channel>>> =
+            vec![alertalk::configure(&self.voice, alert)?, webhook::configure(&self.webhook, alert)?];
         Ok(channels.into_iter().flatten().collect())
     }
 }
