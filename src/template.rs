@@ -69,6 +69,12 @@ fn placeholder_at(text: &str) -> Option<(&str, &str)> {
 
 impl Template {
     pub fn parse(source: &str) -> Result<Template, TemplateError> {
+        Template::parse_with(source, &[])
+    }
+
+    /// Like [`Template::parse`], but also accepts the `extra` names: an option that knows more
+    /// than the context (`--webhook-body` knows `{title}` and `{message}`) passes them here.
+    pub fn parse_with(source: &str, extra: &[&'static str]) -> Result<Template, TemplateError> {
         let mut segments = Vec::new();
         let mut text = String::new();
         let mut rest = source;
@@ -82,6 +88,7 @@ impl Template {
             } else if let Some((name, after)) = placeholder_at(rest) {
                 let known = PLACEHOLDERS
                     .iter()
+                    .chain(extra)
                     .find(|p| **p == name)
                     .ok_or_else(|| TemplateError::Unknown(name.to_string()))?;
                 if !text.is_empty() {
@@ -150,6 +157,13 @@ mod tests {
             render(r#"{"a": [1]} { status } {status {9} ${x-y}"#),
             r#"{"a": [1]} { status } {status {9} ${x-y}"#
         );
+    }
+
+    #[test]
+    fn extra_names_are_accepted_only_where_given() {
+        assert!(Template::parse("{title}").is_err());
+        let t = Template::parse_with("{title}: {status}", &["title"]).unwrap();
+        assert_eq!(t.render(|name| format!("<{name}>")), "<title>: <status>");
     }
 
     #[test]

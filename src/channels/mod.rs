@@ -9,6 +9,7 @@
 
 pub mod alertalk;
 pub mod temperstack;
+pub mod webhook;
 
 use std::time::Duration;
 
@@ -199,6 +200,8 @@ pub struct ChannelArgs {
     pub voice: alertalk::Args,
     #[command(flatten)]
     pub incident: temperstack::Args,
+    #[command(flatten)]
+    pub webhook: webhook::Args,
 }
 
 impl ChannelArgs {
@@ -207,12 +210,16 @@ impl ChannelArgs {
     pub fn register_secrets(&self, redactor: &mut Redactor) {
         self.voice.register_secrets(redactor);
         self.incident.register_secrets(redactor);
+        self.webhook.register_secrets(redactor);
     }
 
     /// Validates each provider's flags; an enabled channel comes back ready to send.
     pub fn configure(&self, alert: &Alert) -> Result<Vec<Box<dyn Channel>>, ConfigError> {
-        let channels: Vec<Option<Box<dyn Channel>>> =
-            vec![alertalk::configure(&self.voice, alert)?, temperstack::configure(&self.incident, alert)?];
+        let channels: Vec<Option<Box<dyn Channel>>> = vec![
+            alertalk::configure(&self.voice, alert)?,
+            temperstack::configure(&self.incident, alert)?,
+            webhook::configure(&self.webhook, alert)?,
+        ];
         Ok(channels.into_iter().flatten().collect())
     }
 }
