@@ -7,6 +7,7 @@
 //! output rendering come for free.
 
 pub mod alertalk;
+pub mod sms_text;
 
 use std::time::Duration;
 
