@@ -73,6 +73,7 @@ impl ChannelReport {
             Err(reason) => {
                 report.result = ChannelResult::Failed;
                 report.detail = reason;
+                report.ids = outcome.failed_ids;
             }
         }
         report

@@ -7,6 +7,7 @@
 //! output rendering come for free.
 
 pub mod alertalk;
+pub mod iletimerkezi;
 pub mod sms_text;
 
 use std::time::Duration;
@@ -188,6 +189,8 @@ pub fn generic_verdict(response: &Response, provider: &str) -> Verdict {
 pub struct ChannelArgs {
     #[command(flatten)]
     pub voice: alertalk::Args,
+    #[command(flatten)]
+    pub sms: iletimerkezi::Args,
 }
 
 impl ChannelArgs {
@@ -195,11 +198,15 @@ impl ChannelArgs {
     /// so even a configuration error cannot leak one.
     pub fn register_secrets(&self, redactor: &mut Redactor) {
         self.voice.register_secrets(redactor);
+        self.sms.register_secrets(redactor);
     }
 
     /// Validates each provider's flags; an enabled channel comes back ready to send.
     pub fn configure(&self, alert: &Alert) -> Result<Vec<Box<dyn Channel>>, ConfigError> {
-        let channels: Vec<Option<Box<dyn Channel>>> = vec![alertalk::configure(&self.voice, alert)?];
+        let channels: Vec<Option<Box<dyn Channel>>> = vec![
+            alertalk::configure(&self.voice, alert)?,
+            iletimerkezi::configure(&self.sms, &self.voice.phone_numbers, alert)?,
+        ];
         Ok(channels.into_iter().flatten().collect())
     }
 }
