@@ -477,3 +477,14 @@ fn an_http_error_without_a_body_code_gets_the_same_plain_message() {
     assert!(out.stderr.contains("Allow API access"), "{}", out.stderr);
     assert!(out.stderr.contains("(iletiMerkezi said: Unauthorized)"), "{}", out.stderr);
 }
+
+#[test]
+fn the_wait_never_runs_past_the_timeout() {
+    let server = Server::new(vec![Reply::json(200, ACCEPTED)], report(113, &[(PHONES[0], 110)]));
+    let out = go(send(&server).args(["--phone-numbers", PHONES[0], "--sms-wait", "60s", "--timeout", "3s"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("still pending after waiting"), "{}", out.stderr);
+    assert!(out.stderr.contains("--timeout ended the wait before --sms-wait did"), "{}", out.stderr);
+    // Generous bound: about --timeout, nowhere near --sms-wait.
+    assert!(out.elapsed < std::time::Duration::from_secs(15), "took {:?}", out.elapsed);
+}

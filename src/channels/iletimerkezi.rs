@@ -231,8 +231,11 @@ impl Sms {
         );
         let total = self.phones.len();
         let waited = format!("{:.1} s", report.waited.as_secs_f64());
-        let problem =
+        let mut problem =
             report.problem.as_ref().map(|p| format!(" (the report could not be read: {p})")).unwrap_or_default();
+        if report.waited + Duration::from_millis(500) < self.wait && report.problem.is_none() {
+            problem.push_str(" (--timeout ended the wait before --sms-wait did: give --timeout more time)");
+        }
         if !pending.is_empty() {
             delivery.warnings.push(format!(
                 "order {order_id}: still pending after waiting {waited} for the delivery report: {}{problem}; \
