@@ -10,7 +10,7 @@ use crate::config::{self, Config, ConfigError};
 use crate::context::{CommandRun, Env};
 use crate::output::Output;
 use crate::render;
-use crate::report::{ChannelReport, ChannelResult, RunReport};
+use crate::report::{ChannelReport, ChannelResult, RunReport, RunResult};
 use crate::runner::{self, Ended};
 use crate::status::Status;
 use crate::transport::Transport;
@@ -43,7 +43,10 @@ pub fn run(command: Command, env: &Env) -> Exit {
     match command {
         Command::Send(args) => with_config(&args, env, |config, out| send(config, env, out)),
         Command::Run(args) => run_command(&args, env),
-        Command::Check(args) => with_config(&args.alert, env, check),
+        Command::Check(args) => {
+            let online = args.online.unwrap_or(false).then_some(env);
+            with_config(&args.alert, env, |config, out| check(config, online, out))
+        }
     }
 }
 
@@ -155,8 +158,13 @@ fn planned(channel: &dyn Channel) -> ChannelReport {
     report
 }
 
-/// `onfail check`: validation already happened; show what would go where.
-fn check(config: &Config, out: &Output) -> Result<Exit, ConfigError> {
+/// `onfail check`: validation already happened; show what would go where. With `--online`
+/// (`online` holds the environment then), also run each provider's side-effect-free credentials
+/// check; a failed one is exit 1.
+fn check(config: &Config, online: Option<&Env>, out: &Output) -> Result<Exit, ConfigError> {
+    let settings = &config.settings;
+    let transport =
+        online.map(|env| Transport::new(settings.timeout, settings.retries, config.needs_tls(), env)).transpose()?;
     let mut reports = Vec::new();
     for channel in &config.channels {
         let mut report = ChannelReport::new(channel.as_ref(), ChannelResult::DryRun, String::new());
@@ -164,9 +172,15 @@ fn check(config: &Config, out: &Output) -> Result<Exit, ConfigError> {
             Some(reason) => format!("configured; would not fire: {reason}"),
             None => format!("configured; would send to {}", channel.endpoint()),
         };
+        if let Some(transport) = &transport {
+            check_online(channel.as_ref(), transport, &mut report);
+        }
         reports.push(report);
     }
     let mut report = RunReport::new(config.alert.status().as_str(), config.alert.title.clone(), reports, true);
+    if report.any_failed() {
+        report.result = RunResult::Failed;
+    }
     if config.channels.is_empty() {
         report.warnings.push("no channel is configured: a send would do nothing".into());
     }
@@ -181,10 +195,25 @@ fn check(config: &Config, out: &Output) -> Result<Exit, ConfigError> {
                 channel.warnings.iter().for_each(|w| out.warning(&format!("{}: {w}", channel.channel)));
             }
             report.warnings.iter().for_each(|w| out.warning(w));
-            out.line("configuration is valid");
+            out.line(match (&transport, report.any_failed()) {
+                (_, true) => "configuration is valid, but the online check failed",
+                (Some(_), false) => "configuration is valid; credentials checked online where possible",
+                (None, false) => "configuration is valid",
+            });
         }
     }
-    Ok(Exit::Ok)
+    Ok(if report.any_failed() { Exit::ChannelFailed } else { Exit::Ok })
+}
+
+fn check_online(channel: &dyn Channel, transport: &Transport, report: &mut ChannelReport) {
+    match channel.check_online(transport) {
+        None => report.detail.push_str("; not checked online (the provider has no side-effect-free check)"),
+        Some(Ok(found)) => report.detail.push_str(&format!("; online: {found}")),
+        Some(Err(reason)) => {
+            report.result = ChannelResult::Failed;
+            report.detail = format!("configured, but the online check FAILED: {reason}");
+        }
+    }
 }
 
 fn print_report(report: &RunReport, format: OutputFormat, out: &Output) {

@@ -79,6 +79,12 @@ pub struct RunArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub alert: AlertArgs,
+
+    /// Also check credentials where the provider has a side-effect-free call (iletiMerkezi
+    /// get-balance); sends no alert
+    #[arg(long, env = "ONFAIL_ONLINE", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true",
+          value_parser = parse_bool("--online"), hide_env_values = true)]
+    pub online: Option<bool>,
 }
 
 /// Everything that describes an alert and where it goes.

@@ -67,12 +67,13 @@ impl ChannelReport {
         match outcome.result {
             Ok(delivery) => {
                 report.detail = delivery.detail;
-                report.ids = delivery.ids;
+                report.ids.merge(delivery.ids);
                 report.warnings.extend(delivery.warnings);
             }
             Err(reason) => {
                 report.result = ChannelResult::Failed;
                 report.detail = reason;
+                report.ids.merge(outcome.failed_ids);
             }
         }
         report

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 use reqwest::blocking::Client;
 use reqwest::header::{CONTENT_TYPE, LOCATION, RETRY_AFTER};
 
-use crate::channels::{Delivery, Request, Response, Verdict};
+use crate::channels::{Delivery, Ids, Request, Response, Verdict};
 use crate::config::ConfigError;
 
 /// Provider answers are short; anything past this is dropped unread, so a hostile or broken
@@ -28,6 +28,9 @@ pub struct Outcome {
     pub result: Result<Delivery, String>,
     pub attempts: u32,
     pub http_status: Option<u16>,
+    /// What the provider handed back before the channel failed after all (an SMS order that was
+    /// accepted but not delivered); empty otherwise. On success the ids are in the `Delivery`.
+    pub failed_ids: Ids,
 }
 
 pub struct Transport {
@@ -106,17 +109,28 @@ impl Transport {
                     match classify(&response, attempt) {
                         Verdict::Delivered(mut delivery) => {
                             delivery.warnings.extend(response.cut_off);
-                            return Outcome { result: Ok(delivery), attempts: attempt, http_status };
+                            return Outcome {
+                                result: Ok(delivery),
+                                attempts: attempt,
+                                http_status,
+                                failed_ids: Ids::default(),
+                            };
                         }
                         Verdict::Permanent(reason) => {
-                            return Outcome { result: Err(reason), attempts: attempt, http_status };
+                            return Outcome {
+                                result: Err(reason),
+                                attempts: attempt,
+                                http_status,
+                                failed_ids: Ids::default(),
+                            };
                         }
                         Verdict::Transient(reason) => (reason, response.retry_after),
                     }
                 }
                 Err(reason) => (reason, None),
             };
-            let fail = |why: String| Outcome { result: Err(why), attempts: attempt, http_status };
+            let fail =
+                |why: String| Outcome { result: Err(why), attempts: attempt, http_status, failed_ids: Ids::default() };
             if attempt > self.retries {
                 return fail(last_error);
             }

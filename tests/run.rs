@@ -97,7 +97,9 @@ fn json_follows_the_command_output_on_stdout() {
 #[test]
 fn the_tail_of_a_failing_command_reaches_the_incident() {
     let server = Server::ok("{}");
-    let script = "for i in 1 2 3 4 5; do echo line $i; done; printf '\\033[31mfatal: disk full\\033[0m\\n' >&2; exit 4";
+    // One stream only: the relative order of two pipes is up to the scheduler.
+    let script =
+        "exec 1>&2; for i in 1 2 3 4 5; do echo line $i; done; printf '\\033[31mfatal: disk full\\033[0m\\n'; exit 4";
     let out = run(onfail()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .args(["run", "--temperstack-url", &server.url(&format!("/api/integration/webhook/{TEMPERSTACK_KEY}"))])
@@ -106,11 +108,36 @@ fn the_tail_of_a_failing_command_reaches_the_incident() {
     let body = server.received()[0].json();
     assert_eq!(body["status"], "Alarm");
     let description = body["description"].as_str().unwrap();
-    assert!(description.contains("Command: sh -c for i in"), "{description}");
+    assert!(description.contains("Command: sh -c exec 1>&2; for i in"), "{description}");
     assert!(description.contains("Result: exited with code 4"), "{description}");
     assert!(
         description.ends_with("Last 3 lines of output:\nline 4\nline 5\nfatal: disk full"),
         "colour codes must be gone and only the last 3 lines kept: {description:?}"
+    );
+}
+
+#[test]
+fn the_tail_of_a_failing_script_arrives_in_the_webhook_body() {
+    let server = Server::ok("{}");
+    let script = "exec 1>&2; echo starting backup; echo 'rsync: write failed: No space left on device (28)'; exit 23";
+    let out = run(onfail().env("PATH", std::env::var("PATH").unwrap_or_default()).args([
+        "run",
+        "--webhook-url",
+        &server.url("/hook"),
+        "--",
+        "sh",
+        "-c",
+        script,
+    ]));
+    assert_eq!(out.code, 23, "{}", out.stderr);
+    let body = server.received()[0].json();
+    assert_eq!(body["type"], "ci.failure");
+    let message = body["data"]["message"].as_str().unwrap();
+    assert!(message.contains("Result: exited with code 23"), "{message}");
+    assert!(
+        message
+            .ends_with("Last 2 lines of output:\nstarting backup\nrsync: write failed: No space left on device (28)"),
+        "{message:?}"
     );
 }
 

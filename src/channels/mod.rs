@@ -8,6 +8,8 @@
 //! output rendering come for free.
 
 pub mod alertalk;
+pub mod iletimerkezi;
+pub mod sms_text;
 pub mod temperstack;
 pub mod webhook;
 
@@ -127,6 +129,18 @@ pub struct Ids {
     pub delivery_states: Vec<RecipientState>,
 }
 
+impl Ids {
+    /// Adds what `other` knows; its values win where both have one.
+    pub fn merge(&mut self, other: Ids) {
+        self.calls_queued = other.calls_queued.or(self.calls_queued.take());
+        self.sms_order_id = other.sms_order_id.or(self.sms_order_id.take());
+        self.alert_id = other.alert_id.or(self.alert_id.take());
+        if !other.delivery_states.is_empty() {
+            self.delivery_states = other.delivery_states;
+        }
+    }
+}
+
 /// The delivery state of one (masked) recipient.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RecipientState {
@@ -199,6 +213,8 @@ pub struct ChannelArgs {
     #[command(flatten)]
     pub voice: alertalk::Args,
     #[command(flatten)]
+    pub sms: iletimerkezi::Args,
+    #[command(flatten)]
     pub incident: temperstack::Args,
     #[command(flatten)]
     pub webhook: webhook::Args,
@@ -209,6 +225,7 @@ impl ChannelArgs {
     /// so even a configuration error cannot leak one.
     pub fn register_secrets(&self, redactor: &mut Redactor) {
         self.voice.register_secrets(redactor);
+        self.sms.register_secrets(redactor);
         self.incident.register_secrets(redactor);
         self.webhook.register_secrets(redactor);
     }
@@ -217,6 +234,7 @@ impl ChannelArgs {
     pub fn configure(&self, alert: &Alert) -> Result<Vec<Box<dyn Channel>>, ConfigError> {
         let channels: Vec<Option<Box<dyn Channel>>> = vec![
             alertalk::configure(&self.voice, alert)?,
+            iletimerkezi::configure(&self.sms, &self.voice.phone_numbers, alert)?,
             temperstack::configure(&self.incident, alert)?,
             webhook::configure(&self.webhook, alert)?,
         ];
