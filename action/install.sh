@@ -27,9 +27,13 @@ fail() {
 
 note() { echo "onfail install: $*" >&2; }
 
-# Git Bash on Windows hands us Windows paths; work with POSIX ones.
+# Git Bash on Windows hands us Windows paths; work with POSIX ones, and give native programs
+# (cargo) native ones: Git Bash does not translate arbitrary environment variables.
 to_posix() {
   if command -v cygpath >/dev/null 2>&1; then cygpath -u "$1"; else printf '%s\n' "$1"; fi
+}
+to_native() {
+  if command -v cygpath >/dev/null 2>&1; then cygpath -w "$1"; else printf '%s\n' "$1"; fi
 }
 
 action_path=$(to_posix "${GITHUB_ACTION_PATH:?GITHUB_ACTION_PATH is not set: run this script from action.yml}")
@@ -179,11 +183,13 @@ install_source() {
   command -v cargo >/dev/null 2>&1 ||
     fail "building onfail from source needs cargo (Rust), which is not on PATH; install Rust first, or use install: auto on a platform with a release asset"
   # CARGO_TARGET_DIR, when set, lets repeated runs reuse one build.
-  local target_dir=${CARGO_TARGET_DIR:-$runner_temp/onfail/target} dir="$runner_temp/onfail/$version/source"
+  local target_dir dir="$runner_temp/onfail/$version/source"
+  target_dir=$(to_posix "${CARGO_TARGET_DIR:-$runner_temp/onfail/target}")
   note "building onfail $version from source (cargo build --release --locked)"
-  CARGO_TARGET_DIR=$target_dir cargo build --release --locked --quiet --manifest-path "$action_path/Cargo.toml" >&2 ||
+  CARGO_TARGET_DIR=$(to_native "$target_dir") cargo build --release --locked --quiet \
+    --manifest-path "$(to_native "$action_path/Cargo.toml")" >&2 ||
     fail "cargo build of onfail $version failed (see the log above)"
-  { mkdir -p "$dir" && cp "$(to_posix "$target_dir")/release/$exe" "$dir/$exe"; } || fail "cannot copy the built binary to $dir"
+  { mkdir -p "$dir" && cp "$target_dir/release/$exe" "$dir/$exe"; } || fail "cannot copy the built binary to $dir"
   echo "$dir/$exe"
 }
 

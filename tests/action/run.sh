@@ -18,8 +18,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-failures=0
-pass() { echo "  ok: $*"; }
+failures=0 passes=0
+pass() {
+  echo "  ok: $*"
+  passes=$((passes + 1))
+}
 fail() {
   echo "  FAILED: $*" >&2
   failures=$((failures + 1))
@@ -137,7 +140,7 @@ if [ "$failures" -ne 0 ]; then
     echo "---- $(basename "$log") (last 60 lines)" >&2
     tail -n 60 "$log" >&2
   done
-  echo "action tests: $failures check(s) FAILED" >&2
+  echo "action-tests: $passes passed, $failures failed" >&2
   exit 1
 fi
-echo "action tests: all checks passed"
+echo "action-tests: $passes passed, $failures failed"
