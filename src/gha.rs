@@ -85,9 +85,10 @@ pub fn random_token() -> String {
     format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..))
 }
 
-/// Whether the runner could read part of `text` as a workflow command.
+/// Whether the runner could read part of `text` as a workflow command. The runner ends a line at
+/// CR as well as LF, so a lone CR starts a new line too.
 pub fn looks_like_command(text: &str) -> bool {
-    text.contains("##[") || text.lines().any(|line| line.trim_start().starts_with("::"))
+    text.contains("##[") || text.split(['\n', '\r']).any(|line| line.trim_start().starts_with("::"))
 }
 
 /// Wraps `text` so the runner reads none of it as a command; `text` is returned unchanged when
@@ -352,6 +353,8 @@ mod tests {
         let wrapped = guard("detail: x\n  ::warning::pwned", "tok");
         assert_eq!(wrapped, "::stop-commands::tok\ndetail: x\n  ::warning::pwned\n::tok::\n");
         assert!(looks_like_command("said ##[error]x"));
+        assert!(looks_like_command("ok\r::warning::after a lone CR"));
+        assert!(looks_like_command("ok\n\u{a0}::warning::after a no-break space"));
         assert!(!looks_like_command("https://a.test/x a::b"));
     }
 

@@ -106,7 +106,8 @@ fn commands(stream: &str) -> Vec<Cmd> {
     };
     let mut found = Vec::new();
     let mut paused: Option<String> = None;
-    for line in stream.lines() {
+    // The runner reads lines ending at CR, LF or CRLF.
+    for line in stream.split(['\n', '\r']) {
         let trimmed = line.trim_start();
         let parsed = trimmed
             .strip_prefix("::")
@@ -235,7 +236,7 @@ fn summary_has_the_delivery_table_masked() {
 fn a_provider_answer_cannot_inject_commands_and_failures_are_escaped_errors() {
     let files = Files::new();
     let answer = format!(
-        r#"{{"message":"bad key {KEY}\n::warning::pwned\n::add-mask::onfail\n##[error]legacy 100%0A done, really: yes"}}"#
+        r#"{{"message":"bad key {KEY}\n::warning::pwned\n::add-mask::onfail\r::notice::cr\n##[error]legacy 100%0A done, really: yes"}}"#
     );
     let server = Server::new(vec![], Reply::json(403, &answer));
     let out = run(&mut send(&server, &files));
@@ -254,7 +255,9 @@ fn a_provider_answer_cannot_inject_commands_and_failures_are_escaped_errors() {
     assert_eq!(errors.len(), 1, "{cmds:?}");
     assert_eq!(errors[0].props, "title=onfail voice (alertalk)");
     assert!(
-        errors[0].data.ends_with("(Alertalk said: bad key ***\n::warning::pwned\n::add-mask::onfail\n##[error]legacy 100%0A done, really: yes)"),
+        errors[0].data.ends_with(
+            "(Alertalk said: bad key ***\n::warning::pwned\n::add-mask::onfail\r::notice::cr\n##[error]legacy 100%0A done, really: yes)"
+        ),
         "{:?}",
         errors[0].data
     );
@@ -265,6 +268,17 @@ fn a_provider_answer_cannot_inject_commands_and_failures_are_escaped_errors() {
     let outputs = files.outputs();
     assert_eq!((outputs["result"].as_str(), outputs["failed-channels"].as_str()), ("failed", "voice"));
     assert!(read(&files.summary).contains("| voice | alertalk | ❌ failed | 1 | 403 |"));
+}
+
+#[test]
+fn a_lone_carriage_return_cannot_start_a_command() {
+    // The runner ends a line at a lone CR too; nothing else in this answer looks like a command.
+    let files = Files::new();
+    let server = Server::new(vec![], Reply::json(403, r#"{"message":"nope\r::warning::after CR"}"#));
+    let out = run(&mut send(&server, &files));
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let cmds = check(&out, &files);
+    assert!(cmds.iter().all(|c| c.name != "warning"), "injected: {cmds:?}\n{}", out.stderr);
 }
 
 #[test]
