@@ -85,6 +85,11 @@ pub fn random_token() -> String {
     format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..))
 }
 
+/// A fresh heredoc delimiter for `$GITHUB_OUTPUT`, in the toolkit's style.
+pub fn delimiter() -> String {
+    format!("ghadelimiter_{}", random_token())
+}
+
 /// Whether the runner could read part of `text` as a workflow command. The runner ends a line at
 /// CR as well as LF, so a lone CR starts a new line too.
 pub fn looks_like_command(text: &str) -> bool {

@@ -90,7 +90,7 @@ impl Output {
             let json = self.redact(&render::json(report));
             let outputs: Vec<(&str, String)> =
                 gha::outputs(report, &json).into_iter().map(|(name, value)| (name, self.redact(&value))).collect();
-            if let Err(e) = gha::append(path, &gha::output_file_text(&outputs, gha::random_token)) {
+            if let Err(e) = gha::append(path, &gha::output_file_text(&outputs, gha::delimiter)) {
                 self.warning(&format!("could not write the step outputs to GITHUB_OUTPUT: {e}"));
             }
         }
