@@ -88,7 +88,7 @@ fn run_command(args: &RunArgs, env: &Env) -> Exit {
 
 /// Registers secrets, validates, and runs `body`; a configuration error is exit 2.
 fn with_config(args: &AlertArgs, env: &Env, body: impl FnOnce(&Config, &Output) -> Result<Exit, ConfigError>) -> Exit {
-    let out = Output::new(config::redactor(args));
+    let out = Output::new(config::redactor(args)).for_github(env);
     let result = Config::from_args(args, env, SystemTime::now()).and_then(|config| body(&config, &out));
     result.unwrap_or_else(|error| {
         out.error(&error.to_string());
@@ -119,6 +119,7 @@ fn send(config: &Config, env: &Env, out: &Output) -> Result<Exit, ConfigError> {
         );
     }
     print_report(&report, settings.output, out);
+    out.github_report(&report);
     Ok(if report.any_failed() && settings.fail_on_error { Exit::ChannelFailed } else { Exit::Ok })
 }
 

@@ -9,6 +9,7 @@ pub mod channels;
 pub mod cli;
 pub mod config;
 pub mod context;
+pub mod gha;
 pub mod messages;
 pub mod output;
 pub mod phone;

@@ -100,6 +100,12 @@ impl Redactor {
         self.rules.iter().filter(|(_, r)| r == REDACTED).map(|(n, _)| n.as_str())
     }
 
+    /// Every value this redactor hides (secrets and each spelling of each phone number), for
+    /// GitHub's `::add-mask::`, which then hides them in the rest of the job's log too.
+    pub fn needles(&self) -> impl Iterator<Item = &str> {
+        self.rules.iter().map(|(n, _)| n.as_str())
+    }
+
     pub fn apply(&self, text: &str) -> String {
         let mut out = text.to_string();
         for (needle, replacement) in &self.rules {

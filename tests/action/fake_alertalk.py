@@ -1,0 +1,46 @@
+#!/usr/bin/env python3
+"""A fake Alertalk webhook for the action tests: listens on 127.0.0.1 (a free port), records
+every request as one JSON line (method, path, lower-cased headers, body) and answers like Alertalk does
+when calls are queued.
+
+Usage: fake_alertalk.py PORT_FILE REQUESTS_FILE
+Writes the chosen port to PORT_FILE once it listens; runs until killed.
+"""
+
+import json
+import os
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+ANSWER = b'{"message":"1 call(s) queued","status":"success"}'
+
+
+def main() -> None:
+    port_file, requests_file = sys.argv[1], sys.argv[2]
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length).decode("utf-8", "replace")
+            record = {"method": "POST", "path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}
+            with open(requests_file, "a", encoding="utf-8") as out:
+                out.write(json.dumps(record) + "\n")
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(ANSWER)))
+            self.end_headers()
+            self.wfile.write(ANSWER)
+
+        def log_message(self, *args: object) -> None:
+            pass  # quiet: the requests file is the record
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    with open(port_file + ".tmp", "w", encoding="utf-8") as out:
+        out.write(str(server.server_address[1]))
+    # Written whole, then renamed, so the reader never sees a half-written port.
+    os.replace(port_file + ".tmp", port_file)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

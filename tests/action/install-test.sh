@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# Tests for action/install.sh: a fake release (archives holding a stand-in `onfail` script,
+# plus SHA256SUMS) is served from a file:// directory and from an HTTP server on 127.0.0.1, and
+# the script must install and verify it, refuse a bad checksum, fall back to a source build on a
+# 404 (with a stand-in cargo), and fail clearly on everything else.
+#
+# Usage: tests/action/install-test.sh      (needs bash, curl, python3, sha256sum or shasum)
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+script="$repo/action/install.sh"
+scratch=$(mktemp -d)
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; fi
+  rm -rf "$scratch"
+}
+trap cleanup EXIT
+
+failures=0 passes=0
+pass() {
+  echo "  ok: $*"
+  passes=$((passes + 1))
+}
+fail() {
+  echo "  FAILED: $*" >&2
+  failures=$((failures + 1))
+}
+
+version=$(sed -n 's/^version *= *"\([^"]*\)".*/\1/p' "$repo/Cargo.toml" | head -n 1)
+sha256() { if command -v sha256sum >/dev/null; then sha256sum "$1" | cut -d ' ' -f 1; else shasum -a 256 "$1" | cut -d ' ' -f 1; fi; }
+
+# The fake release: one archive per target, each holding a script that answers --version.
+release="$scratch/release"
+mkdir -p "$release" "$scratch/pack"
+stand_in() { printf '#!/bin/sh\necho "onfail %s (%s)"\n' "$version" "$1" >"$scratch/pack/$2" && chmod +x "$scratch/pack/$2"; }
+for target in x86_64-unknown-linux-musl aarch64-unknown-linux-musl x86_64-apple-darwin aarch64-apple-darwin; do
+  stand_in "$target" onfail
+  tar -czf "$release/onfail-$target.tar.gz" -C "$scratch/pack" onfail
+  rm "$scratch/pack/onfail"
+done
+stand_in x86_64-pc-windows-msvc onfail.exe
+python3 -c 'import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], "w") as z:
+    info = zipfile.ZipInfo("onfail.exe"); info.external_attr = 0o755 << 16
+    z.writestr(info, open(sys.argv[2], "rb").read())' "$release/onfail-x86_64-pc-windows-msvc.zip" "$scratch/pack/onfail.exe"
+(cd "$release" && for f in onfail-*; do echo "$(sha256 "$f")  $f"; done) >"$release/SHA256SUMS"
+
+# A static server for the same directory on 127.0.0.1, to exercise the curl path and real 404s.
+python3 - "$release" "$scratch/port" <<'EOF' &
+import functools, http.server, os, sys
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=sys.argv[1]))
+open(sys.argv[2] + ".tmp", "w").write(str(server.server_address[1]))
+os.replace(sys.argv[2] + ".tmp", sys.argv[2])
+server.serve_forever()
+EOF
+server_pid=$!
+for _ in $(seq 1 100); do [ -s "$scratch/port" ] && break; sleep 0.1; done
+http_base="http://127.0.0.1:$(cat "$scratch/port")"
+
+# A stand-in cargo for the source fallback: "builds" by writing a script where cargo would.
+mkdir -p "$scratch/fakebin"
+cat >"$scratch/fakebin/cargo" <<'EOF'
+#!/usr/bin/env bash
+echo "fake cargo $*" >>"$FAKE_CARGO_LOG"
+mkdir -p "$CARGO_TARGET_DIR/release"
+printf '#!/bin/sh\necho "onfail built-from-source"\n' >"$CARGO_TARGET_DIR/release/onfail"
+chmod +x "$CARGO_TARGET_DIR/release/onfail"
+EOF
+chmod +x "$scratch/fakebin/cargo"
+
+# install NAME [VAR=VALUE...]: runs install.sh as the action would; sets $rc, $log, $bin.
+install() {
+  local name=$1
+  shift
+  local dir="$scratch/case-$name"
+  mkdir -p "$dir/temp"
+  : >"$dir/output"
+  rc=0
+  env -u CARGO_TARGET_DIR GITHUB_ACTION_PATH="$repo" RUNNER_TEMP="$dir/temp" GITHUB_OUTPUT="$dir/output" \
+    RUNNER_OS=Linux RUNNER_ARCH=X64 ONFAIL_RELEASE_BASE_URL="file://$release" FAKE_CARGO_LOG="$dir/cargo.log" \
+    PATH="$scratch/fakebin:$PATH" "$@" bash "$script" >"$dir/log" 2>&1 || rc=$?
+  log=$(cat "$dir/log")
+  bin=$(sed -n 's/^bin=//p' "$dir/output")
+}
+expect_ok() { # WHAT EXPECTED_VERSION_TEXT
+  if [ "$rc" = 0 ] && [ -n "$bin" ] && [ "$("$bin" --version 2>/dev/null)" = "$2" ]; then pass "$1"; else fail "$1 (rc $rc, bin '$bin'): $log"; fi
+}
+expect_error() { # WHAT TEXT
+  if [ "$rc" != 0 ] && [ -z "$bin" ] && grep -qF "::error title=onfail install::" <<<"$log" && grep -qF -- "$2" <<<"$log"; then
+    pass "$1"
+  else
+    fail "$1 (rc $rc, expected an ::error:: with '$2'): $log"
+  fi
+}
+
+echo "== action/install.sh"
+install linux-file
+expect_ok "Linux x64 from a file:// release, verified" "onfail $version (x86_64-unknown-linux-musl)"
+case "$bin" in */temp/onfail/"$version"/x86_64-unknown-linux-musl/onfail) pass "installed under RUNNER_TEMP/onfail" ;; *) fail "installed at $bin" ;; esac
+if grep -qF "verified onfail-x86_64-unknown-linux-musl.tar.gz (sha256 " <<<"$log"; then pass "says what it verified"; else fail "no verification note: $log"; fi
+
+install linux-arm-http ONFAIL_RELEASE_BASE_URL="$http_base" RUNNER_ARCH=ARM64
+expect_ok "Linux arm64 over http from 127.0.0.1 (curl)" "onfail $version (aarch64-unknown-linux-musl)"
+install macos-arm RUNNER_OS=macOS RUNNER_ARCH=ARM64
+expect_ok "macOS arm64" "onfail $version (aarch64-apple-darwin)"
+install macos-x64 RUNNER_OS=macOS
+expect_ok "macOS x64" "onfail $version (x86_64-apple-darwin)"
+if command -v unzip >/dev/null 2>&1 || command -v 7z >/dev/null 2>&1; then
+  install windows RUNNER_OS=Windows
+  expect_ok "Windows x64 from the .zip" "onfail $version (x86_64-pc-windows-msvc)"
+  install windows-arm RUNNER_OS=Windows RUNNER_ARCH=ARM64
+  expect_ok "Windows arm64 uses the x64 asset" "onfail $version (x86_64-pc-windows-msvc)"
+else
+  echo "  skipped: the Windows .zip cases (no unzip or 7z on this machine)"
+fi
+
+cp -r "$release" "$scratch/tampered"
+echo "tampered" >>"$scratch/tampered/onfail-x86_64-unknown-linux-musl.tar.gz"
+install tampered ONFAIL_RELEASE_BASE_URL="file://$scratch/tampered"
+expect_error "a checksum mismatch is refused" "checksum mismatch for onfail-x86_64-unknown-linux-musl.tar.gz"
+if [ -e "$scratch/case-tampered/temp/onfail/$version/x86_64-unknown-linux-musl/onfail" ]; then fail "the tampered archive was unpacked"; else pass "nothing was unpacked"; fi
+
+mkdir -p "$scratch/nosums" && cp "$release"/onfail-* "$scratch/nosums/"
+install nosums ONFAIL_RELEASE_BASE_URL="file://$scratch/nosums"
+expect_error "an asset without SHA256SUMS is refused" "cannot be verified"
+
+install missing-release ONFAIL_RELEASE_BASE_URL="$http_base/nowhere" ONFAIL_INSTALL=release
+expect_error "install: release with no asset (HTTP 404) fails" "has no asset for x86_64-unknown-linux-musl (HTTP 404)"
+
+install fallback ONFAIL_RELEASE_BASE_URL="$http_base/nowhere"
+expect_ok "install: auto with no asset (HTTP 404) builds from source" "onfail built-from-source"
+if grep -qF -- "--release --locked" "$scratch/case-fallback/cargo.log" 2>/dev/null; then pass "the source build is --release --locked"; else fail "cargo was not run as expected"; fi
+
+install unknown-platform RUNNER_OS=Linux RUNNER_ARCH=ARM
+expect_ok "an unknown platform builds from source" "onfail built-from-source"
+install unknown-platform-release RUNNER_OS=Linux RUNNER_ARCH=ARM ONFAIL_INSTALL=release
+expect_error "an unknown platform with install: release fails" "no release asset is built for Linux/ARM"
+
+install source ONFAIL_INSTALL=source
+expect_ok "install: source builds from source" "onfail built-from-source"
+
+install bad-mode ONFAIL_INSTALL=latest
+expect_error "a bad install value is refused" "install: 'latest' is not valid; use auto, release or source"
+
+install plain-http ONFAIL_RELEASE_BASE_URL="http://example.com/releases"
+expect_error "plain http to another host is refused" "ONFAIL_RELEASE_BASE_URL must be https://"
+
+no_cargo_path="/usr/bin:/bin"
+if PATH="$no_cargo_path" command -v cargo >/dev/null 2>&1; then
+  echo "  skipped: the no-cargo case (cargo is in $no_cargo_path here)"
+else
+  install no-cargo ONFAIL_INSTALL=source PATH="$no_cargo_path"
+  expect_error "a source build without cargo fails clearly" "needs cargo (Rust), which is not on PATH"
+fi
+
+if [ "$failures" -ne 0 ]; then
+  echo "install-tests: $passes passed, $failures failed" >&2
+  exit 1
+fi
+echo "install-tests: $passes passed, $failures failed"

@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Action tests: runs the workflows in tests/action/workflows/ under nektos/act in host mode (no
+# Docker), with `uses: ./` and `install: source`, against a fake Alertalk server on 127.0.0.1.
+# Each scenario asserts what the server received, what the action output, and what act's log
+# shows, and fails loudly.
+#
+# Usage: tests/action/run.sh          (needs act, python3 and cargo on PATH)
+# ONFAIL_ACT_TARGET_DIR: cargo target dir for the action's source build (default target/act), so
+# the release build happens once and later runs reuse it.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+scratch=$(mktemp -d)
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; fi
+  rm -rf "$scratch"
+}
+trap cleanup EXIT
+
+failures=0 passes=0
+pass() {
+  echo "  ok: $*"
+  passes=$((passes + 1))
+}
+fail() {
+  echo "  FAILED: $*" >&2
+  failures=$((failures + 1))
+}
+# expect_eq WHAT ACTUAL EXPECTED
+expect_eq() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: expected '$3', got '$2'"; fi; }
+
+# Sentinels: if any shows up in act's log unmasked, the action leaked it.
+key="ak-act-SENTINEL-5f1e2d9c"
+phone_one="5321234567"
+phones="+90 532 123 45 67, 05339876543"
+
+# rustup and cargo must keep finding the real toolchain once HOME points at the scratch dir.
+export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}" CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
+target_dir="${ONFAIL_ACT_TARGET_DIR:-$repo/target/act}"
+mkdir -p "$target_dir" "$scratch/home"
+
+# act copies the working tree for actions/checkout; give it the project's files only (no target/),
+# in a fresh git repository so the run has a commit and a ref.
+stage="$scratch/repo"
+mkdir -p "$stage"
+(cd "$repo" && git ls-files -z --cached --others --exclude-standard | xargs -0 tar -cf - ) | tar -xf - -C "$stage"
+git -C "$stage" init -q -b main
+git -C "$stage" add -A
+git -C "$stage" -c user.name=onfail-test -c user.email=test@example.invalid commit -qm "action test"
+
+echo "== starting the fake Alertalk server on 127.0.0.1"
+python3 "$repo/tests/action/fake_alertalk.py" "$scratch/port" "$scratch/requests.jsonl" &
+server_pid=$!
+for _ in $(seq 1 100); do [ -s "$scratch/port" ] && break; sleep 0.1; done
+[ -s "$scratch/port" ] || { echo "the fake server did not start" >&2; exit 1; }
+url="http://127.0.0.1:$(cat "$scratch/port")/webhook/receive"
+echo "   listening: $url (pid $server_pid)"
+
+# run_act NAME: runs tests/action/workflows/NAME.yml; its log goes to $scratch/NAME.log, and
+# its exit code is printed.
+run_act() {
+  local name=$1 out="$scratch/out-$1"
+  mkdir -p "$out"
+  : >"$scratch/requests.jsonl"
+  local rc=0
+  (cd "$stage" && HOME="$scratch/home" act push \
+    -W "tests/action/workflows/$name.yml" \
+    -P ubuntu-latest=-self-hosted \
+    --action-cache-path "$scratch/home/act-cache" \
+    --no-cache-server \
+    --env "TEST_ALERTALK_KEY=$key" \
+    --env "TEST_PHONES=$phones" \
+    --env "TEST_PHONE_ONE=$phone_one" \
+    --env "TEST_ALERTALK_URL=$url" \
+    --env "ONFAIL_TEST_OUT=$out" \
+    --env "CARGO_TARGET_DIR=$target_dir" \
+    --env "RUSTUP_HOME=$RUSTUP_HOME" \
+    --env "CARGO_HOME=$CARGO_HOME" \
+    >"$scratch/$name.log" 2>&1) || rc=$?
+  echo "$rc"
+}
+
+requests() { grep -c . "$scratch/requests.jsonl" || true; }
+field() { python3 -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; print(eval(sys.argv[2]), end="")' "$scratch/requests.jsonl" "$1"; }
+
+check_log_clean() {
+  local log="$scratch/$1.log"
+  for secret in "$key" "$phone_one" "0$phone_one" "90$phone_one" "5339876543"; do
+    if grep -qF -- "$secret" "$log"; then fail "$1: act's log shows $secret unmasked"; else pass "$1: act's log never shows $secret"; fi
+  done
+}
+
+echo "== scenario 1: a step fails, the action runs under if: failure() (builds onfail from source the first time)"
+rc=$(run_act failing)
+out="$scratch/out-failing"
+expect_eq "act exits non-zero because the job failed" "$([ "$rc" -ne 0 ] && echo yes)" "yes"
+expect_eq "the server received one call" "$(requests)" "1"
+if [ "$(requests)" = 1 ]; then
+  expect_eq "the key went in X-Webhook-Key" "$(field 'r[0]["headers"].get("x-webhook-key")')" "$key"
+  expect_eq "the numbers arrived normalised" "$(field 'json.loads(r[0]["body"])["phone_number"]')" "5321234567,5339876543"
+  echo "== scenario 3: a message with \$(...), backticks and quotes is delivered verbatim and runs nothing"
+  expect_eq "the message arrived byte for byte" "$(field 'json.loads(r[0]["body"])["error_message"]')" "$(cat "$out/expected-message")"
+fi
+for marker in pwned-dollar pwned-backtick; do
+  if [ -e "$out/$marker" ]; then fail "the message ran a command (found $marker)"; else pass "no $marker: nothing in the message ran"; fi
+done
+# shellcheck disable=SC2016 # the literal, unexpanded text is the point
+case "$(cat "$out/expected-message")" in
+  *'$(touch'*'`touch'*\"double\"*"'single'"*) pass "the hostile message reached the workflow intact" ;;
+  *) fail "the workflow's HOSTILE message is not what this test expects" ;;
+esac
+if grep -qE '🚧 +::warning::injected|Warning: injected' "$scratch/failing.log"; then
+  fail "text in the message became a workflow command"
+fi
+echo "   a later step reads the action's outputs"
+expect_eq "outputs.result" "$(cat "$out/result")" "sent"
+expect_eq "outputs.sent-channels" "$(cat "$out/sent-channels")" "voice"
+expect_eq "outputs.failed-channels" "$(cat "$out/failed-channels")" ""
+expect_eq "outputs.json has the result" \
+  "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["result"], d["channels"][0]["recipients"][0], end="")' "$out/json")" \
+  "sent 5*******67"
+echo "== scenario 4: the step summary is written and the key is masked in act's log"
+if grep -qF 'Summary - ### onfail: sent' "$scratch/failing.log"; then pass "the step summary was written"; else fail "no step summary in act's log"; fi
+if grep -qF '| voice | alertalk | ✅ sent | 1 | 200 |' "$scratch/failing.log"; then pass "the summary has the delivery table"; else fail "the summary has no delivery row"; fi
+if grep -qF 'key=*** phone=***' "$scratch/failing.log"; then pass "a later step's echo of the key and a number shows ***"; else fail "the key or number was not masked in a later step"; fi
+check_log_clean failing
+
+echo "== scenario 2: a passing job sends nothing"
+rc=$(run_act passing)
+out="$scratch/out-passing"
+expect_eq "act exits 0" "$rc" "0"
+expect_eq "the server received nothing" "$(requests)" "0"
+expect_eq "the if: failure() step did not run" "$(cat "$out/never-result" 2>/dev/null)" ""
+expect_eq "the if: always() step saw success and skipped" "$(cat "$out/result" 2>/dev/null)" "skipped"
+check_log_clean passing
+
+if [ "$failures" -ne 0 ]; then
+  for log in "$scratch"/*.log; do
+    echo "---- $(basename "$log") (last 60 lines)" >&2
+    tail -n 60 "$log" >&2
+  done
+  echo "action-tests: $passes passed, $failures failed" >&2
+  exit 1
+fi
+echo "action-tests: $passes passed, $failures failed"
