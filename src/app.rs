@@ -71,9 +71,9 @@ fn run_command(args: &RunArgs, env: &Env) -> Exit {
     let program = args.command.first().map(Path::new).and_then(Path::file_name).unwrap_or_default();
     let command = CommandRun {
         program: program.to_string_lossy().into_owned(),
-        command_line,
+        // Both go to providers: secrets in the arguments or the output are redacted first.
+        command_line: out.redact(&command_line),
         outcome: finished.ended.describe(),
-        // The tail goes to providers: secrets the command printed are redacted first.
         tail: finished.tail.iter().map(|line| out.redact(line)).collect(),
     };
     let mut alert_args = args.alert.clone();
@@ -103,7 +103,8 @@ fn send(config: &Config, env: &Env, out: &Output) -> Result<Exit, ConfigError> {
     let mut report = if settings.dry_run {
         RunReport::new(config.alert.status().as_str(), config.alert.title.clone(), dry_run(config), true)
     } else {
-        let transport = Transport::new(settings.timeout, settings.retries, config.needs_tls(), env)?;
+        let transport =
+            Transport::new(settings.timeout, settings.retries, config.needs_tls(), env, out.redactor().secrets_only())?;
         RunReport::new(
             config.alert.status().as_str(),
             config.alert.title.clone(),
@@ -164,8 +165,11 @@ fn planned(channel: &dyn Channel) -> ChannelReport {
 /// check; a failed one is exit 1.
 fn check(config: &Config, online: Option<&Env>, out: &Output) -> Result<Exit, ConfigError> {
     let settings = &config.settings;
-    let transport =
-        online.map(|env| Transport::new(settings.timeout, settings.retries, config.needs_tls(), env)).transpose()?;
+    let transport = online
+        .map(|env| {
+            Transport::new(settings.timeout, settings.retries, config.needs_tls(), env, out.redactor().secrets_only())
+        })
+        .transpose()?;
     let mut reports = Vec::new();
     for channel in &config.channels {
         let mut report = ChannelReport::new(channel.as_ref(), ChannelResult::DryRun, String::new());

@@ -95,6 +95,12 @@ impl Redactor {
         self.rules.insert(at, (needle, replacement));
     }
 
+    /// A redactor for the secrets alone, without the phone numbers: provider answers are scrubbed
+    /// with it, since a delivery report must still name its recipients to be matched.
+    pub fn secrets_only(&self) -> Redactor {
+        Redactor { rules: self.rules.iter().filter(|(_, r)| r == REDACTED).cloned().collect() }
+    }
+
     /// The secret values themselves (not phone numbers), for `::add-mask::`.
     pub fn secrets(&self) -> impl Iterator<Item = &str> {
         self.rules.iter().filter(|(_, r)| r == REDACTED).map(|(n, _)| n.as_str())

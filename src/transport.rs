@@ -10,6 +10,7 @@ use reqwest::header::{CONTENT_TYPE, LOCATION, RETRY_AFTER};
 
 use crate::channels::{Delivery, Ids, Request, Response, Verdict};
 use crate::config::ConfigError;
+use crate::redact::Redactor;
 
 /// Provider answers are short; anything past this is dropped unread, so a hostile or broken
 /// server cannot make onfail buffer without limit.
@@ -37,6 +38,9 @@ pub struct Transport {
     client: Client,
     deadline: Instant,
     retries: u32,
+    /// Provider answers are redacted as they arrive: a provider echoing a key must not reach
+    /// the output, not even the part of it left after a channel shortens the answer.
+    redactor: Redactor,
 }
 
 impl Transport {
@@ -47,6 +51,7 @@ impl Transport {
         retries: u32,
         https: bool,
         env: &crate::context::Env,
+        redactor: Redactor,
     ) -> Result<Transport, ConfigError> {
         // reqwest is built without a default crypto provider (ring is smaller and builds
         // everywhere); installing it twice is harmless, forgetting it would panic.
@@ -62,7 +67,7 @@ impl Transport {
         let client = builder
             .build()
             .map_err(|e| ConfigError::new("--timeout", format!("could not set up the HTTP client: {e}")))?;
-        Ok(Transport { client, deadline: Instant::now() + timeout, retries })
+        Ok(Transport { client, deadline: Instant::now() + timeout, retries, redactor })
     }
 
     /// Time left before the overall deadline.
@@ -92,6 +97,9 @@ impl Transport {
             .read_to_end(&mut body)
             .err()
             .map(|e| format!("the answer was cut off after HTTP {status} ({})", io_reason(&e)));
+        if let Ok(text) = std::str::from_utf8(&body) {
+            body = self.redactor.apply(text).into_bytes();
+        }
         Ok(Response { status, retry_after, location, body, cut_off })
     }
 
