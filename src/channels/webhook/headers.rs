@@ -148,4 +148,28 @@ mod tests {
         let values = vec!["Authorization: APIKEY abc-123\nnot a header line\nX: v".to_string()];
         assert_eq!(secrets(&values), ["APIKEY abc-123", "abc-123", "not a header line", "a header line", "v"]);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn parsing_never_panics(lines in proptest::collection::vec(proptest::prelude::any::<String>(), 0..4)) {
+            let _ = parse(&lines);
+            let _ = secrets(&lines);
+        }
+
+        #[test]
+        fn valid_lines_round_trip_and_errors_never_quote_values(
+            headers in proptest::collection::vec(("X-[A-Za-z0-9-]{1,12}", "[!-~][ -~]{0,30}[!-~]"), 1..5),
+            bad_value in "[A-Za-z0-9]{8,16}",
+        ) {
+            let text = headers.iter().map(|(n, v)| format!("{n}: {v}")).collect::<Vec<_>>().join("\r\n");
+            let parsed = parse(&[text]).unwrap();
+            let expected: Vec<HeaderLine> =
+                headers.iter().map(|(n, v)| HeaderLine { name: n.clone(), value: v.clone() }).collect();
+            proptest::prop_assert_eq!(parsed, expected);
+            for line in [format!("Bad Name: {bad_value}"), format!("X-Ok: {bad_value}\u{7}"), bad_value.clone()] {
+                let error = parse(&[line]).unwrap_err();
+                proptest::prop_assert!(!error.contains(&bad_value), "{}", error);
+            }
+        }
+    }
 }
