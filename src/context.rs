@@ -200,6 +200,23 @@ fn hostname(env: &Env) -> String {
         .unwrap_or_default()
 }
 
+/// A GitHub run of workflow Deploy in acme/api on main, for unit tests of the texts.
+#[cfg(test)]
+pub(crate) fn github_fixture(status: Status, now: SystemTime) -> Context {
+    let env: Env = [
+        ("GITHUB_ACTIONS", "true"),
+        ("GITHUB_REPOSITORY", "acme/api"),
+        ("GITHUB_WORKFLOW", "Deploy"),
+        ("GITHUB_REF_NAME", "main"),
+        ("GITHUB_SHA", "a1b2c3d4e5f6"),
+        ("GITHUB_RUN_ID", "9"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    Context::detect(&env, status, None, now)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -141,18 +141,7 @@ mod tests {
     use std::time::SystemTime;
 
     fn ctx(status: Status) -> Context {
-        let env: Env = [
-            ("GITHUB_ACTIONS", "true"),
-            ("GITHUB_REPOSITORY", "acme/api"),
-            ("GITHUB_WORKFLOW", "Deploy"),
-            ("GITHUB_REF_NAME", "main"),
-            ("GITHUB_SHA", "a1b2c3d4e5f6"),
-            ("GITHUB_RUN_ID", "9"),
-        ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        Context::detect(&env, status, None, SystemTime::now())
+        crate::context::github_fixture(status, SystemTime::now())
     }
 
     #[test]

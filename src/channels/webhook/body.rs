@@ -199,24 +199,12 @@ fn cut(text: &str, max: usize, cost: impl Fn(char) -> usize) -> (String, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::context::Env;
     use crate::status::Status;
     use serde_json::{Value, json};
     use std::time::{Duration, UNIX_EPOCH};
 
     fn context() -> Context {
-        let env: Env = [
-            ("GITHUB_ACTIONS", "true"),
-            ("GITHUB_REPOSITORY", "acme/api"),
-            ("GITHUB_WORKFLOW", "Deploy"),
-            ("GITHUB_REF_NAME", "main"),
-            ("GITHUB_SHA", "a1b2c3d4e5f6"),
-            ("GITHUB_RUN_ID", "9"),
-        ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        Context::detect(&env, Status::Cancelled, None, UNIX_EPOCH + Duration::from_secs(1_700_000_000))
+        crate::context::github_fixture(Status::Cancelled, UNIX_EPOCH + Duration::from_secs(1_700_000_000))
     }
 
     fn parsed(bytes: &[u8]) -> Value {
