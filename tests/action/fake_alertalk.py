@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""A fake Alertalk webhook for the action tests: listens on 127.0.0.1 (a free port), records
-every request as one JSON line (method, path, lower-cased headers, body) and answers like Alertalk does
-when calls are queued.
+"""A fake Alertalk webhook for the action tests, which also stands in for Temperstack: listens on
+127.0.0.1 (a free port), accepts a POST to any path, records every request as one JSON line
+(method, path, lower-cased headers, body) and answers like Alertalk does when calls are queued
+(a 200, which is all Temperstack's answer needs to be).
 
 Usage: fake_alertalk.py PORT_FILE REQUESTS_FILE
 Writes the chosen port to PORT_FILE once it listens; runs until killed.
