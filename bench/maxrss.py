@@ -1,15 +1,20 @@
 #!/usr/bin/env python3
-"""Runs a command N times and prints its largest peak RSS in KiB (Linux ru_maxrss)."""
-import os
+"""Runs a command N times under GNU time and prints its largest peak RSS in KiB.
+
+GNU time is a small C parent; measuring from Python itself would count the forked Python
+interpreter's memory (about 13 MiB) against the command, before it execs."""
 import subprocess
 import sys
+import tempfile
 
 runs, command = int(sys.argv[1]), sys.argv[2:]
 peak = 0
-for _ in range(runs):
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"command failed: {command}")
-    peak = max(peak, usage.ru_maxrss)
+with tempfile.NamedTemporaryFile(mode="r") as report:
+    for _ in range(runs):
+        status = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", report.name, *command],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+        if status != 0:
+            sys.exit(f"command failed: {command}")
+        report.seek(0)
+        peak = max(peak, int(report.read().split()[-1]))
 print(peak)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks onfail side by side with curl and the peers (apprise, a Node script doing what a
 # JavaScript action does), all against fake providers on 127.0.0.1, and prints one table.
-# Installs what it needs (hyperfine, musl-tools, the musl target, apprise, @actions/core).
+# Installs what it needs (hyperfine, musl-tools, GNU time, the musl target, apprise, @actions/core).
 # Usage: bench/run.sh            (results also go to bench/out/results.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,8 +12,8 @@ mkdir -p "$OUT"
 say() { printf '== %s\n' "$*" >&2; }
 
 say "tools"
-if ! command -v hyperfine >/dev/null || ! command -v x86_64-linux-musl-gcc >/dev/null; then
-  apt-get update -qq >/dev/null && apt-get install -y -qq hyperfine musl-tools >/dev/null
+if ! command -v hyperfine >/dev/null || ! command -v x86_64-linux-musl-gcc >/dev/null || [ ! -x /usr/bin/time ]; then
+  apt-get update -qq >/dev/null && apt-get install -y -qq hyperfine musl-tools time >/dev/null
 fi
 rustup target add "$TARGET" >/dev/null 2>&1
 [ -x "$OUT/venv/bin/apprise" ] || { python3 -m venv "$OUT/venv" && "$OUT/venv/bin/pip" install -q apprise==2.2.0; }
@@ -40,7 +40,7 @@ printf '%s' '{"phone_number":"5550001122","error_message":"CI alert. Workflow De
   >"$OUT/body.json"
 ONFAIL_ONE="$BIN send --alertalk-url $FAST/webhook/receive --alertalk-webhook-key k-bench --phone-numbers 5550001122"
 CURL_ONE="curl -sS -o /dev/null -X POST -H Content-Type:application/json -H X-Webhook-Key:k-bench --data-binary @$OUT/body.json $FAST/webhook/receive"
-APPRISE_ONE="$OUT/venv/bin/apprise -q -b bench-alert json://127.0.0.1:$(cat "$OUT/fast.port")/webhook/receive"
+APPRISE_ONE="$OUT/venv/bin/apprise -b bench-alert json://127.0.0.1:$(cat "$OUT/fast.port")/webhook/receive"
 NODE_ONE="env INPUT_URL=$FAST/webhook/receive INPUT_KEY=k-bench INPUT_MESSAGE=bench node $OUT/node/node-post.mjs"
 FOUR="$BIN send --timeout 10s \
   --alertalk-url $SLOW/webhook/receive --alertalk-webhook-key k-bench --phone-numbers 5550001122 \
