@@ -100,18 +100,9 @@ fn with_config(args: &AlertArgs, env: &Env, body: impl FnOnce(&Config, &Output) 
 fn send(config: &Config, env: &Env, out: &Output) -> Result<Exit, ConfigError> {
     let started = Instant::now();
     let settings = &config.settings;
-    let mut report = if settings.dry_run {
-        RunReport::new(config.alert.status().as_str(), config.alert.title.clone(), dry_run(config), true)
-    } else {
-        let transport =
-            Transport::new(settings.timeout, settings.retries, config.needs_tls(), env, out.redactor().secrets_only())?;
-        RunReport::new(
-            config.alert.status().as_str(),
-            config.alert.title.clone(),
-            deliver_all(config, &transport),
-            false,
-        )
-    };
+    let channels = if settings.dry_run { dry_run(config) } else { deliver_all(config, &transport(config, env, out)?) };
+    let mut report =
+        RunReport::new(config.alert.status().as_str(), config.alert.title.clone(), channels, settings.dry_run);
     report.duration_ms = started.elapsed().as_millis() as u64;
     if config.channels.is_empty() {
         report.warnings.push(
@@ -122,6 +113,12 @@ fn send(config: &Config, env: &Env, out: &Output) -> Result<Exit, ConfigError> {
     print_report(&report, settings.output, out);
     out.github_report(&report);
     Ok(if report.any_failed() && settings.fail_on_error { Exit::ChannelFailed } else { Exit::Ok })
+}
+
+/// The HTTP transport for this configuration; provider answers are scrubbed of its secrets.
+fn transport(config: &Config, env: &Env, out: &Output) -> Result<Transport, ConfigError> {
+    let settings = &config.settings;
+    Transport::new(settings.timeout, settings.retries, config.needs_tls(), env, out.redactor().secrets_only())
 }
 
 /// Every channel runs on its own thread, so the send takes about as long as the slowest one.
@@ -164,12 +161,7 @@ fn planned(channel: &dyn Channel) -> ChannelReport {
 /// (`online` holds the environment then), also run each provider's side-effect-free credentials
 /// check; a failed one is exit 1.
 fn check(config: &Config, online: Option<&Env>, out: &Output) -> Result<Exit, ConfigError> {
-    let settings = &config.settings;
-    let transport = online
-        .map(|env| {
-            Transport::new(settings.timeout, settings.retries, config.needs_tls(), env, out.redactor().secrets_only())
-        })
-        .transpose()?;
+    let transport = online.map(|env| transport(config, env, out)).transpose()?;
     let mut reports = Vec::new();
     for channel in &config.channels {
         let mut report = ChannelReport::new(channel.as_ref(), ChannelResult::DryRun, String::new());
