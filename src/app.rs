@@ -54,6 +54,12 @@ pub fn run(command: Command, env: &Env) -> Exit {
 /// not when it fails), run the command, then alert with its result and exit with its code.
 fn run_command(args: &RunArgs, env: &Env) -> Exit {
     let out = Output::new(config::redactor(&args.alert));
+    if config::non_empty(&args.alert.general.needs).is_some() {
+        // Two sources for one status: refuse before the command runs (README "One alert for a
+        // whole workflow").
+        out.error(&ConfigError::new("--needs", NEEDS_WITH_RUN).to_string());
+        return Exit::Usage;
+    }
     if let Err(error) = Config::from_args(&args.alert, env, SystemTime::now()) {
         out.error(&error.to_string());
         return Exit::Usage;
@@ -86,6 +92,9 @@ fn run_command(args: &RunArgs, env: &Env) -> Exit {
     Exit::Command(finished.ended.exit_code())
 }
 
+const NEEDS_WITH_RUN: &str = "onfail run takes its status from the command it runs, so it cannot also take it \
+    from other jobs; use onfail send --needs in a final job that needs the others, or drop --needs (and ONFAIL_NEEDS)";
+
 /// Registers secrets, validates, and runs `body`; a configuration error is exit 2.
 fn with_config(args: &AlertArgs, env: &Env, body: impl FnOnce(&Config, &Output) -> Result<Exit, ConfigError>) -> Exit {
     let out = Output::new(config::redactor(args)).for_github(env);
@@ -104,6 +113,10 @@ fn send(config: &Config, env: &Env, out: &Output) -> Result<Exit, ConfigError> {
     let mut report =
         RunReport::new(config.alert.status().as_str(), config.alert.title.clone(), channels, settings.dry_run);
     report.duration_ms = started.elapsed().as_millis() as u64;
+    report.warnings.extend(config.warnings.iter().cloned());
+    if let Some(needs) = &config.needs {
+        out.line(&render::needs_line(needs));
+    }
     if config.channels.is_empty() {
         report.warnings.push(
             "no channel is configured (no Alertalk key, iletiMerkezi key, Temperstack URL or webhook URL): nothing was sent"
@@ -178,6 +191,7 @@ fn check(config: &Config, online: Option<&Env>, out: &Output) -> Result<Exit, Co
     if report.any_failed() {
         report.result = RunResult::Failed;
     }
+    report.warnings.extend(config.warnings.iter().cloned());
     if config.channels.is_empty() {
         report.warnings.push("no channel is configured: a send would do nothing".into());
     }
@@ -192,6 +206,9 @@ fn check(config: &Config, online: Option<&Env>, out: &Output) -> Result<Exit, Co
                 channel.warnings.iter().for_each(|w| out.warning(&format!("{}: {w}", channel.channel)));
             }
             report.warnings.iter().for_each(|w| out.warning(w));
+            if let Some(needs) = &config.needs {
+                out.line(&render::needs_line(needs));
+            }
             out.line(match (&transport, report.any_failed()) {
                 (_, true) => "configuration is valid, but the online check failed",
                 (Some(_), false) => "configuration is valid; credentials checked online where possible",

@@ -54,6 +54,11 @@ pub struct Context {
     pub time: String,
     /// Set by `onfail run`.
     pub command: Option<CommandRun>,
+    /// From `--needs`: ids of the needed jobs that failed.
+    pub failed_jobs: Vec<String>,
+    /// From `--needs`: ids of skipped jobs that were not allowed to be, when they alone made the
+    /// status a failure.
+    pub skipped_jobs: Vec<String>,
 }
 
 impl Context {
@@ -79,6 +84,8 @@ impl Context {
             hostname: hostname(env),
             time: humantime::format_rfc3339_seconds(now).to_string(),
             command: None,
+            failed_jobs: Vec::new(),
+            skipped_jobs: Vec::new(),
         };
         if var("GITHUB_ACTIONS") == "true" {
             context.fill_from_github(&var, check_run_id);
@@ -179,6 +186,7 @@ impl Context {
             "server_url" => &self.server_url,
             "hostname" => &self.hostname,
             "time" => &self.time,
+            "failed_jobs" => return self.failed_jobs.join(", "),
             _ => "",
         }
         .to_string()

@@ -11,6 +11,7 @@ pub mod config;
 pub mod context;
 pub mod gha;
 pub mod messages;
+pub mod needs;
 pub mod output;
 pub mod phone;
 pub mod redact;

@@ -22,6 +22,16 @@ fn subject(ctx: &Context) -> String {
     }
 }
 
+/// Which needed jobs made the workflow fail (from `--needs`): "Failed jobs: build, test", or, when
+/// only a skip that was not allowed did, "Skipped jobs: deploy". `None` when not known.
+pub fn jobs_note(ctx: &Context) -> Option<String> {
+    match (ctx.failed_jobs.is_empty(), ctx.skipped_jobs.is_empty()) {
+        (false, _) => Some(format!("Failed jobs: {}", ctx.failed_jobs.join(", "))),
+        (true, false) => Some(format!("Skipped jobs: {}", ctx.skipped_jobs.join(", "))),
+        (true, true) => None,
+    }
+}
+
 /// The short name of the alert: `Deploy failed in acme/api`, `backup.sh failed on db-1`.
 pub fn title(ctx: &Context) -> String {
     let name = match &ctx.command {
@@ -69,6 +79,9 @@ pub fn voice(ctx: &Context) -> String {
         text.push_str(&format!(": it {}", command.outcome));
     }
     text.push('.');
+    if let Some(note) = jobs_note(ctx) {
+        text.push_str(&format!(" {note}."));
+    }
     text
 }
 
@@ -84,6 +97,9 @@ pub fn sms(ctx: &Context) -> String {
     }
     if let Some(command) = ctx.command.as_ref().filter(|_| ctx.status != Status::Success) {
         text.push_str(&format!(": {} {}.", command.program, command.outcome));
+    }
+    if let Some(note) = jobs_note(ctx) {
+        text.push_str(&format!(". {note}."));
     }
     let link = if ctx.job_url.is_empty() { &ctx.run_url } else { &ctx.job_url };
     if !link.is_empty() {
@@ -115,6 +131,7 @@ pub fn detailed(ctx: &Context) -> String {
             lines.push(format!("{label}: {value}"));
         }
     }
+    lines.extend(jobs_note(ctx));
     if let Some(command) = &ctx.command {
         lines.push(format!("Command: {}", command.command_line));
         lines.push(format!("Result: {}", command.outcome));
@@ -188,6 +205,24 @@ mod tests {
         assert!(long.contains("Command: /opt/backup.sh --full https://x.example/y\nResult: exited with code 3"));
         assert!(long.ends_with("Last 2 lines of output:\ncopying\nerror: disk full"), "{long}");
         assert_eq!(voice(&host_command(Status::Success)), "Notice. Command backup.sh succeeded on host db-1.");
+    }
+
+    #[test]
+    fn texts_name_the_failed_jobs_from_needs() {
+        let mut ctx = ctx(Status::Failure);
+        ctx.failed_jobs = vec!["build".into(), "test".into()];
+        assert_eq!(
+            voice(&ctx),
+            "CI alert. Workflow Deploy failed in acme/api on branch main. Failed jobs: build, test."
+        );
+        let sms = sms(&ctx);
+        assert!(
+            sms.starts_with("CI FAILURE: Deploy failed in acme/api (main a1b2c3d). Failed jobs: build, test. https://")
+        );
+        assert!(detailed(&ctx).ends_with("\nFailed jobs: build, test"), "{}", detailed(&ctx));
+        ctx.failed_jobs.clear();
+        ctx.skipped_jobs = vec!["deploy".into()];
+        assert!(voice(&ctx).ends_with("on branch main. Skipped jobs: deploy."), "{}", voice(&ctx));
     }
 
     #[test]

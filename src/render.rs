@@ -2,6 +2,7 @@
 //! through [`crate::output::Output`], which also redacts it.
 
 use crate::channels::Request;
+use crate::needs::Verdict;
 use crate::report::{ChannelReport, ChannelResult, RunReport, ShownRequest};
 
 /// A request as `--dry-run` shows it: secret headers as `***`, the URL as the channel shows it,
@@ -16,6 +17,17 @@ pub fn shown_request(request: &Request, endpoint: String) -> ShownRequest {
     let body = serde_json::from_slice(&request.body)
         .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&request.body).into_owned()));
     ShownRequest { method: "POST", url: endpoint, headers, body }
+}
+
+/// What `--needs` decided: `status from --needs: failure (failed jobs: build, test)`.
+pub fn needs_line(verdict: &Verdict) -> String {
+    let mut line = format!("status from --needs: {}", verdict.status);
+    if !verdict.failed_jobs.is_empty() {
+        line.push_str(&format!(" (failed jobs: {})", verdict.failed_jobs.join(", ")));
+    } else if !verdict.skipped_jobs.is_empty() {
+        line.push_str(&format!(" (skipped, not allowed: {})", verdict.skipped_jobs.join(", ")));
+    }
+    line
 }
 
 fn attempts(n: u32) -> String {
