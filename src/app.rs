@@ -73,7 +73,7 @@ fn run_command(args: &RunArgs, env: &Env) -> Exit {
         program: program.to_string_lossy().into_owned(),
         // Both go to providers: secrets in the arguments or the output are redacted first.
         command_line: out.redact(&command_line),
-        outcome: finished.ended.describe(),
+        ended: finished.ended.clone(),
         tail: finished.tail.iter().map(|line| out.redact(line)).collect(),
     };
     let mut alert_args = args.alert.clone();

@@ -275,7 +275,7 @@ fn cap_summary(mut md: String) -> String {
 /// that could end the cell or start markup escaped.
 fn cell(text: &str) -> String {
     let flat: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    let (short, cut) = crate::messages::truncate_chars(&flat, MAX_CELL);
+    let (short, cut) = crate::texts::truncate_chars(&flat, MAX_CELL);
     let mut out = String::with_capacity(short.len());
     for c in short.chars() {
         match c {

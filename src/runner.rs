@@ -190,10 +190,11 @@ pub fn clean_line(raw: &str) -> String {
             c => out.push(c),
         }
     }
-    crate::messages::truncate_chars(out.trim_end(), MAX_TAIL_LINE).0
+    crate::texts::truncate_chars(out.trim_end(), MAX_TAIL_LINE).0
 }
 
-fn signal_name(signal: i32) -> Option<&'static str> {
+/// The usual name of `signal`, for the texts that say how a command ended.
+pub fn signal_name(signal: i32) -> Option<&'static str> {
     Some(match signal {
         1 => "SIGHUP",
         2 => "SIGINT",

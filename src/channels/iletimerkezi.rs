@@ -10,9 +10,9 @@ use std::time::Duration;
 use super::sms_text::{self, MAX_PARTS};
 use super::{Alert, Channel, Delivery, Ids, Request, Response, Verdict, generic_verdict};
 use crate::config::{ConfigError, non_empty};
-use crate::messages;
 use crate::phone::{self, Phone};
 use crate::redact::{self, Redactor};
+use crate::texts::Audience;
 use crate::transport::{Outcome, Transport, check_url};
 use delivery::{State, Watch};
 use wire::{Answer, Credentials, Kind};
@@ -121,9 +121,13 @@ pub fn configure(
     if phones.is_empty() {
         return Err(ConfigError::new(option, "holds no number: give the numbers to text"));
     }
-    let full = alert.message.clone().unwrap_or_else(|| messages::sms(&alert.context));
+    let (option, full) = match (&alert.sms_message, &alert.message) {
+        (Some(text), _) => ("--sms-message", text.clone()),
+        (None, Some(text)) => ("--message", text.clone()),
+        (None, None) => ("--language", alert.language.texts(Audience::Phone).sms(&alert.context)),
+    };
     if full.trim().is_empty() {
-        return Err(ConfigError::new("--message", "empty: an SMS needs some text"));
+        return Err(ConfigError::new(option, "renders to an empty text: an SMS needs some text"));
     }
     let (text, warnings) = fit_text(&full);
     Ok(Some(Box::new(Sms {

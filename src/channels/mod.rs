@@ -21,6 +21,7 @@ use crate::config::ConfigError;
 use crate::context::Context;
 use crate::redact::Redactor;
 use crate::status::{NotifyOn, Status};
+use crate::texts::Language;
 use crate::transport::{Outcome, Transport};
 
 /// What every channel is told about the alert.
@@ -31,6 +32,11 @@ pub struct Alert {
     pub title: String,
     /// `--message`, rendered; `None` means each channel uses its own default text.
     pub message: Option<String>,
+    /// `--voice-message` and `--sms-message`, rendered: that one channel's text, over `message`.
+    pub voice_message: Option<String>,
+    pub sms_message: Option<String>,
+    /// The language of the default texts.
+    pub language: Language,
     pub notify_on: NotifyOn,
 }
 
@@ -94,7 +100,7 @@ impl Response {
             .split_whitespace()
             .collect::<Vec<_>>()
             .join(" ");
-        crate::messages::truncate_chars(&clean, 200).0
+        crate::texts::truncate_chars(&clean, 200).0
     }
 }
 

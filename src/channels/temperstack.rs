@@ -9,10 +9,10 @@ use sha2::{Digest, Sha256};
 use super::{Alert, Channel, Delivery, Ids, Request, Response, Verdict, generic_verdict};
 use crate::config::{ConfigError, non_empty};
 use crate::context::Context;
-use crate::messages;
 use crate::redact::{self, Redactor};
 use crate::status::Status;
 use crate::template::Template;
+use crate::texts::Audience;
 
 #[derive(clap::Args, Clone, Debug, Default)]
 #[command(next_help_heading = "Incident (Temperstack)")]
@@ -193,7 +193,7 @@ pub fn configure(args: &Args, alert: &Alert) -> Result<Option<Box<dyn Channel>>,
         status: alarm_state(ctx.status).unwrap_or("Alarm"),
         alert_priority: priority,
         alert_id,
-        description: alert.message.clone().unwrap_or_else(|| messages::detailed(ctx)),
+        description: alert.message.clone().unwrap_or_else(|| alert.language.texts(Audience::Screen).detailed(ctx)),
         alert_url,
         metric_name: render("--metric-name", &args.metric_name, ctx)?.unwrap_or_default(),
         resource_id: render("--resource-id", &args.resource_id, ctx)?.unwrap_or_default(),

@@ -10,9 +10,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::{Alert, Channel, Delivery, Header, Request, Response, Verdict, generic_verdict};
 use crate::config::{ConfigError, non_empty};
-use crate::messages;
 use crate::redact::{self, Redactor};
 use crate::template::PLACEHOLDERS;
+use crate::texts::Audience;
 use signing::Signer;
 
 /// URL path segments at least this long are treated as credentials by the redactor (Slack's
@@ -131,7 +131,8 @@ pub fn configure(args: &Args, alert: &Alert) -> Result<Option<Box<dyn Channel>>,
         .transpose()
         .map_err(|e| ConfigError::new("--webhook-secret", e))?;
     let format = args.webhook_format.unwrap_or_default();
-    let message = alert.message.clone().unwrap_or_else(|| messages::detailed(&alert.context));
+    let message =
+        alert.message.clone().unwrap_or_else(|| alert.language.texts(Audience::Screen).detailed(&alert.context));
     let mut warnings = Vec::new();
     let body = match (format, non_empty(&args.webhook_body)) {
         (Format::Json, None) => body::standard(&alert.context, &alert.title, &message),
