@@ -9,6 +9,7 @@ use crate::cli::{AlertArgs, Command, OutputFormat, RunArgs};
 use crate::config::{self, Config, ConfigError};
 use crate::context::{CommandRun, Env};
 use crate::output::Output;
+use crate::redact;
 use crate::render;
 use crate::report::{ChannelReport, ChannelResult, RunReport, RunResult};
 use crate::runner::{self, Ended};
@@ -74,7 +75,8 @@ fn run_command(args: &RunArgs, env: &Env) -> Exit {
         // Both go to providers: secrets in the arguments or the output are redacted first.
         command_line: out.redact(&command_line),
         outcome: finished.ended.describe(),
-        tail: finished.tail.iter().map(|line| out.redact(line)).collect(),
+        // Redacted before the cut, so no part of a secret survives it.
+        tail: finished.tail.iter().map(|line| redact::cut(&out.redact(line), runner::SHOWN_TAIL_LINE)).collect(),
     };
     let mut alert_args = args.alert.clone();
     alert_args.general.status = Some(status);

@@ -30,7 +30,8 @@ impl Output {
     pub fn for_github(mut self, env: &Env) -> Output {
         self.github = Runner::detect(env);
         if self.github.is_some() {
-            let _ = gha::write_all(&mut std::io::stderr().lock(), &gha::masks(self.redactor.needles()));
+            let needles = self.redactor.needles();
+            let _ = gha::write_all(&mut std::io::stderr().lock(), &gha::masks(needles.iter().map(String::as_str)));
         }
         self
     }

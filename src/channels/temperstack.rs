@@ -62,6 +62,10 @@ impl Args {
         if let Some(url) = non_empty(&self.temperstack_url) {
             redactor.url_secrets(url, true);
         }
+        // Links are shown, but a password in one (`https://user:pass@host/...`) is not.
+        for url in [&self.alert_url, &self.runbook_url].into_iter().filter_map(non_empty) {
+            redactor.url_password_of(url);
+        }
     }
 }
 
