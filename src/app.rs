@@ -112,6 +112,7 @@ fn send(config: &Config, env: &Env, out: &Output) -> Result<Exit, ConfigError> {
                 .into(),
         );
     }
+    let report = out.redacted(&report);
     print_report(&report, settings.output, out);
     out.github_report(&report);
     Ok(if report.any_failed() && settings.fail_on_error { Exit::ChannelFailed } else { Exit::Ok })
@@ -183,18 +184,19 @@ fn check(config: &Config, online: Option<&Env>, out: &Output) -> Result<Exit, Co
     if config.channels.is_empty() {
         report.warnings.push("no channel is configured: a send would do nothing".into());
     }
+    let report = out.redacted(&report);
     match config.settings.output {
-        OutputFormat::Json => out.stdout(&render::json(&report)),
+        OutputFormat::Json => out.rendered_stdout(&render::json(&report)),
         OutputFormat::Text => {
             for channel in &report.channels {
-                out.line(&format!("{} ({}) {}", channel.channel, channel.provider, channel.detail));
+                out.rendered_line(&format!("{} ({}) {}", channel.channel, channel.provider, channel.detail));
                 if !channel.recipients.is_empty() {
-                    out.line(&format!("  recipients: {}", channel.recipients.join(", ")));
+                    out.rendered_line(&format!("  recipients: {}", channel.recipients.join(", ")));
                 }
-                channel.warnings.iter().for_each(|w| out.warning(&format!("{}: {w}", channel.channel)));
+                channel.warnings.iter().for_each(|w| out.rendered_warning(&format!("{}: {w}", channel.channel)));
             }
-            report.warnings.iter().for_each(|w| out.warning(w));
-            out.line(match (&transport, report.any_failed()) {
+            report.warnings.iter().for_each(|w| out.rendered_warning(w));
+            out.rendered_line(match (&transport, report.any_failed()) {
                 (_, true) => "configuration is valid, but the online check failed",
                 (Some(_), false) => "configuration is valid; credentials checked online where possible",
                 (None, false) => "configuration is valid",
@@ -215,25 +217,26 @@ fn check_online(channel: &dyn Channel, transport: &Transport, report: &mut Chann
     }
 }
 
+/// Prints a report whose values are already redacted ([`Output::redacted`]).
 fn print_report(report: &RunReport, format: OutputFormat, out: &Output) {
     for warning in &report.warnings {
-        out.warning(warning);
+        out.rendered_warning(warning);
     }
     for channel in &report.channels {
         for warning in &channel.warnings {
-            out.warning(&format!("{}: {warning}", channel.channel));
+            out.rendered_warning(&format!("{}: {warning}", channel.channel));
         }
-        out.line(&render::channel_line(channel));
+        out.rendered_line(&render::channel_line(channel));
     }
     match format {
-        OutputFormat::Json => out.stdout(&render::json(report)),
+        OutputFormat::Json => out.rendered_stdout(&render::json(report)),
         OutputFormat::Text => {
             let blocks: Vec<String> =
                 report.channels.iter().map(render::dry_run_block).filter(|b| !b.is_empty()).collect();
             if !blocks.is_empty() {
-                out.stdout(&blocks.join("\n"));
+                out.rendered_stdout(&blocks.join("\n"));
             }
         }
     }
-    out.line(&render::summary_line(report));
+    out.rendered_line(&render::summary_line(report));
 }
