@@ -4,10 +4,11 @@
 use std::path::Path;
 use std::time::{Instant, SystemTime};
 
-use crate::channels::{Alert, Channel};
+use crate::channels::{self, Alert, Channel};
 use crate::cli::{AlertArgs, Command, OutputFormat, RunArgs};
-use crate::config::{self, Config, ConfigError};
+use crate::config::{self, Config};
 use crate::context::{CommandRun, Env};
+use crate::error::ConfigError;
 use crate::output::Output;
 use crate::render;
 use crate::report::{ChannelReport, ChannelResult, RunReport, RunResult};
@@ -15,7 +16,7 @@ use crate::runner::{self, Ended};
 use crate::status::Status;
 use crate::transport::Transport;
 
-/// SPEC §7.
+/// The exit codes (README, "Exit codes").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
     /// Every enabled channel delivered, or nothing to do, or a dry run.
@@ -105,10 +106,7 @@ fn send(config: &Config, env: &Env, out: &Output) -> Result<Exit, ConfigError> {
         RunReport::new(config.alert.status().as_str(), config.alert.title.clone(), channels, settings.dry_run);
     report.duration_ms = started.elapsed().as_millis() as u64;
     if config.channels.is_empty() {
-        report.warnings.push(
-            "no channel is configured (no Alertalk key, iletiMerkezi key, Temperstack URL or webhook URL): nothing was sent"
-                .into(),
-        );
+        report.warnings.push(format!("{}: nothing was sent", channels::none_enabled()));
     }
     print_report(&report, settings.output, out);
     out.github_report(&report);
@@ -119,6 +117,7 @@ fn send(config: &Config, env: &Env, out: &Output) -> Result<Exit, ConfigError> {
 fn transport(config: &Config, env: &Env, out: &Output) -> Result<Transport, ConfigError> {
     let settings = &config.settings;
     Transport::new(settings.timeout, settings.retries, config.needs_tls(), env, out.redactor().secrets_only())
+        .map_err(|e| ConfigError::new(e.what, e.message))
 }
 
 /// Every channel runs on its own thread, so the send takes about as long as the slowest one.
@@ -179,7 +178,7 @@ fn check(config: &Config, online: Option<&Env>, out: &Output) -> Result<Exit, Co
         report.result = RunResult::Failed;
     }
     if config.channels.is_empty() {
-        report.warnings.push("no channel is configured: a send would do nothing".into());
+        report.warnings.push(format!("{}: a send would do nothing", channels::none_enabled()));
     }
     match config.settings.output {
         OutputFormat::Json => out.stdout(&render::json(&report)),

@@ -1,8 +1,8 @@
 //! Pure rendering of reports and requests into text. No I/O here: the caller prints the result
 //! through [`crate::output::Output`], which also redacts it.
 
-use crate::channels::Request;
 use crate::report::{ChannelReport, ChannelResult, RunReport, ShownRequest};
+use crate::wire::Request;
 
 /// A request as `--dry-run` shows it: secret headers as `***`, the URL as the channel shows it,
 /// the body parsed so it prints indented. Phone numbers are masked later by the redactor.
@@ -81,7 +81,7 @@ pub fn summary_line(report: &RunReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::channels::{Header, Ids};
+    use crate::wire::{Header, Ids};
 
     fn report(result: ChannelResult) -> ChannelReport {
         ChannelReport {

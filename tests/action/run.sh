@@ -162,7 +162,7 @@ for pair in red:Alarm green:OK; do
   expect_eq "$job: the server received status $state under that alert_id" "$(by_id "$id" "b['status']")" "$state"
   expect_eq "$job: it went to the integration URL, key in the path" "$(by_id "$id" "x['path']")" "$temperstack_path"
   expect_eq "$job: outputs.result" "$(cat "$out/$job/result")" "sent"
-  expect_eq "$job: outputs.sent-channels" "$(cat "$out/$job/sent-channels")" "incident"
+  expect_eq "$job: outputs.sent-channels" "$(cat "$out/$job/sent-channels")" "temperstack"
 done
 expect_eq "both requests carry an alert_id starting with onfail-" \
   "$(field "sum(json.loads(x['body']).get('alert_id', '').startswith('onfail-') for x in r)")" "2"

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::wire::{self, Answer, Credentials, Kind, REPORT_PAGE};
-use crate::channels::{RecipientState, Request};
 use crate::phone::{self, Phone};
 use crate::transport::{ATTEMPT_TIMEOUT, Transport};
+use crate::wire::{RecipientState, Request};
 
 /// The first pause after sending; each later one doubles, up to [`LAST_PAUSE`].
 const FIRST_PAUSE: Duration = Duration::from_millis(500);

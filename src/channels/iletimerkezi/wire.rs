@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::channels::Response;
+use crate::wire::Response;
 
 #[derive(Serialize)]
 struct Envelope<'a, T: Serialize> {
@@ -158,7 +158,7 @@ pub fn text(value: &Value) -> Option<String> {
 fn clean(text: &str) -> String {
     let flat: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     let flat = flat.split_whitespace().collect::<Vec<_>>().join(" ");
-    crate::messages::truncate_chars(&flat, 200).0
+    crate::values::truncate_chars(&flat, 200).0
 }
 
 /// Whether another attempt may help.
