@@ -180,3 +180,19 @@ fn references_go_down_the_layers_only() {
     }
     assert!(wrong.is_empty(), "references against the layering:\n  {}", wrong.join("\n  "));
 }
+
+#[test]
+fn each_listed_provider_is_one_file_with_the_interface() {
+    let list = fs::read_to_string(src().join("channels/mod.rs")).unwrap();
+    let (_, invocation) = list.rsplit_once("providers! {").expect("the providers! list in src/channels/mod.rs");
+    let names: Vec<&str> =
+        invocation.split('}').next().unwrap().split(',').map(str::trim).filter(|n| !n.is_empty()).collect();
+    assert!(names.len() >= 4, "{names:?}");
+    for name in names {
+        let path = src().join("channels").join(format!("{name}.rs"));
+        let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", shown(&path)));
+        // clap names every flattened `Args` group "Args"; the module name keeps them apart.
+        assert!(text.contains(&format!("#[group(id = \"{name}\")]")), "{}: group id must be {name:?}", shown(&path));
+        assert!(text.contains("impl Provider for Args"), "{}: implements Provider", shown(&path));
+    }
+}
