@@ -10,6 +10,7 @@ use crate::config::{self, Config};
 use crate::context::{CommandRun, Env};
 use crate::error::ConfigError;
 use crate::output::Output;
+use crate::redact::Redactor;
 use crate::render;
 use crate::report::{ChannelReport, ChannelResult, RunReport, RunResult};
 use crate::runner::{self, Ended};
@@ -51,10 +52,23 @@ pub fn run(command: Command, env: &Env) -> Exit {
     }
 }
 
+/// A command line that clap could not parse, or `--help` / `--version` (exit code 0). clap's
+/// message can echo any argument, so errors go through [`Output`] like every other text: under
+/// GitHub Actions an argument such as `::add-mask::x` or `##[set-output]` stays inert.
+pub fn parse_failed(error: &clap::Error, env: &Env) -> Exit {
+    if !error.use_stderr() {
+        // --help and --version: onfail's own text, to stdout as clap prints it.
+        let _ = error.print();
+        return Exit::Ok;
+    }
+    Output::new(Redactor::new(), env).usage_error(&error.render().to_string());
+    Exit::Usage
+}
+
 /// `onfail run`: validate first (a broken configuration should show when the job is set up,
 /// not when it fails), run the command, then alert with its result and exit with its code.
 fn run_command(args: &RunArgs, env: &Env) -> Exit {
-    let out = Output::new(config::redactor(&args.alert));
+    let out = Output::new(config::redactor(&args.alert), env);
     if let Err(error) = Config::from_args(&args.alert, env, SystemTime::now()) {
         out.error(&error.to_string());
         return Exit::Usage;
@@ -89,7 +103,7 @@ fn run_command(args: &RunArgs, env: &Env) -> Exit {
 
 /// Registers secrets, validates, and runs `body`; a configuration error is exit 2.
 fn with_config(args: &AlertArgs, env: &Env, body: impl FnOnce(&Config, &Output) -> Result<Exit, ConfigError>) -> Exit {
-    let out = Output::new(config::redactor(args)).for_github(env);
+    let out = Output::new(config::redactor(args), env);
     let result = Config::from_args(args, env, SystemTime::now()).and_then(|config| body(&config, &out));
     result.unwrap_or_else(|error| {
         out.error(&error.to_string());
