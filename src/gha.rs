@@ -1,5 +1,6 @@
-//! GitHub Actions runtime I/O (SPEC §6): `::add-mask::` for every secret, annotations, the
-//! step outputs in `$GITHUB_OUTPUT` and the delivery table in `$GITHUB_STEP_SUMMARY`.
+//! GitHub Actions runtime I/O (README, "GitHub Action" and "Output"): `::add-mask::` for every
+//! secret, annotations, the step outputs in `$GITHUB_OUTPUT` and the delivery table in
+//! `$GITHUB_STEP_SUMMARY`.
 //!
 //! The renderers here are pure (text in, text out) and unit-tested; the two writers take a path
 //! or an `impl Write`. Redaction is the caller's job ([`crate::output::Output`]), done before
@@ -177,7 +178,7 @@ fn cap(mut list: Vec<Annotation>) -> Vec<Annotation> {
     list
 }
 
-/// The step outputs of SPEC §6, in order. `json` is the `--output json` document.
+/// The step outputs (README, "Outputs"), in order. `json` is the `--output json` document.
 pub fn outputs(report: &RunReport, json: &str) -> Vec<(&'static str, String)> {
     let first = |pick: fn(&crate::wire::Ids) -> Option<&String>| {
         report.channels.iter().find_map(|c| pick(&c.ids)).cloned().unwrap_or_default()

@@ -1,4 +1,4 @@
-//! Default titles and alert texts (SPEC §4), rendered from the context. Pure functions.
+//! Default titles and alert texts (README, "Placeholders"), rendered from the context. Pure functions.
 
 use crate::context::{Context, Source};
 use crate::status::Status;

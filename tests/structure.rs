@@ -196,3 +196,40 @@ fn each_listed_provider_is_one_file_with_the_interface() {
         assert!(text.contains("impl Provider for Args"), "{}: implements Provider", shown(&path));
     }
 }
+
+/// The `## ` and `### ` headings of a Markdown file in the repository.
+fn headings(path: &str) -> Vec<String> {
+    let text = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap();
+    text.lines().filter_map(|l| l.strip_prefix("## ").or_else(|| l.strip_prefix("### "))).map(str::to_string).collect()
+}
+
+#[test]
+fn comments_cite_documents_of_this_repository() {
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    rust_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests"), &mut files);
+    let cited = [("README, \"", "README.md"), ("`docs/providers.md`, \"", "docs/providers.md")];
+    let known: Vec<Vec<String>> = cited.iter().map(|(_, doc)| headings(doc)).collect();
+    let mut wrong = Vec::new();
+    let mut citations = 0;
+    for path in files.iter().filter(|p| !p.ends_with("structure.rs")) {
+        let text = fs::read_to_string(path).unwrap();
+        for line in text.lines().filter(|l| l.trim_start().starts_with("//")) {
+            // The product contract and the research notes live outside the repository.
+            if line.contains("SPEC §") || line.replace("docs/providers.md", "").contains("providers.md") {
+                wrong.push(format!("{}: cites a document outside the repository: {}", shown(path), line.trim()));
+            }
+            for ((prefix, doc), headings) in cited.iter().zip(&known) {
+                for (_, rest) in line.match_indices(prefix).map(|(at, _)| line.split_at(at + prefix.len())) {
+                    let Some((section, _)) = rest.split_once('"') else { continue };
+                    citations += 1;
+                    if !headings.iter().any(|h| h == section) {
+                        wrong.push(format!("{}: {doc} has no section {section:?}", shown(path)));
+                    }
+                }
+            }
+        }
+    }
+    assert!(citations > 10, "the reader found only {citations} citations");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

@@ -1,6 +1,6 @@
-//! SMS through iletiMerkezi (`docs/providers.md`, "iletiMerkezi"): one send-sms order with every number, judged by
-//! the body's `response.status.code` rather than the HTTP status; with `--sms-wait`, the
-//! delivery report is polled afterwards; `check --online` asks get-balance.
+//! SMS through iletiMerkezi (`docs/providers.md`, "iletiMerkezi"): one send-sms order with every
+//! number, judged by the body's `response.status.code` rather than the HTTP status; with
+//! `--sms-wait`, the delivery report is polled afterwards; `check --online` asks get-balance.
 
 mod delivery;
 mod wire;
@@ -21,7 +21,8 @@ use wire::{Answer, Credentials, Kind};
 
 pub const DEFAULT_URL: &str = "https://api.iletimerkezi.com";
 
-/// iletiMerkezi senders (SMS headers) are at most this many characters (`docs/providers.md`, "iletiMerkezi").
+/// iletiMerkezi senders (SMS headers) are at most this many characters (`docs/providers.md`,
+/// "iletiMerkezi").
 pub const MAX_SENDER: usize = 11;
 
 /// Letters a sender may not contain (status code 460).

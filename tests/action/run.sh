@@ -148,7 +148,7 @@ expect_eq "the server received two calls, one per job" "$(requests)" "2"
 # by_id ID EXPR: EXPR of each request whose JSON body has alert_id ID (b: the body, x: the
 # record), comma-joined. ID is an onfail-<hex> id from default_id, so it is safe to quote.
 by_id() { field "','.join(str($2) for x in r for b in [json.loads(x['body'])] if b.get('alert_id') == '$1')"; }
-# default_id CONTEXT_FILE: the default alert_id (SPEC §5, src/channels/temperstack.rs) of the
+# default_id CONTEXT_FILE: the default alert_id (README, "Incidents (Temperstack)"; src/channels/incident.rs) of the
 # repository, workflow, job and branch a job recorded, one per line: onfail- and the first 16
 # hex digits of the SHA-256 of the four joined by NUL.
 default_id() { python3 -c 'import hashlib,sys; p=open(sys.argv[1]).read().split("\n")[:4]; print("onfail-" + hashlib.sha256("\0".join(p).encode()).hexdigest()[:16], end="")' "$1"; }

@@ -1,6 +1,7 @@
-//! Waiting for the delivery report (`--sms-wait`): get-report (providers.md §2.3) is polled with
-//! growing pauses until every recipient is delivered (111) or not (112), the order is finished,
-//! or the wait (bounded by `--timeout`) is over. get-report is read-only, so polling is safe.
+//! Waiting for the delivery report (`--sms-wait`): get-report (`docs/providers.md`,
+//! "iletiMerkezi") is polled with growing pauses until every recipient is delivered (111) or not
+//! (112), the order is finished, or the wait (bounded by `--timeout`) is over. get-report is
+//! read-only, so polling is safe.
 
 use std::time::{Duration, Instant};
 
