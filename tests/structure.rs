@@ -233,3 +233,15 @@ fn comments_cite_documents_of_this_repository() {
     assert!(citations > 10, "the reader found only {citations} citations");
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+#[test]
+fn the_readme_names_each_channel_and_what_enables_it() {
+    let readme = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    for (channel, option) in onfail::channels::CHANNELS {
+        let row = readme.lines().find(|l| l.starts_with(&format!("| `{channel}` |")));
+        assert!(
+            row.is_some_and(|r| r.ends_with(&format!("| `{option}` |"))),
+            "README table row for {channel}: {row:?}"
+        );
+    }
+}
