@@ -23,20 +23,20 @@ pub struct Output {
 }
 
 impl Output {
-    pub fn new(redactor: Redactor) -> Output {
-        Output { redactor, github: None }
-    }
-
-    /// Under GitHub Actions (`GITHUB_ACTIONS=true` in `env`): prints an `::add-mask::` for every
-    /// secret and every spelling of every phone number now, before anything else, and turns on
-    /// the GitHub behaviour of the other methods. Elsewhere it changes nothing.
-    pub fn for_github(mut self, env: &Env) -> Output {
-        self.github = Runner::detect(env);
-        if self.github.is_some() {
-            let needles = self.redactor.needles();
-            let _ = gha::write_all(&mut std::io::stderr().lock(), &gha::masks(needles.iter().map(String::as_str)));
+    /// The output for one command. Whether onfail runs under GitHub Actions is decided here, once
+    /// for every command (`send`, `run`, `check` and usage errors alike), by [`Runner::detect`].
+    /// Under GitHub Actions it prints an `::add-mask::` for every secret and every spelling of
+    /// every phone number now, before anything else, and turns on the GitHub behaviour of the
+    /// other methods. Elsewhere it prints nothing.
+    pub fn new(redactor: Redactor, env: &Env) -> Output {
+        let github = Runner::detect(env);
+        if github.is_some() {
+            let _ = gha::write_all(
+                &mut std::io::stderr().lock(),
+                &gha::masks(redactor.needles().iter().map(String::as_str)),
+            );
         }
-        self
+        Output { redactor, github }
     }
 
     pub fn redactor(&self) -> &Redactor {
@@ -70,6 +70,18 @@ impl Output {
         self.stderr(&format!("onfail: error: {text}\n"));
         if self.github.is_some() {
             self.annotate(&Annotation::new(Level::Error, "onfail", text));
+        }
+    }
+
+    /// A usage error as clap words it (its own `error:` prefix, usage and hint included). It may
+    /// echo any argument, so it is redacted, under GitHub Actions guarded like every other echo,
+    /// and its first line becomes an `::error::` annotation.
+    pub fn usage_error(&self, text: &str) {
+        let text = self.redact(text);
+        self.stderr(&text);
+        if self.github.is_some() {
+            let first = text.lines().next().unwrap_or_default();
+            self.annotate(&Annotation::new(Level::Error, "onfail", first.strip_prefix("error: ").unwrap_or(first)));
         }
     }
 

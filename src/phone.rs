@@ -1,4 +1,4 @@
-//! Turkish mobile numbers (SPEC §3): parsing, normalisation, de-duplication and masking.
+//! Turkish mobile numbers (README, "Voice calls (Alertalk)"): parsing, normalisation, de-duplication and masking.
 //!
 //! Numbers are personal data and often come from a secret, so nothing in this module ever puts a
 //! full number into an error message: entries are named by position and shown masked.

@@ -449,7 +449,7 @@ fn latin5(text: &str) -> Option<Vec<u8>> {
 /// left half-way at the end is dropped too: a phone number cut in two is no longer recognised
 /// as one, and its first half should not be shown either.
 pub fn cut(text: &str, max: usize) -> String {
-    let (short, cut) = crate::messages::truncate_chars(text, max);
+    let (short, cut) = crate::values::truncate_chars(text, max);
     if !cut {
         return short;
     }

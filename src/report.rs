@@ -3,9 +3,10 @@
 
 use serde::Serialize;
 
-use crate::channels::{Channel, Ids};
+use crate::channels::Channel;
 use crate::redact::Redactor;
 use crate::transport::Outcome;
+use crate::wire::Ids;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -194,7 +194,7 @@ pub fn clean_line(raw: &str) -> String {
             c => out.push(c),
         }
     }
-    crate::messages::truncate_chars(out.trim_end(), MAX_TAIL_LINE).0
+    crate::values::truncate_chars(out.trim_end(), MAX_TAIL_LINE).0
 }
 
 fn signal_name(signal: i32) -> Option<&'static str> {
