@@ -1,4 +1,4 @@
-//! The English texts (README "Language"): the ones onfail always had, with speakable names in
+//! The English texts (README, "Language"): the ones onfail always had, with speakable names in
 //! the voice text and the failed jobs when they are known.
 
 use super::{Spoken, Texts, clip, end_sentence, job_list, with_link};

@@ -1,4 +1,4 @@
-//! The default texts a person reads or hears (README "Language"), one file per language. Each
+//! The default texts a person reads or hears (README, "Language"), one file per language. Each
 //! language implements [`Texts`]; a third language is one more file and one more [`Language`].
 //! Everything here is a pure function of the [`Context`].
 
@@ -9,6 +9,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::context::Context;
+use crate::values::truncate_chars;
 
 pub use en::English;
 pub use tr::Turkish;
@@ -96,7 +97,7 @@ const MAX_JOBS_NAMED: usize = 5;
 const MAX_SMS_NAME: usize = 60;
 
 /// A default SMS is at most this many UTF-16 units long, which fits iletiMerkezi's 7 parts in every
-/// encoding (README "SMS (iletiMerkezi)"): in GSM and Turkish a character costs at most 2 units
+/// encoding (README, "SMS (iletiMerkezi)"): in GSM and Turkish a character costs at most 2 units
 /// (800 of 1038), in Unicode exactly its UTF-16 units (400 of the 458 that 7 parts hold even when
 /// every part loses a unit to an emoji that may not straddle two).
 const MAX_SMS_UNITS: usize = 400;
@@ -217,14 +218,6 @@ pub(crate) fn job_list(jobs: &[String], more: impl Fn(usize) -> String) -> Strin
         list.push_str(&more(jobs.len() - MAX_JOBS_NAMED));
     }
     list
-}
-
-/// Cuts `text` to at most `max` characters, on a character boundary. Returns whether it cut.
-pub fn truncate_chars(text: &str, max: usize) -> (String, bool) {
-    match text.char_indices().nth(max) {
-        Some((byte, _)) => (text[..byte].to_string(), true),
-        None => (text.to_string(), false),
-    }
 }
 
 /// Contexts for the unit tests of both languages.
@@ -381,12 +374,5 @@ mod tests {
         ctx.job_url.clear();
         ctx.run_url.clear();
         assert_eq!(with_link("no link".into(), &ctx), "no link");
-    }
-
-    #[test]
-    fn truncation_respects_characters() {
-        assert_eq!(truncate_chars("şğüöçı", 3), ("şğü".to_string(), true));
-        assert_eq!(truncate_chars("ab", 2), ("ab".to_string(), false));
-        assert_eq!(truncate_chars("👍👍", 1), ("👍".to_string(), true));
     }
 }

@@ -1,4 +1,4 @@
-//! The Turkish texts (README "Language"). Suffixes sit on fixed words ("deposunda", "dalında",
+//! The Turkish texts (README, "Language"). Suffixes sit on fixed words ("deposunda", "dalında",
 //! "iş akışı"), never on a name, whose last vowel nobody knows in advance; the voice text says
 //! its key sentence twice, because the first seconds of a call are lost while answering.
 
@@ -291,7 +291,6 @@ impl Texts for Turkish {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::channels::sms_text::{self, Encoding};
     use crate::texts::fixtures::{self, github, gitlab, host, jenkins};
 
     fn all(status: Status) -> [Context; 4] {
@@ -452,16 +451,6 @@ mod tests {
     }
 
     #[test]
-    fn the_sms_is_one_part_in_turkish_mode() {
-        for text in [Turkish.sms(&github(Status::Failure)), Turkish.recovered(&github(Status::Success))] {
-            let measure = sms_text::measure(&text);
-            assert_eq!((measure.encoding, measure.parts), (Encoding::Turkish, 1), "{text}");
-        }
-        // The escalation note costs a second part; still far from iletiMerkezi's cap of 7.
-        assert_eq!(sms_text::measure(&Turkish.escalation_sms(&github(Status::Failure))).parts, 2);
-    }
-
-    #[test]
     fn long_names_keep_the_sms_link_and_get_the_voice_cut() {
         let mut ctx = github(Status::Failure);
         ctx.repository = format!("acme/{}", "ğüşıöç-".repeat(40));
@@ -469,11 +458,10 @@ mod tests {
         assert!(sms.ends_with(" https://github.com/acme/payments-api/actions/runs/9"), "{sms}");
         // 60 characters of the name, then "...".
         assert!(sms.contains(&format!(" - acme/{}ğüşıöç... (main", "ğüşıöç-".repeat(7))), "{sms}");
-        assert_eq!(sms_text::measure(&sms).parts, 2);
 
         let voice = Turkish.voice(&ctx);
         assert!(voice.chars().count() > 500);
-        let (cut, was_cut) = crate::texts::truncate_chars(&voice, 500);
+        let (cut, was_cut) = crate::values::truncate_chars(&voice, 500);
         assert!(was_cut && voice.starts_with(&cut));
         assert_eq!(cut.chars().count(), 500);
         assert!(cut.starts_with("CI alarmı. acme ğüşıöç ğüşıöç"));
