@@ -171,15 +171,13 @@ fn link(ctx: &Context) -> &str {
     if ctx.job_url.is_empty() { &ctx.run_url } else { &ctx.job_url }
 }
 
-/// `body`, then the link. The whole stays within [`MAX_SMS_UNITS`]: a body too long for that is
-/// cut (marked "..."), so iletiMerkezi's part cap never cuts the link off the end.
+/// `body`, then the link. The whole stays within [`MAX_SMS_UNITS`], with a link or without: a
+/// body too long for that is cut (marked "..."), so iletiMerkezi's part cap never cuts the link
+/// off the end, nor cuts a text that has none.
 pub(crate) fn with_link(body: String, ctx: &Context) -> String {
     let link = link(ctx);
-    if link.is_empty() {
-        return body;
-    }
     let units = |text: &str| text.encode_utf16().count();
-    let budget = MAX_SMS_UNITS.saturating_sub(units(link) + 1);
+    let budget = if link.is_empty() { MAX_SMS_UNITS } else { MAX_SMS_UNITS.saturating_sub(units(link) + 1) };
     let body = if units(&body) <= budget {
         body
     } else {
@@ -193,7 +191,7 @@ pub(crate) fn with_link(body: String, ctx: &Context) -> String {
             .collect();
         format!("{}...", kept.trim_end())
     };
-    format!("{body} {link}")
+    if link.is_empty() { body } else { format!("{body} {link}") }
 }
 
 /// Ends the text's last sentence with a full stop, if it has none, before another is added.
@@ -374,5 +372,7 @@ mod tests {
         ctx.job_url.clear();
         ctx.run_url.clear();
         assert_eq!(with_link("no link".into(), &ctx), "no link");
+        let text = with_link("🚨".repeat(300), &ctx);
+        assert!(text.ends_with("🚨...") && text.encode_utf16().count() <= MAX_SMS_UNITS, "{text}");
     }
 }
