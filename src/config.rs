@@ -2,37 +2,17 @@
 //! checked and converted into plain values with no clap types. Any problem here is a
 //! [`ConfigError`] (exit code 2), raised before anything is sent.
 
-use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use crate::channels::{Alert, Channel};
 use crate::cli::{AlertArgs, GeneralArgs, OutputFormat};
 use crate::context::{CommandRun, Context, Env};
-use crate::messages;
+use crate::error::ConfigError;
 use crate::needs::{self, Verdict};
 use crate::redact::Redactor;
 use crate::template::Template;
-
-/// A usage or configuration error: names the option and says how to fix it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConfigError {
-    pub option: String,
-    pub message: String,
-}
-
-impl ConfigError {
-    pub fn new(option: &str, message: impl Into<String>) -> ConfigError {
-        ConfigError { option: option.to_string(), message: message.into() }
-    }
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.option, self.message)
-    }
-}
-
-impl std::error::Error for ConfigError {}
+use crate::texts::Audience;
+use crate::values::non_empty;
 
 /// How the run behaves, whatever the channels.
 #[derive(Clone, Debug)]
@@ -42,8 +22,6 @@ pub struct Settings {
     pub retries: u32,
     pub fail_on_error: bool,
     pub output: OutputFormat,
-    /// Running under GitHub Actions (`GITHUB_ACTIONS=true`).
-    pub github: bool,
 }
 
 pub struct Config {
@@ -89,12 +67,21 @@ impl Config {
             let template = Template::parse(source).map_err(|e| ConfigError::new(option, e.to_string()))?;
             Ok(template.render(|name| context.placeholder(name)))
         };
+        let language = general.language.unwrap_or_default();
         let title = match non_empty(&general.title) {
             Some(source) => render("--title", source)?,
-            None => messages::title(&context),
+            None => language.texts(Audience::Screen).title(&context),
         };
-        let message = non_empty(&general.message).map(|source| render("--message", source)).transpose()?;
-        let alert = Alert { title, message, notify_on: general.notify_on.clone().unwrap_or_default(), context };
+        let optional = |option: &str, value: &Option<String>| non_empty(value).map(|s| render(option, s)).transpose();
+        let alert = Alert {
+            title,
+            message: optional("--message", &general.message)?,
+            voice_message: optional("--voice-message", &general.voice_message)?,
+            sms_message: optional("--sms-message", &general.sms_message)?,
+            language,
+            notify_on: general.notify_on.clone().unwrap_or_default(),
+            context,
+        };
         let channels = args.channels.configure(&alert)?;
         let settings = Settings {
             dry_run: general.dry_run.unwrap_or(false),
@@ -102,7 +89,6 @@ impl Config {
             retries: general.retries.unwrap_or(3),
             fail_on_error: general.fail_on_error.unwrap_or(true),
             output: general.output.unwrap_or(OutputFormat::Text),
-            github: env.get("GITHUB_ACTIONS").map(String::as_str) == Some("true"),
         };
         Ok(Config { settings, alert, channels, needs, warnings })
     }
@@ -113,7 +99,7 @@ impl Config {
     }
 }
 
-/// `--needs` and `--allowed-skips` (README "One alert for a whole workflow"): the verdict of the
+/// `--needs` and `--allowed-skips` (README, "One alert for a whole workflow"): the verdict of the
 /// needed jobs, and the warnings found on the way.
 fn needs_verdict(general: &GeneralArgs) -> Result<(Option<Verdict>, Vec<String>), ConfigError> {
     let allowed = non_empty(&general.allowed_skips).map(needs::parse_list).unwrap_or_default();
@@ -124,9 +110,4 @@ fn needs_verdict(general: &GeneralArgs) -> Result<(Option<Verdict>, Vec<String>)
     let mut verdict = needs::parse(text).map_err(|e| ConfigError::new("--needs", e))?.verdict(&allowed);
     let warnings = std::mem::take(&mut verdict.warnings);
     Ok((Some(verdict), warnings))
-}
-
-/// An empty string counts as unset everywhere (GitHub passes unset inputs as "").
-pub fn non_empty(value: &Option<String>) -> Option<&str> {
-    value.as_deref().filter(|v| !v.trim().is_empty())
 }

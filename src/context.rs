@@ -1,9 +1,10 @@
-//! Where the alert comes from (SPEC §4): the run's repository, workflow, job, commit and links,
+//! Where the alert comes from (README, "Placeholders"): the run's repository, workflow, job, commit and links,
 //! read from the CI system's environment variables. Pure: the environment is passed in as a map.
 
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
+use crate::runner::Ended;
 use crate::status::Status;
 
 /// The environment as a plain map, so detection is testable without touching the process env.
@@ -26,8 +27,8 @@ pub struct CommandRun {
     pub program: String,
     /// The whole command line as given.
     pub command_line: String,
-    /// "exited with code 3", "was killed by signal 9 (SIGKILL)", ...
-    pub outcome: String,
+    /// How it ended: the texts say it in their own language.
+    pub ended: Ended,
     /// Its last lines of output, cleaned and redacted.
     pub tail: Vec<String>,
 }
@@ -54,10 +55,11 @@ pub struct Context {
     pub time: String,
     /// Set by `onfail run`.
     pub command: Option<CommandRun>,
-    /// From `--needs`: ids of the needed jobs that failed.
+    /// The jobs that failed, as far as known (from `--needs`: the ids of the needed jobs that
+    /// failed); the default texts name them, and so does `{failed_jobs}`.
     pub failed_jobs: Vec<String>,
     /// From `--needs`: ids of skipped jobs that were not allowed to be, when they alone made the
-    /// status a failure.
+    /// status a failure; the default texts name them when no job failed.
     pub skipped_jobs: Vec<String>,
 }
 

@@ -1,4 +1,4 @@
-//! `--needs`: one alert for a whole workflow (README "One alert for a whole workflow"). A final
+//! `--needs`: one alert for a whole workflow (README, "One alert for a whole workflow"). A final
 //! job passes `${{ toJSON(needs) }}`, the results of the jobs it needs, and the status of the
 //! alert is computed from them. Pure: text in, a verdict out; the caller turns errors into
 //! configuration errors naming `--needs`.
@@ -129,7 +129,7 @@ fn is_job_id(id: &str) -> bool {
 /// At most 40 characters of a value quoted in an error, with control characters blanked.
 fn shorten(value: &str) -> String {
     let clean: String = value.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    match crate::messages::truncate_chars(&clean, 40) {
+    match crate::values::truncate_chars(&clean, 40) {
         (cut, true) => format!("{cut}…"),
         (whole, false) => whole,
     }

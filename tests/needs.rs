@@ -46,10 +46,12 @@ fn a_failed_job_in_needs_overrides_status_success_and_is_named() {
     // deploy was skipped because test failed: that is the failure's doing, not worth a warning.
     assert!(!out.stderr.contains("onfail: warning:"), "{}", out.stderr);
 
+    // Calls are in Turkish by default (README, "Language"); the webhook's text is in English.
     let call = voice.received()[0].json();
+    let key = "acme api deposunda Deploy iş akışı main dalında başarısız oldu";
     assert_eq!(
         call["error_message"],
-        "CI alert. Workflow Deploy failed in acme/api on branch main. Failed jobs: test, lint."
+        format!("CI alarmı. {key}. Başarısız işler: test, lint. Tekrar ediyorum: {key}.")
     );
     let event = hook.received()[0].json();
     assert_eq!(event["type"], "ci.failure");
@@ -85,8 +87,10 @@ fn a_skip_that_is_not_allowed_pages_with_a_warning_naming_the_job() {
         out.stderr
     );
     let call = voice.received()[0].json();
-    assert!(call["error_message"].as_str().unwrap().ends_with("on branch main. Skipped jobs: deploy."), "{call}");
-    assert_eq!(hook.received()[0].json()["data"]["failed_jobs"], serde_json::json!([]));
+    assert!(call["error_message"].as_str().unwrap().contains(" başarısız oldu. Atlanan iş: deploy. Tekrar "), "{call}");
+    let event = hook.received()[0].json();
+    assert_eq!(event["data"]["failed_jobs"], serde_json::json!([]));
+    assert!(event["data"]["message"].as_str().unwrap().ends_with("\nSkipped jobs: deploy"), "{event}");
 }
 
 #[test]
