@@ -117,6 +117,10 @@ impl SharedArgs {
         if let Some(list) = non_empty(&self.phone_numbers) {
             redactor.phone_list(list);
         }
+        // The incident link is shown, but a password in it (`https://user:pass@host/...`) is not.
+        if let Some(url) = non_empty(&self.incident.alert_url) {
+            redactor.url_password_of(url);
+        }
     }
 }
 

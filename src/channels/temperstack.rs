@@ -97,6 +97,10 @@ impl Provider for Args {
         if let Some(url) = non_empty(&self.temperstack_url) {
             redactor.url_secrets(url, true);
         }
+        // The runbook link is shown, but a password in it (`https://user:pass@host/...`) is not.
+        if let Some(url) = non_empty(&self.runbook_url) {
+            redactor.url_password_of(url);
+        }
     }
 
     fn configure(&self, shared: &SharedArgs, alert: &Alert) -> Result<Option<Box<dyn Channel>>, ConfigError> {
