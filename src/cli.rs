@@ -128,7 +128,8 @@ pub struct GeneralArgs {
     #[arg(long, env = "ONFAIL_MESSAGE", hide_env_values = true)]
     pub message: Option<String>,
 
-    /// Print every request, redacted, and send nothing
+    /// Print every request as it would be sent (the body byte for byte, secrets redacted), and
+    /// send nothing
     #[arg(long, env = "ONFAIL_DRY_RUN", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true",
           value_parser = parse_bool("--dry-run"), hide_env_values = true)]
     pub dry_run: Option<bool>,
