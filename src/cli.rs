@@ -13,6 +13,7 @@ use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand}
 
 use crate::channels::ChannelArgs;
 use crate::status::{NotifyOn, Status};
+use crate::texts::Language;
 use crate::values::{one_of, parse_bool, parse_duration};
 
 const EXAMPLES: &str = "\
@@ -128,6 +129,18 @@ pub struct GeneralArgs {
     #[arg(long, env = "ONFAIL_MESSAGE", hide_env_values = true)]
     pub message: Option<String>,
 
+    /// Text read aloud on the call, instead of --message; {placeholders} allowed [default: speakable, per language]
+    #[arg(long, env = "ONFAIL_VOICE_MESSAGE", value_name = "TEXT", hide_env_values = true)]
+    pub voice_message: Option<String>,
+
+    /// SMS text, instead of --message; {placeholders} allowed [default: short, ends with the run URL]
+    #[arg(long, env = "ONFAIL_SMS_MESSAGE", value_name = "TEXT", hide_env_values = true)]
+    pub sms_message: Option<String>,
+
+    /// Language of the default texts: auto (Turkish on calls and SMS, English elsewhere), tr or en [default: auto]
+    #[arg(long, env = "ONFAIL_LANGUAGE", value_name = "LANGUAGE", value_parser = parse_language, hide_env_values = true)]
+    pub language: Option<Language>,
+
     /// Print every request as it would be sent (the body byte for byte, secrets redacted), and
     /// send nothing
     #[arg(long, env = "ONFAIL_DRY_RUN", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true",
@@ -229,6 +242,10 @@ fn refuse_flags_as_values(cmd: &mut clap::Command, matches: &ArgMatches) -> Resu
 }
 
 fn parse_status(value: &str) -> Result<Status, String> {
+    value.parse()
+}
+
+fn parse_language(value: &str) -> Result<Language, String> {
     value.parse()
 }
 

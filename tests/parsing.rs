@@ -119,6 +119,7 @@ fn enumerated_values_are_trimmed_and_case_folded_alike() {
         .env("ONFAIL_NOTIFY_ON", "Failure ,\nSUCCESS\n")
         .env("ONFAIL_WEBHOOK_FORMAT", "Slack\r\n")
         .env("ONFAIL_PRIORITY", "Medium\n")
+        .env("ONFAIL_LANGUAGE", " TR\n")
         .env("ONFAIL_DRY_RUN", "TRUE\n")
         .env("ONFAIL_FAIL_ON_ERROR", " false\n"));
     assert_eq!(out.code, 0, "{}", out.stderr);
