@@ -70,13 +70,9 @@ pub fn parse_failed(error: &clap::Error, env: &Env) -> Exit {
 /// not when it fails), run the command, then alert with its result and exit with its code.
 fn run_command(args: &RunArgs, env: &Env) -> Exit {
     let out = Output::new(config::redactor(&args.alert), env);
-    if non_empty(&args.alert.general.needs).is_some() {
-        // Two sources for one status: refuse before the command runs (README, "One alert for a
-        // whole workflow").
-        out.error(&ConfigError::new("--needs", NEEDS_WITH_RUN).to_string());
-        return Exit::Usage;
-    }
-    if let Err(error) = Config::from_args(&args.alert, env, SystemTime::now()) {
+    if let Err(error) =
+        refuse_status_options(args).and_then(|()| Config::from_args(&args.alert, env, SystemTime::now()))
+    {
         out.error(&error.to_string());
         return Exit::Usage;
     }
@@ -109,8 +105,27 @@ fn run_command(args: &RunArgs, env: &Env) -> Exit {
     Exit::Command(finished.ended.exit_code())
 }
 
-const NEEDS_WITH_RUN: &str = "onfail run takes its status from the command it runs, so it cannot also take it \
-    from other jobs; use onfail send --needs in a final job that needs the others, or drop --needs (and ONFAIL_NEEDS)";
+/// The status of `onfail run` comes from the command's exit; an option that would set it
+/// otherwise is refused (exit 2, before the command runs) rather than silently overridden.
+/// `--needs` would be a second source for it (README, "One alert for a whole workflow").
+fn refuse_status_options(args: &RunArgs) -> Result<(), ConfigError> {
+    let general = &args.alert.general;
+    if general.status.is_some() {
+        return Err(ConfigError::new(
+            "--status",
+            "does not apply to onfail run: the status comes from the command (exit 0 is success, anything \
+             else a failure, a stop signal cancelled); remove --status (or unset ONFAIL_STATUS) for this step",
+        ));
+    }
+    if non_empty(&general.needs).is_some() {
+        return Err(ConfigError::new(
+            "--needs",
+            "onfail run takes its status from the command it runs, so it cannot also take it from other jobs; \
+             use onfail send --needs in a final job that needs the others, or drop --needs (and ONFAIL_NEEDS)",
+        ));
+    }
+    Ok(())
+}
 
 /// Registers secrets, validates, and runs `body`; a configuration error is exit 2.
 fn with_config(args: &AlertArgs, env: &Env, body: impl FnOnce(&Config, &Output) -> Result<Exit, ConfigError>) -> Exit {

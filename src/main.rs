@@ -1,12 +1,9 @@
 use std::process::ExitCode;
 
-use clap::Parser;
-use onfail::cli::Cli;
-
 fn main() -> ExitCode {
     drop_empty_onfail_vars();
     let env = std::env::vars().collect();
-    let exit = match Cli::try_parse() {
+    let exit = match onfail::cli::parse_from(std::env::args_os()) {
         Ok(cli) => onfail::app::run(cli.command, &env),
         // --help and --version land here too, with exit code 0; usage errors exit 2.
         Err(error) => onfail::app::parse_failed(&error, &env),
