@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::channels::ChannelArgs;
+use crate::escalation;
 use crate::status::{NotifyOn, Status};
 use crate::texts::Language;
 use crate::values::{parse_bool, parse_duration};
@@ -96,6 +97,8 @@ pub struct AlertArgs {
     pub general: GeneralArgs,
     #[command(flatten)]
     pub channels: ChannelArgs,
+    #[command(flatten)]
+    pub escalation: escalation::Args,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
