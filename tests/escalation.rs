@@ -83,15 +83,6 @@ impl Fake {
         self.hits().into_iter().filter(Hit::is_sms).collect()
     }
 
-    /// Waits (generously) until `n` calls have arrived.
-    fn await_calls(&self, n: usize) {
-        let until = Instant::now() + Duration::from_secs(20);
-        while self.calls().len() < n && Instant::now() < until {
-            thread::sleep(Duration::from_millis(20));
-        }
-        assert!(self.calls().len() >= n, "expected {n} call(s) to arrive");
-    }
-
     /// `onfail send --escalate MODE --output json`, with voice and SMS aimed at the fake, under
     /// GitHub Actions with its output files in `dir`.
     fn send(&self, mode: &str, dir: &Path) -> Command {
@@ -330,12 +321,31 @@ fn the_escalation_timeout_ends_a_repeating_chain() {
 /// how long onfail took to exit after the signal.
 fn acknowledge_with(signal: &str) -> (Fake, Run, Duration, String) {
     let fake = Fake::new(&[]);
+    let args = ["--phone-numbers", A, "--escalation-phone-numbers", B, "--escalate-after", "60s"];
+    let (out, exited, files) = interrupt(&fake, "chain", &args, signal, |fake| fake.calls().len());
+    (fake, out, exited, files)
+}
+
+/// Runs `onfail send --escalate MODE ARGS`, waits until `sent(fake)` is 1 (the first page is
+/// out), sends `signal` half a second later, and returns the run, how long onfail took to exit
+/// after the signal, and its output files.
+fn interrupt(
+    fake: &Fake,
+    mode: &str,
+    args: &[&str],
+    signal: &str,
+    sent: fn(&Fake) -> usize,
+) -> (Run, Duration, String) {
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = fake.send("chain", dir.path());
-    cmd.args(["--phone-numbers", A, "--escalation-phone-numbers", B, "--escalate-after", "60s"]);
+    let mut cmd = fake.send(mode, dir.path());
+    cmd.args(args);
     let started = Instant::now();
     let mut child: Child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    fake.await_calls(1);
+    let until = Instant::now() + Duration::from_secs(20);
+    while sent(fake) < 1 && Instant::now() < until {
+        thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(sent(fake), 1, "the first page never arrived");
     // Into the wait: level 1 is answered, the wait has begun.
     thread::sleep(Duration::from_millis(500));
     let signalled = Instant::now();
@@ -360,7 +370,7 @@ fn acknowledge_with(signal: &str) -> (Fake, Run, Duration, String) {
     out.assert_clean(&sentinels());
     out.assert_clean(&[SMS_KEY.to_string(), HASH.to_string()]);
     let outputs = read(&dir.path().join("output")) + "\n---summary---\n" + &read(&dir.path().join("summary"));
-    (fake, out, exited, outputs)
+    (out, exited, outputs)
 }
 
 #[cfg(unix)]
@@ -401,6 +411,22 @@ fn sigterm_during_the_wait_acknowledges_too() {
 
 /// Arguments, environment variables to clear, and what the error says.
 type BadCase<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+
+#[cfg(unix)]
+#[test]
+fn sigint_while_sms_first_reads_the_report_means_nobody_is_called() {
+    let fake = Fake::new(&[(A, 110), (B, 110)]);
+    let args = ["--phone-numbers", &format!("{A},{B}"), "--escalate-after", "60s"].map(str::to_string);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (out, exited, files) = interrupt(&fake, "sms-first", &args, "-INT", |fake| fake.texts().len());
+    assert!(exited < Duration::from_secs(5), "onfail took {exited:?} to exit after SIGINT");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    thread::sleep(Duration::from_millis(300));
+    assert!(fake.calls().is_empty(), "an acknowledged page calls nobody");
+    assert_eq!(output(&files, "acknowledged").as_deref(), Some("true"));
+    let rows = rows(&out);
+    assert!(rows.iter().all(|(_, _, level, sms, called)| *level == 1 && sms.as_deref() == Some("pending") && !called));
+}
 
 #[test]
 fn bad_combinations_are_usage_errors_and_send_nothing() {
