@@ -1,20 +1,38 @@
+use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::error::ErrorKind::InvalidUtf8;
+use clap::{CommandFactory, Parser};
 use onfail::cli::Cli;
+use onfail::context::Env;
 
 fn main() -> ExitCode {
     drop_empty_onfail_vars();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
+            if let Some((variable, option)) = non_utf8_option_var().filter(|_| error.kind() == InvalidUtf8) {
+                let message =
+                    format!("onfail: error: {variable} ({option}) is not valid UTF-8; set it to UTF-8 text\n");
+                // A closed stderr is no reason to panic.
+                let _ = std::io::stderr().write_all(message.as_bytes());
+                return ExitCode::from(2);
+            }
             // --help and --version land here too, with exit code 0; usage errors exit 2.
             let _ = error.print();
             return ExitCode::from(error.exit_code().clamp(0, 255) as u8);
         }
     };
-    let env = std::env::vars().collect();
-    ExitCode::from(onfail::app::run(cli.command, &env).code())
+    ExitCode::from(onfail::app::run(cli.command, &environment()).code())
+}
+
+/// The environment as text. Any program can set a variable that is not UTF-8, and one onfail
+/// does not use must never stop an alert; the few it reads (`GITHUB_WORKFLOW`, ...) are text
+/// for a message, so they are read lossily.
+fn environment() -> Env {
+    std::env::vars_os()
+        .map(|(name, value)| (name.to_string_lossy().into_owned(), value.to_string_lossy().into_owned()))
+        .collect()
 }
 
 /// An empty `ONFAIL_*` variable counts as unset (GitHub passes unset inputs as ""), but clap
@@ -27,4 +45,16 @@ fn drop_empty_onfail_vars() {
             unsafe { std::env::remove_var(name) }
         }
     }
+}
+
+/// The first `ONFAIL_*` variable that an option reads and that is not UTF-8, with its option:
+/// clap's own error does not say which one it was.
+fn non_utf8_option_var() -> Option<(String, String)> {
+    let cli = Cli::command();
+    let commands = std::iter::once(&cli).chain(cli.get_subcommands());
+    let options = commands.flat_map(|command| command.get_arguments());
+    options.filter_map(|arg| Some((arg.get_env()?, arg.get_long()?))).find_map(|(variable, long)| {
+        let value = std::env::var_os(variable)?;
+        value.to_str().is_none().then(|| (variable.to_string_lossy().into_owned(), format!("--{long}")))
+    })
 }

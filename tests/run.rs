@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{KEY, PHONES, Server, TEMPERSTACK_KEY, onfail, run};
+use common::{KEY, PHONES, Server, TEMPERSTACK_KEY, github_env, onfail, run};
 
 const QUEUED: &str = r#"{"message":"1 call(s) queued","status":"success"}"#;
 
@@ -253,4 +253,46 @@ fn sigterm_and_sigint_are_forwarded_and_make_the_run_cancelled() {
         let text = voice_text(&server);
         assert!(text.contains("was cancelled"), "SIG{signal}: {text}");
     }
+}
+
+#[test]
+fn a_variable_that_is_not_utf8_stops_nothing() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let junk = OsStr::from_bytes(b"\xff\xfe junk");
+    let workflow = OsStr::from_bytes(b"Deploy \xff");
+    for (command, rest) in
+        [("send", &["--status", "failure"][..]), ("run", &["--", "sh", "-c", "printf %s \"$JUNK\"; exit 1"])]
+    {
+        let server = Server::ok("{}");
+        let mut cmd = onfail();
+        github_env(&mut cmd).env("JUNK", junk).env("GITHUB_WORKFLOW", workflow);
+        let output = cmd
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .args([command, "--webhook-url", &server.url("/hook")])
+            .args(rest)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        let expected = if command == "run" { 1 } else { 0 };
+        assert_eq!(output.status.code(), Some(expected), "{command}: {stderr}");
+        if command == "run" {
+            assert_eq!(output.stdout, junk.as_bytes(), "the command sees the variable unchanged");
+        }
+        let body = server.received()[0].json();
+        assert_eq!(body["data"]["workflow"], "Deploy \u{fffd}", "{command}: a GITHUB_* value is read lossily");
+    }
+}
+
+#[test]
+fn an_option_variable_that_is_not_utf8_is_named() {
+    use std::os::unix::ffi::OsStrExt;
+    let out = run(onfail().env("ONFAIL_MESSAGE", std::ffi::OsStr::from_bytes(b"disk \xff full")).args([
+        "send",
+        "--webhook-url",
+        "http://127.0.0.1:9/hook",
+    ]));
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("ONFAIL_MESSAGE (--message) is not valid UTF-8"), "{}", out.stderr);
 }
