@@ -65,7 +65,7 @@ fn run_command(args: &RunArgs, env: &Env) -> Exit {
         _ => Status::Failure,
     };
     let command_line = args.command.iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ");
-    if let Ended::NotStarted(reason) = &finished.ended {
+    if let Ended::NotStarted { reason, .. } = &finished.ended {
         out.error(&format!("{command_line}: {reason}"));
     }
     let program = args.command.first().map(Path::new).and_then(Path::file_name).unwrap_or_default();
