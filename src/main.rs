@@ -1,4 +1,3 @@
-use std::io::Write;
 use std::process::ExitCode;
 
 use clap::error::ErrorKind::InvalidUtf8;
@@ -8,22 +7,13 @@ use onfail::context::Env;
 
 fn main() -> ExitCode {
     drop_empty_onfail_vars();
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(error) => {
-            if let Some((variable, option)) = non_utf8_option_var().filter(|_| error.kind() == InvalidUtf8) {
-                let message =
-                    format!("onfail: error: {variable} ({option}) is not valid UTF-8; set it to UTF-8 text\n");
-                // A closed stderr is no reason to panic.
-                let _ = std::io::stderr().write_all(message.as_bytes());
-                return ExitCode::from(2);
-            }
-            // --help and --version land here too, with exit code 0; usage errors exit 2.
-            let _ = error.print();
-            return ExitCode::from(error.exit_code().clamp(0, 255) as u8);
-        }
+    let env = environment();
+    let exit = match Cli::try_parse() {
+        Ok(cli) => onfail::app::run(cli.command, &env),
+        // --help and --version land here too, with exit code 0; usage errors exit 2.
+        Err(error) => onfail::app::parse_failed(&name_non_utf8_variable(error), &env),
     };
-    ExitCode::from(onfail::app::run(cli.command, &environment()).code())
+    ExitCode::from(exit.code())
 }
 
 /// The environment as text. Any program can set a variable that is not UTF-8, and one onfail
@@ -47,8 +37,17 @@ fn drop_empty_onfail_vars() {
     }
 }
 
-/// The first `ONFAIL_*` variable that an option reads and that is not UTF-8, with its option:
-/// clap's own error does not say which one it was.
+/// clap's error for an `ONFAIL_*` variable that is not UTF-8 does not say which one it was.
+fn name_non_utf8_variable(error: clap::Error) -> clap::Error {
+    match non_utf8_option_var().filter(|_| error.kind() == InvalidUtf8) {
+        Some((variable, option)) => {
+            clap::Error::raw(InvalidUtf8, format!("{variable} ({option}) is not valid UTF-8; set it to UTF-8 text\n"))
+        }
+        None => error,
+    }
+}
+
+/// The first `ONFAIL_*` variable that an option reads and that is not UTF-8, with its option.
 fn non_utf8_option_var() -> Option<(String, String)> {
     let cli = Cli::command();
     let commands = std::iter::once(&cli).chain(cli.get_subcommands());

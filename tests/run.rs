@@ -12,10 +12,12 @@ use common::{KEY, PHONES, Server, TEMPERSTACK_KEY, github_env, onfail, run};
 
 const QUEUED: &str = r#"{"message":"1 call(s) queued","status":"success"}"#;
 
-/// `onfail run` with voice aimed at `server`, extra `options`, and `command` after `--`.
+/// `onfail run` with voice aimed at `server`, extra `options`, and `command` after `--`. The
+/// English texts: the Turkish ones are tested in `tests/language.rs`.
 fn run_with_voice(server: &Server, options: &[&str], command: &[&str]) -> assert_cmd::Command {
     let mut cmd = onfail();
     cmd.args(["run", "--alertalk-url", &server.url("/webhook/receive"), "--phone-numbers", PHONES[0]])
+        .args(["--language", "en"])
         .args(options)
         .env("ONFAIL_ALERTALK_WEBHOOK_KEY", KEY)
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -45,7 +47,7 @@ fn a_failing_command_keeps_its_exit_code_and_pages() {
     assert_eq!(out.code, 3, "{}", out.stderr);
     assert_eq!(server.received().len(), 1);
     // The voice text is short and speakable: the command and its end, never the output.
-    assert_eq!(voice_text(&server), "Alert. Command sh failed on host test-host: it exited with code 3.");
+    assert_eq!(voice_text(&server), "Alert. Command sh failed on host test host: it exited with code 3.");
 }
 
 #[test]
@@ -62,7 +64,7 @@ fn a_missing_command_exits_127_and_pages() {
     let out = run(&mut run_with_voice(&server, &[], &["/no/such/command", "--flag"]));
     assert_eq!(out.code, 127, "{}", out.stderr);
     assert!(out.stderr.contains("/no/such/command --flag: command not found"), "{}", out.stderr);
-    assert!(voice_text(&server).contains("Command command failed on host test-host: it could not be started"));
+    assert!(voice_text(&server).contains("Command command failed on host test host: it could not be started"));
 }
 
 #[test]
@@ -251,7 +253,8 @@ fn sigterm_and_sigint_are_forwarded_and_make_the_run_cancelled() {
         assert_eq!(exit.code(), Some(code.parse().unwrap()), "SIG{signal}");
         assert!(rest.contains("got-"), "the command saw SIG{signal}: {rest:?}");
         let text = voice_text(&server);
-        assert!(text.contains("was cancelled"), "SIG{signal}: {text}");
+        // The default language: Turkish on the phone.
+        assert!(text.contains(&format!("sh komutu iptal edildi. Çıkış kodu {code}.")), "SIG{signal}: {text}");
     }
 }
 
@@ -273,7 +276,7 @@ fn a_background_process_holding_the_output_does_not_delay_the_alert() {
     kill_left_behind(&pid_file);
     assert_eq!(out.code, 3, "{}", out.stderr);
     assert_eq!(out.stdout, "started\n", "what the command wrote before it exited is passed through");
-    assert_eq!(voice_text(&server), "Alert. Command sh failed on host test-host: it exited with code 3.");
+    assert_eq!(voice_text(&server), "Alert. Command sh failed on host test host: it exited with code 3.");
     assert!(out.elapsed < Duration::from_secs(30), "onfail waited for the background process: {:?}", out.elapsed);
 }
 
@@ -288,7 +291,17 @@ fn a_process_that_outlives_a_forwarded_sigterm_does_not_hold_onfail() {
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("ONFAIL_ALERTALK_WEBHOOK_KEY", KEY)
-        .args(["run", "--alertalk-url", &server.url("/x"), "--phone-numbers", PHONES[0], "--notify-on", "always"])
+        .args([
+            "run",
+            "--alertalk-url",
+            &server.url("/x"),
+            "--phone-numbers",
+            PHONES[0],
+            "--language",
+            "en",
+            "--notify-on",
+            "always",
+        ])
         .args(["--", "sh", "-c", &script])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -358,7 +371,17 @@ fn a_reader_that_goes_away_ends_the_command() {
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("ONFAIL_ALERTALK_WEBHOOK_KEY", KEY)
-        .args(["run", "--alertalk-url", &server.url("/x"), "--phone-numbers", PHONES[0], "--", "yes"])
+        .args([
+            "run",
+            "--alertalk-url",
+            &server.url("/x"),
+            "--phone-numbers",
+            PHONES[0],
+            "--language",
+            "en",
+            "--",
+            "yes",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -391,29 +414,29 @@ fn a_command_that_cannot_be_executed_exits_126() {
     }
 }
 
-/// Waits for `child` for at most `limit`, killing it when it runs over;
-/// returns its exit code and its peak memory in KiB (Linux reports `ru_maxrss` in KiB).
+/// Waits for `child` for at most `limit`, killing it when it runs over; returns its exit code
+/// and the highest peak memory (`VmHWM`, KiB) seen while it ran. Its own figure: the `ru_maxrss`
+/// of a spawned process also counts the peak of the test process it was spawned from.
 #[cfg(target_os = "linux")]
-#[allow(unsafe_code)]
-fn wait_for_peak_memory(child: std::process::Child, limit: Duration) -> (Option<i32>, i64) {
-    let pid = libc::pid_t::try_from(child.id()).unwrap();
+fn wait_watching_memory(mut child: std::process::Child, limit: Duration) -> (Option<i32>, u64) {
+    let status_file = format!("/proc/{}/status", child.id());
     let until = Instant::now() + limit;
+    let mut peak_kib = 0;
     loop {
-        let mut status = 0;
-        // SAFETY: plain out-parameters; `pid` is our own unreaped child.
-        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-        let reaped = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
-        assert!(reaped >= 0, "wait4: {}", std::io::Error::last_os_error());
-        if reaped == pid {
-            let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
-            return (code, usage.ru_maxrss);
+        if let Some(status) = child.try_wait().unwrap() {
+            return (status.code(), peak_kib);
+        }
+        let status = std::fs::read_to_string(&status_file).unwrap_or_default();
+        let hwm = status.lines().find_map(|line| line.strip_prefix("VmHWM:"));
+        if let Some(kib) = hwm.and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok()) {
+            peak_kib = peak_kib.max(kib);
         }
         if Instant::now() > until {
-            // SAFETY: as above.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-            panic!("onfail took longer than {limit:?}");
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("onfail took longer than {limit:?} (peak {peak_kib} KiB)");
         }
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(5));
     }
 }
 
@@ -432,7 +455,7 @@ fn a_huge_line_without_newlines_streams_through_in_bounded_memory() {
         .spawn()
         .unwrap();
     // A second or two; holding the line and scanning it again for every chunk took minutes.
-    let (code, peak_kib) = wait_for_peak_memory(child, Duration::from_secs(90));
+    let (code, peak_kib) = wait_watching_memory(child, Duration::from_secs(90));
     assert_eq!(code, Some(1));
     assert!(peak_kib < 30 * 1024, "onfail held the line in memory: peak {peak_kib} KiB for a {SIZE}-byte line");
     let message = server.received()[0].json()["data"]["message"].as_str().unwrap().to_string();
@@ -447,7 +470,19 @@ fn spawn_waiting(server: &Server, script: &str, setup: impl FnOnce(&mut std::pro
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("ONFAIL_ALERTALK_WEBHOOK_KEY", KEY)
-        .args(["run", "--alertalk-url", &server.url("/x"), "--phone-numbers", PHONES[0], "--", "sh", "-c", script])
+        .args([
+            "run",
+            "--alertalk-url",
+            &server.url("/x"),
+            "--phone-numbers",
+            PHONES[0],
+            "--language",
+            "en",
+            "--",
+            "sh",
+            "-c",
+            script,
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -513,8 +548,8 @@ fn ctrl_c_in_a_terminal_is_cancelled() {
     });
     // Typing Ctrl-C: the terminal (the kernel, not a process) sends SIGINT to the foreground
     // group, onfail and the command alike.
-    let written = unsafe { libc::write(master.as_raw_fd(), b"\x03".as_ptr().cast(), 1) };
-    assert_eq!(written, 1, "write to the pty: {}", std::io::Error::last_os_error());
+    let mut master = std::fs::File::from(master);
+    std::io::Write::write_all(&mut master, b"\x03").expect("write to the pty");
     assert_cancelled_by_sigint(&server, child);
     drop((master, terminal));
 }
