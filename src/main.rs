@@ -1,14 +1,14 @@
 use std::process::ExitCode;
 
+use clap::CommandFactory;
 use clap::error::ErrorKind::InvalidUtf8;
-use clap::{CommandFactory, Parser};
 use onfail::cli::Cli;
 use onfail::context::Env;
 
 fn main() -> ExitCode {
     drop_empty_onfail_vars();
     let env = environment();
-    let exit = match Cli::try_parse() {
+    let exit = match onfail::cli::parse_from(std::env::args_os()) {
         Ok(cli) => onfail::app::run(cli.command, &env),
         // --help and --version land here too, with exit code 0; usage errors exit 2.
         Err(error) => onfail::app::parse_failed(&name_non_utf8_variable(error), &env),
