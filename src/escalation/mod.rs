@@ -13,7 +13,6 @@ mod driver;
 pub mod plan;
 
 use std::fmt;
-use std::str::FromStr;
 use std::time::Duration;
 
 use crate::channels::alertalk::Voice;
@@ -24,7 +23,7 @@ use crate::phone::{self, Phone};
 use crate::redact::Redactor;
 use crate::status::Status;
 use crate::texts::Audience;
-use crate::values::{non_empty, parse_duration};
+use crate::values::{non_empty, one_of, parse_duration};
 
 pub use driver::{dry_run, run};
 
@@ -67,21 +66,7 @@ impl fmt::Display for Mode {
     }
 }
 
-impl FromStr for Mode {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Mode, String> {
-        let word = s.trim().to_ascii_lowercase();
-        [Mode::Off, Mode::SmsFirst, Mode::Chain]
-            .into_iter()
-            .find(|mode| mode.as_str() == word)
-            .ok_or_else(|| format!("'{}' is not an escalation; use off, sms-first or chain", s.trim()))
-    }
-}
-
-fn parse_mode(value: &str) -> Result<Mode, String> {
-    value.parse()
-}
+const MODES: &[(&str, Mode)] = &[("off", Mode::Off), ("sms-first", Mode::SmsFirst), ("chain", Mode::Chain)];
 
 #[derive(clap::Args, Clone, Debug, Default)]
 #[command(next_help_heading = "Escalation")]
@@ -89,7 +74,8 @@ fn parse_mode(value: &str) -> Result<Mode, String> {
 pub struct Args {
     /// How a failure climbs while the step waits: off, sms-first (text, then call whoever's SMS
     /// was not delivered) or chain (page, wait, page --escalation-phone-numbers) [default: off]
-    #[arg(long, env = "ONFAIL_ESCALATE", value_name = "MODE", value_parser = parse_mode, hide_env_values = true)]
+    #[arg(long, env = "ONFAIL_ESCALATE", value_name = "MODE", value_parser = one_of("an escalation", MODES),
+          hide_env_values = true)]
     pub escalate: Option<Mode>,
 
     /// The wait before the next level: for the SMS delivery report (sms-first) or for an
@@ -281,9 +267,10 @@ mod tests {
 
     #[test]
     fn modes_parse_in_any_case_and_name_the_choices() {
-        assert_eq!(" Chain ".parse(), Ok(Mode::Chain));
-        assert_eq!("SMS-FIRST".parse(), Ok(Mode::SmsFirst));
-        assert_eq!("off".parse(), Ok(Mode::Off));
-        assert_eq!("loud".parse::<Mode>().unwrap_err(), "'loud' is not an escalation; use off, sms-first or chain");
+        let parse = |value| crate::values::choose(value, "an escalation", MODES);
+        assert_eq!(parse(" Chain\n"), Ok(Mode::Chain));
+        assert_eq!(parse("SMS-FIRST"), Ok(Mode::SmsFirst));
+        assert_eq!(parse("off"), Ok(Mode::Off));
+        assert_eq!(parse("loud").unwrap_err(), "'loud' is not an escalation; use off, sms-first or chain");
     }
 }
