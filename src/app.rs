@@ -4,15 +4,18 @@
 use std::path::Path;
 use std::time::{Instant, SystemTime};
 
-use crate::channels::{Alert, Channel};
+use crate::channels::{Alert, Channel, temperstack};
 use crate::cli::{AlertArgs, Command, OutputFormat, RunArgs};
 use crate::config::{self, Config, ConfigError};
 use crate::context::{CommandRun, Env};
+use crate::edge::{Decision, NotifyWhen};
+use crate::history::{self, Lookup};
 use crate::output::Output;
 use crate::render;
 use crate::report::{ChannelReport, ChannelResult, RunReport, RunResult};
 use crate::runner::{self, Ended};
 use crate::status::Status;
+use crate::template::Template;
 use crate::transport::Transport;
 
 /// SPEC §7.
@@ -41,7 +44,7 @@ impl Exit {
 
 pub fn run(command: Command, env: &Env) -> Exit {
     match command {
-        Command::Send(args) => with_config(&args, env, |config, out| send(config, env, out)),
+        Command::Send(args) => with_config(&args, env, |config, out| send(config, &args, env, out)),
         Command::Run(args) => run_command(&args, env),
         Command::Check(args) => {
             let online = args.online.unwrap_or(false).then_some(env);
@@ -79,7 +82,7 @@ fn run_command(args: &RunArgs, env: &Env) -> Exit {
     let mut alert_args = args.alert.clone();
     alert_args.general.status = Some(status);
     let result = Config::for_command(&alert_args, env, SystemTime::now(), Some(command))
-        .and_then(|config| send(&config, env, &out));
+        .and_then(|mut config| send(&mut config, &alert_args, env, &out));
     if let Err(error) = result {
         out.error(&error.to_string());
     }
@@ -87,9 +90,13 @@ fn run_command(args: &RunArgs, env: &Env) -> Exit {
 }
 
 /// Registers secrets, validates, and runs `body`; a configuration error is exit 2.
-fn with_config(args: &AlertArgs, env: &Env, body: impl FnOnce(&Config, &Output) -> Result<Exit, ConfigError>) -> Exit {
+fn with_config(
+    args: &AlertArgs,
+    env: &Env,
+    body: impl FnOnce(&mut Config, &Output) -> Result<Exit, ConfigError>,
+) -> Exit {
     let out = Output::new(config::redactor(args)).for_github(env);
-    let result = Config::from_args(args, env, SystemTime::now()).and_then(|config| body(&config, &out));
+    let result = Config::from_args(args, env, SystemTime::now()).and_then(|mut config| body(&mut config, &out));
     result.unwrap_or_else(|error| {
         out.error(&error.to_string());
         Exit::Usage
@@ -97,12 +104,21 @@ fn with_config(args: &AlertArgs, env: &Env, body: impl FnOnce(&Config, &Output) 
 }
 
 /// `onfail send`: deliver to every channel that fires, concurrently, and report.
-fn send(config: &Config, env: &Env, out: &Output) -> Result<Exit, ConfigError> {
+fn send(config: &mut Config, args: &AlertArgs, env: &Env, out: &Output) -> Result<Exit, ConfigError> {
     let started = Instant::now();
+    let history = look_back(config, args, env)?;
     let settings = &config.settings;
     let channels = if settings.dry_run { dry_run(config) } else { deliver_all(config, &transport(config, env, out)?) };
     let mut report =
         RunReport::new(config.alert.status().as_str(), config.alert.title.clone(), channels, settings.dry_run);
+    if let Some(lookup) = &history {
+        report.edge = config.alert.decision.as_ref().map(|d| d.edge.as_str());
+        report.previous_run_url = lookup.previous_run_url.clone();
+        report.warnings.extend(lookup.warnings.iter().cloned());
+        let delivered = report.channels.iter().any(|c| c.result == ChannelResult::Sent);
+        let status = config.alert.status();
+        report.warnings.extend(history::record(lookup, status, delivered, &config.alert.context.run_url));
+    }
     report.duration_ms = started.elapsed().as_millis() as u64;
     if config.channels.is_empty() {
         report.warnings.push(
@@ -113,6 +129,44 @@ fn send(config: &Config, env: &Env, out: &Output) -> Result<Exit, ConfigError> {
     print_report(&report, settings.output, out);
     out.github_report(&report);
     Ok(if report.any_failed() && settings.fail_on_error { Exit::ChannelFailed } else { Exit::Ok })
+}
+
+/// Under `--notify-when changes`: learns what the same alert did last time, decides the edge,
+/// and configures the channels again so that each knows it. Under `always` (`None`): no lookup
+/// and no cost.
+fn look_back(config: &mut Config, args: &AlertArgs, env: &Env) -> Result<Option<Lookup>, ConfigError> {
+    if args.history.notify_when() != NotifyWhen::Changes {
+        return Ok(None);
+    }
+    let alert_id = alert_id(config, args)?;
+    let query = history::Query {
+        env,
+        status: config.alert.status(),
+        alert_id: &alert_id,
+        check_run_id: args.general.check_run_id.as_deref(),
+        dry_run: config.settings.dry_run,
+    };
+    let lookup = history::look_back(&args.history, &query);
+    config.alert.decision = Some(Decision::new(config.alert.status(), &lookup.previous));
+    config.channels = args.channels.configure(&config.alert)?;
+    Ok(Some(lookup))
+}
+
+/// The stable alert id (README, "Incidents"), exactly as the incident channel sends it.
+fn alert_id(config: &Config, args: &AlertArgs) -> Result<String, ConfigError> {
+    if let Some(id) = config.channels.iter().find_map(|c| c.ids().alert_id) {
+        return Ok(id);
+    }
+    let context = &config.alert.context;
+    let given = match config::non_empty(&args.channels.incident.alert_id) {
+        Some(source) => Template::parse(source)
+            .map_err(|e| ConfigError::new("--alert-id", e.to_string()))?
+            .render(|name| context.placeholder(name))
+            .trim()
+            .to_string(),
+        None => String::new(),
+    };
+    Ok(if given.is_empty() { temperstack::default_alert_id(context) } else { given })
 }
 
 /// The HTTP transport for this configuration; provider answers are scrubbed of its secrets.
@@ -222,6 +276,9 @@ fn print_report(report: &RunReport, format: OutputFormat, out: &Output) {
             out.warning(&format!("{}: {warning}", channel.channel));
         }
         out.line(&render::channel_line(channel));
+    }
+    if let Some(line) = render::edge_line(report) {
+        out.line(&line);
     }
     match format {
         OutputFormat::Json => out.stdout(&render::json(report)),

@@ -93,6 +93,8 @@ pub struct AlertArgs {
     #[command(flatten)]
     pub general: GeneralArgs,
     #[command(flatten)]
+    pub history: crate::history::Args,
+    #[command(flatten)]
     pub channels: ChannelArgs,
 }
 

@@ -56,6 +56,7 @@ pub struct Config {
 pub fn redactor(args: &AlertArgs) -> Redactor {
     let mut redactor = Redactor::new();
     args.channels.register_secrets(&mut redactor);
+    args.history.register_secrets(&mut redactor);
     redactor
 }
 
@@ -84,7 +85,8 @@ impl Config {
             None => messages::title(&context),
         };
         let message = non_empty(&general.message).map(|source| render("--message", source)).transpose()?;
-        let alert = Alert { title, message, notify_on: general.notify_on.clone().unwrap_or_default(), context };
+        let alert =
+            Alert { title, message, notify_on: general.notify_on.clone().unwrap_or_default(), context, decision: None };
         let channels = args.channels.configure(&alert)?;
         let settings = Settings {
             dry_run: general.dry_run.unwrap_or(false),

@@ -93,6 +93,70 @@ pub fn sms(ctx: &Context) -> String {
     text
 }
 
+/// The short "recovered" notice for SMS and webhook (README, "Page once per incident"):
+/// `CI RECOVERED: Deploy in acme/api (main a1b2c3d) passes again after failing since run #41. URL`
+pub fn recovered(ctx: &Context, since: Option<&str>) -> String {
+    let name = match &ctx.command {
+        _ if !ctx.workflow.is_empty() => ctx.workflow.as_str(),
+        Some(command) => command.program.as_str(),
+        None => "CI job",
+    };
+    let mut text = format!("CI RECOVERED: {name}");
+    if !ctx.repository.is_empty() {
+        text.push_str(&format!(" in {}", ctx.repository));
+    } else if !ctx.hostname.is_empty() {
+        text.push_str(&format!(" on {}", ctx.hostname));
+    }
+    if !ctx.ref_name.is_empty() {
+        text.push_str(&format!(" ({}", ctx.ref_name));
+        if !ctx.sha.is_empty() {
+            text.push_str(&format!(" {}", ctx.short_sha()));
+        }
+        text.push(')');
+    }
+    text.push_str(" passes again");
+    if let Some(since) = since {
+        text.push_str(&format!(" after failing since {since}"));
+    }
+    text.push('.');
+    let link = if ctx.job_url.is_empty() { &ctx.run_url } else { &ctx.job_url };
+    if !link.is_empty() {
+        text.push(' ');
+        text.push_str(link);
+    }
+    text
+}
+
+/// The Turkish "recovered" notice: `CI DÜZELDİ: acme/api deposunda Deploy iş akışı main dalında
+/// yeniden başarılı (run #41 sonrasından beri başarısızdı). URL`. Suffixes sit on fixed words.
+pub fn recovered_tr(ctx: &Context, since: Option<&str>) -> String {
+    let mut text = "CI DÜZELDİ:".to_string();
+    if !ctx.repository.is_empty() {
+        text.push_str(&format!(" {} deposunda", ctx.repository));
+    } else if !ctx.hostname.is_empty() {
+        text.push_str(&format!(" {} sunucusunda", ctx.hostname));
+    }
+    match &ctx.command {
+        _ if !ctx.workflow.is_empty() => text.push_str(&format!(" {} iş akışı", ctx.workflow)),
+        Some(command) => text.push_str(&format!(" {} komutu", command.program)),
+        None => text.push_str(" CI işi"),
+    }
+    if !ctx.ref_name.is_empty() {
+        text.push_str(&format!(" {} dalında", ctx.ref_name));
+    }
+    text.push_str(" yeniden başarılı");
+    if let Some(since) = since {
+        text.push_str(&format!(" (başarısızlık başlangıcı: {since})"));
+    }
+    text.push('.');
+    let link = if ctx.job_url.is_empty() { &ctx.run_url } else { &ctx.job_url };
+    if !link.is_empty() {
+        text.push(' ');
+        text.push_str(link);
+    }
+    text
+}
+
 /// The long form for incidents and webhooks: every known field, one per line.
 pub fn detailed(ctx: &Context) -> String {
     let mut lines = vec![format!("{}.", title(ctx))];
@@ -157,6 +221,22 @@ mod tests {
         let sms = sms(&ctx(Status::Failure));
         assert!(sms.starts_with("CI FAILURE: Deploy failed in acme/api (main a1b2c3d)"), "{sms}");
         assert!(sms.ends_with("https://github.com/acme/api/actions/runs/9"), "{sms}");
+    }
+
+    #[test]
+    fn recovered_texts_are_short_and_end_with_the_link() {
+        let ctx = ctx(Status::Success);
+        assert_eq!(
+            recovered(&ctx, Some("run #41")),
+            "CI RECOVERED: Deploy in acme/api (main a1b2c3d) passes again after failing since run #41. \
+             https://github.com/acme/api/actions/runs/9"
+        );
+        assert_eq!(
+            recovered_tr(&ctx, None),
+            "CI DÜZELDİ: acme/api deposunda Deploy iş akışı main dalında yeniden başarılı. \
+             https://github.com/acme/api/actions/runs/9"
+        );
+        assert_eq!(recovered(&host_command(Status::Success), None), "CI RECOVERED: backup.sh on db-1 passes again.");
     }
 
     #[test]

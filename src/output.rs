@@ -94,10 +94,10 @@ impl Output {
                 self.warning(&format!("could not write the step outputs to GITHUB_OUTPUT: {e}"));
             }
         }
-        if let Some(path) = &runner.summary_file {
-            if let Err(e) = gha::append(path, &self.redact(&gha::summary(report, &|text| self.redact(text)))) {
-                self.warning(&format!("could not write the step summary to GITHUB_STEP_SUMMARY: {e}"));
-            }
+        if let Some(path) = &runner.summary_file
+            && let Err(e) = gha::append(path, &self.redact(&gha::summary(report, &|text| self.redact(text))))
+        {
+            self.warning(&format!("could not write the step summary to GITHUB_STEP_SUMMARY: {e}"));
         }
         for annotation in gha::annotations(report) {
             self.annotate(&annotation);

@@ -114,6 +114,13 @@ pub struct RunReport {
     /// Run-wide warnings (no channel configured, ...); channel warnings sit on the channel.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Under `--notify-when changes`: `first-failure`, `still-failing`, `recovered`, `steady`
+    /// or `unknown`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edge: Option<&'static str>,
+    /// Under `--notify-when changes`: the previous run's page, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_run_url: Option<String>,
 }
 
 impl RunReport {
@@ -127,7 +134,16 @@ impl RunReport {
             (_, 0, _) => RunResult::Failed,
             _ => RunResult::Partial,
         };
-        RunReport { result, status, title, duration_ms: 0, channels, warnings: Vec::new() }
+        RunReport {
+            result,
+            status,
+            title,
+            duration_ms: 0,
+            channels,
+            warnings: Vec::new(),
+            edge: None,
+            previous_run_url: None,
+        }
     }
 
     pub fn any_failed(&self) -> bool {

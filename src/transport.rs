@@ -232,7 +232,7 @@ fn is_loopback(url: &reqwest::Url) -> bool {
 
 /// Trust roots from `SSL_CERT_FILE` (a PEM bundle) and `SSL_CERT_DIR` (a folder of PEM files),
 /// added to the built-in web roots, for private CAs on self-hosted runners and GHES.
-fn extra_roots(env: &crate::context::Env) -> Result<Vec<reqwest::Certificate>, ConfigError> {
+pub(crate) fn extra_roots(env: &crate::context::Env) -> Result<Vec<reqwest::Certificate>, ConfigError> {
     let mut roots = Vec::new();
     if let Some(file) = env.get("SSL_CERT_FILE").filter(|v| !v.is_empty()) {
         let pem =

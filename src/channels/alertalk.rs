@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Alert, Channel, Delivery, Header, Ids, Request, Response, Verdict, generic_verdict};
 use crate::config::{ConfigError, non_empty};
+use crate::edge::Role;
 use crate::messages;
 use crate::phone::{self, Phone};
 use crate::redact::{self, Redactor};
@@ -113,6 +114,11 @@ impl Channel for Voice {
 
     fn warnings(&self) -> Vec<String> {
         self.warnings.clone()
+    }
+
+    /// A call rings only for a new incident (`--notify-when changes`), never for a recovery.
+    fn skip_reason(&self, alert: &Alert) -> Option<String> {
+        alert.skip_reason(Role::Call)
     }
 
     fn request(&self, _attempt: u32) -> Request {

@@ -10,6 +10,7 @@ use std::time::Duration;
 use super::sms_text::{self, MAX_PARTS};
 use super::{Alert, Channel, Delivery, Ids, Request, Response, Verdict, generic_verdict};
 use crate::config::{ConfigError, non_empty};
+use crate::edge::Role;
 use crate::messages;
 use crate::phone::{self, Phone};
 use crate::redact::{self, Redactor};
@@ -121,7 +122,11 @@ pub fn configure(
     if phones.is_empty() {
         return Err(ConfigError::new(option, "holds no number: give the numbers to text"));
     }
-    let full = alert.message.clone().unwrap_or_else(|| messages::sms(&alert.context));
+    let full = if alert.recovered(Role::Text) {
+        messages::recovered(&alert.context, alert.decision.as_ref().and_then(|d| d.since.as_deref()))
+    } else {
+        alert.message.clone().unwrap_or_else(|| messages::sms(&alert.context))
+    };
     if full.trim().is_empty() {
         return Err(ConfigError::new("--message", "empty: an SMS needs some text"));
     }
@@ -278,6 +283,11 @@ impl Channel for Sms {
 
     fn warnings(&self) -> Vec<String> {
         self.warnings.clone()
+    }
+
+    /// Under `--notify-when changes` an SMS pages a new incident and tells its end, no more.
+    fn skip_reason(&self, alert: &Alert) -> Option<String> {
+        alert.skip_reason(Role::Text)
     }
 
     fn request(&self, _attempt: u32) -> Request {

@@ -10,6 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::{Alert, Channel, Delivery, Header, Request, Response, Verdict, generic_verdict};
 use crate::config::{ConfigError, non_empty};
+use crate::edge::Role;
 use crate::messages;
 use crate::redact::{self, Redactor};
 use crate::template::PLACEHOLDERS;
@@ -131,7 +132,11 @@ pub fn configure(args: &Args, alert: &Alert) -> Result<Option<Box<dyn Channel>>,
         .transpose()
         .map_err(|e| ConfigError::new("--webhook-secret", e))?;
     let format = args.webhook_format.unwrap_or_default();
-    let message = alert.message.clone().unwrap_or_else(|| messages::detailed(&alert.context));
+    let message = if alert.recovered(Role::Webhook) {
+        messages::recovered(&alert.context, alert.decision.as_ref().and_then(|d| d.since.as_deref()))
+    } else {
+        alert.message.clone().unwrap_or_else(|| messages::detailed(&alert.context))
+    };
     let mut warnings = Vec::new();
     let body = match (format, non_empty(&args.webhook_body)) {
         (Format::Json, None) => body::standard(&alert.context, &alert.title, &message),
