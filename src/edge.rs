@@ -147,7 +147,7 @@ impl Decision {
             (_, Edge::Unknown, _) => {
                 "the previous result is unknown: a success only resolves incidents (--notify-when changes)".into()
             }
-            _ => "nothing changed: the previous run succeeded too (--notify-when changes)".into(),
+            _ => "nothing changed: the previous run did not fail (--notify-when changes)".into(),
         })
     }
 
