@@ -18,7 +18,7 @@ trap 'kill $GITHUB_PID $PROVIDER_PID 2>/dev/null || true' EXIT
 for f in github history-provider; do for _ in $(seq 50); do [ -s "$OUT/$f.port" ] && break; sleep 0.1; done; done
 
 export GITHUB_ACTIONS=true GITHUB_REPOSITORY=acme/api GITHUB_WORKFLOW=Deploy GITHUB_JOB=deploy \
-  GITHUB_REF_NAME=main GITHUB_RUN_ID=4242 GITHUB_RUN_NUMBER=17 GITHUB_RUN_ATTEMPT=1 \
+  GITHUB_REF_NAME=main GITHUB_RUN_ID=4242 GITHUB_RUN_NUMBER=47 GITHUB_RUN_ATTEMPT=1 \
   GITHUB_WORKFLOW_REF=acme/api/.github/workflows/deploy.yml@refs/heads/main \
   GITHUB_API_URL="http://127.0.0.1:$(cat "$OUT/github.port")" ONFAIL_GITHUB_TOKEN=ghs-bench
 SEND="$BIN send --alertalk-url http://127.0.0.1:$(cat "$OUT/history-provider.port")/webhook/receive \
@@ -38,5 +38,5 @@ base = results["always"]["mean"] * 1000
 print(f"| send, --notify-when always (no lookup) | {base:.1f} ± {results['always']['stddev'] * 1000:.1f} ms |")
 for name, what in [("changes-run", "whole run, 1 request"), ("changes-job", "same job, 3 requests")]:
     mean, sd = results[name]["mean"] * 1000, results[name]["stddev"] * 1000
-    print(f"| send, --notify-when changes ({what}) | {mean:.1f} ± {sd:.1f} ms (+{mean - base:.1f} ms) |")
+    print(f"| send, --notify-when changes ({what}) | {mean:.1f} ± {sd:.1f} ms ({mean - base:+.1f} ms) |")
 PY
