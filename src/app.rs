@@ -4,21 +4,22 @@
 use std::path::Path;
 use std::time::{Instant, SystemTime};
 
-use crate::channels::{Alert, Channel, temperstack};
+use crate::channels::{self, Alert, Channel};
 use crate::cli::{AlertArgs, Command, OutputFormat, RunArgs};
-use crate::config::{self, Config, ConfigError};
+use crate::config::{self, Config};
 use crate::context::{CommandRun, Env};
 use crate::edge::{Decision, NotifyWhen};
+use crate::error::ConfigError;
 use crate::history::{self, Lookup};
 use crate::output::Output;
+use crate::redact::{self, Redactor};
 use crate::render;
 use crate::report::{ChannelReport, ChannelResult, RunReport, RunResult};
 use crate::runner::{self, Ended};
 use crate::status::Status;
-use crate::template::Template;
 use crate::transport::Transport;
 
-/// SPEC §7.
+/// The exit codes (README, "Exit codes").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
     /// Every enabled channel delivered, or nothing to do, or a dry run.
@@ -53,10 +54,23 @@ pub fn run(command: Command, env: &Env) -> Exit {
     }
 }
 
+/// A command line that clap could not parse, or `--help` / `--version` (exit code 0). clap's
+/// message can echo any argument, so errors go through [`Output`] like every other text: under
+/// GitHub Actions an argument such as `::add-mask::x` or `##[set-output]` stays inert.
+pub fn parse_failed(error: &clap::Error, env: &Env) -> Exit {
+    if !error.use_stderr() {
+        // --help and --version: onfail's own text, to stdout as clap prints it.
+        let _ = error.print();
+        return Exit::Ok;
+    }
+    Output::new(Redactor::new(), env).usage_error(&error.render().to_string());
+    Exit::Usage
+}
+
 /// `onfail run`: validate first (a broken configuration should show when the job is set up,
 /// not when it fails), run the command, then alert with its result and exit with its code.
 fn run_command(args: &RunArgs, env: &Env) -> Exit {
-    let out = Output::new(config::redactor(&args.alert));
+    let out = Output::new(config::redactor(&args.alert), env);
     if let Err(error) = Config::from_args(&args.alert, env, SystemTime::now()) {
         out.error(&error.to_string());
         return Exit::Usage;
@@ -77,7 +91,8 @@ fn run_command(args: &RunArgs, env: &Env) -> Exit {
         // Both go to providers: secrets in the arguments or the output are redacted first.
         command_line: out.redact(&command_line),
         outcome: finished.ended.describe(),
-        tail: finished.tail.iter().map(|line| out.redact(line)).collect(),
+        // Redacted before the cut, so no part of a secret survives it.
+        tail: finished.tail.iter().map(|line| redact::cut(&out.redact(line), runner::SHOWN_TAIL_LINE)).collect(),
     };
     let mut alert_args = args.alert.clone();
     alert_args.general.status = Some(status);
@@ -95,7 +110,7 @@ fn with_config(
     env: &Env,
     body: impl FnOnce(&mut Config, &Output) -> Result<Exit, ConfigError>,
 ) -> Exit {
-    let out = Output::new(config::redactor(args)).for_github(env);
+    let out = Output::new(config::redactor(args), env);
     let result = Config::from_args(args, env, SystemTime::now()).and_then(|mut config| body(&mut config, &out));
     result.unwrap_or_else(|error| {
         out.error(&error.to_string());
@@ -121,11 +136,9 @@ fn send(config: &mut Config, args: &AlertArgs, env: &Env, out: &Output) -> Resul
     }
     report.duration_ms = started.elapsed().as_millis() as u64;
     if config.channels.is_empty() {
-        report.warnings.push(
-            "no channel is configured (no Alertalk key, iletiMerkezi key, Temperstack URL or webhook URL): nothing was sent"
-                .into(),
-        );
+        report.warnings.push(format!("{}: nothing was sent", channels::none_enabled()));
     }
+    let report = out.redacted(&report);
     print_report(&report, settings.output, out);
     out.github_report(&report);
     Ok(if report.any_failed() && settings.fail_on_error { Exit::ChannelFailed } else { Exit::Ok })
@@ -152,27 +165,22 @@ fn look_back(config: &mut Config, args: &AlertArgs, env: &Env) -> Result<Option<
     Ok(Some(lookup))
 }
 
-/// The stable alert id (README, "Incidents"), exactly as the incident channel sends it.
+/// The stable alert id (README, "Incidents (Temperstack)"), exactly as the incident channels
+/// send it; the key of the state file outside GitHub.
 fn alert_id(config: &Config, args: &AlertArgs) -> Result<String, ConfigError> {
     if let Some(id) = config.channels.iter().find_map(|c| c.ids().alert_id) {
         return Ok(id);
     }
     let context = &config.alert.context;
-    let given = match config::non_empty(&args.channels.incident.alert_id) {
-        Some(source) => Template::parse(source)
-            .map_err(|e| ConfigError::new("--alert-id", e.to_string()))?
-            .render(|name| context.placeholder(name))
-            .trim()
-            .to_string(),
-        None => String::new(),
-    };
-    Ok(if given.is_empty() { temperstack::default_alert_id(context) } else { given })
+    let given = channels::incident::render("--alert-id", &args.channels.shared.incident.alert_id, context)?;
+    Ok(given.filter(|id| !id.is_empty()).unwrap_or_else(|| channels::incident::default_alert_id(context)))
 }
 
 /// The HTTP transport for this configuration; provider answers are scrubbed of its secrets.
 fn transport(config: &Config, env: &Env, out: &Output) -> Result<Transport, ConfigError> {
     let settings = &config.settings;
     Transport::new(settings.timeout, settings.retries, config.needs_tls(), env, out.redactor().secrets_only())
+        .map_err(|e| ConfigError::new(e.what, e.message))
 }
 
 /// Every channel runs on its own thread, so the send takes about as long as the slowest one.
@@ -233,20 +241,21 @@ fn check(config: &Config, online: Option<&Env>, out: &Output) -> Result<Exit, Co
         report.result = RunResult::Failed;
     }
     if config.channels.is_empty() {
-        report.warnings.push("no channel is configured: a send would do nothing".into());
+        report.warnings.push(format!("{}: a send would do nothing", channels::none_enabled()));
     }
+    let report = out.redacted(&report);
     match config.settings.output {
-        OutputFormat::Json => out.stdout(&render::json(&report)),
+        OutputFormat::Json => out.rendered_stdout(&render::json(&report)),
         OutputFormat::Text => {
             for channel in &report.channels {
-                out.line(&format!("{} ({}) {}", channel.channel, channel.provider, channel.detail));
+                out.rendered_line(&format!("{} ({}) {}", channel.channel, channel.provider, channel.detail));
                 if !channel.recipients.is_empty() {
-                    out.line(&format!("  recipients: {}", channel.recipients.join(", ")));
+                    out.rendered_line(&format!("  recipients: {}", channel.recipients.join(", ")));
                 }
-                channel.warnings.iter().for_each(|w| out.warning(&format!("{}: {w}", channel.channel)));
+                channel.warnings.iter().for_each(|w| out.rendered_warning(&format!("{}: {w}", channel.channel)));
             }
-            report.warnings.iter().for_each(|w| out.warning(w));
-            out.line(match (&transport, report.any_failed()) {
+            report.warnings.iter().for_each(|w| out.rendered_warning(w));
+            out.rendered_line(match (&transport, report.any_failed()) {
                 (_, true) => "configuration is valid, but the online check failed",
                 (Some(_), false) => "configuration is valid; credentials checked online where possible",
                 (None, false) => "configuration is valid",
@@ -267,28 +276,29 @@ fn check_online(channel: &dyn Channel, transport: &Transport, report: &mut Chann
     }
 }
 
+/// Prints a report whose values are already redacted ([`Output::redacted`]).
 fn print_report(report: &RunReport, format: OutputFormat, out: &Output) {
     for warning in &report.warnings {
-        out.warning(warning);
+        out.rendered_warning(warning);
     }
     for channel in &report.channels {
         for warning in &channel.warnings {
-            out.warning(&format!("{}: {warning}", channel.channel));
+            out.rendered_warning(&format!("{}: {warning}", channel.channel));
         }
-        out.line(&render::channel_line(channel));
+        out.rendered_line(&render::channel_line(channel));
     }
     if let Some(line) = render::edge_line(report) {
         out.line(&line);
     }
     match format {
-        OutputFormat::Json => out.stdout(&render::json(report)),
+        OutputFormat::Json => out.rendered_stdout(&render::json(report)),
         OutputFormat::Text => {
             let blocks: Vec<String> =
                 report.channels.iter().map(render::dry_run_block).filter(|b| !b.is_empty()).collect();
             if !blocks.is_empty() {
-                out.stdout(&blocks.join("\n"));
+                out.rendered_stdout(&blocks.join("\n"));
             }
         }
     }
-    out.line(&render::summary_line(report));
+    out.rendered_line(&render::summary_line(report));
 }

@@ -1,4 +1,4 @@
-//! The command line. One naming rule (SPEC §2): flag `--foo-bar` = env `ONFAIL_FOO_BAR` =
+//! The command line. One naming rule (README, "Options"): flag `--foo-bar` = env `ONFAIL_FOO_BAR` =
 //! action input `foo-bar`. Values are only parsed here; [`crate::config`] validates them.
 //! Every option is an `Option` so that "not given" stays distinguishable from a default.
 
@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::channels::ChannelArgs;
 use crate::status::{NotifyOn, Status};
+use crate::values::{parse_bool, parse_duration};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -167,54 +168,9 @@ fn parse_notify_on(value: &str) -> Result<NotifyOn, String> {
     value.parse()
 }
 
-/// `true` or `false` in any case; anything else names the option.
-fn parse_bool(option: &'static str) -> impl Fn(&str) -> Result<bool, String> + Clone + Send + Sync + 'static {
-    move |value| match value.trim().to_ascii_lowercase().as_str() {
-        "true" => Ok(true),
-        "false" => Ok(false),
-        _ => Err(format!("{option} takes true or false")),
-    }
-}
-
-/// `500ms`, `30s`, `2m`, `1h`, or a bare number of seconds (`1.5` allowed).
-pub fn parse_duration(value: &str) -> Result<Duration, String> {
-    let value = value.trim();
-    let parsed = match value.parse::<f64>() {
-        Ok(seconds) if (0.0..1e9).contains(&seconds) => Ok(Duration::from_secs_f64(seconds)),
-        Ok(_) => Err(()),
-        Err(_) => humantime::parse_duration(value).map_err(|_| ()),
-    };
-    match parsed {
-        Ok(d) if d.is_zero() => Err("must be more than zero".into()),
-        Ok(d) => Ok(d),
-        Err(()) => Err(format!("'{value}' is not a duration; use e.g. 500ms, 30s, 2m or a number of seconds")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_accept_units_and_bare_seconds() {
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_duration("45"), Ok(Duration::from_secs(45)));
-        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
-        assert!(parse_duration("0").is_err());
-        assert!(parse_duration("-1").is_err());
-        assert!(parse_duration("soon").unwrap_err().contains("not a duration"));
-        assert!(parse_duration("NaN").is_err());
-    }
-
-    #[test]
-    fn booleans_accept_any_case_only() {
-        let parse = parse_bool("--dry-run");
-        assert_eq!(parse("TRUE"), Ok(true));
-        assert_eq!(parse("False"), Ok(false));
-        assert!(parse("yes").unwrap_err().contains("--dry-run"));
-    }
 
     #[test]
     fn cli_definition_is_consistent() {

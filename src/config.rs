@@ -2,36 +2,16 @@
 //! checked and converted into plain values with no clap types. Any problem here is a
 //! [`ConfigError`] (exit code 2), raised before anything is sent.
 
-use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use crate::channels::{Alert, Channel};
 use crate::cli::{AlertArgs, OutputFormat};
 use crate::context::{CommandRun, Context, Env};
+use crate::error::ConfigError;
 use crate::messages;
 use crate::redact::Redactor;
 use crate::template::Template;
-
-/// A usage or configuration error: names the option and says how to fix it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConfigError {
-    pub option: String,
-    pub message: String,
-}
-
-impl ConfigError {
-    pub fn new(option: &str, message: impl Into<String>) -> ConfigError {
-        ConfigError { option: option.to_string(), message: message.into() }
-    }
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.option, self.message)
-    }
-}
-
-impl std::error::Error for ConfigError {}
+use crate::values::non_empty;
 
 /// How the run behaves, whatever the channels.
 #[derive(Clone, Debug)]
@@ -41,8 +21,6 @@ pub struct Settings {
     pub retries: u32,
     pub fail_on_error: bool,
     pub output: OutputFormat,
-    /// Running under GitHub Actions (`GITHUB_ACTIONS=true`).
-    pub github: bool,
 }
 
 pub struct Config {
@@ -94,7 +72,6 @@ impl Config {
             retries: general.retries.unwrap_or(3),
             fail_on_error: general.fail_on_error.unwrap_or(true),
             output: general.output.unwrap_or(OutputFormat::Text),
-            github: env.get("GITHUB_ACTIONS").map(String::as_str) == Some("true"),
         };
         Ok(Config { settings, alert, channels })
     }
@@ -103,9 +80,4 @@ impl Config {
     pub fn needs_tls(&self) -> bool {
         self.channels.iter().any(|c| c.endpoint().starts_with("https://"))
     }
-}
-
-/// An empty string counts as unset everywhere (GitHub passes unset inputs as "").
-pub fn non_empty(value: &Option<String>) -> Option<&str> {
-    value.as_deref().filter(|v| !v.trim().is_empty())
 }

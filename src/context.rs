@@ -1,4 +1,4 @@
-//! Where the alert comes from (SPEC §4): the run's repository, workflow, job, commit and links,
+//! Where the alert comes from (README, "Placeholders"): the run's repository, workflow, job, commit and links,
 //! read from the CI system's environment variables. Pure: the environment is passed in as a map.
 
 use std::collections::BTreeMap;

@@ -1,4 +1,4 @@
-//! Default titles and alert texts (SPEC §4), rendered from the context. Pure functions.
+//! Default titles and alert texts (README, "Placeholders"), rendered from the context. Pure functions.
 
 use crate::context::{Context, Source};
 use crate::status::Status;
@@ -190,14 +190,6 @@ pub fn detailed(ctx: &Context) -> String {
     lines.join("\n")
 }
 
-/// Cuts `text` to at most `max` characters, on a character boundary. Returns whether it cut.
-pub fn truncate_chars(text: &str, max: usize) -> (String, bool) {
-    match text.char_indices().nth(max) {
-        Some((byte, _)) => (text[..byte].to_string(), true),
-        None => (text.to_string(), false),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,12 +260,5 @@ mod tests {
         assert!(long.contains("Command: /opt/backup.sh --full https://x.example/y\nResult: exited with code 3"));
         assert!(long.ends_with("Last 2 lines of output:\ncopying\nerror: disk full"), "{long}");
         assert_eq!(voice(&host_command(Status::Success)), "Notice. Command backup.sh succeeded on host db-1.");
-    }
-
-    #[test]
-    fn truncation_respects_characters() {
-        assert_eq!(truncate_chars("şğüöçı", 3), ("şğü".to_string(), true));
-        assert_eq!(truncate_chars("ab", 2), ("ab".to_string(), false));
-        assert_eq!(truncate_chars("👍👍", 1), ("👍".to_string(), true));
     }
 }

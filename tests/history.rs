@@ -132,7 +132,7 @@ fn a_first_failure_pages_every_channel_within_one_request() {
     let p = Providers::new();
     let out = go(&mut send(&api, &p, "failure"), &p);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    expect(&out, [("voice", "sent"), ("sms", "sent"), ("incident", "sent"), ("webhook", "sent")]);
+    expect(&out, [("voice", "sent"), ("sms", "sent"), ("temperstack", "sent"), ("webhook", "sent")]);
     assert_eq!(edge(&out), "first-failure");
     assert_eq!(out.json()["previous_run_url"], "https://github.com/acme/api/actions/runs/1016");
     assert!(out.stderr.contains("edge: first-failure (previous run: https://github.com/acme/api/actions/runs/1016)"));
@@ -165,7 +165,7 @@ fn still_failing_keeps_voice_and_sms_silent_and_says_since_when() {
     let p = Providers::new();
     let out = go(&mut send(&api, &p, "failure"), &p);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    expect(&out, [("voice", "skipped"), ("sms", "skipped"), ("incident", "sent"), ("webhook", "sent")]);
+    expect(&out, [("voice", "skipped"), ("sms", "skipped"), ("temperstack", "sent"), ("webhook", "sent")]);
     assert_eq!(edge(&out), "still-failing");
     assert!(detail(&out, "voice").starts_with("still failing since run #14"), "{}", detail(&out, "voice"));
     assert!(p.voice.received().is_empty() && p.sms.received().is_empty());
@@ -187,7 +187,7 @@ fn the_first_success_after_a_failure_says_recovered_without_a_call() {
     // --notify-on is failure only (the default): the recovery notice goes out all the same.
     let out = go(&mut send(&api, &p, "success"), &p);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    expect(&out, [("voice", "skipped"), ("sms", "sent"), ("incident", "sent"), ("webhook", "sent")]);
+    expect(&out, [("voice", "skipped"), ("sms", "sent"), ("temperstack", "sent"), ("webhook", "sent")]);
     assert_eq!(edge(&out), "recovered");
     assert!(p.voice.received().is_empty());
     assert_eq!(p.incident_status(), "OK");
@@ -206,7 +206,7 @@ fn a_success_after_a_success_only_resolves() {
     let p = Providers::new();
     let mut cmd = send(&api, &p, "success");
     let out = go(cmd.args(["--notify-on", "always"]), &p);
-    expect(&out, [("voice", "skipped"), ("sms", "skipped"), ("incident", "sent"), ("webhook", "skipped")]);
+    expect(&out, [("voice", "skipped"), ("sms", "skipped"), ("temperstack", "sent"), ("webhook", "skipped")]);
     assert_eq!(edge(&out), "steady");
     assert!(detail(&out, "webhook").contains("nothing changed"), "{}", detail(&out, "webhook"));
     assert_eq!(p.incident_status(), "OK");
@@ -219,7 +219,7 @@ fn cancelled_and_skipped_do_nothing_and_ask_nothing() {
         let p = Providers::new();
         let mut cmd = send(&api, &p, status);
         let out = go(cmd.args(["--notify-on", "always"]), &p);
-        expect(&out, [("voice", "skipped"), ("sms", "skipped"), ("incident", "skipped"), ("webhook", "skipped")]);
+        expect(&out, [("voice", "skipped"), ("sms", "skipped"), ("temperstack", "skipped"), ("webhook", "skipped")]);
         assert_eq!(edge(&out), "steady");
         assert!(api.server.received().is_empty(), "{status}: {:?}", api.paths());
     }
@@ -230,13 +230,13 @@ fn no_earlier_run_is_a_first_failure_without_a_previous_url() {
     let api = FakeGitHub::new(Script::new(history(vec![])));
     let p = Providers::new();
     let out = go(&mut send(&api, &p, "failure"), &p);
-    expect(&out, [("voice", "sent"), ("sms", "sent"), ("incident", "sent"), ("webhook", "sent")]);
+    expect(&out, [("voice", "sent"), ("sms", "sent"), ("temperstack", "sent"), ("webhook", "sent")]);
     assert_eq!(edge(&out), "first-failure");
     assert!(out.json().get("previous_run_url").is_none());
     // On the first success there is nothing to recover from.
     let p = Providers::new();
     let out = go(&mut send(&api, &p, "success"), &p);
-    expect(&out, [("voice", "skipped"), ("sms", "skipped"), ("incident", "sent"), ("webhook", "skipped")]);
+    expect(&out, [("voice", "skipped"), ("sms", "skipped"), ("temperstack", "sent"), ("webhook", "skipped")]);
 }
 
 #[test]
@@ -261,7 +261,7 @@ fn the_comparison_skips_newer_runs_other_branches_forks_and_non_verdicts() {
     let out = go(&mut send(&api, &p, "failure"), &p);
     assert_eq!(edge(&out), "first-failure", "{}", out.stderr);
     assert_eq!(out.json()["previous_run_url"], "https://github.com/acme/api/actions/runs/1011");
-    expect(&out, [("voice", "sent"), ("sms", "sent"), ("incident", "sent"), ("webhook", "sent")]);
+    expect(&out, [("voice", "sent"), ("sms", "sent"), ("temperstack", "sent"), ("webhook", "sent")]);
 }
 
 #[test]
@@ -388,7 +388,7 @@ fn any_failure_of_the_lookup_pages_and_names_the_fix() {
         let p = Providers::new();
         let out = go(&mut send(&api, &p, "failure"), &p);
         assert_eq!(out.code, 0, "{fault:?}: {}", out.stderr);
-        expect(&out, [("voice", "sent"), ("sms", "sent"), ("incident", "sent"), ("webhook", "sent")]);
+        expect(&out, [("voice", "sent"), ("sms", "sent"), ("temperstack", "sent"), ("webhook", "sent")]);
         assert_eq!(edge(&out), "unknown", "{fault:?}");
         assert!(
             out.stderr.contains("the run history is unknown") && out.stderr.contains(fix),
@@ -404,7 +404,7 @@ fn without_a_token_it_pages_and_asks_for_one() {
     let api = FakeGitHub::new(Script::new(history(vec![FakeRun::done(16, "failure")])));
     let p = Providers::new();
     let out = go(send(&api, &p, "failure").env_remove("ONFAIL_GITHUB_TOKEN"), &p);
-    expect(&out, [("voice", "sent"), ("sms", "sent"), ("incident", "sent"), ("webhook", "sent")]);
+    expect(&out, [("voice", "sent"), ("sms", "sent"), ("temperstack", "sent"), ("webhook", "sent")]);
     assert!(out.stderr.contains("no GitHub token") && out.stderr.contains("actions: read"), "{}", out.stderr);
     assert!(api.server.received().is_empty());
 }
@@ -416,7 +416,7 @@ fn a_hanging_api_costs_a_few_seconds_at_most_and_pages() {
     let api = FakeGitHub::new(script);
     let p = Providers::new();
     let out = go(&mut send(&api, &p, "failure"), &p);
-    expect(&out, [("voice", "sent"), ("sms", "sent"), ("incident", "sent"), ("webhook", "sent")]);
+    expect(&out, [("voice", "sent"), ("sms", "sent"), ("temperstack", "sent"), ("webhook", "sent")]);
     assert!(out.stderr.contains("did not answer within 5s"), "{}", out.stderr);
     assert!(out.elapsed < Duration::from_secs(20), "took {:?}", out.elapsed);
 }
@@ -426,7 +426,7 @@ fn under_always_the_api_is_never_asked() {
     let api = FakeGitHub::new(Script::new(history(vec![FakeRun::done(16, "failure")])));
     let p = Providers::new();
     let out = go(send(&api, &p, "failure").env("ONFAIL_NOTIFY_WHEN", "always"), &p);
-    expect(&out, [("voice", "sent"), ("sms", "sent"), ("incident", "sent"), ("webhook", "sent")]);
+    expect(&out, [("voice", "sent"), ("sms", "sent"), ("temperstack", "sent"), ("webhook", "sent")]);
     assert!(out.json().get("edge").is_none());
     assert!(api.server.received().is_empty());
 }

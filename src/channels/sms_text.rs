@@ -1,6 +1,6 @@
 //! How long an SMS text is in SMS parts, and cutting it to the provider's part cap. Pure.
 //!
-//! The rule (providers.md §2.2, with the gaps filled from the GSM standard, 3GPP TS 23.038/23.040):
+//! The rule (`docs/providers.md`, "iletiMerkezi", with the gaps filled from the GSM standard, 3GPP TS 23.038/23.040):
 //!
 //! - **Encoding.** A text made only of the GSM 7-bit alphabet is *GSM*. One that also uses the
 //!   Turkish letters missing from that alphabet (`ç ğ Ğ ı İ ş Ş`; `Ç Ö ö Ü ü` are already in it)

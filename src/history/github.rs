@@ -335,7 +335,7 @@ impl Api {
     fn new(env: &Env, token: &str) -> Result<Api, String> {
         let raw =
             env.get("GITHUB_API_URL").map(|v| v.trim()).filter(|v| !v.is_empty()).unwrap_or("https://api.github.com");
-        let url = crate::transport::check_url("GITHUB_API_URL", raw).map_err(|e| e.to_string())?;
+        let url = crate::values::check_url("GITHUB_API_URL", raw).map_err(|e| e.to_string())?;
         let origin = url.origin();
         // reqwest is built without a default crypto provider; installing it twice is harmless.
         let _ = rustls::crypto::ring::default_provider().install_default();

@@ -1,7 +1,7 @@
-//! What the same alert did last time, for `--notify-when changes` (README, "Page once per
-//! incident"): on GitHub Actions from the REST API ([`github`]), elsewhere from a state file per
-//! alert id ([`state`]). Any failure to learn it is *unknown*, with a warning that names the
-//! fix: the alert then goes out as a first failure would.
+//! What the same alert did last time, for `--notify-when changes`
+//! (README, "Page once per incident"): on GitHub Actions from the REST API ([`github`]),
+//! elsewhere from a state file per alert id ([`state`]). Any failure to learn it is *unknown*,
+//! with a warning that names the fix: the alert then goes out as a first failure would.
 
 pub mod github;
 pub mod state;
@@ -63,7 +63,7 @@ impl Args {
 pub struct Query<'a> {
     pub env: &'a Env,
     pub status: Status,
-    /// The stable alert id (README, "Incidents"): the key of the state file.
+    /// The stable alert id (README, "Incidents (Temperstack)"): the key of the state file.
     pub alert_id: &'a str,
     /// `--check-run-id`: on GitHub, compare with the same job rather than the whole run.
     pub check_run_id: Option<&'a str>,
