@@ -90,7 +90,7 @@ fn run_command(args: &RunArgs, env: &Env) -> Exit {
         program: program.to_string_lossy().into_owned(),
         // Both go to providers: secrets in the arguments or the output are redacted first.
         command_line: out.redact(&command_line),
-        outcome: finished.ended.describe(),
+        ended: finished.ended.clone(),
         // Redacted before the cut, so no part of a secret survives it.
         tail: finished.tail.iter().map(|line| redact::cut(&out.redact(line), runner::SHOWN_TAIL_LINE)).collect(),
     };

@@ -197,7 +197,8 @@ pub fn clean_line(raw: &str) -> String {
     crate::values::truncate_chars(out.trim_end(), MAX_TAIL_LINE).0
 }
 
-fn signal_name(signal: i32) -> Option<&'static str> {
+/// The usual name of `signal`, for the texts that say how a command ended.
+pub fn signal_name(signal: i32) -> Option<&'static str> {
     Some(match signal {
         1 => "SIGHUP",
         2 => "SIGINT",

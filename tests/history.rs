@@ -191,13 +191,10 @@ fn the_first_success_after_a_failure_says_recovered_without_a_call() {
     assert_eq!(edge(&out), "recovered");
     assert!(p.voice.received().is_empty());
     assert_eq!(p.incident_status(), "OK");
-    assert!(
-        p.sms_text().starts_with("CI RECOVERED: Deploy in acme/api (main 0123456) passes again"),
-        "{}",
-        p.sms_text()
-    );
-    assert!(p.sms_text().contains("since run #16"), "{}", p.sms_text());
-    assert!(p.webhook_message().starts_with("CI RECOVERED:"), "{}", p.webhook_message());
+    // The phone hears Turkish, the screen reads English (README, "Language").
+    assert!(p.sms_text().starts_with("CI DÜZELDİ: Deploy (acme/api, main) yeniden başarılı."), "{}", p.sms_text());
+    let message = p.webhook_message();
+    assert!(message.starts_with("CI RECOVERED: Deploy (acme/api, main) is passing again."), "{message}");
 }
 
 #[test]
@@ -450,6 +447,6 @@ fn a_dry_run_shows_the_decision() {
     let json = out.json();
     let sms = json["channels"].as_array().unwrap().iter().find(|c| c["channel"] == "sms").unwrap().clone();
     let text = sms["request"]["body"]["request"]["order"]["message"]["text"].as_str().unwrap_or_default();
-    assert!(text.starts_with("CI RECOVERED"), "{sms}");
+    assert!(text.starts_with("CI DÜZELDİ"), "{sms}");
     assert!(p.sms.received().is_empty() && p.voice.received().is_empty());
 }

@@ -64,7 +64,7 @@ fn fail_fail_succeed_gives_page_silence_recovered() {
     assert!(third.stderr.contains("edge: recovered"), "{}", third.stderr);
     let recovered = webhook.received()[2].json();
     let message = recovered["data"]["message"].as_str().unwrap();
-    assert!(message.starts_with("CI RECOVERED: sh on test-host passes again after failing since"), "{message}");
+    assert!(message.starts_with("CI RECOVERED: sh (on test-host) is passing again."), "{message}");
     assert_eq!(voice.received().len(), 1, "a recovery never rings");
     assert_eq!(state(dir.path())["status"], "success");
 

@@ -11,9 +11,9 @@ use super::sms_text::{self, MAX_PARTS};
 use super::{Alert, Channel, Provider, SharedArgs};
 use crate::error::ConfigError;
 use crate::edge::Role;
-use crate::messages;
 use crate::phone::{self, Phone};
 use crate::redact::{self, Redactor};
+use crate::texts::Audience;
 use crate::transport::{Outcome, Transport};
 use crate::values::{check_url, non_empty, parse_duration};
 use crate::wire::{Delivery, Ids, Request, Response, Verdict, generic_verdict};
@@ -128,13 +128,17 @@ fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Option<B
     if phones.is_empty() {
         return Err(ConfigError::new(option, "holds no number: give the numbers to text"));
     }
-    let full = if alert.recovered(Role::Text) {
-        messages::recovered(&alert.context, alert.decision.as_ref().and_then(|d| d.since.as_deref()))
-    } else {
-        alert.message.clone().unwrap_or_else(|| messages::sms(&alert.context))
+    let (option, full) = match (&alert.sms_message, &alert.message) {
+        // Under --notify-when changes, the first success after a failure (README, "Page once per incident").
+        _ if alert.recovered(Role::Text) => {
+            ("--language", alert.language.texts(Audience::Phone).recovered(&alert.context))
+        }
+        (Some(text), _) => ("--sms-message", text.clone()),
+        (None, Some(text)) => ("--message", text.clone()),
+        (None, None) => ("--language", alert.language.texts(Audience::Phone).sms(&alert.context)),
     };
     if full.trim().is_empty() {
-        return Err(ConfigError::new("--message", "empty: an SMS needs some text"));
+        return Err(ConfigError::new(option, "renders to an empty text: an SMS needs some text"));
     }
     let (text, warnings) = fit_text(&full);
     Ok(Some(Box::new(Sms {

@@ -23,6 +23,7 @@ use crate::edge::{self, Decision, Role};
 use crate::error::ConfigError;
 use crate::redact::Redactor;
 use crate::status::{NotifyOn, Status};
+use crate::texts::Language;
 use crate::transport::{Outcome, Transport};
 use crate::values::non_empty;
 use crate::wire::{Ids, Request, Response, Verdict};
@@ -35,6 +36,11 @@ pub struct Alert {
     pub title: String,
     /// `--message`, rendered; `None` means each channel uses its own default text.
     pub message: Option<String>,
+    /// `--voice-message` and `--sms-message`, rendered: that one channel's text, over `message`.
+    pub voice_message: Option<String>,
+    pub sms_message: Option<String>,
+    /// The language of the default texts.
+    pub language: Language,
     pub notify_on: NotifyOn,
     /// Under `--notify-when changes`: the edge, which silences voice and SMS while a failure
     /// goes on and turns SMS and webhook into a short "recovered" notice. `None` under `always`.
