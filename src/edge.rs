@@ -7,7 +7,7 @@ use std::fmt;
 use crate::status::{NotifyOn, Status};
 
 /// `--notify-when`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum NotifyWhen {
     /// Every alert goes out as its status and `--notify-on` say.
     #[default]

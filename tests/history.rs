@@ -435,6 +435,7 @@ fn a_bad_notify_when_is_a_usage_error() {
     let out = go(send(&api, &p, "failure").env("ONFAIL_NOTIFY_WHEN", "sometimes"), &p);
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stderr.contains("--notify-when"), "{}", out.stderr);
+    assert!(out.stderr.contains("'sometimes' is not a notify-when mode; use always or changes"), "{}", out.stderr);
     assert!(p.voice.received().is_empty() && api.server.received().is_empty());
 }
 
@@ -446,7 +447,9 @@ fn a_dry_run_shows_the_decision() {
     assert_eq!(edge(&out), "recovered");
     let json = out.json();
     let sms = json["channels"].as_array().unwrap().iter().find(|c| c["channel"] == "sms").unwrap().clone();
-    let text = sms["request"]["body"]["request"]["order"]["message"]["text"].as_str().unwrap_or_default();
+    // The body is the exact text that would be sent.
+    let body: serde_json::Value = serde_json::from_str(sms["request"]["body"].as_str().unwrap()).unwrap();
+    let text = body["request"]["order"]["message"]["text"].as_str().unwrap_or_default();
     assert!(text.starts_with("CI DÜZELDİ"), "{sms}");
     assert!(p.sms.received().is_empty() && p.voice.received().is_empty());
 }

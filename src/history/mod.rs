@@ -13,6 +13,10 @@ use crate::context::Env;
 use crate::edge::{NotifyWhen, Previous};
 use crate::redact::Redactor;
 use crate::status::Status;
+use crate::values::one_of;
+
+/// The words `--notify-when` takes (read through `crate::values::word`, like every enumerated option).
+const WHEN: &[(&str, NotifyWhen)] = &[("always", NotifyWhen::Always), ("changes", NotifyWhen::Changes)];
 
 #[derive(clap::Args, Clone, Debug, Default)]
 #[command(next_help_heading = "Page once per incident")]
@@ -20,15 +24,8 @@ use crate::status::Status;
 pub struct Args {
     /// always, or changes: page on the first failure only, and say "recovered" on the first
     /// success after it [default: always]
-    #[arg(
-        long,
-        env = "ONFAIL_NOTIFY_WHEN",
-        value_name = "WHEN",
-        value_enum,
-        ignore_case = true,
-        hide_env_values = true,
-        hide_possible_values = true
-    )]
+    #[arg(long, env = "ONFAIL_NOTIFY_WHEN", value_name = "WHEN", value_parser = one_of("a notify-when mode", WHEN),
+          hide_env_values = true)]
     pub notify_when: Option<NotifyWhen>,
 
     /// GitHub token to read the run history with --notify-when changes (the workflow needs
