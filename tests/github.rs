@@ -183,9 +183,20 @@ fn outputs_parse_and_match_the_json_document() {
     let outputs = files.outputs();
     assert_eq!(
         outputs.keys().collect::<Vec<_>>(),
-        ["alert-id", "edge", "failed-channels", "json", "previous-run-url", "result", "sent-channels", "sms-order-id"]
+        [
+            "acknowledged",
+            "alert-id",
+            "edge",
+            "failed-channels",
+            "json",
+            "previous-run-url",
+            "result",
+            "sent-channels",
+            "sms-order-id"
+        ]
     );
     assert_eq!(outputs["result"], "sent");
+    assert_eq!(outputs["acknowledged"], "false");
     assert_eq!(outputs["sent-channels"], "voice");
     assert_eq!(outputs["failed-channels"], "");
     assert_eq!(outputs["alert-id"], "");
@@ -200,7 +211,7 @@ fn outputs_parse_and_match_the_json_document() {
     let text = read(&files.output);
     let delims: std::collections::BTreeSet<_> =
         text.lines().filter_map(|l| l.split_once("<<")).map(|(_, d)| d).collect();
-    assert_eq!(delims.len(), 8, "{text}");
+    assert_eq!(delims.len(), 9, "{text}");
 }
 
 #[test]
