@@ -42,6 +42,7 @@ pub struct Config {
 pub fn redactor(args: &AlertArgs) -> Redactor {
     let mut redactor = Redactor::new();
     args.channels.register_secrets(&mut redactor);
+    args.history.register_secrets(&mut redactor);
     args.escalation.register_secrets(&mut redactor);
     redactor
 }
@@ -85,6 +86,7 @@ impl Config {
             language,
             notify_on: general.notify_on.clone().unwrap_or_default(),
             context,
+            decision: None,
         };
         if let Some(text) = args.escalation.chain_sms(&alert) {
             alert.sms_message = Some(text);
