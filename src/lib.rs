@@ -10,6 +10,8 @@
 //!   SMS providers; it sits above `channels` and below `config`;
 //! - `channels` holds one module per provider, listed once in `providers!`, plus what several
 //!   providers share; a provider gets plain values and never sees `cli`, `config` or `app`;
+//! - `details` reads the failed jobs and steps of this run from the GitHub API, through the
+//!   history lookup's client (`history::github`), for `--needs`;
 //! - `transport` is the delivery engine (deadline, retries); it exchanges the `wire` types with
 //!   the channels and knows no provider and no configuration;
 //! - at the bottom, `error` (the usage error every layer can raise), `values` (value parsers),
@@ -21,6 +23,7 @@ pub mod channels;
 pub mod cli;
 pub mod config;
 pub mod context;
+pub mod details;
 pub mod edge;
 pub mod error;
 pub mod escalation;
