@@ -28,8 +28,8 @@ pub struct Args {
           hide_env_values = true)]
     pub notify_when: Option<NotifyWhen>,
 
-    /// GitHub token to read the run history with --notify-when changes (the workflow needs
-    /// `permissions: actions: read`)
+    /// GitHub token to read the run history with --notify-when changes, and with --needs the
+    /// failed jobs' names and steps (the workflow needs `permissions: actions: read`)
     #[arg(long, env = "ONFAIL_GITHUB_TOKEN", value_name = "TOKEN", hide_env_values = true)]
     pub github_token: Option<String>,
 
