@@ -14,7 +14,12 @@
 #
 # ONFAIL_RELEASE_BASE_URL replaces the download base
 # ($GITHUB_SERVER_URL/<owner>/<repo>/releases/download/v<version>) for mirrors and tests; it
-# may be https://, file://, or http:// on a loopback host.
+# may be https://, file://, or http:// on a loopback host (127.0.0.1, localhost or [::1], with
+# an optional port and nothing else before the path).
+#
+# Every download has a connect timeout (10 s) and a total timeout (60 s, retries included), so a
+# stalled server fails the step in about a minute instead of at the job's timeout.
+# ONFAIL_INSTALL_TIMEOUT (whole seconds) replaces the 60 s; it exists for the tests.
 set -euo pipefail
 
 # Messages go to stderr (the runner reads workflow commands there too), so that functions whose
@@ -44,6 +49,13 @@ case "$mode" in
   auto | release | source) ;;
   *) fail "install: '$mode' is not valid; use auto, release or source" ;;
 esac
+
+max_time=${ONFAIL_INSTALL_TIMEOUT:-60}
+case "$max_time" in
+  '' | *[!0-9]*) fail "ONFAIL_INSTALL_TIMEOUT: '$max_time' is not a whole number of seconds" ;;
+esac
+[ "$max_time" -gt 0 ] || fail "ONFAIL_INSTALL_TIMEOUT must be at least 1 second"
+connect_timeout=$((max_time < 10 ? max_time : 10))
 
 version=$(sed -n 's/^version *= *"\([^"]*\)".*/\1/p' "$action_path/Cargo.toml" | head -n 1)
 [ -n "$version" ] || fail "could not read the version from $action_path/Cargo.toml"
@@ -80,14 +92,35 @@ case "${RUNNER_OS:-$(uname -s)}" in
   Windows | MINGW* | MSYS* | CYGWIN*) exe=onfail.exe ;;
 esac
 
-sha256_of() {
+# The SHA-256 tool, chosen before anything is downloaded: a missing one is one clear error here,
+# not a failure inside a command substitution further down.
+sha256_tool() {
   if command -v sha256sum >/dev/null 2>&1; then
-    sha256sum "$1" | cut -d ' ' -f 1
+    echo sha256sum
   elif command -v shasum >/dev/null 2>&1; then
-    shasum -a 256 "$1" | cut -d ' ' -f 1
+    echo shasum
   else
-    fail "neither sha256sum nor shasum is installed, so the download cannot be verified"
+    fail "neither sha256sum nor shasum is installed, so a download cannot be verified; install one (coreutils or perl), or use install: source"
   fi
+}
+
+sha256_of() {
+  case "$hasher" in
+    sha256sum) sha256sum "$1" | cut -d ' ' -f 1 ;;
+    *) shasum -a 256 "$1" | cut -d ' ' -f 1 ;;
+  esac
+}
+
+# Only http:// to a loopback host is allowed in clear text. The authority (everything between
+# "//" and the first "/", "?" or "#") must be exactly a loopback host with an optional port, so
+# userinfo such as http://127.0.0.1:x@example.invalid/ (whose host is example.invalid) is refused.
+is_loopback_http() {
+  local url rest authority
+  url=$(printf '%s' "$1" | tr '[:upper:]' '[:lower:]')
+  case "$url" in http://*) ;; *) return 1 ;; esac
+  rest=${url#http://}
+  authority=${rest%%[/?#]*}
+  [[ "$authority" =~ ^(127\.0\.0\.1|localhost|\[::1\])(:[0-9]{1,5})?$ ]]
 }
 
 # fetch URL FILE: 0 downloaded, 4 not found (404 / missing file), 1 anything else.
@@ -102,7 +135,11 @@ fetch() {
       return 0
       ;;
   esac
-  if ! code=$(curl --proto "$protocols" --tlsv1.2 -sSL --retry 5 --retry-connrefused -o "$out" -w '%{http_code}' "$url"); then
+  # --proto-redir: a redirect may only go to https (GitHub sends release downloads to its CDN).
+  if ! code=$(curl --proto "$protocols" --proto-redir '=https' --tlsv1.2 -sSL \
+    --connect-timeout "$connect_timeout" --max-time "$max_time" \
+    --retry 5 --retry-connrefused --retry-max-time "$max_time" \
+    -o "$out" -w '%{http_code}' "$url"); then
     return 1
   fi
   case "$code" in
@@ -122,8 +159,11 @@ install_release() {
     base=${ONFAIL_RELEASE_BASE_URL%/}
     case "$base" in
       https://* | file://*) protocols='=https,file' ;;
-      http://127.0.0.1[:/]* | http://localhost[:/]* | http://\[::1\][:/]*) protocols='=https,http' ;;
-      *) fail "ONFAIL_RELEASE_BASE_URL must be https://, file:// or http:// on a loopback host" ;;
+      *) if is_loopback_http "$base"; then
+        protocols='=https,http'
+      else
+        fail "ONFAIL_RELEASE_BASE_URL must be https://, file:// or http:// on a loopback host (127.0.0.1, localhost or [::1], optionally with a port)"
+      fi ;;
     esac
   else
     local repo=${ONFAIL_ACTION_REPOSITORY:-}
@@ -145,6 +185,10 @@ install_release() {
   case "$target" in
     *windows*) asset="onfail-$target.zip" ;;
     *) asset="onfail-$target.tar.gz" ;;
+  esac
+  case "$asset" in
+    *.zip) command -v unzip >/dev/null 2>&1 || command -v 7z >/dev/null 2>&1 ||
+      fail "unpacking $asset needs unzip or 7z, and neither is on PATH; install one, or use install: source" ;;
   esac
   dir="$runner_temp/onfail/$version/$target"
   { rm -rf "$dir" && mkdir -p "$dir"; } || fail "cannot create $dir"
@@ -169,7 +213,8 @@ install_release() {
       if command -v unzip >/dev/null 2>&1; then
         unzip -q -o "$dir/$asset" -d "$dir" >&2 || fail "cannot unpack $asset"
       else
-        7z x -y -o"$dir" "$dir/$asset" >&2 || fail "cannot unpack $asset"
+        # 7z is a native Windows program: it reads Windows paths, not Git Bash's POSIX ones.
+        7z x -y -o"$(to_native "$dir")" "$(to_native "$dir/$asset")" >&2 || fail "cannot unpack $asset"
       fi
       ;;
     *) tar -xzf "$dir/$asset" -C "$dir" >&2 || fail "cannot unpack $asset" ;;
@@ -200,6 +245,7 @@ if [ "$mode" != source ]; then
     [ "$mode" = auto ] || fail "no release asset is built for ${RUNNER_OS:-$(uname -s)}/${RUNNER_ARCH:-$(uname -m)}; use install: source"
     note "no release asset for this platform; building from source"
   else
+    hasher=$(sha256_tool) || exit 1
     status=0
     bin=$(install_release "$target") || status=$?
     if [ "$status" -eq 4 ]; then
