@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # Installs the onfail binary for the action (action.yml, step "install") and writes its path to
-# $GITHUB_OUTPUT as `bin=<path>`.
+# $GITHUB_OUTPUT as `bin=<path>`, or prints it when there is no $GITHUB_OUTPUT.
+#
+# On its own (no GITHUB_ACTION_PATH: cron hosts, GitLab, Jenkins; README "Install outside GitHub
+# Actions"), the version is ONFAIL_VERSION (e.g. 1.0.0) or else the Cargo.toml of the checkout
+# this script lives in, the release comes from ONFAIL_ACTION_REPOSITORY (owner/repo), and
+# ONFAIL_INSTALL_DIR, when set, is where the verified binary is put (replaced atomically).
 #
 # install=auto     the release asset of this action's own version (Cargo.toml), SHA-256 verified
 #                  against the release's SHA256SUMS; if the release has no asset for this
@@ -41,7 +46,14 @@ to_native() {
   if command -v cygpath >/dev/null 2>&1; then cygpath -w "$1"; else printf '%s\n' "$1"; fi
 }
 
-action_path=$(to_posix "${GITHUB_ACTION_PATH:?GITHUB_ACTION_PATH is not set: run this script from action.yml}")
+if [ -n "${GITHUB_ACTION_PATH:-}" ]; then
+  action_path=$(to_posix "$GITHUB_ACTION_PATH")
+  standalone=false
+else
+  # On its own: the checkout this script lives in, if it is in one.
+  action_path=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  standalone=true
+fi
 runner_temp=$(to_posix "${RUNNER_TEMP:-${TMPDIR:-/tmp}}")
 mode=${ONFAIL_INSTALL:-auto}
 
@@ -57,8 +69,16 @@ esac
 [ "$max_time" -gt 0 ] || fail "ONFAIL_INSTALL_TIMEOUT must be at least 1 second"
 connect_timeout=$((max_time < 10 ? max_time : 10))
 
-version=$(sed -n 's/^version *= *"\([^"]*\)".*/\1/p' "$action_path/Cargo.toml" | head -n 1)
-[ -n "$version" ] || fail "could not read the version from $action_path/Cargo.toml"
+# Under the action the version is always the action's own, so the two cannot drift apart.
+if $standalone && [ -n "${ONFAIL_VERSION:-}" ]; then
+  version=${ONFAIL_VERSION#v}
+  [[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "ONFAIL_VERSION: '$ONFAIL_VERSION' is not a release version such as 1.0.0"
+else
+  [ -f "$action_path/Cargo.toml" ] ||
+    fail "no Cargo.toml next to this script ($action_path) to read the version from; set ONFAIL_VERSION, e.g. ONFAIL_VERSION=1.0.0"
+  version=$(sed -n 's/^version *= *"\([^"]*\)".*/\1/p' "$action_path/Cargo.toml" | head -n 1)
+  [ -n "$version" ] || fail "could not read the version from $action_path/Cargo.toml"
+fi
 
 # The release target for this runner, or "" when no asset is built for it.
 target_for() {
@@ -178,7 +198,7 @@ install_release() {
         *) repo=${GITHUB_REPOSITORY:-} ;;
       esac
     fi
-    [ -n "$repo" ] || fail "cannot tell which repository this action comes from; use install: source"
+    [ -n "$repo" ] || fail "cannot tell which repository this action comes from; set ONFAIL_ACTION_REPOSITORY=owner/repo, or use install: source"
     base="${GITHUB_SERVER_URL:-https://github.com}/$repo/releases/download/v$version"
     protocols='=https'
   fi
@@ -225,6 +245,8 @@ install_release() {
 }
 
 install_source() {
+  [ -f "$action_path/Cargo.toml" ] ||
+    fail "building onfail from source needs its source next to this script (a checkout of the repository); or run: cargo install --locked --git <repository URL> --tag v$version onfail"
   command -v cargo >/dev/null 2>&1 ||
     fail "building onfail from source needs cargo (Rust), which is not on PATH; install Rust first, or use install: auto on a platform with a release asset"
   # CARGO_TARGET_DIR, when set, lets repeated runs reuse one build.
@@ -258,6 +280,14 @@ if [ "$mode" != source ]; then
   fi
 fi
 [ -n "$bin" ] || bin=$(install_source)
+
+if $standalone && [ -n "${ONFAIL_INSTALL_DIR:-}" ]; then
+  dest=$(to_posix "$ONFAIL_INSTALL_DIR")
+  # A rename, so a cron job that starts onfail meanwhile runs the old binary or the new one.
+  { mkdir -p "$dest" && cp "$bin" "$dest/.$exe.new" && chmod +x "$dest/.$exe.new" && mv -f "$dest/.$exe.new" "$dest/$exe"; } ||
+    fail "cannot install onfail into ONFAIL_INSTALL_DIR=$dest"
+  bin="$dest/$exe"
+fi
 
 "$bin" --version >/dev/null 2>&1 || fail "the installed binary $bin does not run on this runner"
 note "using $("$bin" --version) at $bin"

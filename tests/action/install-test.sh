@@ -268,6 +268,41 @@ else
   expect_error "a source build without cargo fails clearly" "needs cargo (Rust), which is not on PATH"
 fi
 
+# On its own, as on a cron host: only the script (no checkout, so no Cargo.toml), no GitHub or
+# runner variables; the platform comes from uname.
+mkdir -p "$scratch/alone"
+cp "$script" "$scratch/alone/install.sh"
+standalone() { # NAME VAR=VALUE...: sets $rc, $log, $out
+  local name=$1
+  shift
+  rc=0
+  env -i PATH="$PATH" HOME="$scratch/alone" TMPDIR="$scratch/alone" "$@" bash "$scratch/alone/install.sh" \
+    >"$scratch/alone/$name.out" 2>"$scratch/alone/$name.log" || rc=$?
+  out=$(cat "$scratch/alone/$name.out")
+  log=$(cat "$scratch/alone/$name.log")
+}
+for round in first again; do
+  standalone "$round" ONFAIL_VERSION="v$version" ONFAIL_INSTALL=release ONFAIL_RELEASE_BASE_URL="$http_base" \
+    ONFAIL_INSTALL_DIR="$scratch/alone/bin"
+  if [ "$rc" = 0 ] && [ "$out" = "$scratch/alone/bin/onfail" ] && [[ "$("$out" --version)" == "onfail $version ("* ]] &&
+    grep -qF "verified onfail-" <<<"$log"; then
+    pass "on its own ($round): verified, installed into ONFAIL_INSTALL_DIR, path printed"
+  else
+    fail "on its own ($round): rc $rc, printed '$out': $log"
+  fi
+done
+standalone no-version ONFAIL_INSTALL=release ONFAIL_RELEASE_BASE_URL="$http_base"
+if [ "$rc" != 0 ] && grep -qF "set ONFAIL_VERSION, e.g. ONFAIL_VERSION=1.0.0" <<<"$log"; then pass "on its own without a version: says to set ONFAIL_VERSION"; else fail "no version: rc $rc: $log"; fi
+standalone bad-version ONFAIL_VERSION=latest ONFAIL_RELEASE_BASE_URL="$http_base"
+if [ "$rc" != 0 ] && grep -qF "ONFAIL_VERSION: 'latest' is not a release version" <<<"$log"; then pass "a bad ONFAIL_VERSION is refused"; else fail "bad version: rc $rc: $log"; fi
+standalone no-repo ONFAIL_VERSION="$version" ONFAIL_INSTALL=release
+if [ "$rc" != 0 ] && grep -qF "set ONFAIL_ACTION_REPOSITORY=owner/repo" <<<"$log"; then pass "on its own without a repository: says to set ONFAIL_ACTION_REPOSITORY"; else fail "no repo: rc $rc: $log"; fi
+standalone no-source ONFAIL_VERSION="$version" ONFAIL_INSTALL=source
+if [ "$rc" != 0 ] && grep -qF "needs its source next to this script" <<<"$log"; then pass "on its own, install: source without a checkout fails clearly"; else fail "no source: rc $rc: $log"; fi
+# Under the action the action's own version always wins.
+install action-ignores-version ONFAIL_VERSION=9.9.9
+expect_ok "under the action, ONFAIL_VERSION is ignored" "onfail $version (x86_64-unknown-linux-musl)"
+
 if [ "$failures" -ne 0 ]; then
   echo "install-tests: $passes passed, $failures failed" >&2
   exit 1
