@@ -3,8 +3,10 @@
 
 use serde::Serialize;
 
-use crate::channels::{Channel, Ids};
+use crate::channels::Channel;
+use crate::redact::Redactor;
 use crate::transport::Outcome;
+use crate::wire::Ids;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -17,14 +19,23 @@ pub enum ChannelResult {
     DryRun,
 }
 
-/// A request as `--dry-run` shows it: secrets already replaced.
+/// A request as `--dry-run` shows it (README, "Output"): the headers onfail sets, in the order
+/// they are sent, secret ones already `***`; the body as the exact text that would be sent.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ShownRequest {
     pub method: &'static str,
     pub url: String,
-    /// Header name to value, secret values already `***`.
-    pub headers: serde_json::Map<String, serde_json::Value>,
-    pub body: serde_json::Value,
+    /// Header name and value, in the order sent; a JSON object in `--output json`.
+    #[serde(serialize_with = "in_order")]
+    pub headers: Vec<(String, String)>,
+    /// The body's bytes as sent (UTF-8; lossily decoded if they were not), redacted string by
+    /// string so every other byte stays as sent (see [`Redactor::json_text`]).
+    pub body: String,
+}
+
+/// Pairs as a JSON object whose keys keep their order.
+fn in_order<S: serde::Serializer>(pairs: &[(String, String)], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(pairs.iter().map(|(name, value)| (name, value)))
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -57,6 +68,27 @@ impl ChannelReport {
             ids: channel.ids(),
             warnings: channel.warnings(),
             request: None,
+        }
+    }
+
+    /// Redacts every value that came from outside (see [`RunReport::redact`]).
+    fn redact(&mut self, redactor: &Redactor) {
+        self.detail = redactor.apply(&self.detail);
+        for text in self.recipients.iter_mut().chain(&mut self.warnings) {
+            *text = redactor.apply(text);
+        }
+        let ids = &mut self.ids;
+        for id in [&mut ids.calls_queued, &mut ids.sms_order_id, &mut ids.alert_id].into_iter().flatten() {
+            *id = redactor.apply(id);
+        }
+        for state in &mut ids.delivery_states {
+            state.recipient = redactor.apply(&state.recipient);
+        }
+        if let Some(request) = &mut self.request {
+            request.url = redactor.apply(&request.url);
+            request.headers.iter_mut().for_each(|(_, value)| *value = redactor.apply(value));
+            // The body's keys are the wire format (or the user's template), not values.
+            request.body = redactor.json_text(&request.body);
         }
     }
 
@@ -128,6 +160,20 @@ impl RunReport {
             _ => RunResult::Partial,
         };
         RunReport { result, status, title, duration_ms: 0, channels, warnings: Vec::new() }
+    }
+
+    /// Applies the redactor to every value that came from outside onfail (provider answers,
+    /// user text, URLs, ids) and to nothing of onfail's own (channel names, result words, JSON
+    /// keys), so a secret that happens to be `sent` or `null` cannot rewrite the result or break
+    /// the JSON. What is rendered from the report afterwards needs no sweep.
+    pub fn redact(&mut self, redactor: &Redactor) {
+        self.title = redactor.apply(&self.title);
+        for warning in &mut self.warnings {
+            *warning = redactor.apply(warning);
+        }
+        for channel in &mut self.channels {
+            channel.redact(redactor);
+        }
     }
 
     pub fn any_failed(&self) -> bool {

@@ -1,4 +1,4 @@
-//! The delivery engine every channel shares (SPEC §5 Transport): one HTTP client, an overall
+//! The delivery engine every channel shares (README, "Delivery"): one HTTP client, an overall
 //! deadline, a per-attempt timeout inside it, and retries with exponential backoff and jitter
 //! for transient failures only, honouring `Retry-After`.
 
@@ -8,9 +8,9 @@ use std::time::{Duration, Instant, SystemTime};
 use reqwest::blocking::Client;
 use reqwest::header::{CONTENT_TYPE, LOCATION, RETRY_AFTER};
 
-use crate::channels::{Delivery, Ids, Request, Response, Verdict};
-use crate::config::ConfigError;
+use crate::context::Env;
 use crate::redact::Redactor;
+use crate::wire::{Delivery, Ids, Request, Response, Verdict};
 
 /// Provider answers are short; anything past this is dropped unread, so a hostile or broken
 /// server cannot make onfail buffer without limit.
@@ -34,6 +34,19 @@ pub struct Outcome {
     pub failed_ids: Ids,
 }
 
+/// Why the HTTP client could not be set up: what to fix (`SSL_CERT_FILE`, ...) and how.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SetupError {
+    pub what: &'static str,
+    pub message: String,
+}
+
+impl SetupError {
+    fn new(what: &'static str, message: String) -> SetupError {
+        SetupError { what, message }
+    }
+}
+
 pub struct Transport {
     client: Client,
     deadline: Instant,
@@ -50,9 +63,9 @@ impl Transport {
         timeout: Duration,
         retries: u32,
         https: bool,
-        env: &crate::context::Env,
+        env: &Env,
         redactor: Redactor,
-    ) -> Result<Transport, ConfigError> {
+    ) -> Result<Transport, SetupError> {
         // reqwest is built without a default crypto provider (ring is smaller and builds
         // everywhere); installing it twice is harmless, forgetting it would panic.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -66,7 +79,7 @@ impl Transport {
         }
         let client = builder
             .build()
-            .map_err(|e| ConfigError::new("--timeout", format!("could not set up the HTTP client: {e}")))?;
+            .map_err(|e| SetupError::new("--timeout", format!("could not set up the HTTP client: {e}")))?;
         Ok(Transport { client, deadline: Instant::now() + timeout, retries, redactor })
     }
 
@@ -97,9 +110,9 @@ impl Transport {
             .read_to_end(&mut body)
             .err()
             .map(|e| format!("the answer was cut off after HTTP {status} ({})", io_reason(&e)));
-        if let Ok(text) = std::str::from_utf8(&body) {
-            body = self.redactor.apply(text).into_bytes();
-        }
+        // As bytes, before anything decodes or cuts them: an answer in another character set
+        // or with the secret escaped is scrubbed too.
+        let body = self.redactor.apply_body(&body);
         Ok(Response { status, retry_after, location, body, cut_off })
     }
 
@@ -205,41 +218,16 @@ fn io_reason(error: &std::io::Error) -> String {
     last
 }
 
-/// Checks a provider URL (SPEC §5): https, or plain http only to a loopback host. The error
-/// never repeats the URL, since URLs can carry keys.
-pub fn check_url(option: &str, value: &str) -> Result<reqwest::Url, ConfigError> {
-    let url = reqwest::Url::parse(value.trim())
-        .map_err(|e| ConfigError::new(option, format!("not a valid URL ({e}): give a full https:// URL")))?;
-    match url.scheme() {
-        "https" => Ok(url),
-        "http" if is_loopback(&url) => Ok(url),
-        "http" => Err(ConfigError::new(
-            option,
-            "must use https://; plain http:// is allowed only for 127.0.0.1, ::1 and localhost (local testing)",
-        )),
-        _ => Err(ConfigError::new(option, "must be an https:// URL")),
-    }
-}
-
-fn is_loopback(url: &reqwest::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
-}
-
 /// Trust roots from `SSL_CERT_FILE` (a PEM bundle) and `SSL_CERT_DIR` (a folder of PEM files),
 /// added to the built-in web roots, for private CAs on self-hosted runners and GHES.
-fn extra_roots(env: &crate::context::Env) -> Result<Vec<reqwest::Certificate>, ConfigError> {
+fn extra_roots(env: &Env) -> Result<Vec<reqwest::Certificate>, SetupError> {
     let mut roots = Vec::new();
     if let Some(file) = env.get("SSL_CERT_FILE").filter(|v| !v.is_empty()) {
         let pem =
-            std::fs::read(file).map_err(|e| ConfigError::new("SSL_CERT_FILE", format!("cannot read {file}: {e}")))?;
+            std::fs::read(file).map_err(|e| SetupError::new("SSL_CERT_FILE", format!("cannot read {file}: {e}")))?;
         roots.extend(
             reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|e| ConfigError::new("SSL_CERT_FILE", format!("{file} is not a PEM bundle: {e}")))?,
+                .map_err(|e| SetupError::new("SSL_CERT_FILE", format!("{file} is not a PEM bundle: {e}")))?,
         );
     }
     if let Some(dir) = env.get("SSL_CERT_DIR").filter(|v| !v.is_empty()) {
@@ -257,18 +245,6 @@ fn extra_roots(env: &crate::context::Env) -> Result<Vec<reqwest::Certificate>, C
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn urls_must_be_https_unless_loopback() {
-        assert!(check_url("--x", "https://example.com/a").is_ok());
-        for ok in ["http://127.0.0.1:8080/", "http://127.9.9.9/", "http://localhost/", "http://[::1]:1/"] {
-            assert!(check_url("--x", ok).is_ok(), "{ok}");
-        }
-        let err = check_url("--x", "http://example.com/secret-path").unwrap_err().to_string();
-        assert!(err.contains("--x") && err.contains("https") && !err.contains("secret-path"), "{err}");
-        assert!(check_url("--x", "ftp://example.com").is_err());
-        assert!(check_url("--x", "not a url").is_err());
-    }
 
     #[test]
     fn retry_after_reads_seconds_and_dates() {

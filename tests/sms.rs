@@ -59,7 +59,7 @@ fn send_sms_goes_out_exactly_as_documented() {
     assert_eq!((request.method.as_str(), request.path.as_str()), ("POST", "/v1/send-sms/json"));
     assert_eq!(request.header("Content-Type"), Some("application/json"));
     let body = request.json();
-    let text = "CI FAILURE: Deploy failed in acme/api (main 0123456) https://github.com/acme/api/actions/runs/4242";
+    let text = "CI HATA: Deploy başarısız - acme/api (main, 0123456) https://github.com/acme/api/actions/runs/4242";
     let expected = serde_json::json!({"request": {
         "authentication": {"key": KEY, "hash": HASH},
         "order": {
@@ -353,7 +353,7 @@ fn dry_run_shows_the_request_with_credentials_and_numbers_hidden() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(server.received().is_empty());
     assert!(out.stdout.contains("/v1/send-sms/json"), "{}", out.stdout);
-    assert!(out.stdout.contains(r#""key": "***""#) && out.stdout.contains(r#""hash": "***""#), "{}", out.stdout);
+    assert!(out.stdout.contains(r#""key":"***""#) && out.stdout.contains(r#""hash":"***""#), "{}", out.stdout);
     assert!(out.stdout.contains(r#""receipents""#) && out.stdout.contains(r#""5*******43""#), "{}", out.stdout);
 }
 

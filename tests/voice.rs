@@ -168,7 +168,7 @@ fn dry_run_sends_nothing_and_shows_the_redacted_request() {
     assert!(server.received().is_empty());
     assert!(out.stdout.contains("POST http://127.0.0.1:"));
     assert!(out.stdout.contains("X-Webhook-Key: ***"));
-    assert!(out.stdout.contains(r#""phone_number": "5*******67,5*******43""#), "{}", out.stdout);
+    assert!(out.stdout.contains(r#""phone_number":"5*******67,5*******43""#), "{}", out.stdout);
 }
 
 #[test]
@@ -197,7 +197,8 @@ fn default_voice_text_is_speakable() {
     let out = run(github_env(&mut send(&server)).args(["--phone-numbers", PHONES[0]]));
     assert_eq!(out.code, 0, "{}", out.stderr);
     let text = server.received()[0].json()["error_message"].as_str().unwrap().to_string();
-    assert_eq!(text, "CI alert. Workflow Deploy failed in acme/api on branch main.");
+    let key = "acme api deposunda Deploy iş akışı main dalında başarısız oldu";
+    assert_eq!(text, format!("CI alarmı. {key}. Tekrar ediyorum: {key}."));
 }
 
 #[test]
