@@ -165,7 +165,8 @@ for target in "${targets[@]}"; do
   if [ "$rc" = 0 ] && [ "$n" = 1 ]; then pass "send: exit 0, one alert arrived"; else fail "send: exit $rc, $n alerts arrived: $(cat "$logs.send.err")"; fi
 
   rc=0
-  "${clean[@]}" "${run[@]}" run --alertalk-url "$url" --alertalk-webhook-key "$key" --phone-numbers 05550001122 \
+  # --language en: the check below reads the English voice text.
+  "${clean[@]}" "${run[@]}" run --language en --alertalk-url "$url" --alertalk-webhook-key "$key" --phone-numbers 05550001122 \
     -- "${fails[@]}" >"$logs.run.out" 2>"$logs.run.err" || rc=$?
   n=$(alerts "$key" "exited with code 3")
   if [ "$rc" = 3 ] && [ "$n" = 1 ] && grep -q 'output of the failing command' "$logs.run.out"; then
