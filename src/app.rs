@@ -118,7 +118,10 @@ fn send(config: &Config, env: &Env, out: &Output) -> Result<Exit, ConfigError> {
 /// The HTTP transport for this configuration; provider answers are scrubbed of its secrets.
 fn transport(config: &Config, env: &Env, out: &Output) -> Result<Transport, ConfigError> {
     let settings = &config.settings;
-    Transport::new(settings.timeout, settings.retries, config.needs_tls(), env, out.redactor().secrets_only())
+    let transport =
+        Transport::new(settings.timeout, settings.retries, config.needs_tls(), env, out.redactor().secrets_only())?;
+    transport.warnings().iter().for_each(|w| out.warning(w));
+    Ok(transport)
 }
 
 /// Every channel runs on its own thread, so the send takes about as long as the slowest one.

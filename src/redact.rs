@@ -67,8 +67,15 @@ impl Redactor {
     /// `hide_path` its path (Temperstack keeps its key there).
     pub fn url_secrets(&mut self, raw: &str, hide_path: bool) {
         let Ok(url) = reqwest::Url::parse(raw.trim()) else {
-            // Not a URL: configuration will reject it; until then treat all of it as secret.
-            self.secret(raw);
+            // Not a URL: configuration will reject it; until then treat all of it as secret,
+            // except a bare scheme (`https://` from an empty secret), which holds no key but
+            // would blot out the "give a full https:// URL" of the error.
+            let value = raw.trim();
+            let rest = ["https://", "http://", "https:", "http:", "https", "http"]
+                .iter()
+                .find_map(|scheme| value.strip_prefix(scheme))
+                .unwrap_or(value);
+            self.secret(rest);
             return;
         };
         if let Some(query) = url.query() {

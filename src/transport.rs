@@ -16,8 +16,12 @@ use crate::redact::Redactor;
 /// server cannot make onfail buffer without limit.
 pub const MAX_BODY: u64 = 64 * 1024;
 
-/// No single attempt may take longer than this, so a hung connection leaves time to retry.
+/// A cap for a follow-up request that is safe to repeat (a delivery-report poll).
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a TCP connection may take to open. A refused connection fails at once; one that
+/// gets no answer at all is given up on after this, so it still leaves time to retry.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The first backoff step; each later one doubles, with full jitter.
 const BACKOFF_BASE: Duration = Duration::from_millis(250);
@@ -41,11 +45,14 @@ pub struct Transport {
     /// Provider answers are redacted as they arrive: a provider echoing a key must not reach
     /// the output, not even the part of it left after a channel shortens the answer.
     redactor: Redactor,
+    warnings: Vec<String>,
 }
 
 impl Transport {
-    /// Builds the client. Extra trust roots from `SSL_CERT_FILE` / `SSL_CERT_DIR` are read only
-    /// when some channel talks https: plain-http local runs skip that I/O entirely.
+    /// Builds the client. Nothing in the environment can make this fail: a trust or proxy
+    /// setting that cannot be used is reported by [`Transport::warnings`] and left out, so an
+    /// alert is never stopped by it. Extra trust roots are read only when some channel talks
+    /// https, and even then only when a certificate chain needs them (see `tls`).
     pub fn new(
         timeout: Duration,
         retries: u32,
@@ -54,20 +61,31 @@ impl Transport {
         redactor: Redactor,
     ) -> Result<Transport, ConfigError> {
         // reqwest is built without a default crypto provider (ring is smaller and builds
-        // everywhere); installing it twice is harmless, forgetting it would panic.
+        // everywhere); it needs one even for plain http. Installing it twice is harmless.
         let _ = rustls::crypto::ring::default_provider().install_default();
+        let (proxies, mut warnings) = crate::proxy::from_env(env);
         let mut builder = Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("onfail/", env!("CARGO_PKG_VERSION")));
+            .connect_timeout(CONNECT_TIMEOUT)
+            .user_agent(concat!("onfail/", env!("CARGO_PKG_VERSION")))
+            .no_proxy();
+        for proxy in proxies {
+            builder = builder.proxy(proxy);
+        }
         if https {
-            for certificate in extra_roots(env)? {
-                builder = builder.add_root_certificate(certificate);
-            }
+            let (tls, tls_warnings) = crate::tls::client_config(env);
+            warnings.extend(tls_warnings);
+            builder = builder.use_preconfigured_tls(tls);
         }
         let client = builder
             .build()
             .map_err(|e| ConfigError::new("--timeout", format!("could not set up the HTTP client: {e}")))?;
-        Ok(Transport { client, deadline: Instant::now() + timeout, retries, redactor })
+        Ok(Transport { client, deadline: Instant::now() + timeout, retries, redactor, warnings })
+    }
+
+    /// What in the environment could not be used (a broken `SSL_CERT_FILE`, a bad proxy URL).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// Time left before the overall deadline.
@@ -110,8 +128,8 @@ impl Transport {
         let mut http_status = None;
         loop {
             attempt += 1;
-            let remaining = self.remaining();
-            let (last_error, retry_after) = match self.send_once(&request(attempt), remaining.min(ATTEMPT_TIMEOUT)) {
+            let timeout = attempt_timeout(self.remaining(), attempt > self.retries);
+            let (last_error, retry_after) = match self.send_once(&request(attempt), timeout) {
                 Ok(response) => {
                     http_status = Some(response.status);
                     match classify(&response, attempt) {
@@ -152,6 +170,16 @@ impl Transport {
             std::thread::sleep(wait);
         }
     }
+}
+
+/// How long one attempt may wait for its answer (README, "Delivery"). The last attempt the
+/// retries allow gets all the time left. An earlier one gets two thirds of it: a provider that
+/// is slow but answers within the deadline (an Alertalk taking 11 s under `--timeout 30s`) is
+/// sent the alert once, not again after a short per-attempt cap, which would ring the phones
+/// twice; and one that never answers still leaves a third of the time for its retries.
+/// Connection failures do not wait for this at all (see [`CONNECT_TIMEOUT`]).
+pub fn attempt_timeout(remaining: Duration, last: bool) -> Duration {
+    if last { remaining } else { remaining - remaining / 3 }
 }
 
 /// Exponential backoff with full jitter: a random wait up to base × 2^(attempt-1), capped.
@@ -205,21 +233,45 @@ fn io_reason(error: &std::io::Error) -> String {
     last
 }
 
-/// Checks a provider URL (SPEC §5): https, or plain http only to a loopback host. The error
-/// never repeats the URL, since URLs can carry keys.
+/// Checks a provider URL (README, "Delivery"): https, or plain http only to a loopback host,
+/// and nothing the HTTP client would refuse at send time, so `check` and `--dry-run` never
+/// call a URL fine that cannot be sent to. The error never repeats the URL, since URLs can
+/// carry keys.
 pub fn check_url(option: &str, value: &str) -> Result<reqwest::Url, ConfigError> {
     let url = reqwest::Url::parse(value.trim())
         .map_err(|e| ConfigError::new(option, format!("not a valid URL ({e}): give a full https:// URL")))?;
     match url.scheme() {
-        "https" => Ok(url),
-        "http" if is_loopback(&url) => Ok(url),
-        "http" => Err(ConfigError::new(
-            option,
-            "must use https://; plain http:// is allowed only for 127.0.0.1, ::1 and localhost (local testing)",
-        )),
-        _ => Err(ConfigError::new(option, "must be an https:// URL")),
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => {
+            return Err(ConfigError::new(
+                option,
+                "must use https://; plain http:// is allowed only for 127.0.0.1, ::1 and localhost (local testing)",
+            ));
+        }
+        _ => return Err(ConfigError::new(option, "must be an https:// URL")),
     }
+    // reqwest moves user:password into an Authorization header and then needs the rest to
+    // be a valid HTTP request target.
+    let mut target = url.clone();
+    let _ = (target.set_username(""), target.set_password(None));
+    if target.as_str().len() > MAX_URL {
+        return Err(ConfigError::new(
+            option,
+            format!(
+                "is {} bytes long; the HTTP client sends at most {MAX_URL}: shorten the URL",
+                target.as_str().len()
+            ),
+        ));
+    }
+    if let Err(e) = target.as_str().parse::<http::Uri>() {
+        return Err(ConfigError::new(option, format!("cannot be sent by the HTTP client ({e}); check the URL")));
+    }
+    Ok(url)
 }
+
+/// The longest request target the HTTP client (the `http` crate) accepts: 64 KiB minus 2.
+const MAX_URL: usize = u16::MAX as usize - 1;
 
 fn is_loopback(url: &reqwest::Url) -> bool {
     match url.host() {
@@ -228,30 +280,6 @@ fn is_loopback(url: &reqwest::Url) -> bool {
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
     }
-}
-
-/// Trust roots from `SSL_CERT_FILE` (a PEM bundle) and `SSL_CERT_DIR` (a folder of PEM files),
-/// added to the built-in web roots, for private CAs on self-hosted runners and GHES.
-fn extra_roots(env: &crate::context::Env) -> Result<Vec<reqwest::Certificate>, ConfigError> {
-    let mut roots = Vec::new();
-    if let Some(file) = env.get("SSL_CERT_FILE").filter(|v| !v.is_empty()) {
-        let pem =
-            std::fs::read(file).map_err(|e| ConfigError::new("SSL_CERT_FILE", format!("cannot read {file}: {e}")))?;
-        roots.extend(
-            reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|e| ConfigError::new("SSL_CERT_FILE", format!("{file} is not a PEM bundle: {e}")))?,
-        );
-    }
-    if let Some(dir) = env.get("SSL_CERT_DIR").filter(|v| !v.is_empty()) {
-        // OpenSSL allows a ':'-separated list; unreadable or non-PEM entries are skipped,
-        // as OpenSSL itself does.
-        for entry in std::env::split_paths(dir).filter_map(|d| std::fs::read_dir(d).ok()).flatten().flatten() {
-            if let Ok(pem) = std::fs::read(entry.path()) {
-                roots.extend(reqwest::Certificate::from_pem_bundle(&pem).unwrap_or_default());
-            }
-        }
-    }
-    Ok(roots)
 }
 
 #[cfg(test)]
@@ -268,6 +296,13 @@ mod tests {
         assert!(err.contains("--x") && err.contains("https") && !err.contains("secret-path"), "{err}");
         assert!(check_url("--x", "ftp://example.com").is_err());
         assert!(check_url("--x", "not a url").is_err());
+        let long = format!("https://example.com/{}", "a".repeat(MAX_URL));
+        let err = check_url("--x", &long).unwrap_err().to_string();
+        assert!(err.starts_with("--x: is ") && err.contains("at most 65534") && !err.contains("aaaa"), "{err}");
+        let fits = format!("https://example.com/{}", "a".repeat(MAX_URL - 20));
+        assert!(check_url("--x", &fits).is_ok());
+        // user:password leaves the URL before the length and syntax checks, as in reqwest.
+        assert!(check_url("--x", "https://user:pa%20ss@example.com/").is_ok());
     }
 
     #[test]
