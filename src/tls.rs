@@ -11,13 +11,13 @@
 //! apply and the alert still goes out.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, Error, RootCertStore, SignatureScheme};
 
 use crate::context::Env;
@@ -28,14 +28,15 @@ pub fn client_config(env: &Env) -> (rustls::ClientConfig, Vec<String>) {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut warnings = Vec::new();
     let setting = |name: &str| env.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()).map(str::to_string);
-    let file = setting("SSL_CERT_FILE").and_then(|file| match std::fs::read(&file) {
+    let file = setting("SSL_CERT_FILE").map(|file| match std::fs::read(&file) {
         Ok(pem) => {
-            warnings.extend(check_bundle(&file, &pem));
-            Some(pem)
+            let (certificates, warning) = read_bundle(&file, &pem);
+            warnings.extend(warning);
+            certificates
         }
         Err(e) => {
             warnings.push(format!("SSL_CERT_FILE: cannot read {file} ({e}); using the built-in roots"));
-            None
+            Vec::new()
         }
     });
     let dirs: Vec<PathBuf> = setting("SSL_CERT_DIR").map(|v| std::env::split_paths(&v).collect()).unwrap_or_default();
@@ -48,7 +49,6 @@ pub fn client_config(env: &Env) -> (rustls::ClientConfig, Vec<String>) {
     let verifier = Verifier {
         builtin: verifier(builtin, &provider).expect("the built-in root store is not empty"),
         file,
-        file_roots: OnceLock::new(),
         dirs,
         provider: Arc::clone(&provider),
     };
@@ -61,18 +61,24 @@ pub fn client_config(env: &Env) -> (rustls::ClientConfig, Vec<String>) {
     (config, warnings)
 }
 
-/// What is wrong with a PEM bundle, found without the cost of full parsing: PEM blocks that do
-/// not decode, or hold something other than a certificate.
-fn check_bundle(file: &str, pem: &[u8]) -> Option<String> {
-    let blocks: Vec<bool> = CertificateDer::pem_slice_iter(pem)
-        .map(|block| block.is_ok_and(|der| der::certificate_names(&der).is_some()))
-        .collect();
-    let good = blocks.iter().filter(|ok| **ok).count();
-    match (good, blocks.len() - good) {
+/// The certificates of a PEM bundle, and what is wrong with it, if anything: PEM blocks that do
+/// not decode, or hold something other than a certificate. Decoding is cheap; turning a
+/// certificate into a trust anchor is left until a chain names it as its issuer.
+fn read_bundle(file: &str, pem: &[u8]) -> (Vec<CertificateDer<'static>>, Option<String>) {
+    let mut certificates = Vec::new();
+    let mut bad = 0;
+    for block in CertificateDer::pem_slice_iter(pem) {
+        match block {
+            Ok(der) if der::certificate_names(&der).is_some() => certificates.push(der),
+            _ => bad += 1,
+        }
+    }
+    let warning = match (certificates.len(), bad) {
         (0, _) => Some(format!("SSL_CERT_FILE: {file} holds no PEM certificate; using the built-in roots")),
         (_, 0) => None,
         (_, bad) => Some(format!("SSL_CERT_FILE: {bad} of the entries in {file} are not certificates; skipping them")),
-    }
+    };
+    (certificates, warning)
 }
 
 fn verifier(roots: RootCertStore, provider: &Arc<CryptoProvider>) -> Option<Arc<WebPkiServerVerifier>> {
@@ -83,38 +89,29 @@ fn verifier(roots: RootCertStore, provider: &Arc<CryptoProvider>) -> Option<Arc<
 #[derive(Debug)]
 struct Verifier {
     builtin: Arc<WebPkiServerVerifier>,
-    /// The bytes of `SSL_CERT_FILE`, parsed into `file_roots` on first need.
-    file: Option<Vec<u8>>,
-    file_roots: OnceLock<Vec<TrustAnchor<'static>>>,
+    /// The certificates of `SSL_CERT_FILE`, if it is set.
+    file: Option<Vec<CertificateDer<'static>>>,
     dirs: Vec<PathBuf>,
     provider: Arc<CryptoProvider>,
 }
 
 impl Verifier {
-    fn file_roots(&self) -> &[TrustAnchor<'static>] {
-        self.file_roots.get_or_init(|| {
-            let mut store = RootCertStore::empty();
-            if let Some(pem) = &self.file {
-                store.add_parsable_certificates(CertificateDer::pem_slice_iter(pem).flatten());
-            }
-            store.roots
-        })
-    }
-
-    /// The roots in `SSL_CERT_DIR` whose subject is one of `issuers`.
-    fn dir_roots(&self, issuers: &[&[u8]]) -> Vec<TrustAnchor<'static>> {
+    /// The private roots that could have issued a certificate of the chain: those of
+    /// `SSL_CERT_FILE` and of the `SSL_CERT_DIR` files named after the issuer's subject hash,
+    /// whose subject is one of `issuers`.
+    fn roots_for(&self, issuers: &[&[u8]]) -> RootCertStore {
+        let named = |cert: &CertificateDer<'_>| {
+            der::certificate_names(cert).is_some_and(|names| issuers.contains(&names.subject))
+        };
         let mut store = RootCertStore::empty();
-        for issuer in issuers {
-            let Some(hash) = der::subject_hash(issuer) else { continue };
+        let file = self.file.iter().flatten().filter(|c| named(c)).cloned();
+        store.add_parsable_certificates(file);
+        for hash in issuers.iter().filter_map(|issuer| der::subject_hash(issuer)) {
             for dir in &self.dirs {
-                for cert in hashed_files(dir, &hash) {
-                    if der::certificate_names(&cert).is_some_and(|names| names.subject == *issuer) {
-                        store.add_parsable_certificates([cert]);
-                    }
-                }
+                store.add_parsable_certificates(hashed_files(dir, &hash).into_iter().filter(|c| named(c)));
             }
         }
-        store.roots
+        store
     }
 }
 
@@ -146,13 +143,9 @@ impl ServerCertVerifier for Verifier {
             }
             done => return done,
         };
-        let mut roots = self.file_roots().to_vec();
-        if !self.dirs.is_empty() {
-            let chain = std::iter::once(end_entity).chain(intermediates);
-            let issuers: Vec<&[u8]> = chain.filter_map(|c| der::certificate_names(c)).map(|n| n.issuer).collect();
-            roots.extend(self.dir_roots(&issuers));
-        }
-        match verifier(RootCertStore { roots }, &self.provider) {
+        let chain = std::iter::once(end_entity).chain(intermediates);
+        let issuers: Vec<&[u8]> = chain.filter_map(|c| der::certificate_names(c)).map(|n| n.issuer).collect();
+        match verifier(self.roots_for(&issuers), &self.provider) {
             Some(private) => verify(&private),
             None => Err(error),
         }
