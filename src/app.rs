@@ -4,18 +4,20 @@
 use std::path::Path;
 use std::time::{Instant, SystemTime};
 
-use crate::channels::{Alert, Channel};
+use crate::channels::{self, Alert, Channel};
 use crate::cli::{AlertArgs, Command, OutputFormat, RunArgs};
-use crate::config::{self, Config, ConfigError};
+use crate::config::{self, Config};
 use crate::context::{CommandRun, Env};
+use crate::error::ConfigError;
 use crate::output::Output;
+use crate::redact::{self, Redactor};
 use crate::render;
 use crate::report::{ChannelReport, ChannelResult, RunReport, RunResult};
 use crate::runner::{self, Ended};
 use crate::status::Status;
 use crate::transport::Transport;
 
-/// SPEC §7.
+/// The exit codes (README, "Exit codes").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
     /// Every enabled channel delivered, or nothing to do, or a dry run.
@@ -50,10 +52,23 @@ pub fn run(command: Command, env: &Env) -> Exit {
     }
 }
 
+/// A command line that clap could not parse, or `--help` / `--version` (exit code 0). clap's
+/// message can echo any argument, so errors go through [`Output`] like every other text: under
+/// GitHub Actions an argument such as `::add-mask::x` or `##[set-output]` stays inert.
+pub fn parse_failed(error: &clap::Error, env: &Env) -> Exit {
+    if !error.use_stderr() {
+        // --help and --version: onfail's own text, to stdout as clap prints it.
+        let _ = error.print();
+        return Exit::Ok;
+    }
+    Output::new(Redactor::new(), env).usage_error(&error.render().to_string());
+    Exit::Usage
+}
+
 /// `onfail run`: validate first (a broken configuration should show when the job is set up,
 /// not when it fails), run the command, then alert with its result and exit with its code.
 fn run_command(args: &RunArgs, env: &Env) -> Exit {
-    let out = Output::new(config::redactor(&args.alert));
+    let out = Output::new(config::redactor(&args.alert), env);
     if let Err(error) = Config::from_args(&args.alert, env, SystemTime::now()) {
         out.error(&error.to_string());
         return Exit::Usage;
@@ -73,8 +88,9 @@ fn run_command(args: &RunArgs, env: &Env) -> Exit {
         program: program.to_string_lossy().into_owned(),
         // Both go to providers: secrets in the arguments or the output are redacted first.
         command_line: out.redact(&command_line),
-        outcome: finished.ended.describe(),
-        tail: finished.tail.iter().map(|line| out.redact(line)).collect(),
+        ended: finished.ended.clone(),
+        // Redacted before the cut, so no part of a secret survives it.
+        tail: finished.tail.iter().map(|line| redact::cut(&out.redact(line), runner::SHOWN_TAIL_LINE)).collect(),
     };
     let mut alert_args = args.alert.clone();
     alert_args.general.status = Some(status);
@@ -88,7 +104,7 @@ fn run_command(args: &RunArgs, env: &Env) -> Exit {
 
 /// Registers secrets, validates, and runs `body`; a configuration error is exit 2.
 fn with_config(args: &AlertArgs, env: &Env, body: impl FnOnce(&Config, &Output) -> Result<Exit, ConfigError>) -> Exit {
-    let out = Output::new(config::redactor(args)).for_github(env);
+    let out = Output::new(config::redactor(args), env);
     let result = Config::from_args(args, env, SystemTime::now()).and_then(|config| body(&config, &out));
     result.unwrap_or_else(|error| {
         out.error(&error.to_string());
@@ -105,11 +121,9 @@ fn send(config: &Config, env: &Env, out: &Output) -> Result<Exit, ConfigError> {
         RunReport::new(config.alert.status().as_str(), config.alert.title.clone(), channels, settings.dry_run);
     report.duration_ms = started.elapsed().as_millis() as u64;
     if config.channels.is_empty() {
-        report.warnings.push(
-            "no channel is configured (no Alertalk key, iletiMerkezi key, Temperstack URL or webhook URL): nothing was sent"
-                .into(),
-        );
+        report.warnings.push(format!("{}: nothing was sent", channels::none_enabled()));
     }
+    let report = out.redacted(&report);
     print_report(&report, settings.output, out);
     out.github_report(&report);
     Ok(if report.any_failed() && settings.fail_on_error { Exit::ChannelFailed } else { Exit::Ok })
@@ -119,7 +133,8 @@ fn send(config: &Config, env: &Env, out: &Output) -> Result<Exit, ConfigError> {
 fn transport(config: &Config, env: &Env, out: &Output) -> Result<Transport, ConfigError> {
     let settings = &config.settings;
     let transport =
-        Transport::new(settings.timeout, settings.retries, config.needs_tls(), env, out.redactor().secrets_only())?;
+        Transport::new(settings.timeout, settings.retries, config.needs_tls(), env, out.redactor().secrets_only())
+            .map_err(|e| ConfigError::new(e.what, e.message))?;
     transport.warnings().iter().for_each(|w| out.warning(w));
     Ok(transport)
 }
@@ -182,20 +197,21 @@ fn check(config: &Config, online: Option<&Env>, out: &Output) -> Result<Exit, Co
         report.result = RunResult::Failed;
     }
     if config.channels.is_empty() {
-        report.warnings.push("no channel is configured: a send would do nothing".into());
+        report.warnings.push(format!("{}: a send would do nothing", channels::none_enabled()));
     }
+    let report = out.redacted(&report);
     match config.settings.output {
-        OutputFormat::Json => out.stdout(&render::json(&report)),
+        OutputFormat::Json => out.rendered_stdout(&render::json(&report)),
         OutputFormat::Text => {
             for channel in &report.channels {
-                out.line(&format!("{} ({}) {}", channel.channel, channel.provider, channel.detail));
+                out.rendered_line(&format!("{} ({}) {}", channel.channel, channel.provider, channel.detail));
                 if !channel.recipients.is_empty() {
-                    out.line(&format!("  recipients: {}", channel.recipients.join(", ")));
+                    out.rendered_line(&format!("  recipients: {}", channel.recipients.join(", ")));
                 }
-                channel.warnings.iter().for_each(|w| out.warning(&format!("{}: {w}", channel.channel)));
+                channel.warnings.iter().for_each(|w| out.rendered_warning(&format!("{}: {w}", channel.channel)));
             }
-            report.warnings.iter().for_each(|w| out.warning(w));
-            out.line(match (&transport, report.any_failed()) {
+            report.warnings.iter().for_each(|w| out.rendered_warning(w));
+            out.rendered_line(match (&transport, report.any_failed()) {
                 (_, true) => "configuration is valid, but the online check failed",
                 (Some(_), false) => "configuration is valid; credentials checked online where possible",
                 (None, false) => "configuration is valid",
@@ -216,25 +232,26 @@ fn check_online(channel: &dyn Channel, transport: &Transport, report: &mut Chann
     }
 }
 
+/// Prints a report whose values are already redacted ([`Output::redacted`]).
 fn print_report(report: &RunReport, format: OutputFormat, out: &Output) {
     for warning in &report.warnings {
-        out.warning(warning);
+        out.rendered_warning(warning);
     }
     for channel in &report.channels {
         for warning in &channel.warnings {
-            out.warning(&format!("{}: {warning}", channel.channel));
+            out.rendered_warning(&format!("{}: {warning}", channel.channel));
         }
-        out.line(&render::channel_line(channel));
+        out.rendered_line(&render::channel_line(channel));
     }
     match format {
-        OutputFormat::Json => out.stdout(&render::json(report)),
+        OutputFormat::Json => out.rendered_stdout(&render::json(report)),
         OutputFormat::Text => {
             let blocks: Vec<String> =
                 report.channels.iter().map(render::dry_run_block).filter(|b| !b.is_empty()).collect();
             if !blocks.is_empty() {
-                out.stdout(&blocks.join("\n"));
+                out.rendered_stdout(&blocks.join("\n"));
             }
         }
     }
-    out.line(&render::summary_line(report));
+    out.rendered_line(&render::summary_line(report));
 }

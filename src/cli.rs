@@ -1,4 +1,4 @@
-//! The command line. One naming rule (SPEC §2): flag `--foo-bar` = env `ONFAIL_FOO_BAR` =
+//! The command line. One naming rule (README, "Options"): flag `--foo-bar` = env `ONFAIL_FOO_BAR` =
 //! action input `foo-bar`. Values are only parsed here; [`crate::config`] validates them.
 //! Every option is an `Option` so that "not given" stays distinguishable from a default.
 
@@ -9,6 +9,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::channels::ChannelArgs;
 use crate::status::{NotifyOn, Status};
+use crate::texts::Language;
+use crate::values::{parse_bool, parse_duration};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -121,6 +123,18 @@ pub struct GeneralArgs {
     #[arg(long, env = "ONFAIL_MESSAGE", hide_env_values = true)]
     pub message: Option<String>,
 
+    /// Text read aloud on the call, instead of --message; {placeholders} allowed [default: speakable, per language]
+    #[arg(long, env = "ONFAIL_VOICE_MESSAGE", value_name = "TEXT", hide_env_values = true)]
+    pub voice_message: Option<String>,
+
+    /// SMS text, instead of --message; {placeholders} allowed [default: short, ends with the run URL]
+    #[arg(long, env = "ONFAIL_SMS_MESSAGE", value_name = "TEXT", hide_env_values = true)]
+    pub sms_message: Option<String>,
+
+    /// Language of the default texts: auto (Turkish on calls and SMS, English elsewhere), tr or en [default: auto]
+    #[arg(long, env = "ONFAIL_LANGUAGE", value_name = "LANGUAGE", value_parser = parse_language, hide_env_values = true)]
+    pub language: Option<Language>,
+
     /// Print every request, redacted, and send nothing
     #[arg(long, env = "ONFAIL_DRY_RUN", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true",
           value_parser = parse_bool("--dry-run"), hide_env_values = true)]
@@ -161,58 +175,17 @@ fn parse_status(value: &str) -> Result<Status, String> {
     value.parse()
 }
 
-fn parse_notify_on(value: &str) -> Result<NotifyOn, String> {
+fn parse_language(value: &str) -> Result<Language, String> {
     value.parse()
 }
 
-/// `true` or `false` in any case; anything else names the option.
-fn parse_bool(option: &'static str) -> impl Fn(&str) -> Result<bool, String> + Clone + Send + Sync + 'static {
-    move |value| match value.trim().to_ascii_lowercase().as_str() {
-        "true" => Ok(true),
-        "false" => Ok(false),
-        _ => Err(format!("{option} takes true or false")),
-    }
-}
-
-/// `500ms`, `30s`, `2m`, `1h`, or a bare number of seconds (`1.5` allowed).
-pub fn parse_duration(value: &str) -> Result<Duration, String> {
-    let value = value.trim();
-    let parsed = match value.parse::<f64>() {
-        Ok(seconds) if (0.0..1e9).contains(&seconds) => Ok(Duration::from_secs_f64(seconds)),
-        Ok(_) => Err(()),
-        Err(_) => humantime::parse_duration(value).map_err(|_| ()),
-    };
-    match parsed {
-        Ok(d) if d.is_zero() => Err("must be more than zero".into()),
-        Ok(d) => Ok(d),
-        Err(()) => Err(format!("'{value}' is not a duration; use e.g. 500ms, 30s, 2m or a number of seconds")),
-    }
+fn parse_notify_on(value: &str) -> Result<NotifyOn, String> {
+    value.parse()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_accept_units_and_bare_seconds() {
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_duration("45"), Ok(Duration::from_secs(45)));
-        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
-        assert!(parse_duration("0").is_err());
-        assert!(parse_duration("-1").is_err());
-        assert!(parse_duration("soon").unwrap_err().contains("not a duration"));
-        assert!(parse_duration("NaN").is_err());
-    }
-
-    #[test]
-    fn booleans_accept_any_case_only() {
-        let parse = parse_bool("--dry-run");
-        assert_eq!(parse("TRUE"), Ok(true));
-        assert_eq!(parse("False"), Ok(false));
-        assert!(parse("yes").unwrap_err().contains("--dry-run"));
-    }
 
     #[test]
     fn cli_definition_is_consistent() {

@@ -2,36 +2,16 @@
 //! checked and converted into plain values with no clap types. Any problem here is a
 //! [`ConfigError`] (exit code 2), raised before anything is sent.
 
-use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use crate::channels::{Alert, Channel};
 use crate::cli::{AlertArgs, OutputFormat};
 use crate::context::{CommandRun, Context, Env};
-use crate::messages;
+use crate::error::ConfigError;
 use crate::redact::Redactor;
 use crate::template::Template;
-
-/// A usage or configuration error: names the option and says how to fix it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConfigError {
-    pub option: String,
-    pub message: String,
-}
-
-impl ConfigError {
-    pub fn new(option: &str, message: impl Into<String>) -> ConfigError {
-        ConfigError { option: option.to_string(), message: message.into() }
-    }
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.option, self.message)
-    }
-}
-
-impl std::error::Error for ConfigError {}
+use crate::texts::Audience;
+use crate::values::non_empty;
 
 /// How the run behaves, whatever the channels.
 #[derive(Clone, Debug)]
@@ -41,8 +21,6 @@ pub struct Settings {
     pub retries: u32,
     pub fail_on_error: bool,
     pub output: OutputFormat,
-    /// Running under GitHub Actions (`GITHUB_ACTIONS=true`).
-    pub github: bool,
 }
 
 pub struct Config {
@@ -79,12 +57,21 @@ impl Config {
             let template = Template::parse(source).map_err(|e| ConfigError::new(option, e.to_string()))?;
             Ok(template.render(|name| context.placeholder(name)))
         };
+        let language = general.language.unwrap_or_default();
         let title = match non_empty(&general.title) {
             Some(source) => render("--title", source)?,
-            None => messages::title(&context),
+            None => language.texts(Audience::Screen).title(&context),
         };
-        let message = non_empty(&general.message).map(|source| render("--message", source)).transpose()?;
-        let alert = Alert { title, message, notify_on: general.notify_on.clone().unwrap_or_default(), context };
+        let optional = |option: &str, value: &Option<String>| non_empty(value).map(|s| render(option, s)).transpose();
+        let alert = Alert {
+            title,
+            message: optional("--message", &general.message)?,
+            voice_message: optional("--voice-message", &general.voice_message)?,
+            sms_message: optional("--sms-message", &general.sms_message)?,
+            language,
+            notify_on: general.notify_on.clone().unwrap_or_default(),
+            context,
+        };
         let channels = args.channels.configure(&alert)?;
         let settings = Settings {
             dry_run: general.dry_run.unwrap_or(false),
@@ -92,7 +79,6 @@ impl Config {
             retries: general.retries.unwrap_or(3),
             fail_on_error: general.fail_on_error.unwrap_or(true),
             output: general.output.unwrap_or(OutputFormat::Text),
-            github: env.get("GITHUB_ACTIONS").map(String::as_str) == Some("true"),
         };
         Ok(Config { settings, alert, channels })
     }
@@ -101,9 +87,4 @@ impl Config {
     pub fn needs_tls(&self) -> bool {
         self.channels.iter().any(|c| c.endpoint().starts_with("https://"))
     }
-}
-
-/// An empty string counts as unset everywhere (GitHub passes unset inputs as "").
-pub fn non_empty(value: &Option<String>) -> Option<&str> {
-    value.as_deref().filter(|v| !v.trim().is_empty())
 }

@@ -1,5 +1,6 @@
-//! GitHub Actions runtime I/O (SPEC §6): `::add-mask::` for every secret, annotations, the
-//! step outputs in `$GITHUB_OUTPUT` and the delivery table in `$GITHUB_STEP_SUMMARY`.
+//! GitHub Actions runtime I/O (README, "GitHub Action" and "Output"): `::add-mask::` for every
+//! secret, annotations, the step outputs in `$GITHUB_OUTPUT` and the delivery table in
+//! `$GITHUB_STEP_SUMMARY`.
 //!
 //! The renderers here are pure (text in, text out) and unit-tested; the two writers take a path
 //! or an `impl Write`. Redaction is the caller's job ([`crate::output::Output`]), done before
@@ -177,9 +178,9 @@ fn cap(mut list: Vec<Annotation>) -> Vec<Annotation> {
     list
 }
 
-/// The step outputs of SPEC §6, in order. `json` is the `--output json` document.
+/// The step outputs (README, "Outputs"), in order. `json` is the `--output json` document.
 pub fn outputs(report: &RunReport, json: &str) -> Vec<(&'static str, String)> {
-    let first = |pick: fn(&crate::channels::Ids) -> Option<&String>| {
+    let first = |pick: fn(&crate::wire::Ids) -> Option<&String>| {
         report.channels.iter().find_map(|c| pick(&c.ids)).cloned().unwrap_or_default()
     };
     vec![
@@ -275,7 +276,7 @@ fn cap_summary(mut md: String) -> String {
 /// that could end the cell or start markup escaped.
 fn cell(text: &str) -> String {
     let flat: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    let (short, cut) = crate::messages::truncate_chars(&flat, MAX_CELL);
+    let (short, cut) = crate::values::truncate_chars(&flat, MAX_CELL);
     let mut out = String::with_capacity(short.len());
     for c in short.chars() {
         match c {
@@ -310,8 +311,8 @@ pub fn write_all(out: &mut impl Write, text: &str) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::channels::Ids;
     use crate::report::ChannelReport;
+    use crate::wire::Ids;
 
     fn channel(name: &'static str, result: ChannelResult, detail: &str) -> ChannelReport {
         ChannelReport {

@@ -1,8 +1,19 @@
 //! onfail: wake the right people when CI fails.
 //!
 //! The flow is `cli` (parse) → `config` (validate into plain values) → `app` (send, dry-run or
-//! check) → `report` + `render` (pure text) → `output` (the only printing, always redacted).
-//! Providers live in `channels/`, one module each; `transport` is the shared delivery engine.
+//! check) → `report` + `render` (pure text) → `output` (the only printing, always redacted, and
+//! where GitHub mode is decided, once, for every command).
+//!
+//! Modules import only downwards, and `tests/structure.rs` keeps it so:
+//! - `app` runs everything; `config` turns the parsed `cli` arguments into a `Config`;
+//! - `channels` holds one module per provider, listed once in `providers!`, plus what several
+//!   providers share; a provider gets plain values and never sees `cli`, `config` or `app`;
+//! - `transport` is the delivery engine (deadline, retries); it exchanges the `wire` types with
+//!   the channels and knows no provider and no configuration; under it, `tls` (which servers
+//!   to trust, with `der` for certificate names) and `proxy` (which requests go through one);
+//! - at the bottom, `error` (the usage error every layer can raise), `values` (value parsers),
+//!   `context`, `template`, `texts` (the default texts, one file per language), `phone`, `redact`
+//!   and `status`.
 
 pub mod app;
 pub mod channels;
@@ -10,8 +21,8 @@ pub mod cli;
 pub mod config;
 pub mod context;
 pub mod der;
+pub mod error;
 pub mod gha;
-pub mod messages;
 pub mod output;
 pub mod phone;
 pub mod proxy;
@@ -21,5 +32,8 @@ pub mod report;
 pub mod runner;
 pub mod status;
 pub mod template;
+pub mod texts;
 pub mod tls;
 pub mod transport;
+pub mod values;
+pub mod wire;

@@ -5,16 +5,13 @@ use onfail::cli::Cli;
 
 fn main() -> ExitCode {
     drop_empty_onfail_vars();
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(error) => {
-            // --help and --version land here too, with exit code 0; usage errors exit 2.
-            let _ = error.print();
-            return ExitCode::from(error.exit_code().clamp(0, 255) as u8);
-        }
-    };
     let env = std::env::vars().collect();
-    ExitCode::from(onfail::app::run(cli.command, &env).code())
+    let exit = match Cli::try_parse() {
+        Ok(cli) => onfail::app::run(cli.command, &env),
+        // --help and --version land here too, with exit code 0; usage errors exit 2.
+        Err(error) => onfail::app::parse_failed(&error, &env),
+    };
+    ExitCode::from(exit.code())
 }
 
 /// An empty `ONFAIL_*` variable counts as unset (GitHub passes unset inputs as ""), but clap

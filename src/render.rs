@@ -1,8 +1,8 @@
 //! Pure rendering of reports and requests into text. No I/O here: the caller prints the result
 //! through [`crate::output::Output`], which also redacts it.
 
-use crate::channels::Request;
 use crate::report::{ChannelReport, ChannelResult, RunReport, ShownRequest};
+use crate::wire::Request;
 
 /// A request as `--dry-run` shows it: secret headers as `***`, the URL as the channel shows it,
 /// the body parsed so it prints indented. Phone numbers are masked later by the redactor.
@@ -22,7 +22,7 @@ fn attempts(n: u32) -> String {
     if n == 1 { "1 attempt".to_string() } else { format!("{n} attempts") }
 }
 
-/// The one stderr line per channel (SPEC §6).
+/// The one stderr line per channel (README, "Output").
 pub fn channel_line(report: &ChannelReport) -> String {
     let mut line = format!("{} ({})", report.channel, report.provider);
     if !report.recipients.is_empty() {
@@ -58,7 +58,7 @@ pub fn dry_run_block(report: &ChannelReport) -> String {
     text
 }
 
-/// The `--output json` document (SPEC §6).
+/// The `--output json` document (README, "Output").
 pub fn json(report: &RunReport) -> String {
     serde_json::to_string_pretty(report).expect("the report holds only serialisable data") + "\n"
 }
@@ -81,7 +81,7 @@ pub fn summary_line(report: &RunReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::channels::{Header, Ids};
+    use crate::wire::{Header, Ids};
 
     fn report(result: ChannelResult) -> ChannelReport {
         ChannelReport {

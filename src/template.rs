@@ -1,4 +1,4 @@
-//! `{placeholder}` templates (SPEC §4): `{{` and `}}` are literal braces, an unknown name is an
+//! `{placeholder}` templates (README, "Placeholders"): `{{` and `}}` are literal braces, an unknown name is an
 //! error that lists the valid ones. Templates are parsed once, at configuration time, so a bad
 //! template stops the run before anything is sent.
 

@@ -1,4 +1,4 @@
-//! The delivery engine every channel shares (SPEC §5 Transport): one HTTP client, an overall
+//! The delivery engine every channel shares (README, "Delivery"): one HTTP client, an overall
 //! deadline, a per-attempt timeout inside it, and retries with exponential backoff and jitter
 //! for transient failures only, honouring `Retry-After`.
 
@@ -8,9 +8,9 @@ use std::time::{Duration, Instant, SystemTime};
 use reqwest::blocking::Client;
 use reqwest::header::{CONTENT_TYPE, LOCATION, RETRY_AFTER};
 
-use crate::channels::{Delivery, Ids, Request, Response, Verdict};
-use crate::config::ConfigError;
+use crate::context::Env;
 use crate::redact::Redactor;
+use crate::wire::{Delivery, Ids, Request, Response, Verdict};
 
 /// Provider answers are short; anything past this is dropped unread, so a hostile or broken
 /// server cannot make onfail buffer without limit.
@@ -38,6 +38,19 @@ pub struct Outcome {
     pub failed_ids: Ids,
 }
 
+/// Why the HTTP client could not be set up: what to fix (`SSL_CERT_FILE`, ...) and how.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SetupError {
+    pub what: &'static str,
+    pub message: String,
+}
+
+impl SetupError {
+    fn new(what: &'static str, message: String) -> SetupError {
+        SetupError { what, message }
+    }
+}
+
 pub struct Transport {
     client: Client,
     deadline: Instant,
@@ -57,9 +70,9 @@ impl Transport {
         timeout: Duration,
         retries: u32,
         https: bool,
-        env: &crate::context::Env,
+        env: &Env,
         redactor: Redactor,
-    ) -> Result<Transport, ConfigError> {
+    ) -> Result<Transport, SetupError> {
         // reqwest is built without a default crypto provider (ring is smaller and builds
         // everywhere); it needs one even for plain http. Installing it twice is harmless.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -79,7 +92,7 @@ impl Transport {
         }
         let client = builder
             .build()
-            .map_err(|e| ConfigError::new("--timeout", format!("could not set up the HTTP client: {e}")))?;
+            .map_err(|e| SetupError::new("--timeout", format!("could not set up the HTTP client: {e}")))?;
         Ok(Transport { client, deadline: Instant::now() + timeout, retries, redactor, warnings })
     }
 
@@ -115,9 +128,9 @@ impl Transport {
             .read_to_end(&mut body)
             .err()
             .map(|e| format!("the answer was cut off after HTTP {status} ({})", io_reason(&e)));
-        if let Ok(text) = std::str::from_utf8(&body) {
-            body = self.redactor.apply(text).into_bytes();
-        }
+        // As bytes, before anything decodes or cuts them: an answer in another character set
+        // or with the secret escaped is scrubbed too.
+        let body = self.redactor.apply_body(&body);
         Ok(Response { status, retry_after, location, body, cut_off })
     }
 
@@ -233,77 +246,9 @@ fn io_reason(error: &std::io::Error) -> String {
     last
 }
 
-/// Checks a provider URL (README, "Delivery"): https, or plain http only to a loopback host,
-/// and nothing the HTTP client would refuse at send time, so `check` and `--dry-run` never
-/// call a URL fine that cannot be sent to. The error never repeats the URL, since URLs can
-/// carry keys.
-pub fn check_url(option: &str, value: &str) -> Result<reqwest::Url, ConfigError> {
-    let url = reqwest::Url::parse(value.trim())
-        .map_err(|e| ConfigError::new(option, format!("not a valid URL ({e}): give a full https:// URL")))?;
-    match url.scheme() {
-        "https" => {}
-        "http" if is_loopback(&url) => {}
-        "http" => {
-            return Err(ConfigError::new(
-                option,
-                "must use https://; plain http:// is allowed only for 127.0.0.1, ::1 and localhost (local testing)",
-            ));
-        }
-        _ => return Err(ConfigError::new(option, "must be an https:// URL")),
-    }
-    // reqwest moves user:password into an Authorization header and then needs the rest to
-    // be a valid HTTP request target.
-    let mut target = url.clone();
-    let _ = (target.set_username(""), target.set_password(None));
-    if target.as_str().len() > MAX_URL {
-        return Err(ConfigError::new(
-            option,
-            format!(
-                "is {} bytes long; the HTTP client sends at most {MAX_URL}: shorten the URL",
-                target.as_str().len()
-            ),
-        ));
-    }
-    if let Err(e) = target.as_str().parse::<http::Uri>() {
-        return Err(ConfigError::new(option, format!("cannot be sent by the HTTP client ({e}); check the URL")));
-    }
-    Ok(url)
-}
-
-/// The longest request target the HTTP client (the `http` crate) accepts: 64 KiB minus 2.
-const MAX_URL: usize = u16::MAX as usize - 1;
-
-fn is_loopback(url: &reqwest::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn urls_must_be_https_unless_loopback() {
-        assert!(check_url("--x", "https://example.com/a").is_ok());
-        for ok in ["http://127.0.0.1:8080/", "http://127.9.9.9/", "http://localhost/", "http://[::1]:1/"] {
-            assert!(check_url("--x", ok).is_ok(), "{ok}");
-        }
-        let err = check_url("--x", "http://example.com/secret-path").unwrap_err().to_string();
-        assert!(err.contains("--x") && err.contains("https") && !err.contains("secret-path"), "{err}");
-        assert!(check_url("--x", "ftp://example.com").is_err());
-        assert!(check_url("--x", "not a url").is_err());
-        let long = format!("https://example.com/{}", "a".repeat(MAX_URL));
-        let err = check_url("--x", &long).unwrap_err().to_string();
-        assert!(err.starts_with("--x: is ") && err.contains("at most 65534") && !err.contains("aaaa"), "{err}");
-        let fits = format!("https://example.com/{}", "a".repeat(MAX_URL - 20));
-        assert!(check_url("--x", &fits).is_ok());
-        // user:password leaves the URL before the length and syntax checks, as in reqwest.
-        assert!(check_url("--x", "https://user:pa%20ss@example.com/").is_ok());
-    }
 
     #[test]
     fn retry_after_reads_seconds_and_dates() {

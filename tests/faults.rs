@@ -35,7 +35,7 @@ fn targets() -> Vec<Target> {
             status_decides: true,
         },
         Target {
-            channel: "incident",
+            channel: "temperstack",
             args: |base| vec!["--temperstack-url".into(), format!("{base}/api/integration/webhook/{TEMPERSTACK_KEY}")],
             status_decides: true,
         },

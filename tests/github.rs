@@ -256,7 +256,8 @@ fn a_provider_answer_cannot_inject_commands_and_failures_are_escaped_errors() {
     assert_eq!(errors[0].props, "title=onfail voice (alertalk)");
     assert!(
         errors[0].data.ends_with(
-            "(Alertalk said: bad key ***\n::warning::pwned\n::add-mask::onfail\r::notice::cr\n##[error]legacy 100%0A done, really: yes)"
+            // A carriage return from outside is never printed raw (README: Security).
+            "(Alertalk said: bad key ***\n::warning::pwned\n::add-mask::onfail\u{FFFD}::notice::cr\n##[error]legacy 100%0A done, really: yes)"
         ),
         "{:?}",
         errors[0].data
@@ -352,4 +353,71 @@ fn outside_github_actions_nothing_github_is_written() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(commands(&out.stderr).is_empty(), "{}", out.stderr);
     assert!(!Path::new(&files.output).exists() && !Path::new(&files.summary).exists());
+}
+
+/// `onfail run CMD` under GitHub Actions, paging by voice through `server`.
+fn run_command(server: &Server, files: &Files, command: &[&str]) -> assert_cmd::Command {
+    let mut cmd = onfail();
+    github_env(&mut cmd)
+        .env("GITHUB_OUTPUT", &files.output)
+        .env("GITHUB_STEP_SUMMARY", &files.summary)
+        .env("ONFAIL_ALERTALK_WEBHOOK_KEY", KEY)
+        .env("ONFAIL_PHONE_NUMBERS", PHONES[0])
+        .args(["run", "--alertalk-url", &server.url("/webhook/receive"), "--"])
+        .args(command);
+    cmd
+}
+
+#[test]
+fn onfail_run_gets_the_same_github_mode_as_send() {
+    // Delivered: masks first, then the outputs and the summary, as for `onfail send`.
+    let files = Files::new();
+    let server = Server::ok(QUEUED);
+    let out = run(&mut run_command(&server, &files, &["sh", "-c", "exit 3"]));
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(out.stderr.starts_with("::add-mask::"), "{}", out.stderr);
+    let cmds = check(&out, &files);
+    assert!(masks(&cmds).contains(&KEY), "{cmds:?}");
+    let outputs = files.outputs();
+    assert_eq!((outputs["result"].as_str(), outputs["sent-channels"].as_str()), ("sent", "voice"));
+    assert!(outputs["json"].contains("\"channel\": \"voice\""), "{}", outputs["json"]);
+    assert!(read(&files.summary).contains("| voice | alertalk | ✅ sent | 1 | 200 |"), "{}", read(&files.summary));
+
+    // Failed, with an answer full of workflow commands: guarded, and one escaped ::error::.
+    let files = Files::new();
+    let server = Server::new(vec![], Reply::json(403, r#"{"message":"no\n::warning::pwned\n##[error]legacy"}"#));
+    let out = run(&mut run_command(&server, &files, &["sh", "-c", "exit 4"]));
+    assert_eq!(out.code, 4, "{}", out.stderr);
+    let cmds = check(&out, &files);
+    let unexpected: Vec<&Cmd> = cmds
+        .iter()
+        .filter(|c| !["add-mask", "stop-commands", "(resume)", "error"].contains(&c.name.as_str()))
+        .collect();
+    assert!(unexpected.is_empty(), "injected: {unexpected:?}\n{}", out.stderr);
+    assert_eq!(cmds.iter().filter(|c| c.name == "error").count(), 1, "{cmds:?}");
+    assert_eq!(files.outputs()["failed-channels"], "voice");
+}
+
+#[test]
+fn a_usage_error_cannot_carry_a_workflow_command() {
+    let files = Files::new();
+    let server = Server::ok(QUEUED);
+    let payload = "5s\n::add-mask::onfail\n::set-output name=result::sent\n x ##[warning]legacy";
+    for args in [vec!["--timeout", payload], vec![payload]] {
+        let out = run(send(&server, &files).args(&args));
+        assert_eq!(out.code, 2, "{}", out.stderr);
+        assert!(out.stdout.is_empty(), "{}", out.stdout);
+        // clap quotes the argument; under GitHub Actions that quote is inert.
+        assert!(out.stderr.contains("::set-output name=result::sent"), "{}", out.stderr);
+        let cmds = commands(&out.stderr);
+        let names: Vec<&str> = cmds.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["stop-commands", "(resume)", "error"], "{}", out.stderr);
+        assert!(!files.output.exists());
+    }
+    assert!(server.received().is_empty());
+    // Outside GitHub Actions clap's message is printed as it is.
+    let out = run(onfail().args(["send", "--timeout", payload]));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.starts_with("error: invalid value '5s\n::add-mask::onfail"), "{}", out.stderr);
+    assert!(!out.stderr.contains("stop-commands"), "{}", out.stderr);
 }

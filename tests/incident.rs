@@ -82,12 +82,13 @@ fn a_red_run_then_a_green_run_send_alarm_then_ok_with_the_same_alert_id() {
 
     for (out, state) in [(&red, "Alarm"), (&green, "OK")] {
         let channel = &out.json()["channels"][0];
-        assert_eq!(channel["channel"], "incident");
+        assert_eq!(channel["channel"], "temperstack");
         assert_eq!(channel["provider"], "temperstack");
         assert_eq!(channel["result"], "sent");
         assert_eq!(channel["ids"]["alert_id"], GITHUB_ID);
-        let line =
-            format!("incident (temperstack): sent after 1 attempt, HTTP 200: status {state} for alert_id {GITHUB_ID}");
+        let line = format!(
+            "temperstack (temperstack): sent after 1 attempt, HTTP 200: status {state} for alert_id {GITHUB_ID}"
+        );
         assert!(out.stderr.contains(&line), "{}", out.stderr);
         assert_path_hidden(out);
     }
@@ -155,7 +156,7 @@ fn cancelled_and_skipped_send_nothing_and_say_why() {
         // --notify-on does not apply: even naming the status does not make the incident fire.
         let out = run(github_send(&server, status).args(["--output", "json", "--notify-on", "always"]));
         assert_eq!(out.code, 0, "{status}: {}", out.stderr);
-        assert!(out.stderr.contains(&format!("incident (temperstack): skipped: status {}", status.to_lowercase())));
+        assert!(out.stderr.contains(&format!("temperstack (temperstack): skipped: status {}", status.to_lowercase())));
         assert!(out.stderr.contains(why), "{status}: {}", out.stderr);
         let json = out.json();
         assert_eq!(json["result"], "skipped");
@@ -330,7 +331,7 @@ fn bad_incident_options_are_usage_errors_and_nothing_is_sent() {
     for (args, says) in [
         (vec!["--alert-id", "{branch}-{job}"], "--alert-id: unknown placeholder {branch}"),
         (vec!["--alert-id", "{job}"], "--alert-id: renders to an empty id"),
-        (vec!["--priority", "high"], "--priority: 'high' is not a Temperstack priority; use critical or medium"),
+        (vec!["--priority", "high"], "--priority: 'high' is not an incident priority; use critical or medium"),
         (vec!["--runbook-url", "wiki/deploy"], "--runbook-url: not an http(s) URL"),
         (vec!["--alert-url", "ftp://x.example.com/a"], "--alert-url: not an http(s) URL"),
         (vec!["--resource-name", "{nope}"], "--resource-name: unknown placeholder {nope}"),
@@ -368,7 +369,7 @@ fn dry_run_shows_the_url_redacted_and_sends_nothing() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(server.received().is_empty());
     assert!(
-        out.stdout.contains(&format!("--- incident (temperstack) ---\nPOST {}\n", server.url("/***"))),
+        out.stdout.contains(&format!("--- temperstack (temperstack) ---\nPOST {}\n", server.url("/***"))),
         "{}",
         out.stdout
     );
@@ -404,7 +405,9 @@ fn check_shows_where_the_incident_goes_without_the_key() {
     let server = Server::ok("{}");
     let out = run(onfail().args(["check", "--temperstack-url", &server.url(&key_path())]));
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(out.stderr.contains(&format!("incident (temperstack) configured; would send to {}", server.url("/***"))));
+    assert!(
+        out.stderr.contains(&format!("temperstack (temperstack) configured; would send to {}", server.url("/***")))
+    );
     let out = run(onfail().args(["check", "--status", "cancelled", "--temperstack-url", &server.url(&key_path())]));
     assert!(out.stderr.contains("would not fire: status cancelled"), "{}", out.stderr);
     assert!(server.received().is_empty());
@@ -438,6 +441,8 @@ fn help_lists_the_incident_options_without_values() {
         .env("ONFAIL_ALERT_ID", "secret-ish-id"));
     assert_eq!(out.code, 0);
     assert!(out.stdout.contains("Incident (Temperstack):"), "{}", out.stdout);
+    // The options every incident platform shares are listed once, under their own heading.
+    assert!(out.stdout.contains("Incidents (every platform):\n      --alert-id <ID>"), "{}", out.stdout);
     for flag in [
         "--temperstack-url",
         "--alert-id",

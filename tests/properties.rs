@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use onfail::cli::parse_duration;
 use onfail::phone::{mask_digits, parse_list};
 use onfail::template::{PLACEHOLDERS, Template};
+use onfail::values::parse_duration;
 use proptest::prelude::*;
 
 /// A Turkish mobile number's 10 national digits.

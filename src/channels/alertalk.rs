@@ -1,13 +1,15 @@
-//! Voice calls through the Alertalk webhook (providers.md §1.1): one JSON POST with every number
-//! comma-joined and the text read aloud; the key goes in the `X-Webhook-Key` header.
+//! Voice calls through the Alertalk webhook (`docs/providers.md`, "Alertalk"): one JSON POST with
+//! every number comma-joined and the text read aloud; the key goes in the `X-Webhook-Key` header.
 
 use serde::{Deserialize, Serialize};
 
-use super::{Alert, Channel, Delivery, Header, Ids, Request, Response, Verdict, generic_verdict};
-use crate::config::{ConfigError, non_empty};
-use crate::messages;
+use super::{Alert, Channel, Provider, SharedArgs};
+use crate::error::ConfigError;
 use crate::phone::{self, Phone};
 use crate::redact::{self, Redactor};
+use crate::texts::Audience;
+use crate::values::{check_url, non_empty, truncate_chars};
+use crate::wire::{Delivery, Header, Ids, Request, Response, Verdict, generic_verdict};
 
 pub const DEFAULT_URL: &str = "https://tr.alertalk.net/webhook/receive";
 
@@ -22,30 +24,30 @@ pub struct Args {
     #[arg(long, env = "ONFAIL_ALERTALK_WEBHOOK_KEY", value_name = "KEY", hide_env_values = true)]
     pub alertalk_webhook_key: Option<String>,
 
-    /// Turkish mobile numbers to call, separated by commas, semicolons, spaces or newlines
-    #[arg(long, env = "ONFAIL_PHONE_NUMBERS", value_name = "LIST", hide_env_values = true)]
-    pub phone_numbers: Option<String>,
-
     /// Alertalk webhook URL [default: https://tr.alertalk.net/webhook/receive]
     #[arg(long, env = "ONFAIL_ALERTALK_URL", value_name = "URL", hide_env_values = true)]
     pub alertalk_url: Option<String>,
 }
 
-impl Args {
-    pub fn register_secrets(&self, redactor: &mut Redactor) {
+impl Provider for Args {
+    const CHANNEL: &'static str = "voice";
+    const ENABLED_BY: &'static str = "--alertalk-webhook-key";
+
+    fn register_secrets(&self, redactor: &mut Redactor) {
         if let Some(key) = non_empty(&self.alertalk_webhook_key) {
             redactor.secret(key);
-        }
-        if let Some(list) = non_empty(&self.phone_numbers) {
-            redactor.phone_list(list);
         }
         if let Some(url) = non_empty(&self.alertalk_url) {
             redactor.url_secrets(url, false);
         }
     }
+
+    fn configure(&self, shared: &SharedArgs, alert: &Alert) -> Result<Option<Box<dyn Channel>>, ConfigError> {
+        configure(self, shared, alert)
+    }
 }
 
-/// The wire body (providers.md §1.1).
+/// The wire body (`docs/providers.md`, "Alertalk").
 #[derive(Serialize)]
 struct Body<'a> {
     phone_number: &'a str,
@@ -67,23 +69,27 @@ pub struct Voice {
 }
 
 /// The voice channel, if the Alertalk key is set; an error if it is set but incomplete.
-pub fn configure(args: &Args, alert: &Alert) -> Result<Option<Box<dyn Channel>>, ConfigError> {
+fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Option<Box<dyn Channel>>, ConfigError> {
     let Some(key) = non_empty(&args.alertalk_webhook_key) else {
         return Ok(None);
     };
-    let url = crate::transport::check_url("--alertalk-url", non_empty(&args.alertalk_url).unwrap_or(DEFAULT_URL))?;
-    let list = non_empty(&args.phone_numbers).ok_or_else(|| {
+    let url = check_url("--alertalk-url", non_empty(&args.alertalk_url).unwrap_or(DEFAULT_URL))?;
+    let list = non_empty(&shared.phone_numbers).ok_or_else(|| {
         ConfigError::new("--phone-numbers", "missing: voice calls need the numbers to call (the Alertalk key is set)")
     })?;
     let phones = phone::parse_list(list).map_err(|e| ConfigError::new("--phone-numbers", phone::fix_hint(&e)))?;
     if phones.is_empty() {
         return Err(ConfigError::new("--phone-numbers", "holds no number: give the numbers to call"));
     }
-    let full = alert.message.clone().unwrap_or_else(|| messages::voice(&alert.context));
+    let (option, full) = match (&alert.voice_message, &alert.message) {
+        (Some(text), _) => ("--voice-message", text.clone()),
+        (None, Some(text)) => ("--message", text.clone()),
+        (None, None) => ("--language", alert.language.texts(Audience::Phone).voice(&alert.context)),
+    };
     if full.trim().is_empty() {
-        return Err(ConfigError::new("--message", "empty: Alertalk needs text to read aloud"));
+        return Err(ConfigError::new(option, "renders to an empty text: Alertalk needs text to read aloud"));
     }
-    let (text, cut) = messages::truncate_chars(&full, MAX_TEXT);
+    let (text, cut) = truncate_chars(&full, MAX_TEXT);
     let mut warnings = Vec::new();
     if cut {
         warnings.push(format!(
@@ -96,7 +102,7 @@ pub fn configure(args: &Args, alert: &Alert) -> Result<Option<Box<dyn Channel>>,
 
 impl Channel for Voice {
     fn name(&self) -> &'static str {
-        "voice"
+        Args::CHANNEL
     }
 
     fn provider(&self) -> &'static str {

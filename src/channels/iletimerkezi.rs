@@ -1,6 +1,6 @@
-//! SMS through iletiMerkezi (providers.md §2): one send-sms order with every number, judged by
-//! the body's `response.status.code` rather than the HTTP status; with `--sms-wait`, the
-//! delivery report is polled afterwards; `check --online` asks get-balance.
+//! SMS through iletiMerkezi (`docs/providers.md`, "iletiMerkezi"): one send-sms order with every
+//! number, judged by the body's `response.status.code` rather than the HTTP status; with
+//! `--sms-wait`, the delivery report is polled afterwards; `check --online` asks get-balance.
 
 mod delivery;
 mod wire;
@@ -8,18 +8,21 @@ mod wire;
 use std::time::Duration;
 
 use super::sms_text::{self, MAX_PARTS};
-use super::{Alert, Channel, Delivery, Ids, Request, Response, Verdict, generic_verdict};
-use crate::config::{ConfigError, non_empty};
-use crate::messages;
+use super::{Alert, Channel, Provider, SharedArgs};
+use crate::error::ConfigError;
 use crate::phone::{self, Phone};
 use crate::redact::{self, Redactor};
-use crate::transport::{Outcome, Transport, check_url};
+use crate::texts::Audience;
+use crate::transport::{Outcome, Transport};
+use crate::values::{check_url, non_empty, parse_duration};
+use crate::wire::{Delivery, Ids, Request, Response, Verdict, generic_verdict};
 use delivery::{State, Watch};
 use wire::{Answer, Credentials, Kind};
 
 pub const DEFAULT_URL: &str = "https://api.iletimerkezi.com";
 
-/// iletiMerkezi senders (SMS headers) are at most this many characters (providers.md §2.2).
+/// iletiMerkezi senders (SMS headers) are at most this many characters (`docs/providers.md`,
+/// "iletiMerkezi").
 pub const MAX_SENDER: usize = 11;
 
 /// Letters a sender may not contain (status code 460).
@@ -27,7 +30,7 @@ const TURKISH_LETTERS: &str = "çğıöşüÇĞİÖŞÜ";
 
 #[derive(clap::Args, Clone, Debug, Default)]
 #[command(next_help_heading = "SMS (iletiMerkezi)")]
-#[group(id = "iletimerkezi_args")]
+#[group(id = "iletimerkezi")]
 pub struct Args {
     /// iletiMerkezi API key (panel → Settings → Security → API Access); enables SMS
     #[arg(long, env = "ONFAIL_ILETIMERKEZI_KEY", value_name = "KEY", hide_env_values = true)]
@@ -54,8 +57,11 @@ pub struct Args {
     pub iletimerkezi_url: Option<String>,
 }
 
-impl Args {
-    pub fn register_secrets(&self, redactor: &mut Redactor) {
+impl Provider for Args {
+    const CHANNEL: &'static str = "sms";
+    const ENABLED_BY: &'static str = "--iletimerkezi-key";
+
+    fn register_secrets(&self, redactor: &mut Redactor) {
         for secret in [&self.iletimerkezi_key, &self.iletimerkezi_hash] {
             if let Some(value) = non_empty(secret) {
                 redactor.secret(value);
@@ -68,12 +74,16 @@ impl Args {
             redactor.url_secrets(url, false);
         }
     }
+
+    fn configure(&self, shared: &SharedArgs, alert: &Alert) -> Result<Option<Box<dyn Channel>>, ConfigError> {
+        configure(self, shared, alert)
+    }
 }
 
 /// Like every duration option, but 0 is allowed and means "don't wait".
 fn parse_wait(value: &str) -> Result<Duration, String> {
     let zero = value.trim().parse::<f64>() == Ok(0.0) || humantime::parse_duration(value.trim()) == Ok(Duration::ZERO);
-    if zero { Ok(Duration::ZERO) } else { crate::cli::parse_duration(value) }
+    if zero { Ok(Duration::ZERO) } else { parse_duration(value) }
 }
 
 pub struct Sms {
@@ -89,12 +99,8 @@ pub struct Sms {
 }
 
 /// The SMS channel, if the iletiMerkezi key is set; an error if it is set but incomplete.
-/// `phone_numbers` is the voice channel's `--phone-numbers`, the default list.
-pub fn configure(
-    args: &Args,
-    phone_numbers: &Option<String>,
-    alert: &Alert,
-) -> Result<Option<Box<dyn Channel>>, ConfigError> {
+/// The shared `--phone-numbers` is the default list.
+fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Option<Box<dyn Channel>>, ConfigError> {
     let Some(key) = non_empty(&args.iletimerkezi_key) else {
         return Ok(None);
     };
@@ -106,7 +112,7 @@ pub fn configure(
         )
     })?;
     let sender = check_sender(non_empty(&args.sms_sender))?;
-    let (option, list) = match (non_empty(&args.sms_phone_numbers), non_empty(phone_numbers)) {
+    let (option, list) = match (non_empty(&args.sms_phone_numbers), non_empty(&shared.phone_numbers)) {
         (Some(list), _) => ("--sms-phone-numbers", list),
         (None, Some(list)) => ("--phone-numbers", list),
         (None, None) => {
@@ -121,9 +127,13 @@ pub fn configure(
     if phones.is_empty() {
         return Err(ConfigError::new(option, "holds no number: give the numbers to text"));
     }
-    let full = alert.message.clone().unwrap_or_else(|| messages::sms(&alert.context));
+    let (option, full) = match (&alert.sms_message, &alert.message) {
+        (Some(text), _) => ("--sms-message", text.clone()),
+        (None, Some(text)) => ("--message", text.clone()),
+        (None, None) => ("--language", alert.language.texts(Audience::Phone).sms(&alert.context)),
+    };
     if full.trim().is_empty() {
-        return Err(ConfigError::new("--message", "empty: an SMS needs some text"));
+        return Err(ConfigError::new(option, "renders to an empty text: an SMS needs some text"));
     }
     let (text, warnings) = fit_text(&full);
     Ok(Some(Box::new(Sms {
@@ -261,7 +271,7 @@ impl Sms {
 
 impl Channel for Sms {
     fn name(&self) -> &'static str {
-        "sms"
+        Args::CHANNEL
     }
 
     fn provider(&self) -> &'static str {

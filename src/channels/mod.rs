@@ -1,27 +1,31 @@
 //! The channels, one module per provider, behind one small interface.
 //!
-//! To add a provider: write `channels/<name>.rs` with its clap `Args` (flags and `ONFAIL_*` env
-//! names, `hide_env_values` on each, and a `#[group(id = "<name>")]`: clap names a flattened
-//! struct's group after its type, and every provider's is `Args`), a `configure` that validates them into a [`Channel`], and the request/response mapping;
-//! then add one field to [`ChannelArgs`] and one line to [`ChannelArgs::configure`] and
-//! [`ChannelArgs::register_secrets`]. The delivery engine (retries, deadline, concurrency) and all
-//! output rendering come for free.
+//! To add a provider, write one file, `channels/<name>.rs`, and add its name to the
+//! `providers!` list at the end of this file. The file holds:
+//! - the provider's clap `Args`: its flags with `ONFAIL_*` env names and `hide_env_values`, a
+//!   `next_help_heading`, and `#[group(id = "<name>")]` (clap names a flattened struct's group
+//!   after its type, and every provider's type is `Args`, so each needs its own id);
+//! - `impl Provider for Args`: the channel name, the option that enables it, the secrets to
+//!   register, and `configure`, which validates the flags into a [`Channel`];
+//! - `impl Channel` for the configured channel: the request and the verdict on a response.
+//!
+//! The flags, secret registration, configuration and the "what enables a channel" list all
+//! derive from `providers!`; the delivery engine (retries, deadline, concurrency) and every
+//! output come for free. Options that several providers read are not any provider's: they live
+//! in [`SharedArgs`] (`--phone-numbers`) and [`incident`] (`--alert-id`, `--priority`,
+//! `--alert-url`), and reach each provider's `configure` as the [`SharedArgs`].
 
-pub mod alertalk;
-pub mod iletimerkezi;
+pub mod incident;
 pub mod sms_text;
-pub mod temperstack;
-pub mod webhook;
 
-use std::time::Duration;
-
-use serde::Serialize;
-
-use crate::config::ConfigError;
 use crate::context::Context;
+use crate::error::ConfigError;
 use crate::redact::Redactor;
 use crate::status::{NotifyOn, Status};
+use crate::texts::Language;
 use crate::transport::{Outcome, Transport};
+use crate::values::non_empty;
+use crate::wire::{Ids, Request, Response, Verdict};
 
 /// What every channel is told about the alert.
 #[derive(Clone, Debug)]
@@ -31,6 +35,11 @@ pub struct Alert {
     pub title: String,
     /// `--message`, rendered; `None` means each channel uses its own default text.
     pub message: Option<String>,
+    /// `--voice-message` and `--sms-message`, rendered: that one channel's text, over `message`.
+    pub voice_message: Option<String>,
+    pub sms_message: Option<String>,
+    /// The language of the default texts.
+    pub language: Language,
     pub notify_on: NotifyOn,
 }
 
@@ -40,117 +49,9 @@ impl Alert {
     }
 }
 
-/// One HTTP request, as a channel wants it sent. Always a JSON POST.
-#[derive(Clone, Debug)]
-pub struct Request {
-    pub url: reqwest::Url,
-    pub headers: Vec<Header>,
-    pub body: Vec<u8>,
-}
-
-#[derive(Clone, Debug)]
-pub struct Header {
-    pub name: String,
-    pub value: String,
-    /// Shown as `***` in every output.
-    pub secret: bool,
-}
-
-impl Header {
-    pub fn public(name: &str, value: &str) -> Header {
-        Header { name: name.into(), value: value.into(), secret: false }
-    }
-
-    pub fn secret(name: &str, value: &str) -> Header {
-        Header { name: name.into(), value: value.into(), secret: true }
-    }
-}
-
-/// What came back, with the body capped (see [`crate::transport::MAX_BODY`]).
-#[derive(Clone, Debug, Default)]
-pub struct Response {
-    pub status: u16,
-    pub retry_after: Option<Duration>,
-    pub location: Option<String>,
-    pub body: Vec<u8>,
-    /// Why the body is incomplete, when the connection broke or stalled after the status line.
-    /// The status still stands: a provider that answered 200 has accepted the request, and
-    /// retrying could ring the same phones twice.
-    pub cut_off: Option<String>,
-}
-
-impl Response {
-    pub fn json(&self) -> Option<serde_json::Value> {
-        serde_json::from_slice(&self.body).ok()
-    }
-
-    /// A short, printable excerpt of the body for error messages.
-    pub fn excerpt(&self) -> String {
-        let text = String::from_utf8_lossy(&self.body);
-        let clean: String = text
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect::<String>()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
-        crate::messages::truncate_chars(&clean, 200).0
-    }
-}
-
-/// How a channel judges one response.
-#[derive(Clone, Debug)]
-pub enum Verdict {
-    Delivered(Delivery),
-    /// Will not get better by retrying (bad key, no credit, bad request).
-    Permanent(String),
-    /// May succeed on another attempt (5xx, 429, a cut-off body).
-    Transient(String),
-}
-
-/// What a delivered channel reports.
-#[derive(Clone, Debug, Default)]
-pub struct Delivery {
-    pub detail: String,
-    pub ids: Ids,
-    pub warnings: Vec<String>,
-}
-
-/// Identifiers a provider hands back, for the JSON output and the action's outputs.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct Ids {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub calls_queued: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sms_order_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub alert_id: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub delivery_states: Vec<RecipientState>,
-}
-
-impl Ids {
-    /// Adds what `other` knows; its values win where both have one.
-    pub fn merge(&mut self, other: Ids) {
-        self.calls_queued = other.calls_queued.or(self.calls_queued.take());
-        self.sms_order_id = other.sms_order_id.or(self.sms_order_id.take());
-        self.alert_id = other.alert_id.or(self.alert_id.take());
-        if !other.delivery_states.is_empty() {
-            self.delivery_states = other.delivery_states;
-        }
-    }
-}
-
-/// The delivery state of one (masked) recipient.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct RecipientState {
-    pub recipient: String,
-    pub state: String,
-}
-
 /// One configured, validated channel.
 pub trait Channel: Send + Sync {
-    /// What it does: `voice`, `sms`, `incident`, `webhook`.
+    /// What it does, as every output names it: [`Provider::CHANNEL`].
     fn name(&self) -> &'static str;
     /// Who does it: `alertalk`, `iletimerkezi`, ...
     fn provider(&self) -> &'static str;
@@ -189,55 +90,94 @@ pub trait Channel: Send + Sync {
     }
 }
 
-/// The verdict for a response no provider-specific rule covered (SPEC §5): 2xx is the caller's
-/// business, 3xx is never followed, 429 and 5xx are worth retrying, other 4xx are permanent.
-pub fn generic_verdict(response: &Response, provider: &str) -> Verdict {
-    let status = response.status;
-    let said = match response.excerpt() {
-        excerpt if excerpt.is_empty() => String::new(),
-        excerpt => format!(": {excerpt}"),
-    };
-    match status {
-        300..=399 => Verdict::Permanent(format!(
-            "{provider} answered with a redirect (HTTP {status}), which onfail never follows; use the final URL"
-        )),
-        429 => Verdict::Transient(format!("{provider} is rate limiting (HTTP 429){said}")),
-        500..=599 => Verdict::Transient(format!("{provider} had a server error (HTTP {status}){said}")),
-        _ => Verdict::Permanent(format!("{provider} rejected the request (HTTP {status}){said}")),
-    }
+/// What each provider module offers the `providers!` list, implemented by its `Args`.
+pub trait Provider {
+    /// The channel's name in every output (README, "Output"): `voice`, `sms`, `temperstack`, ...
+    const CHANNEL: &'static str;
+    /// The option whose non-empty value enables the channel.
+    const ENABLED_BY: &'static str;
+    /// Registers every secret value and phone number the provider's options hold, before
+    /// anything is validated or printed, so even a configuration error cannot leak one.
+    fn register_secrets(&self, redactor: &mut Redactor);
+    /// The channel, if its enabling option is set; an error naming the option if it is set but
+    /// something the channel needs is missing or wrong.
+    fn configure(&self, shared: &SharedArgs, alert: &Alert) -> Result<Option<Box<dyn Channel>>, ConfigError>;
 }
 
-/// Every provider's flags, flattened into each command.
+/// The options more than one provider reads, flattened once.
 #[derive(clap::Args, Clone, Debug, Default)]
-pub struct ChannelArgs {
+#[command(next_help_heading = "Phones (voice and SMS)")]
+#[group(id = "shared")]
+pub struct SharedArgs {
+    /// Turkish mobile numbers to call (and to text, unless --sms-phone-numbers is set), separated
+    /// by commas, semicolons, spaces or newlines
+    #[arg(long, env = "ONFAIL_PHONE_NUMBERS", value_name = "LIST", hide_env_values = true)]
+    pub phone_numbers: Option<String>,
+
     #[command(flatten)]
-    pub voice: alertalk::Args,
-    #[command(flatten)]
-    pub sms: iletimerkezi::Args,
-    #[command(flatten)]
-    pub incident: temperstack::Args,
-    #[command(flatten)]
-    pub webhook: webhook::Args,
+    pub incident: incident::IncidentArgs,
 }
 
-impl ChannelArgs {
-    /// Registers every secret value and phone number before anything is validated or printed,
-    /// so even a configuration error cannot leak one.
-    pub fn register_secrets(&self, redactor: &mut Redactor) {
-        self.voice.register_secrets(redactor);
-        self.sms.register_secrets(redactor);
-        self.incident.register_secrets(redactor);
-        self.webhook.register_secrets(redactor);
+impl SharedArgs {
+    fn register_secrets(&self, redactor: &mut Redactor) {
+        if let Some(list) = non_empty(&self.phone_numbers) {
+            redactor.phone_list(list);
+        }
+        // The incident link is shown, but a password in it (`https://user:pass@host/...`) is not.
+        if let Some(url) = non_empty(&self.incident.alert_url) {
+            redactor.url_password_of(url);
+        }
     }
+}
 
-    /// Validates each provider's flags; an enabled channel comes back ready to send.
-    pub fn configure(&self, alert: &Alert) -> Result<Vec<Box<dyn Channel>>, ConfigError> {
-        let channels: Vec<Option<Box<dyn Channel>>> = vec![
-            alertalk::configure(&self.voice, alert)?,
-            iletimerkezi::configure(&self.sms, &self.voice.phone_numbers, alert)?,
-            temperstack::configure(&self.incident, alert)?,
-            webhook::configure(&self.webhook, alert)?,
-        ];
-        Ok(channels.into_iter().flatten().collect())
-    }
+/// The one list of providers: declares each module, and derives from the list the flags of
+/// every command ([`ChannelArgs`]), secret registration, configuration and [`CHANNELS`].
+macro_rules! providers {
+    ($($module:ident),+ $(,)?) => {
+        $(pub mod $module;)+
+
+        /// Every provider's flags, flattened into each command, after the shared ones.
+        #[derive(clap::Args, Clone, Debug, Default)]
+        pub struct ChannelArgs {
+            #[command(flatten)]
+            pub shared: SharedArgs,
+            $(
+                #[command(flatten)]
+                pub $module: $module::Args,
+            )+
+        }
+
+        /// Each channel's name and the option that enables it, in the order of the list.
+        pub const CHANNELS: &[(&str, &str)] =
+            &[$((<$module::Args as Provider>::CHANNEL, <$module::Args as Provider>::ENABLED_BY)),+];
+
+        impl ChannelArgs {
+            /// Registers every secret value and phone number before anything is validated or
+            /// printed, so even a configuration error cannot leak one.
+            pub fn register_secrets(&self, redactor: &mut Redactor) {
+                self.shared.register_secrets(redactor);
+                $(self.$module.register_secrets(redactor);)+
+            }
+
+            /// Validates each provider's flags; an enabled channel comes back ready to send.
+            pub fn configure(&self, alert: &Alert) -> Result<Vec<Box<dyn Channel>>, ConfigError> {
+                let mut channels = Vec::new();
+                $(channels.extend(self.$module.configure(&self.shared, alert)?);)+
+                Ok(channels)
+            }
+        }
+    };
+}
+
+/// Why nothing was configured, naming every option that would enable a channel.
+pub fn none_enabled() -> String {
+    let options: Vec<&str> = CHANNELS.iter().map(|(_, option)| *option).collect();
+    format!("no channel is configured (none of {} is set)", options.join(", "))
+}
+
+providers! {
+    alertalk,
+    iletimerkezi,
+    temperstack,
+    webhook,
 }

@@ -1,4 +1,4 @@
-//! Any HTTPS webhook (SPEC §5 Webhook): one JSON POST with the user's headers sent as given,
+//! Any HTTPS webhook (README, "Webhooks"): one JSON POST with the user's headers sent as given,
 //! optional Standard Webhooks signing, and the body either the standard event, the user's JSON
 //! template, or the minimal Slack or Discord message.
 
@@ -8,11 +8,13 @@ pub mod signing;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::{Alert, Channel, Delivery, Header, Request, Response, Verdict, generic_verdict};
-use crate::config::{ConfigError, non_empty};
-use crate::messages;
+use super::{Alert, Channel, Provider, SharedArgs};
+use crate::error::ConfigError;
 use crate::redact::{self, Redactor};
 use crate::template::PLACEHOLDERS;
+use crate::texts::Audience;
+use crate::values::{check_url, non_empty};
+use crate::wire::{Delivery, Header, Request, Response, Verdict, generic_verdict};
 use signing::Signer;
 
 /// URL path segments at least this long are treated as credentials by the redactor (Slack's
@@ -53,8 +55,7 @@ impl Format {
 
 #[derive(clap::Args, Clone, Debug, Default)]
 #[command(next_help_heading = "Webhook")]
-// clap names a flattened struct's group after the type; every provider's type is `Args`.
-#[group(id = "webhook_options")]
+#[group(id = "webhook")]
 pub struct Args {
     /// HTTPS endpoint to POST the alert to; enables the webhook (path and query are kept secret)
     #[arg(long, env = "ONFAIL_WEBHOOK_URL", value_name = "URL", hide_env_values = true)]
@@ -86,8 +87,11 @@ pub struct Args {
     pub webhook_format: Option<Format>,
 }
 
-impl Args {
-    pub fn register_secrets(&self, redactor: &mut Redactor) {
+impl Provider for Args {
+    const CHANNEL: &'static str = "webhook";
+    const ENABLED_BY: &'static str = "--webhook-url";
+
+    fn register_secrets(&self, redactor: &mut Redactor) {
         if let Some(url) = non_empty(&self.webhook_url) {
             redactor.url_secrets(url, false);
             // Slack, Discord and many others put the credential in the path.
@@ -105,6 +109,10 @@ impl Args {
             }
         }
     }
+
+    fn configure(&self, shared: &SharedArgs, alert: &Alert) -> Result<Option<Box<dyn Channel>>, ConfigError> {
+        configure(self, shared, alert)
+    }
 }
 
 pub struct Webhook {
@@ -120,18 +128,19 @@ pub struct Webhook {
 }
 
 /// The webhook channel, if `--webhook-url` is set; an error if anything about it is wrong.
-pub fn configure(args: &Args, alert: &Alert) -> Result<Option<Box<dyn Channel>>, ConfigError> {
+fn configure(args: &Args, _shared: &SharedArgs, alert: &Alert) -> Result<Option<Box<dyn Channel>>, ConfigError> {
     let Some(url) = non_empty(&args.webhook_url) else {
         return Ok(None);
     };
-    let url = crate::transport::check_url("--webhook-url", url)?;
+    let url = check_url("--webhook-url", url)?;
     let headers = headers::parse(&args.webhook_headers).map_err(|e| ConfigError::new("--webhook-headers", e))?;
     let signer = non_empty(&args.webhook_secret)
         .map(Signer::new)
         .transpose()
         .map_err(|e| ConfigError::new("--webhook-secret", e))?;
     let format = args.webhook_format.unwrap_or_default();
-    let message = alert.message.clone().unwrap_or_else(|| messages::detailed(&alert.context));
+    let message =
+        alert.message.clone().unwrap_or_else(|| alert.language.texts(Audience::Screen).detailed(&alert.context));
     let mut warnings = Vec::new();
     let body = match (format, non_empty(&args.webhook_body)) {
         (Format::Json, None) => body::standard(&alert.context, &alert.title, &message),
@@ -198,7 +207,7 @@ fn unix_now() -> u64 {
 
 impl Channel for Webhook {
     fn name(&self) -> &'static str {
-        "webhook"
+        Args::CHANNEL
     }
 
     fn provider(&self) -> &'static str {

@@ -148,7 +148,7 @@ expect_eq "the server received two calls, one per job" "$(requests)" "2"
 # by_id ID EXPR: EXPR of each request whose JSON body has alert_id ID (b: the body, x: the
 # record), comma-joined. ID is an onfail-<hex> id from default_id, so it is safe to quote.
 by_id() { field "','.join(str($2) for x in r for b in [json.loads(x['body'])] if b.get('alert_id') == '$1')"; }
-# default_id CONTEXT_FILE: the default alert_id (SPEC §5, src/channels/temperstack.rs) of the
+# default_id CONTEXT_FILE: the default alert_id (README, "Incidents (Temperstack)"; src/channels/incident.rs) of the
 # repository, workflow, job and branch a job recorded, one per line: onfail- and the first 16
 # hex digits of the SHA-256 of the four joined by NUL.
 default_id() { python3 -c 'import hashlib,sys; p=open(sys.argv[1]).read().split("\n")[:4]; print("onfail-" + hashlib.sha256("\0".join(p).encode()).hexdigest()[:16], end="")' "$1"; }
@@ -162,7 +162,7 @@ for pair in red:Alarm green:OK; do
   expect_eq "$job: the server received status $state under that alert_id" "$(by_id "$id" "b['status']")" "$state"
   expect_eq "$job: it went to the integration URL, key in the path" "$(by_id "$id" "x['path']")" "$temperstack_path"
   expect_eq "$job: outputs.result" "$(cat "$out/$job/result")" "sent"
-  expect_eq "$job: outputs.sent-channels" "$(cat "$out/$job/sent-channels")" "incident"
+  expect_eq "$job: outputs.sent-channels" "$(cat "$out/$job/sent-channels")" "temperstack"
 done
 expect_eq "both requests carry an alert_id starting with onfail-" \
   "$(field "sum(json.loads(x['body']).get('alert_id', '').startswith('onfail-') for x in r)")" "2"

@@ -1,15 +1,16 @@
-//! Waiting for the delivery report (`--sms-wait`): get-report (providers.md §2.3) is polled with
-//! growing pauses until every recipient is delivered (111) or not (112), the order is finished,
-//! or the wait (bounded by `--timeout`) is over. get-report is read-only, so polling is safe.
+//! Waiting for the delivery report (`--sms-wait`): get-report (`docs/providers.md`,
+//! "iletiMerkezi") is polled with growing pauses until every recipient is delivered (111) or not
+//! (112), the order is finished, or the wait (bounded by `--timeout`) is over. get-report is
+//! read-only, so polling is safe.
 
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use super::wire::{self, Answer, Credentials, Kind, REPORT_PAGE};
-use crate::channels::{RecipientState, Request};
 use crate::phone::{self, Phone};
 use crate::transport::{ATTEMPT_TIMEOUT, Transport};
+use crate::wire::{RecipientState, Request};
 
 /// The first pause after sending; each later one doubles, up to [`LAST_PAUSE`].
 const FIRST_PAUSE: Duration = Duration::from_millis(500);

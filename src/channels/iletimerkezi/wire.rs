@@ -1,10 +1,10 @@
-//! iletiMerkezi's JSON envelope (providers.md §2.1–2.6): the request bodies, reading
+//! iletiMerkezi's JSON envelope (`docs/providers.md`, "iletiMerkezi"): the request bodies, reading
 //! `response.status.code`, and what every documented code means in plain words.
 
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::channels::Response;
+use crate::wire::Response;
 
 #[derive(Serialize)]
 struct Envelope<'a, T: Serialize> {
@@ -32,7 +32,7 @@ struct SendFields<'a> {
 #[derive(Serialize)]
 struct SendOrder<'a> {
     sender: &'a str,
-    /// "0": alerts are transactional, so no İYS consent lookup (providers.md §2.2).
+    /// "0": alerts are transactional, so no İYS consent lookup (`docs/providers.md`, "iletiMerkezi").
     iys: &'static str,
     /// Ignored when `iys` is "0"; sent anyway so a strict backend never answers 469.
     #[serde(rename = "iysList")]
@@ -158,7 +158,7 @@ pub fn text(value: &Value) -> Option<String> {
 fn clean(text: &str) -> String {
     let flat: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     let flat = flat.split_whitespace().collect::<Vec<_>>().join(" ");
-    crate::messages::truncate_chars(&flat, 200).0
+    crate::redact::cut(&flat, 200)
 }
 
 /// Whether another attempt may help.

@@ -1,7 +1,7 @@
-//! The webhook bodies, pure: the standard event (SPEC §5), a user's JSON template, and the
-//! minimal Slack and Discord messages (providers.md §5.3, §5.4). Each is returned as the exact
-//! bytes to send (and sign), always valid JSON whatever text went in: values are escaped by
-//! serde_json, never pasted into JSON by hand.
+//! The webhook bodies, pure: the standard event (README, "Webhooks"), a user's JSON template,
+//! and the minimal Slack and Discord messages (`docs/providers.md`, "Webhooks"). Each is returned
+//! as the exact bytes to send (and sign), always valid JSON whatever text went in: values are
+//! escaped by serde_json, never pasted into JSON by hand.
 
 use serde::Serialize;
 
@@ -46,7 +46,7 @@ struct Data<'a> {
     run_attempt: &'a str,
     run_url: &'a str,
     job_url: &'a str,
-    // Beyond SPEC §5's list: outside GitHub the host is often the only context there is.
+    // Beyond the fields every CI has: outside GitHub the host is often the only context there is.
     run_number: &'a str,
     server_url: &'a str,
     hostname: &'a str,

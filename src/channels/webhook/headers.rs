@@ -1,6 +1,6 @@
 //! `--webhook-headers`: one `Name: value` per line, sent as given (the ComToHome `securityData`
-//! model, providers.md §4: a header such as `Authorization: APIKEY …` that the receiver
-//! compares). Values are secrets, so no message here ever quotes one.
+//! model, `docs/providers.md`, "Webhooks": a header such as `Authorization: APIKEY …` that the
+//! receiver compares). Values are secrets, so no message here ever quotes one.
 
 /// Headers onfail sets itself. A user line naming one is refused rather than silently sent
 /// twice or dropped: two `Content-Type`s or a stale `webhook-signature` would only confuse the

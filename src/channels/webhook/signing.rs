@@ -1,6 +1,6 @@
-//! Standard Webhooks signing, spec v1.0.0 (providers.md §5.1): `webhook-signature` is `v1,` plus
-//! the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}`. Pure: the caller picks
-//! the id and the timestamp, so the published test vector can be checked exactly.
+//! Standard Webhooks signing, spec v1.0.0 (`docs/providers.md`, "Webhooks"): `webhook-signature`
+//! is `v1,` plus the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}`. Pure: the
+//! caller picks the id and the timestamp, so the published test vector can be checked exactly.
 
 use std::fmt;
 

@@ -1,0 +1,218 @@
+//! What every incident channel shares (README, "Incidents (Temperstack)" and `docs/providers.md`):
+//! the options `--alert-id`, `--priority` and `--alert-url`, the stable default alert id that
+//! ties the resolve on a green run to the incident a red run opened, and the rule that a
+//! cancelled or skipped run neither opens nor resolves anything.
+
+use sha2::{Digest, Sha256};
+
+use crate::context::Context;
+use crate::error::ConfigError;
+use crate::status::Status;
+use crate::template::Template;
+use crate::values::non_empty;
+
+#[derive(clap::Args, Clone, Debug, Default)]
+#[command(next_help_heading = "Incidents (every platform)")]
+#[group(id = "incident")]
+pub struct IncidentArgs {
+    /// Id that ties the resolve to the incident it closes; {placeholders} allowed
+    /// [default: derived from repository, workflow, job and branch]
+    #[arg(long, env = "ONFAIL_ALERT_ID", value_name = "ID", hide_env_values = true)]
+    pub alert_id: Option<String>,
+
+    /// Incident priority: critical or medium [default: critical]
+    #[arg(long, env = "ONFAIL_PRIORITY", value_name = "PRIORITY", hide_env_values = true)]
+    pub priority: Option<String>,
+
+    /// Link on the incident; {placeholders} allowed [default: {job_url}, else {run_url}]
+    #[arg(long, env = "ONFAIL_ALERT_URL", value_name = "URL", hide_env_values = true)]
+    pub alert_url: Option<String>,
+}
+
+/// `--priority`; each platform spells it its own way.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Priority {
+    #[default]
+    Critical,
+    Medium,
+}
+
+/// The shared incident fields, validated and rendered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Incident {
+    /// The key that opens and resolves the same incident.
+    pub alert_id: String,
+    pub priority: Priority,
+    /// The link on the incident: `--alert-url`, else the job's URL.
+    pub link: String,
+}
+
+impl IncidentArgs {
+    /// Validates the shared options for an incident channel that is enabled.
+    pub fn resolve(&self, ctx: &Context) -> Result<Incident, ConfigError> {
+        let priority = non_empty(&self.priority).map(parse_priority).transpose()?.unwrap_or_default();
+        let alert_id = match render("--alert-id", &self.alert_id, ctx)? {
+            Some(id) if id.is_empty() => {
+                return Err(ConfigError::new(
+                    "--alert-id",
+                    "renders to an empty id (its placeholders are empty here): opening and resolving need the \
+                     same non-empty id; leave --alert-id unset for the derived default",
+                ));
+            }
+            Some(id) => id,
+            None => default_alert_id(ctx),
+        };
+        let link = render("--alert-url", &self.alert_url, ctx)?.unwrap_or_else(|| ctx.job_url.clone());
+        if !link.is_empty() {
+            check_link("--alert-url", &link)?;
+        }
+        Ok(Incident { alert_id, priority, link })
+    }
+}
+
+/// `--priority`: `critical` or `medium`, in any case.
+fn parse_priority(value: &str) -> Result<Priority, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "critical" => Ok(Priority::Critical),
+        "medium" => Ok(Priority::Medium),
+        _ => Err(ConfigError::new(
+            "--priority",
+            format!("'{}' is not an incident priority; use critical or medium", value.trim()),
+        )),
+    }
+}
+
+/// The default alert id: `onfail-` and the first 16 hex digits of the SHA-256 of repository,
+/// workflow, job and branch joined by NUL bytes (no environment value can hold a NUL, so the
+/// join is unambiguous). Outside CI there is no repository; the hostname stands in, so a cron job
+/// still gets an id that is the same on every run.
+pub fn default_alert_id(ctx: &Context) -> String {
+    let parts: Vec<&str> = if ctx.repository.is_empty() {
+        vec![&ctx.hostname]
+    } else {
+        vec![&ctx.repository, &ctx.workflow, &ctx.job, &ctx.ref_name]
+    };
+    let digest = Sha256::digest(parts.join("\0").as_bytes());
+    let hex: String = digest[..8].iter().map(|byte| format!("{byte:02x}")).collect();
+    format!("onfail-{hex}")
+}
+
+/// Renders an optional templated option; `None` when it is unset.
+pub fn render(option: &str, value: &Option<String>, ctx: &Context) -> Result<Option<String>, ConfigError> {
+    let Some(source) = non_empty(value) else {
+        return Ok(None);
+    };
+    let template = Template::parse(source).map_err(|e| ConfigError::new(option, e.to_string()))?;
+    Ok(Some(template.render(|name| ctx.placeholder(name)).trim().to_string()))
+}
+
+/// A link field must be an absolute http(s) URL, or the platform may refuse the whole alert.
+/// The error does not repeat the value: links can carry tokens.
+pub fn check_link(option: &str, value: &str) -> Result<(), ConfigError> {
+    match reqwest::Url::parse(value) {
+        Ok(url) if matches!(url.scheme(), "https" | "http") => Ok(()),
+        _ => Err(ConfigError::new(
+            option,
+            "not an http(s) URL: give a full link such as https://wiki.example.com/runbook",
+        )),
+    }
+}
+
+/// An incident follows the job's state, not `--notify-on`: it must hear about the green run to
+/// resolve, and must not hear about a cancelled or skipped one, which says nothing about whether
+/// the job works.
+pub fn skip_reason(status: Status) -> Option<String> {
+    match status {
+        Status::Failure | Status::Success => None,
+        Status::Cancelled => Some(
+            "status cancelled: a cancelled run neither opens nor resolves an incident (it says nothing about \
+             whether the job works; an open incident stays open until a run succeeds)"
+                .into(),
+        ),
+        Status::Skipped => Some(
+            "status skipped: a skipped job neither opens nor resolves an incident (it did not run; an open \
+             incident stays open until a run succeeds)"
+                .into(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::SystemTime;
+
+    fn ctx(pairs: &[(&str, &str)]) -> Context {
+        let mut env: crate::context::Env = [
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_REPOSITORY", "acme/api"),
+            ("GITHUB_WORKFLOW", "Deploy"),
+            ("GITHUB_JOB", "build"),
+            ("GITHUB_REF_NAME", "main"),
+            ("GITHUB_RUN_ID", "1"),
+            ("HOSTNAME", "runner-1"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        for (k, v) in pairs {
+            env.insert(k.to_string(), v.to_string());
+        }
+        Context::detect(&env, Status::Failure, None, SystemTime::now())
+    }
+
+    #[test]
+    fn the_default_id_is_stable_and_follows_the_four_values() {
+        let base = default_alert_id(&ctx(&[]));
+        // printf 'acme/api\0Deploy\0build\0main' | sha256sum | cut -c1-16
+        assert_eq!(base, "onfail-9439583697af4dc7");
+        assert_eq!(default_alert_id(&ctx(&[("GITHUB_RUN_ID", "2"), ("GITHUB_SHA", "abc"), ("HOSTNAME", "x")])), base);
+        for (name, value) in [
+            ("GITHUB_REPOSITORY", "acme/web"),
+            ("GITHUB_WORKFLOW", "Test"),
+            ("GITHUB_JOB", "lint"),
+            ("GITHUB_REF_NAME", "dev"),
+        ] {
+            assert_ne!(default_alert_id(&ctx(&[(name, value)])), base, "{name}");
+        }
+    }
+
+    #[test]
+    fn shifting_text_between_fields_changes_the_id() {
+        let a = default_alert_id(&ctx(&[("GITHUB_WORKFLOW", "Dep"), ("GITHUB_JOB", "loybuild")]));
+        let b = default_alert_id(&ctx(&[("GITHUB_WORKFLOW", "Deploy"), ("GITHUB_JOB", "build")]));
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn outside_ci_the_hostname_stands_in() {
+        let host = |name: &str| {
+            let env = [("HOSTNAME".to_string(), name.to_string())].into_iter().collect();
+            default_alert_id(&Context::detect(&env, Status::Failure, None, SystemTime::now()))
+        };
+        assert_eq!(host("test-host"), "onfail-c80cb283080a15df");
+        assert_ne!(host("db-1"), host("db-2"));
+    }
+
+    #[test]
+    fn priorities_parse_in_any_case() {
+        assert_eq!(parse_priority("CRITICAL").unwrap(), Priority::Critical);
+        assert_eq!(parse_priority(" medium ").unwrap(), Priority::Medium);
+        let err = parse_priority("high").unwrap_err().to_string();
+        assert!(err.starts_with("--priority: 'high'") && err.contains("critical or medium"), "{err}");
+    }
+
+    #[test]
+    fn the_shared_fields_resolve_with_their_defaults() {
+        let github = ctx(&[]);
+        let incident = IncidentArgs::default().resolve(&github).unwrap();
+        let link = github.job_url.clone();
+        assert_eq!(incident, Incident { alert_id: default_alert_id(&github), priority: Priority::Critical, link });
+        let args = IncidentArgs { alert_id: Some("{repository}-x".into()), ..IncidentArgs::default() };
+        assert_eq!(args.resolve(&ctx(&[])).unwrap().alert_id, "acme/api-x");
+        let empty = IncidentArgs { alert_id: Some("{sha}".into()), ..IncidentArgs::default() };
+        assert!(empty.resolve(&ctx(&[])).unwrap_err().to_string().starts_with("--alert-id: renders to an empty id"));
+        let bad_link = IncidentArgs { alert_url: Some("not a link".into()), ..IncidentArgs::default() };
+        assert!(bad_link.resolve(&ctx(&[])).unwrap_err().to_string().starts_with("--alert-url: not an http(s) URL"));
+    }
+}

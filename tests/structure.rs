@@ -1,0 +1,247 @@
+//! The layering, kept honest: reads `src/**/*.rs`, collects the `crate::X` references between
+//! top-level modules, and fails on any import cycle and on references that go the wrong way
+//! (providers reaching up to the command line, the delivery engine reaching up to providers).
+//! The layers are described in `src/lib.rs`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// Top-level module → the top-level modules it references, with one file that does, per edge.
+type Graph = BTreeMap<String, BTreeMap<String, PathBuf>>;
+
+fn src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+/// `src/...`, as a message shows it.
+fn shown(path: &Path) -> String {
+    path.strip_prefix(Path::new(env!("CARGO_MANIFEST_DIR"))).unwrap_or(path).display().to_string()
+}
+
+fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) {
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, found);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            found.push(path);
+        }
+    }
+}
+
+/// `src/channels/iletimerkezi/wire.rs` → `channels`; `lib.rs` and `main.rs` are the root.
+fn top_module(path: &Path) -> Option<String> {
+    let relative = path.strip_prefix(src()).unwrap();
+    let first = relative.components().next()?.as_os_str().to_str()?;
+    let name = first.strip_suffix(".rs").unwrap_or(first);
+    (!matches!(name, "lib" | "main")).then(|| name.to_string())
+}
+
+/// The code of a file without its comment lines (doc links name modules without using them).
+fn code(text: &str) -> String {
+    text.lines().filter(|line| !line.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n")
+}
+
+fn ident(text: &str) -> String {
+    text.trim_start().chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect()
+}
+
+/// Every top-level module named after `crate::`, including inside `use crate::{a, b::c}`.
+fn referenced(code: &str) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    for (at, _) in code.match_indices("crate::") {
+        // `onfail_crate::` or `$crate::` are not this crate's paths.
+        if code[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '$') {
+            continue;
+        }
+        let rest = &code[at + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            let mut depth = 0;
+            let mut part = String::new();
+            for c in group.chars() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => break,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => {
+                        found.insert(ident(&part));
+                        part.clear();
+                        continue;
+                    }
+                    _ => {}
+                }
+                part.push(c);
+            }
+            found.insert(ident(&part));
+        } else {
+            found.insert(ident(rest));
+        }
+    }
+    found.retain(|name| !name.is_empty());
+    found
+}
+
+fn graph() -> (Graph, Vec<(PathBuf, BTreeSet<String>)>) {
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    files.sort();
+    let mut graph = Graph::new();
+    let mut per_file = Vec::new();
+    for path in files {
+        let names = referenced(&code(&fs::read_to_string(&path).unwrap()));
+        if let Some(module) = top_module(&path) {
+            let edges = graph.entry(module.clone()).or_default();
+            for name in names.iter().filter(|name| **name != module) {
+                edges.entry(name.clone()).or_insert_with(|| path.clone());
+            }
+        }
+        per_file.push((path, names));
+    }
+    (graph, per_file)
+}
+
+/// One cycle through the graph, as a path of modules, if there is any.
+fn find_cycle(graph: &Graph) -> Option<Vec<String>> {
+    fn visit(node: &str, graph: &Graph, stack: &mut Vec<String>, done: &mut BTreeSet<String>) -> Option<Vec<String>> {
+        if let Some(start) = stack.iter().position(|n| n == node) {
+            let mut cycle = stack[start..].to_vec();
+            cycle.push(node.to_string());
+            return Some(cycle);
+        }
+        if done.contains(node) {
+            return None;
+        }
+        stack.push(node.to_string());
+        for next in graph.get(node).into_iter().flat_map(|edges| edges.keys()) {
+            if let Some(cycle) = visit(next, graph, stack, done) {
+                return Some(cycle);
+            }
+        }
+        stack.pop();
+        done.insert(node.to_string());
+        None
+    }
+    let mut done = BTreeSet::new();
+    graph.keys().find_map(|node| visit(node, graph, &mut Vec::new(), &mut done))
+}
+
+#[test]
+fn the_reader_finds_plain_and_grouped_references() {
+    let code =
+        code("use crate::a::B;\n// crate::commented::X\nlet x = crate::b::f();\nuse crate::{c, d::E};\n$crate::m");
+    let names: Vec<String> = referenced(&code).into_iter().collect();
+    assert_eq!(names, ["a", "b", "c", "d"]);
+    let cyclic: Graph = [("a", "b"), ("b", "c"), ("c", "a")]
+        .iter()
+        .map(|(from, to)| (from.to_string(), [(to.to_string(), PathBuf::new())].into()))
+        .collect();
+    assert_eq!(find_cycle(&cyclic).unwrap(), ["a", "b", "c", "a"]);
+}
+
+#[test]
+fn the_top_level_modules_form_no_cycle() {
+    let (graph, _) = graph();
+    // Guards against a reader that silently finds nothing.
+    assert!(graph.get("app").is_some_and(|edges| edges.contains_key("config")), "{graph:#?}");
+    if let Some(cycle) = find_cycle(&graph) {
+        let steps: Vec<String> = cycle
+            .windows(2)
+            .map(|pair| format!("{} → {} (in {})", pair[0], pair[1], shown(&graph[&pair[0]][&pair[1]])))
+            .collect();
+        panic!("import cycle among top-level modules:\n  {}", steps.join("\n  "));
+    }
+}
+
+#[test]
+fn references_go_down_the_layers_only() {
+    // What a file may not reference, by where it lives.
+    let rules: [(&str, &[&str]); 3] = [
+        // Providers are configured from plain values; they never see the command line.
+        ("channels", &["cli", "config", "app"]),
+        // The delivery engine and its wire types know nothing of providers or configuration.
+        ("transport", &["channels", "config", "cli", "app"]),
+        ("wire", &["channels", "config", "cli", "app", "transport"]),
+    ];
+    let (_, per_file) = graph();
+    let mut wrong = Vec::new();
+    for (path, names) in &per_file {
+        let Some(module) = top_module(path) else { continue };
+        for (layer, forbidden) in rules {
+            if module == layer {
+                wrong.extend(
+                    names
+                        .iter()
+                        .filter(|n| forbidden.contains(&n.as_str()))
+                        .map(|n| format!("{} uses crate::{n}", shown(path))),
+                );
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "references against the layering:\n  {}", wrong.join("\n  "));
+}
+
+#[test]
+fn each_listed_provider_is_one_file_with_the_interface() {
+    let list = fs::read_to_string(src().join("channels/mod.rs")).unwrap();
+    let (_, invocation) = list.rsplit_once("providers! {").expect("the providers! list in src/channels/mod.rs");
+    let names: Vec<&str> =
+        invocation.split('}').next().unwrap().split(',').map(str::trim).filter(|n| !n.is_empty()).collect();
+    assert!(names.len() >= 4, "{names:?}");
+    for name in names {
+        let path = src().join("channels").join(format!("{name}.rs"));
+        let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", shown(&path)));
+        // clap names every flattened `Args` group "Args"; the module name keeps them apart.
+        assert!(text.contains(&format!("#[group(id = \"{name}\")]")), "{}: group id must be {name:?}", shown(&path));
+        assert!(text.contains("impl Provider for Args"), "{}: implements Provider", shown(&path));
+    }
+}
+
+/// The `## ` and `### ` headings of a Markdown file in the repository.
+fn headings(path: &str) -> Vec<String> {
+    let text = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap();
+    text.lines().filter_map(|l| l.strip_prefix("## ").or_else(|| l.strip_prefix("### "))).map(str::to_string).collect()
+}
+
+#[test]
+fn comments_cite_documents_of_this_repository() {
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    rust_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests"), &mut files);
+    let cited = [("README, \"", "README.md"), ("`docs/providers.md`, \"", "docs/providers.md")];
+    let known: Vec<Vec<String>> = cited.iter().map(|(_, doc)| headings(doc)).collect();
+    let mut wrong = Vec::new();
+    let mut citations = 0;
+    for path in files.iter().filter(|p| !p.ends_with("structure.rs")) {
+        let text = fs::read_to_string(path).unwrap();
+        for line in text.lines().filter(|l| l.trim_start().starts_with("//")) {
+            // The product contract and the research notes live outside the repository.
+            if line.contains("SPEC §") || line.replace("docs/providers.md", "").contains("providers.md") {
+                wrong.push(format!("{}: cites a document outside the repository: {}", shown(path), line.trim()));
+            }
+            for ((prefix, doc), headings) in cited.iter().zip(&known) {
+                for (_, rest) in line.match_indices(prefix).map(|(at, _)| line.split_at(at + prefix.len())) {
+                    let Some((section, _)) = rest.split_once('"') else { continue };
+                    citations += 1;
+                    if !headings.iter().any(|h| h == section) {
+                        wrong.push(format!("{}: {doc} has no section {section:?}", shown(path)));
+                    }
+                }
+            }
+        }
+    }
+    assert!(citations > 10, "the reader found only {citations} citations");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn the_readme_names_each_channel_and_what_enables_it() {
+    let readme = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    for (channel, option) in onfail::channels::CHANNELS {
+        let row = readme.lines().find(|l| l.starts_with(&format!("| `{channel}` |")));
+        assert!(
+            row.is_some_and(|r| r.ends_with(&format!("| `{option}` |"))),
+            "README table row for {channel}: {row:?}"
+        );
+    }
+}
