@@ -73,7 +73,7 @@ hyperfine -N --style basic --warmup 5 --runs 60 --export-json "$OUT/https.json" 
   -n onfail-b "$SETUP_B $ONFAIL_TLS" -n curl-b "$CURL_TLS --cacert $OUT/tls/bundle.pem --capath /etc/ssl/certs $TLS" >&2
 
 say "four channels, every provider answering after 500 ms"
-$FOUR 2>&1 | grep -q 'result: sent (sent: voice,sms,incident,webhook)' \
+$FOUR 2>&1 | grep -q 'result: sent (sent: voice,sms,temperstack,webhook)' \
   || { echo "the four-channel send did not deliver on every channel:" >&2; $FOUR >&2 || true; exit 1; }
 hyperfine -N --style basic --warmup 1 --runs 8 --export-json "$OUT/four.json" -n four-channels "$FOUR" >&2
 
