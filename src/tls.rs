@@ -37,7 +37,7 @@ pub fn client_config(env: &Env) -> (rustls::ClientConfig, Vec<String>) {
         }
         Err(e) => {
             warnings.push(format!("SSL_CERT_FILE: cannot read {file} ({e}); using the built-in roots"));
-            Vec::new()
+            Bundle::default()
         }
     });
     let dirs: Vec<PathBuf> = setting("SSL_CERT_DIR").map(|v| std::env::split_paths(&v).collect()).unwrap_or_default();
@@ -62,52 +62,59 @@ pub fn client_config(env: &Env) -> (rustls::ClientConfig, Vec<String>) {
     (config, warnings)
 }
 
-/// The certificates of a PEM bundle, and what is wrong with it, if anything: PEM blocks that do
-/// not decode, or hold something other than a certificate. Decoding is cheap; turning a
-/// certificate into a trust anchor is left until a chain names it as its issuer.
-fn read_bundle(file: &str, pem: &[u8]) -> (Vec<CertificateDer<'static>>, Option<String>) {
-    let mut certificates = Vec::new();
+/// The certificates of a PEM bundle, decoded into one buffer: a system bundle holds some 150,
+/// and one allocation each costs more than the decoding (musl's allocator maps and unmaps
+/// memory for them, and unmapping is slow in a process with threads).
+#[derive(Debug, Default)]
+struct Bundle {
+    der: Vec<u8>,
+    certificates: Vec<std::ops::Range<usize>>,
+}
+
+impl Bundle {
+    fn iter(&self) -> impl Iterator<Item = CertificateDer<'_>> {
+        self.certificates.iter().map(|range| CertificateDer::from(&self.der[range.clone()]))
+    }
+}
+
+/// Reads a PEM bundle, and says what is wrong with it, if anything: `CERTIFICATE` blocks that
+/// do not decode or hold something other than a certificate. Decoding is cheap; turning a
+/// certificate into a trust anchor is left until a chain names it as its issuer. (The `base64`
+/// crate decodes several times faster than rustls' PEM reader, whose constant-time decoder is
+/// built for private keys; certificates are public.)
+fn read_bundle(file: &str, pem: &[u8]) -> (Bundle, Option<String>) {
+    let mut bundle = Bundle { der: Vec::with_capacity(pem.len() / 4 * 3), certificates: Vec::new() };
     let mut bad = 0;
-    for block in pem_certificates(pem) {
-        match block {
-            Some(der) if der::certificate_names(&der).is_some() => certificates.push(CertificateDer::from(der)),
-            _ => bad += 1,
+    let mut body: Option<Vec<u8>> = None;
+    let mut base64 = Vec::new();
+    for line in pem.split(|&b| b == b'\n').map(<[u8]>::trim_ascii) {
+        match (line, &mut body) {
+            (b"-----BEGIN CERTIFICATE-----", _) => {
+                base64.clear();
+                body = Some(std::mem::take(&mut base64));
+            }
+            (b"-----END CERTIFICATE-----", Some(_)) => {
+                base64 = body.take().unwrap_or_default();
+                let start = bundle.der.len();
+                let decoded = base64::engine::general_purpose::STANDARD.decode_vec(&base64, &mut bundle.der);
+                if decoded.is_ok() && der::certificate_names(&bundle.der[start..]).is_some() {
+                    bundle.certificates.push(start..bundle.der.len());
+                } else {
+                    bundle.der.truncate(start);
+                    bad += 1;
+                }
+            }
+            (_, Some(body)) => body.extend_from_slice(line),
+            _ => {}
         }
     }
-    let warning = match (certificates.len(), bad) {
+    bad += usize::from(body.is_some()); // a block that never ends
+    let warning = match (bundle.certificates.len(), bad) {
         (0, _) => Some(format!("SSL_CERT_FILE: {file} holds no PEM certificate; using the built-in roots")),
         (_, 0) => None,
         (_, bad) => Some(format!("SSL_CERT_FILE: {bad} of the entries in {file} are not certificates; skipping them")),
     };
-    (certificates, warning)
-}
-
-/// The `CERTIFICATE` blocks of a PEM file, each decoded, or `None` where it does not decode.
-/// A system bundle holds some 150 certificates: the `base64` crate decodes them several times
-/// faster than the constant-time decoder of rustls' PEM reader, which is built for private
-/// keys; certificates are public.
-fn pem_certificates(pem: &[u8]) -> Vec<Option<Vec<u8>>> {
-    let mut blocks = Vec::new();
-    let mut body: Option<Vec<u8>> = None;
-    for line in pem.split(|&b| b == b'\n').map(<[u8]>::trim_ascii) {
-        match line {
-            b"-----BEGIN CERTIFICATE-----" => body = Some(Vec::new()),
-            b"-----END CERTIFICATE-----" => {
-                if let Some(body) = body.take() {
-                    blocks.push(base64::engine::general_purpose::STANDARD.decode(body).ok());
-                }
-            }
-            _ => {
-                if let Some(body) = &mut body {
-                    body.extend_from_slice(line);
-                }
-            }
-        }
-    }
-    if body.is_some() {
-        blocks.push(None); // a block that never ends
-    }
-    blocks
+    (bundle, warning)
 }
 
 fn verifier(roots: RootCertStore, provider: &Arc<CryptoProvider>) -> Option<Arc<WebPkiServerVerifier>> {
@@ -119,7 +126,7 @@ fn verifier(roots: RootCertStore, provider: &Arc<CryptoProvider>) -> Option<Arc<
 struct Verifier {
     builtin: Arc<WebPkiServerVerifier>,
     /// The certificates of `SSL_CERT_FILE`, if it is set.
-    file: Option<Vec<CertificateDer<'static>>>,
+    file: Option<Bundle>,
     dirs: Vec<PathBuf>,
     provider: Arc<CryptoProvider>,
 }
@@ -133,7 +140,7 @@ impl Verifier {
             der::certificate_names(cert).is_some_and(|names| issuers.contains(&names.subject))
         };
         let mut store = RootCertStore::empty();
-        let file = self.file.iter().flatten().filter(|c| named(c)).cloned();
+        let file = self.file.iter().flat_map(Bundle::iter).filter(|c| named(c)).map(|c| c.into_owned());
         store.add_parsable_certificates(file);
         for hash in issuers.iter().filter_map(|issuer| der::subject_hash(issuer)) {
             for dir in &self.dirs {
