@@ -8,14 +8,18 @@ use crate::channels::{self, Alert, Channel};
 use crate::cli::{AlertArgs, Command, OutputFormat, RunArgs};
 use crate::config::{self, Config};
 use crate::context::{CommandRun, Env};
+use crate::edge::{Decision, NotifyWhen};
 use crate::error::ConfigError;
+use crate::escalation::{self, Escalation};
+use crate::history::{self, Lookup};
 use crate::output::Output;
 use crate::redact::{self, Redactor};
 use crate::render;
-use crate::report::{ChannelReport, ChannelResult, RunReport, RunResult};
+use crate::report::{ChannelReport, ChannelResult, EscalationReport, RunReport, RunResult};
 use crate::runner::{self, Ended};
 use crate::status::Status;
 use crate::transport::Transport;
+use crate::values::non_empty;
 
 /// The exit codes (README, "Exit codes").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,7 +47,7 @@ impl Exit {
 
 pub fn run(command: Command, env: &Env) -> Exit {
     match command {
-        Command::Send(args) => with_config(&args, env, |config, out| send(config, env, out)),
+        Command::Send(args) => with_config(&args, env, |config, out| send(config, &args, env, out)),
         Command::Run(args) => run_command(&args, env),
         Command::Check(args) => {
             let online = args.online.unwrap_or(false).then_some(env);
@@ -69,7 +73,9 @@ pub fn parse_failed(error: &clap::Error, env: &Env) -> Exit {
 /// not when it fails), run the command, then alert with its result and exit with its code.
 fn run_command(args: &RunArgs, env: &Env) -> Exit {
     let out = Output::new(config::redactor(&args.alert), env);
-    if let Err(error) = Config::from_args(&args.alert, env, SystemTime::now()) {
+    if let Err(error) =
+        refuse_status_options(args).and_then(|()| Config::from_args(&args.alert, env, SystemTime::now()))
+    {
         out.error(&error.to_string());
         return Exit::Usage;
     }
@@ -80,7 +86,7 @@ fn run_command(args: &RunArgs, env: &Env) -> Exit {
         _ => Status::Failure,
     };
     let command_line = args.command.iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ");
-    if let Ended::NotStarted(reason) = &finished.ended {
+    if let Ended::NotStarted { reason, .. } = &finished.ended {
         out.error(&format!("{command_line}: {reason}"));
     }
     let program = args.command.first().map(Path::new).and_then(Path::file_name).unwrap_or_default();
@@ -95,17 +101,43 @@ fn run_command(args: &RunArgs, env: &Env) -> Exit {
     let mut alert_args = args.alert.clone();
     alert_args.general.status = Some(status);
     let result = Config::for_command(&alert_args, env, SystemTime::now(), Some(command))
-        .and_then(|config| send(&config, env, &out));
+        .and_then(|mut config| send(&mut config, &alert_args, env, &out));
     if let Err(error) = result {
         out.error(&error.to_string());
     }
     Exit::Command(finished.ended.exit_code())
 }
 
+/// The status of `onfail run` comes from the command's exit; an option that would set it
+/// otherwise is refused (exit 2, before the command runs) rather than silently overridden.
+/// `--needs` would be a second source for it (README, "One alert for a whole workflow").
+fn refuse_status_options(args: &RunArgs) -> Result<(), ConfigError> {
+    let general = &args.alert.general;
+    if general.status.is_some() {
+        return Err(ConfigError::new(
+            "--status",
+            "does not apply to onfail run: the status comes from the command (exit 0 is success, anything \
+             else a failure, a stop signal cancelled); remove --status (or unset ONFAIL_STATUS) for this step",
+        ));
+    }
+    if non_empty(&general.needs).is_some() {
+        return Err(ConfigError::new(
+            "--needs",
+            "onfail run takes its status from the command it runs, so it cannot also take it from other jobs; \
+             use onfail send --needs in a final job that needs the others, or drop --needs (and ONFAIL_NEEDS)",
+        ));
+    }
+    Ok(())
+}
+
 /// Registers secrets, validates, and runs `body`; a configuration error is exit 2.
-fn with_config(args: &AlertArgs, env: &Env, body: impl FnOnce(&Config, &Output) -> Result<Exit, ConfigError>) -> Exit {
+fn with_config(
+    args: &AlertArgs,
+    env: &Env,
+    body: impl FnOnce(&mut Config, &Output) -> Result<Exit, ConfigError>,
+) -> Exit {
     let out = Output::new(config::redactor(args), env);
-    let result = Config::from_args(args, env, SystemTime::now()).and_then(|config| body(&config, &out));
+    let result = Config::from_args(args, env, SystemTime::now()).and_then(|mut config| body(&mut config, &out));
     result.unwrap_or_else(|error| {
         out.error(&error.to_string());
         Exit::Usage
@@ -113,20 +145,94 @@ fn with_config(args: &AlertArgs, env: &Env, body: impl FnOnce(&Config, &Output) 
 }
 
 /// `onfail send`: deliver to every channel that fires, concurrently, and report.
-fn send(config: &Config, env: &Env, out: &Output) -> Result<Exit, ConfigError> {
+fn send(config: &mut Config, args: &AlertArgs, env: &Env, out: &Output) -> Result<Exit, ConfigError> {
     let started = Instant::now();
+    let history = look_back(config, args, env)?;
     let settings = &config.settings;
-    let channels = if settings.dry_run { dry_run(config) } else { deliver_all(config, &transport(config, env, out)?) };
+    let (channels, escalated) = match config.escalation.as_ref().filter(|e| e.applies(&config.alert)) {
+        Some(escalation) => escalate(config, escalation, env, out)?,
+        None if settings.dry_run => (dry_run(config), None),
+        None => (deliver_all(config, &transport(config, env, out)?), None),
+    };
     let mut report =
         RunReport::new(config.alert.status().as_str(), config.alert.title.clone(), channels, settings.dry_run);
+    if let Some(lookup) = &history {
+        report.edge = config.alert.decision.as_ref().map(|d| d.edge.as_str());
+        report.previous_run_url = lookup.previous_run_url.clone();
+        report.warnings.extend(lookup.warnings.iter().cloned());
+        let delivered = report.channels.iter().any(|c| c.result == ChannelResult::Sent);
+        let status = config.alert.status();
+        report.warnings.extend(history::record(lookup, status, delivered, &config.alert.context.run_url));
+    }
+    report.escalation = escalated;
     report.duration_ms = started.elapsed().as_millis() as u64;
+    report.warnings.extend(config.warnings.iter().cloned());
+    if let Some(needs) = &config.needs {
+        out.line(&render::needs_line(needs));
+    }
     if config.channels.is_empty() {
         report.warnings.push(format!("{}: nothing was sent", channels::none_enabled()));
     }
     let report = out.redacted(&report);
     print_report(&report, settings.output, out);
     out.github_report(&report);
-    Ok(if report.any_failed() && settings.fail_on_error { Exit::ChannelFailed } else { Exit::Ok })
+    // An acknowledged page reached a person: not a failure, whatever a channel did.
+    let failed = report.any_failed() && settings.fail_on_error && !report.acknowledged();
+    Ok(if failed { Exit::ChannelFailed } else { Exit::Ok })
+}
+
+/// `--escalate` (README, "Escalation"): the escalation drives voice and SMS; the other channels
+/// go out with its first page.
+fn escalate(
+    config: &Config,
+    escalation: &Escalation,
+    env: &Env,
+    out: &Output,
+) -> Result<(Vec<ChannelReport>, Option<EscalationReport>), ConfigError> {
+    let others: Vec<&dyn Channel> =
+        config.channels.iter().map(|c| c.as_ref()).filter(|c| !escalation::drives(*c)).collect();
+    out.line(&escalation.describe());
+    let (channels, report) = if config.settings.dry_run {
+        escalation::dry_run(escalation, &others, &config.alert)
+    } else {
+        let transport = transport(config, env, out)?;
+        escalation::run(escalation, &others, &config.alert, &transport, config.settings.timeout, out)
+    };
+    Ok((channels, Some(report)))
+}
+
+/// Under `--notify-when changes`: learns what the same alert did last time, decides the edge,
+/// and configures the channels again so that each knows it. Under `always` (`None`): no lookup
+/// and no cost.
+fn look_back(config: &mut Config, args: &AlertArgs, env: &Env) -> Result<Option<Lookup>, ConfigError> {
+    if args.history.notify_when() != NotifyWhen::Changes {
+        return Ok(None);
+    }
+    let alert_id = alert_id(config, args)?;
+    let query = history::Query {
+        env,
+        status: config.alert.status(),
+        alert_id: &alert_id,
+        // With --needs the status is the whole workflow's, so the whole run is compared: the
+        // notify job itself passes every time (README, "One alert for a whole workflow").
+        check_run_id: if config.needs.is_some() { None } else { args.general.check_run_id.as_deref() },
+        dry_run: config.settings.dry_run,
+    };
+    let lookup = history::look_back(&args.history, &query);
+    config.alert.decision = Some(Decision::new(config.alert.status(), &lookup.previous));
+    config.channels = args.channels.configure(&config.alert)?;
+    Ok(Some(lookup))
+}
+
+/// The stable alert id (README, "Incidents (Temperstack)"), exactly as the incident channels
+/// send it; the key of the state file outside GitHub.
+fn alert_id(config: &Config, args: &AlertArgs) -> Result<String, ConfigError> {
+    if let Some(id) = config.channels.iter().find_map(|c| c.ids().alert_id) {
+        return Ok(id);
+    }
+    let context = &config.alert.context;
+    let given = channels::incident::render("--alert-id", &args.channels.shared.incident.alert_id, context)?;
+    Ok(given.filter(|id| !id.is_empty()).unwrap_or_else(|| channels::incident::default_alert_id(context)))
 }
 
 /// The HTTP transport for this configuration; provider answers are scrubbed of its secrets.
@@ -196,6 +302,7 @@ fn check(config: &Config, online: Option<&Env>, out: &Output) -> Result<Exit, Co
     if report.any_failed() {
         report.result = RunResult::Failed;
     }
+    report.warnings.extend(config.warnings.iter().cloned());
     if config.channels.is_empty() {
         report.warnings.push(format!("{}: a send would do nothing", channels::none_enabled()));
     }
@@ -211,6 +318,12 @@ fn check(config: &Config, online: Option<&Env>, out: &Output) -> Result<Exit, Co
                 channel.warnings.iter().for_each(|w| out.rendered_warning(&format!("{}: {w}", channel.channel)));
             }
             report.warnings.iter().for_each(|w| out.rendered_warning(w));
+            if let Some(needs) = &config.needs {
+                out.line(&render::needs_line(needs));
+            }
+            if let Some(escalation) = &config.escalation {
+                out.line(&escalation.describe());
+            }
             out.rendered_line(match (&transport, report.any_failed()) {
                 (_, true) => "configuration is valid, but the online check failed",
                 (Some(_), false) => "configuration is valid; credentials checked online where possible",
@@ -242,6 +355,9 @@ fn print_report(report: &RunReport, format: OutputFormat, out: &Output) {
             out.rendered_warning(&format!("{}: {warning}", channel.channel));
         }
         out.rendered_line(&render::channel_line(channel));
+    }
+    if let Some(line) = render::edge_line(report) {
+        out.rendered_line(&line);
     }
     match format {
         OutputFormat::Json => out.rendered_stdout(&render::json(report)),

@@ -5,9 +5,11 @@
 use std::time::{Duration, SystemTime};
 
 use crate::channels::{Alert, Channel};
-use crate::cli::{AlertArgs, OutputFormat};
+use crate::cli::{AlertArgs, GeneralArgs, OutputFormat};
 use crate::context::{CommandRun, Context, Env};
 use crate::error::ConfigError;
+use crate::escalation::Escalation;
+use crate::needs::{self, Verdict};
 use crate::redact::Redactor;
 use crate::template::Template;
 use crate::texts::Audience;
@@ -27,6 +29,12 @@ pub struct Config {
     pub settings: Settings,
     pub alert: Alert,
     pub channels: Vec<Box<dyn Channel>>,
+    /// What `--needs` said about the workflow, when it was given (its warnings are in `warnings`).
+    pub needs: Option<Verdict>,
+    /// Found while configuring; reported with the result, never fatal.
+    pub warnings: Vec<String>,
+    /// `--escalate`, unless it is `off`.
+    pub escalation: Option<Escalation>,
 }
 
 /// Collects the secret values from the raw arguments. Done before validation, so that even a
@@ -34,6 +42,8 @@ pub struct Config {
 pub fn redactor(args: &AlertArgs) -> Redactor {
     let mut redactor = Redactor::new();
     args.channels.register_secrets(&mut redactor);
+    args.history.register_secrets(&mut redactor);
+    args.escalation.register_secrets(&mut redactor);
     redactor
 }
 
@@ -50,9 +60,14 @@ impl Config {
         command: Option<CommandRun>,
     ) -> Result<Config, ConfigError> {
         let general = &args.general;
-        let status = general.status.unwrap_or(crate::status::Status::Failure);
+        let (needs, warnings) = needs_verdict(general)?;
+        let status = needs.as_ref().map(|v| v.status).or(general.status).unwrap_or(crate::status::Status::Failure);
         let mut context = Context::detect(env, status, general.check_run_id.as_deref(), now);
         context.command = command;
+        if let Some(verdict) = &needs {
+            context.failed_jobs.clone_from(&verdict.failed_jobs);
+            context.skipped_jobs.clone_from(&verdict.skipped_jobs);
+        }
         let render = |option: &str, source: &str| -> Result<String, ConfigError> {
             let template = Template::parse(source).map_err(|e| ConfigError::new(option, e.to_string()))?;
             Ok(template.render(|name| context.placeholder(name)))
@@ -63,7 +78,7 @@ impl Config {
             None => language.texts(Audience::Screen).title(&context),
         };
         let optional = |option: &str, value: &Option<String>| non_empty(value).map(|s| render(option, s)).transpose();
-        let alert = Alert {
+        let mut alert = Alert {
             title,
             message: optional("--message", &general.message)?,
             voice_message: optional("--voice-message", &general.voice_message)?,
@@ -71,8 +86,13 @@ impl Config {
             language,
             notify_on: general.notify_on.clone().unwrap_or_default(),
             context,
+            decision: None,
         };
+        if let Some(text) = args.escalation.chain_sms(&alert) {
+            alert.sms_message = Some(text);
+        }
         let channels = args.channels.configure(&alert)?;
+        let escalation = Escalation::configure(&args.escalation, &args.channels, &alert)?;
         let settings = Settings {
             dry_run: general.dry_run.unwrap_or(false),
             timeout: general.timeout.unwrap_or(Duration::from_secs(30)),
@@ -80,11 +100,24 @@ impl Config {
             fail_on_error: general.fail_on_error.unwrap_or(true),
             output: general.output.unwrap_or(OutputFormat::Text),
         };
-        Ok(Config { settings, alert, channels })
+        Ok(Config { settings, alert, channels, needs, warnings, escalation })
     }
 
     /// Whether any channel will talk https (and so needs the trust roots).
     pub fn needs_tls(&self) -> bool {
         self.channels.iter().any(|c| c.endpoint().starts_with("https://"))
     }
+}
+
+/// `--needs` and `--allowed-skips` (README, "One alert for a whole workflow"): the verdict of the
+/// needed jobs, and the warnings found on the way.
+fn needs_verdict(general: &GeneralArgs) -> Result<(Option<Verdict>, Vec<String>), ConfigError> {
+    let allowed = non_empty(&general.allowed_skips).map(needs::parse_list).unwrap_or_default();
+    let Some(text) = non_empty(&general.needs) else {
+        let ignored = (!allowed.is_empty()).then(|| "--allowed-skips has no effect without --needs".to_string());
+        return Ok((None, ignored.into_iter().collect()));
+    };
+    let mut verdict = needs::parse(text).map_err(|e| ConfigError::new("--needs", e))?.verdict(&allowed);
+    let warnings = std::mem::take(&mut verdict.warnings);
+    Ok((Some(verdict), warnings))
 }

@@ -18,7 +18,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use crate::context::Env;
-use crate::report::{ChannelResult, RunReport};
+use crate::report::{ChannelResult, EscalationReport, RunReport};
 
 /// The runner shows at most 10 annotations of each kind per step; more are dropped silently.
 pub const MAX_ANNOTATIONS: usize = 10;
@@ -189,6 +189,9 @@ pub fn outputs(report: &RunReport, json: &str) -> Vec<(&'static str, String)> {
         ("failed-channels", report.names(ChannelResult::Failed)),
         ("alert-id", first(|ids| ids.alert_id.as_ref())),
         ("sms-order-id", first(|ids| ids.sms_order_id.as_ref())),
+        ("edge", report.edge.unwrap_or_default().to_string()),
+        ("previous-run-url", report.previous_run_url.clone().unwrap_or_default()),
+        ("acknowledged", report.acknowledged().to_string()),
         ("json", json.trim_end().to_string()),
     ]
 }
@@ -219,6 +222,11 @@ pub fn summary(report: &RunReport, redact: &dyn Fn(&str) -> String) -> String {
     let cell = |text: &str| cell(&redact(text));
     let mut md = format!("### onfail: {}\n\n", report.result.as_str());
     let _ = write!(md, "**{}** · status `{}` · {} ms\n\n", cell(&report.title), report.status, report.duration_ms);
+    if let Some(edge) = report.edge {
+        // Why channels stayed silent is in their rows; this says what they were measured against.
+        let previous = report.previous_run_url.as_deref().map(|u| format!(" · previous run: {}", cell(u)));
+        let _ = write!(md, "Edge `{edge}`{} (--notify-when changes)\n\n", previous.unwrap_or_default());
+    }
     if report.channels.is_empty() {
         md.push_str("No channel is configured; nothing was sent.\n");
     } else {
@@ -243,6 +251,9 @@ pub fn summary(report: &RunReport, redact: &dyn Fn(&str) -> String) -> String {
             );
         }
     }
+    if let Some(escalation) = &report.escalation {
+        escalation_summary(&mut md, escalation);
+    }
     let warnings: Vec<String> = report
         .warnings
         .iter()
@@ -256,6 +267,26 @@ pub fn summary(report: &RunReport, redact: &dyn Fn(&str) -> String) -> String {
         }
     }
     cap_summary(md)
+}
+
+/// The escalation's part of the summary: how it ended, and one row per number per page.
+fn escalation_summary(md: &mut String, escalation: &EscalationReport) {
+    let ended = match escalation.ended {
+        "acknowledged" => "**acknowledged**: the run was cancelled while onfail waited, so nothing more was sent",
+        "escalation-timeout" => "ended by --escalation-timeout",
+        "dry-run" => "dry run: nothing was sent",
+        _ => "completed",
+    };
+    let _ = write!(md, "\n**Escalation** `{}`: {ended}\n\n", escalation.mode);
+    if escalation.recipients.is_empty() {
+        return;
+    }
+    md.push_str("| round | level | recipient | SMS | called |\n|---|---|---|---|---|\n");
+    for r in &escalation.recipients {
+        let called = if r.called { "yes" } else { "no" };
+        let sms = r.sms.unwrap_or("—");
+        let _ = writeln!(md, "| {} | {} | {} | {sms} | {called} |", r.round, r.level, cell(&r.recipient));
+    }
 }
 
 fn cap_summary(mut md: String) -> String {
@@ -326,6 +357,7 @@ mod tests {
             ids: Ids::default(),
             warnings: vec![],
             request: None,
+            stage: None,
         }
     }
 
@@ -404,6 +436,9 @@ mod tests {
                 ("failed-channels", "incident".to_string()),
                 ("alert-id", "acme-api-deploy".to_string()),
                 ("sms-order-id", "77".to_string()),
+                ("edge", String::new()),
+                ("previous-run-url", String::new()),
+                ("acknowledged", "false".to_string()),
                 ("json", "{}".to_string()),
             ]
         );

@@ -1,21 +1,33 @@
 //! Pure rendering of reports and requests into text. No I/O here: the caller prints the result
 //! through [`crate::output::Output`], which also redacts it.
 
+use crate::needs::Verdict;
 use crate::report::{ChannelReport, ChannelResult, RunReport, ShownRequest};
 use crate::wire::Request;
 
-/// A request as `--dry-run` shows it: secret headers as `***`, the URL as the channel shows it,
-/// the body parsed so it prints indented. Phone numbers are masked later by the redactor.
+/// A request as `--dry-run` shows it: the headers in the order they are sent, secret ones as
+/// `***`, the URL as the channel shows it, and the body's exact bytes (the redactor hides the
+/// secrets and numbers in it later, string by string, leaving every other byte as sent).
 pub fn shown_request(request: &Request, endpoint: String) -> ShownRequest {
-    let mut headers = serde_json::Map::new();
-    headers.insert("Content-Type".into(), "application/json".into());
+    // The transport sends Content-Type first, then the channel's headers in order.
+    let mut headers = vec![("Content-Type".to_string(), "application/json".to_string())];
     for h in &request.headers {
         let value = if h.secret { crate::redact::REDACTED.to_string() } else { h.value.clone() };
-        headers.insert(h.name.clone(), value.into());
+        headers.push((h.name.clone(), value));
     }
-    let body = serde_json::from_slice(&request.body)
-        .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&request.body).into_owned()));
+    let body = String::from_utf8_lossy(&request.body).into_owned();
     ShownRequest { method: "POST", url: endpoint, headers, body }
+}
+
+/// What `--needs` decided: `status from --needs: failure (failed jobs: build, test)`.
+pub fn needs_line(verdict: &Verdict) -> String {
+    let mut line = format!("status from --needs: {}", verdict.status);
+    if !verdict.failed_jobs.is_empty() {
+        line.push_str(&format!(" (failed jobs: {})", verdict.failed_jobs.join(", ")));
+    } else if !verdict.skipped_jobs.is_empty() {
+        line.push_str(&format!(" (skipped, not allowed: {})", verdict.skipped_jobs.join(", ")));
+    }
+    line
 }
 
 fn attempts(n: u32) -> String {
@@ -25,6 +37,9 @@ fn attempts(n: u32) -> String {
 /// The one stderr line per channel (README, "Output").
 pub fn channel_line(report: &ChannelReport) -> String {
     let mut line = format!("{} ({})", report.channel, report.provider);
+    if let Some(stage) = report.stage {
+        line.push_str(&format!(" [{stage}]"));
+    }
     if !report.recipients.is_empty() {
         line.push_str(&format!(" → {}", report.recipients.join(", ")));
     }
@@ -51,16 +66,25 @@ pub fn dry_run_block(report: &ChannelReport) -> String {
     };
     let mut text = format!("--- {} ({}) ---\n{} {}\n", report.channel, report.provider, request.method, request.url);
     for (name, value) in &request.headers {
-        text.push_str(&format!("{name}: {}\n", value.as_str().unwrap_or_default()));
+        text.push_str(&format!("{name}: {value}\n"));
     }
-    let body = serde_json::to_string_pretty(&request.body).unwrap_or_default();
-    text.push_str(&format!("\n{body}\n"));
+    // The body exactly as sent, not re-indented; the newline after it is the block's own.
+    text.push_str(&format!("\n{}\n", request.body));
     text
 }
 
 /// The `--output json` document (README, "Output").
 pub fn json(report: &RunReport) -> String {
     serde_json::to_string_pretty(report).expect("the report holds only serialisable data") + "\n"
+}
+
+/// Under `--notify-when changes`: the edge, and the run it was measured against.
+pub fn edge_line(report: &RunReport) -> Option<String> {
+    let edge = report.edge?;
+    Some(match &report.previous_run_url {
+        Some(url) => format!("edge: {edge} (previous run: {url})"),
+        None => format!("edge: {edge}"),
+    })
 }
 
 /// The closing line on stderr.
@@ -73,6 +97,9 @@ pub fn summary_line(report: &RunReport) -> String {
     }
     if !failed.is_empty() {
         line.push_str(&format!(" (failed: {failed})"));
+    }
+    if report.acknowledged() {
+        line.push_str(" (acknowledged: the run was cancelled, so the escalation stopped)");
     }
     line.push_str(&format!(" in {} ms", report.duration_ms));
     line
@@ -95,6 +122,7 @@ mod tests {
             ids: Ids::default(),
             warnings: vec![],
             request: None,
+            stage: None,
         }
     }
 
@@ -112,17 +140,18 @@ mod tests {
     }
 
     #[test]
-    fn dry_run_hides_secret_headers_and_indents_the_body() {
+    fn dry_run_hides_secret_headers_and_shows_the_exact_body() {
+        let body = br#"{"z": 1.50, "a":"b" ,"n":1e2}"#;
         let request = Request {
             url: "https://x.test/a".parse().unwrap(),
             headers: vec![Header::secret("X-Webhook-Key", "k-123456"), Header::public("X-Trace", "t")],
-            body: br#"{"a":"b"}"#.to_vec(),
+            body: body.to_vec(),
         };
         let mut r = report(ChannelResult::DryRun);
         r.request = Some(shown_request(&request, "https://x.test/a".into()));
         let text = dry_run_block(&r);
         assert!(text.contains("POST https://x.test/a\n"));
-        assert!(text.contains("X-Webhook-Key: ***\n") && text.contains("X-Trace: t\n"));
-        assert!(text.contains("{\n  \"a\": \"b\"\n}") && !text.contains("k-123456"));
+        assert!(text.contains("Content-Type: application/json\nX-Webhook-Key: ***\nX-Trace: t\n"), "{text}");
+        assert!(text.ends_with(&format!("\n\n{}\n", String::from_utf8_lossy(body))) && !text.contains("k-123456"));
     }
 }

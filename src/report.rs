@@ -19,14 +19,23 @@ pub enum ChannelResult {
     DryRun,
 }
 
-/// A request as `--dry-run` shows it: secrets already replaced.
+/// A request as `--dry-run` shows it (README, "Output"): the headers onfail sets, in the order
+/// they are sent, secret ones already `***`; the body as the exact text that would be sent.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ShownRequest {
     pub method: &'static str,
     pub url: String,
-    /// Header name to value, secret values already `***`.
-    pub headers: serde_json::Map<String, serde_json::Value>,
-    pub body: serde_json::Value,
+    /// Header name and value, in the order sent; a JSON object in `--output json`.
+    #[serde(serialize_with = "in_order")]
+    pub headers: Vec<(String, String)>,
+    /// The body's bytes as sent (UTF-8; lossily decoded if they were not), redacted string by
+    /// string so every other byte stays as sent (see [`Redactor::json_text`]).
+    pub body: String,
+}
+
+/// Pairs as a JSON object whose keys keep their order.
+fn in_order<S: serde::Serializer>(pairs: &[(String, String)], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(pairs.iter().map(|(name, value)| (name, value)))
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -43,6 +52,52 @@ pub struct ChannelReport {
     pub warnings: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request: Option<ShownRequest>,
+    /// Under `--escalate`: the round and level this delivery belongs to.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<Stage>,
+}
+
+/// Where in an escalation a page went out (README, "Escalation"): round 1 is the first pass
+/// through the levels, level 1 the first list (or, with `sms-first`, the SMS).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Stage {
+    pub round: u32,
+    pub level: u32,
+}
+
+impl std::fmt::Display for Stage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "round {}, level {}", self.round, self.level)
+    }
+}
+
+/// What an escalation did, for the JSON document, the summary and the `acknowledged` output.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EscalationReport {
+    /// `sms-first` or `chain`.
+    pub mode: &'static str,
+    /// Someone cancelled the run while onfail waited: nothing more was sent.
+    pub acknowledged: bool,
+    /// `completed`, `acknowledged`, `escalation-timeout` (the cap ended the chain) or `dry-run`.
+    pub ended: &'static str,
+    /// The time spent waiting between levels.
+    pub waited_ms: u64,
+    /// One entry per number per page, masked.
+    pub recipients: Vec<RecipientResult>,
+}
+
+/// What one page did for one (masked) number.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RecipientResult {
+    pub recipient: String,
+    pub round: u32,
+    pub level: u32,
+    /// `sent` (no delivery report read), `delivered`, `undelivered`, `pending` or `failed`;
+    /// absent when the number was not texted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sms: Option<&'static str>,
+    /// Whether a call to the number was queued (Alertalk cannot tell whether it was answered).
+    pub called: bool,
 }
 
 impl ChannelReport {
@@ -59,6 +114,7 @@ impl ChannelReport {
             ids: channel.ids(),
             warnings: channel.warnings(),
             request: None,
+            stage: None,
         }
     }
 
@@ -77,11 +133,9 @@ impl ChannelReport {
         }
         if let Some(request) = &mut self.request {
             request.url = redactor.apply(&request.url);
-            request.headers.values_mut().for_each(|value| {
-                redactor.json(value, false);
-            });
+            request.headers.iter_mut().for_each(|(_, value)| *value = redactor.apply(value));
             // The body's keys are the wire format (or the user's template), not values.
-            redactor.json(&mut request.body, false);
+            request.body = redactor.json_text(&request.body);
         }
     }
 
@@ -139,6 +193,16 @@ pub struct RunReport {
     /// Run-wide warnings (no channel configured, ...); channel warnings sit on the channel.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Under `--notify-when changes`: `first-failure`, `still-failing`, `recovered`, `steady`
+    /// or `unknown`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edge: Option<&'static str>,
+    /// Under `--notify-when changes`: the previous run's page, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_run_url: Option<String>,
+    /// Under `--escalate`: what the escalation did, and whether it was acknowledged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub escalation: Option<EscalationReport>,
 }
 
 impl RunReport {
@@ -152,7 +216,17 @@ impl RunReport {
             (_, 0, _) => RunResult::Failed,
             _ => RunResult::Partial,
         };
-        RunReport { result, status, title, duration_ms: 0, channels, warnings: Vec::new() }
+        RunReport {
+            result,
+            status,
+            title,
+            duration_ms: 0,
+            channels,
+            warnings: Vec::new(),
+            edge: None,
+            previous_run_url: None,
+            escalation: None,
+        }
     }
 
     /// Applies the redactor to every value that came from outside onfail (provider answers,
@@ -161,20 +235,56 @@ impl RunReport {
     /// the JSON. What is rendered from the report afterwards needs no sweep.
     pub fn redact(&mut self, redactor: &Redactor) {
         self.title = redactor.apply(&self.title);
+        if let Some(url) = &mut self.previous_run_url {
+            *url = redactor.apply(url);
+        }
         for warning in &mut self.warnings {
             *warning = redactor.apply(warning);
         }
         for channel in &mut self.channels {
             channel.redact(redactor);
         }
+        for recipient in self.escalation.iter_mut().flat_map(|e| &mut e.recipients) {
+            recipient.recipient = redactor.apply(&recipient.recipient);
+        }
+    }
+
+    /// Whether an escalation was acknowledged (README, "Escalation").
+    pub fn acknowledged(&self) -> bool {
+        self.escalation.as_ref().is_some_and(|e| e.acknowledged)
     }
 
     pub fn any_failed(&self) -> bool {
         self.channels.iter().any(|c| c.result == ChannelResult::Failed)
     }
 
-    /// Channel names with the given result, comma-joined (for the action's outputs).
+    /// Channel names with the given result, comma-joined, each once (for the action's outputs;
+    /// an escalation sends the same channel at several levels).
     pub fn names(&self, result: ChannelResult) -> String {
-        self.channels.iter().filter(|c| c.result == result).map(|c| c.channel).collect::<Vec<_>>().join(",")
+        let mut names: Vec<&str> = Vec::new();
+        for channel in self.channels.iter().filter(|c| c.result == result) {
+            if !names.contains(&channel.channel) {
+                names.push(channel.channel);
+            }
+        }
+        names.join(",")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_previous_run_url_is_redacted_like_every_value_from_outside() {
+        let mut redactor = Redactor::new();
+        redactor.secret("s3cr3t-token-value");
+        let mut report = RunReport::new("failure", "deploy".into(), Vec::new(), false);
+        report.edge = Some("still-failing");
+        report.previous_run_url = Some("https://example.test/runs/1?t=s3cr3t-token-value".into());
+        report.redact(&redactor);
+        let url = report.previous_run_url.unwrap();
+        assert!(!url.contains("s3cr3t-token-value"), "{url}");
+        assert_eq!(report.edge, Some("still-failing"));
     }
 }

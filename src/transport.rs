@@ -51,6 +51,7 @@ impl SetupError {
     }
 }
 
+#[derive(Clone)]
 pub struct Transport {
     client: Client,
     deadline: Instant,
@@ -99,6 +100,14 @@ impl Transport {
     /// What in the environment could not be used (a broken `SSL_CERT_FILE`, a bad proxy URL).
     pub fn warnings(&self) -> &[String] {
         &self.warnings
+    }
+
+    /// The same client with a new overall deadline `timeout` from now: a later delivery in the
+    /// same run (the next level of an escalation) gets its whole `--timeout` too.
+    pub fn renewed(&self, timeout: Duration) -> Transport {
+        let mut next = self.clone();
+        next.deadline = Instant::now() + timeout;
+        next
     }
 
     /// Time left before the overall deadline.

@@ -183,13 +183,26 @@ fn outputs_parse_and_match_the_json_document() {
     let outputs = files.outputs();
     assert_eq!(
         outputs.keys().collect::<Vec<_>>(),
-        ["alert-id", "failed-channels", "json", "result", "sent-channels", "sms-order-id"]
+        [
+            "acknowledged",
+            "alert-id",
+            "edge",
+            "failed-channels",
+            "json",
+            "previous-run-url",
+            "result",
+            "sent-channels",
+            "sms-order-id"
+        ]
     );
     assert_eq!(outputs["result"], "sent");
+    assert_eq!(outputs["acknowledged"], "false");
     assert_eq!(outputs["sent-channels"], "voice");
     assert_eq!(outputs["failed-channels"], "");
     assert_eq!(outputs["alert-id"], "");
     assert_eq!(outputs["sms-order-id"], "");
+    // Only --notify-when changes decides an edge.
+    assert_eq!((outputs["edge"].as_str(), outputs["previous-run-url"].as_str()), ("", ""));
     let json: serde_json::Value = serde_json::from_str(&outputs["json"]).unwrap();
     assert_eq!(json, out.json(), "the json output is the --output json document");
     assert_eq!(json["channels"][0]["recipients"][0], "5*******67");
@@ -198,7 +211,7 @@ fn outputs_parse_and_match_the_json_document() {
     let text = read(&files.output);
     let delims: std::collections::BTreeSet<_> =
         text.lines().filter_map(|l| l.split_once("<<")).map(|(_, d)| d).collect();
-    assert_eq!(delims.len(), 6, "{text}");
+    assert_eq!(delims.len(), 9, "{text}");
 }
 
 #[test]
@@ -298,7 +311,9 @@ fn echoed_text_on_stdout_cannot_inject_commands() {
     let files = Files::new();
     let out = run(send(&server, &files).args(["--dry-run", "--message", message, "--output", "json"]));
     assert!(commands(&out.stdout).is_empty(), "{}", out.stdout);
-    assert_eq!(out.json()["channels"][0]["request"]["body"]["error_message"], message);
+    // The body is shown as the exact text that would be sent.
+    let body = out.json()["channels"][0]["request"]["body"].as_str().map(serde_json::from_str::<serde_json::Value>);
+    assert_eq!(body.unwrap().unwrap()["error_message"], message);
     assert!(server.received().is_empty());
     assert_eq!(files.outputs()["result"], "dry-run");
 }

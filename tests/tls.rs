@@ -103,10 +103,10 @@ fn read_request(stream: &mut impl Read) -> Option<()> {
         if line.trim_end().is_empty() {
             break;
         }
-        if let Some((name, value)) = line.split_once(':') {
-            if name.eq_ignore_ascii_case("content-length") {
-                length = value.trim().parse().ok()?;
-            }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().ok()?;
         }
     }
     reader.read_exact(&mut vec![0; length]).ok()

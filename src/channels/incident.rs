@@ -9,7 +9,7 @@ use crate::context::Context;
 use crate::error::ConfigError;
 use crate::status::Status;
 use crate::template::Template;
-use crate::values::non_empty;
+use crate::values::{choose, non_empty};
 
 #[derive(clap::Args, Clone, Debug, Default)]
 #[command(next_help_heading = "Incidents (every platform)")]
@@ -70,16 +70,10 @@ impl IncidentArgs {
     }
 }
 
-/// `--priority`: `critical` or `medium`, in any case.
+/// `--priority`: `critical` or `medium`, read like every enumerated value (`crate::values`).
 fn parse_priority(value: &str) -> Result<Priority, ConfigError> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "critical" => Ok(Priority::Critical),
-        "medium" => Ok(Priority::Medium),
-        _ => Err(ConfigError::new(
-            "--priority",
-            format!("'{}' is not an incident priority; use critical or medium", value.trim()),
-        )),
-    }
+    const PRIORITIES: &[(&str, Priority)] = &[("critical", Priority::Critical), ("medium", Priority::Medium)];
+    choose(value, "an incident priority", PRIORITIES).map_err(|why| ConfigError::new("--priority", why))
 }
 
 /// The default alert id: `onfail-` and the first 16 hex digits of the SHA-256 of repository,

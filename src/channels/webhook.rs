@@ -10,10 +10,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::{Alert, Channel, Provider, SharedArgs};
 use crate::error::ConfigError;
+use crate::edge::Role;
 use crate::redact::{self, Redactor};
 use crate::template::PLACEHOLDERS;
 use crate::texts::Audience;
-use crate::values::{check_url, non_empty};
+use crate::values::{check_url, non_empty, one_of};
 use crate::wire::{Delivery, Header, Request, Response, Verdict, generic_verdict};
 use signing::Signer;
 
@@ -23,7 +24,7 @@ use signing::Signer;
 const CREDENTIAL_SEGMENT: usize = 16;
 
 /// What the body looks like.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Format {
     /// The standard event, or `--webhook-body`.
     #[default]
@@ -33,6 +34,8 @@ pub enum Format {
     /// `{"content": …}` for Discord webhooks.
     Discord,
 }
+
+const FORMATS: &[(&str, Format)] = &[("json", Format::Json), ("slack", Format::Slack), ("discord", Format::Discord)];
 
 impl Format {
     fn as_str(self) -> &'static str {
@@ -75,15 +78,8 @@ pub struct Args {
     pub webhook_body: Option<String>,
 
     /// json (the standard event), or slack or discord for those chat webhooks [default: json]
-    #[arg(
-        long,
-        env = "ONFAIL_WEBHOOK_FORMAT",
-        value_name = "FORMAT",
-        value_enum,
-        ignore_case = true,
-        hide_env_values = true,
-        hide_possible_values = true
-    )]
+    #[arg(long, env = "ONFAIL_WEBHOOK_FORMAT", value_name = "FORMAT", value_parser = one_of("a webhook format", FORMATS),
+          hide_env_values = true)]
     pub webhook_format: Option<Format>,
 }
 
@@ -139,8 +135,11 @@ fn configure(args: &Args, _shared: &SharedArgs, alert: &Alert) -> Result<Option<
         .transpose()
         .map_err(|e| ConfigError::new("--webhook-secret", e))?;
     let format = args.webhook_format.unwrap_or_default();
-    let message =
-        alert.message.clone().unwrap_or_else(|| alert.language.texts(Audience::Screen).detailed(&alert.context));
+    let message = if alert.recovered(Role::Webhook) {
+        alert.language.texts(Audience::Screen).recovered(&alert.context)
+    } else {
+        alert.message.clone().unwrap_or_else(|| alert.language.texts(Audience::Screen).detailed(&alert.context))
+    };
     let mut warnings = Vec::new();
     let body = match (format, non_empty(&args.webhook_body)) {
         (Format::Json, None) => body::standard(&alert.context, &alert.title, &message),

@@ -2,6 +2,8 @@
 //! for the `onfail` binary with a hermetic environment that scans every output for leaks.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod github_api;
+
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -83,8 +85,12 @@ impl Received {
     }
 }
 
+/// Picks the reply from the request itself (a fake API routed by path and query).
+pub type Route = Box<dyn Fn(&Received) -> Reply + Send + Sync>;
+
 struct Shared {
     script: Mutex<VecDeque<Reply>>,
+    route: Option<Route>,
     fallback: Reply,
     received: Mutex<Vec<Received>>,
     stopping: AtomicBool,
@@ -102,10 +108,20 @@ pub struct Server {
 impl Server {
     /// A server that answers every request with `fallback` after the scripted `replies`.
     pub fn new(replies: Vec<Reply>, fallback: Reply) -> Server {
+        Server::start(replies, fallback, None)
+    }
+
+    /// A server that answers each request with what `route` makes of it.
+    pub fn routed(route: impl Fn(&Received) -> Reply + Send + Sync + 'static) -> Server {
+        Server::start(Vec::new(), Reply::status(500), Some(Box::new(route)))
+    }
+
+    fn start(replies: Vec<Reply>, fallback: Reply, route: Option<Route>) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
         let port = listener.local_addr().unwrap().port();
         let shared = Arc::new(Shared {
             script: Mutex::new(replies.into()),
+            route,
             fallback,
             received: Mutex::new(Vec::new()),
             stopping: AtomicBool::new(false),
@@ -164,8 +180,10 @@ impl Drop for Server {
 
 fn serve(stream: TcpStream, shared: &Shared) {
     let Some(request) = read_request(&stream) else { return };
+    let routed = shared.route.as_ref().map(|route| route(&request));
     shared.received.lock().unwrap().push(request);
-    let reply = shared.script.lock().unwrap().pop_front().unwrap_or_else(|| shared.fallback.clone());
+    let reply =
+        routed.unwrap_or_else(|| shared.script.lock().unwrap().pop_front().unwrap_or_else(|| shared.fallback.clone()));
     respond(stream, reply, shared);
 }
 
