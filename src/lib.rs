@@ -13,7 +13,8 @@
 //! - `details` reads the failed jobs and steps of this run from the GitHub API, through the
 //!   history lookup's client (`history::github`), for `--needs`;
 //! - `transport` is the delivery engine (deadline, retries); it exchanges the `wire` types with
-//!   the channels and knows no provider and no configuration;
+//!   the channels and knows no provider and no configuration; under it, `tls` (which servers
+//!   to trust, with `der` for certificate names) and `proxy` (which requests go through one);
 //! - at the bottom, `error` (the usage error every layer can raise), `values` (value parsers),
 //!   `context`, `template`, `texts` (the default texts, one file per language), `needs` (the
 //!   status of a whole workflow from `toJSON(needs)`), `phone`, `redact` and `status`.
@@ -23,6 +24,7 @@ pub mod channels;
 pub mod cli;
 pub mod config;
 pub mod context;
+pub mod der;
 pub mod details;
 pub mod edge;
 pub mod error;
@@ -32,6 +34,7 @@ pub mod history;
 pub mod needs;
 pub mod output;
 pub mod phone;
+pub mod proxy;
 pub mod redact;
 pub mod render;
 pub mod report;
@@ -39,6 +42,7 @@ pub mod runner;
 pub mod status;
 pub mod template;
 pub mod texts;
+pub mod tls;
 pub mod transport;
 pub mod values;
 pub mod wire;
