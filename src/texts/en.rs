@@ -1,12 +1,43 @@
 //! The English texts (README, "Language"): the ones onfail always had, with speakable names in
 //! the voice text and the failed jobs when they are known.
 
-use super::{JobsNamed, Spoken, Texts, clip, end_sentence, job_list, linked_step, named_jobs, with_link};
-use crate::context::{CommandRun, Context, Source};
+use super::{
+    FieldLabels, JobsNamed, Spoken, Texts, Words, clip, ended, jobs_note, recovered_names, sms_ending, with_link,
+};
+use crate::context::{Context, Source};
 use crate::runner::Ended;
 use crate::status::Status;
 
 pub struct English;
+
+/// The English words of the shared layouts.
+const WORDS: Words = Words {
+    fields: FieldLabels {
+        repository: "Repository",
+        workflow: "Workflow",
+        job: "Job",
+        ref_name: "Ref",
+        commit: "Commit",
+        actor: "Actor",
+        event: "Event",
+        run: "Run",
+        job_url: "Job URL",
+        host: "Host",
+        time: "Time",
+    },
+    jobs: |kind, one| match (kind, one) {
+        (JobsNamed::Failed, true) => "Failed job",
+        (JobsNamed::Failed, false) => "Failed jobs",
+        (JobsNamed::Skipped, true) => "Skipped job",
+        (JobsNamed::Skipped, false) => "Skipped jobs",
+    },
+    more_jobs: |n| format!(" and {n} more"),
+    failed_step: "Failed step",
+    command: "Command",
+    result: "Result",
+    ended: Ended::describe,
+    tail: |n| format!("Last {n} lines of output:"),
+};
 
 /// What happened, as a verb phrase: "failed", "succeeded", ...
 fn outcome(status: Status) -> &'static str {
@@ -16,26 +47,6 @@ fn outcome(status: Status) -> &'static str {
         Status::Cancelled => "was cancelled",
         Status::Skipped => "was skipped",
     }
-}
-
-/// How the wrapped command ended, when that is news (not on success).
-fn ended(ctx: &Context) -> Option<&CommandRun> {
-    ctx.command.as_ref().filter(|_| ctx.status != Status::Success)
-}
-
-/// What the [named jobs](named_jobs) are, for one job or more.
-fn jobs_label(kind: JobsNamed, one: bool) -> &'static str {
-    match (kind, one) {
-        (JobsNamed::Failed, true) => "Failed job",
-        (JobsNamed::Failed, false) => "Failed jobs",
-        (JobsNamed::Skipped, true) => "Skipped job",
-        (JobsNamed::Skipped, false) => "Skipped jobs",
-    }
-}
-
-/// "Failed jobs: build, test" / "Failed job: build" / "Skipped job: deploy".
-fn jobs_note(kind: JobsNamed, jobs: &[String]) -> String {
-    format!("{}: {}", jobs_label(kind, jobs.len() == 1), job_list(jobs, |n| format!(" and {n} more")))
 }
 
 /// The alert and the link last, with `note` (if any) just before the link.
@@ -55,18 +66,7 @@ fn sms_with(ctx: &Context, note: Option<&str>) -> String {
         };
         text.push_str(&format!(": {} {how}.", clip(&command.program)));
     }
-    if let Some((kind, jobs)) = named_jobs(ctx) {
-        end_sentence(&mut text);
-        text.push_str(&format!(" {}.", jobs_note(kind, &jobs.iter().map(|j| clip(j)).collect::<Vec<_>>())));
-    }
-    if let Some(step) = linked_step(ctx) {
-        text.push_str(&format!(" Failed step: {step}."));
-    }
-    if let Some(note) = note {
-        end_sentence(&mut text);
-        text.push_str(&format!(" {note}"));
-    }
-    with_link(text, ctx)
+    sms_ending(text, ctx, &WORDS, note)
 }
 
 /// `Deploy failed in acme/api`, `backup.sh failed on db-1`, each name passed through `name`.
@@ -130,7 +130,7 @@ impl Texts for English {
         }
         text.push('.');
         if let Some((kind, jobs)) = &said.jobs {
-            text.push_str(&format!(" {}.", jobs_note(*kind, jobs)));
+            text.push_str(&format!(" {}.", jobs_note(&WORDS, *kind, jobs)));
         }
         text
     }
@@ -140,60 +140,13 @@ impl Texts for English {
     }
 
     fn detailed(&self, ctx: &Context) -> String {
-        let mut lines = vec![format!("{}.", self.title(ctx))];
-        let fields = [
-            ("Repository", &ctx.repository),
-            ("Workflow", &ctx.workflow),
-            ("Job", &ctx.job),
-            ("Ref", &ctx.ref_name),
-            ("Commit", &ctx.sha),
-            ("Actor", &ctx.actor),
-            ("Event", &ctx.event),
-            ("Run", &ctx.run_url),
-            ("Job URL", &ctx.job_url),
-            ("Host", &ctx.hostname),
-            ("Time", &ctx.time),
-        ];
-        for (label, value) in fields {
-            let repeats_run_url = label == "Job URL" && ctx.job_url == ctx.run_url;
-            if !value.is_empty() && !repeats_run_url {
-                lines.push(format!("{label}: {value}"));
-            }
-        }
-        if let Some((kind, jobs)) = named_jobs(ctx) {
-            lines.push(format!("{}: {}", jobs_label(kind, false), jobs.join(", ")));
-        }
-        lines.extend(ctx.failed_steps.iter().map(|failed| format!("Failed step ({}): {}", failed.job, failed.step)));
-        if let Some(command) = &ctx.command {
-            lines.push(format!("Command: {}", command.command_line));
-            lines.push(format!("Result: {}", command.ended.describe()));
-            if !command.tail.is_empty() {
-                lines.push(format!("\nLast {} lines of output:", command.tail.len()));
-                lines.extend(command.tail.iter().cloned());
-            }
-        }
-        lines.join("\n")
+        super::detailed(self.title(ctx), ctx, &WORDS)
     }
 
     /// `CI RECOVERED: Deploy (acme/api, main) is passing again. https://...`
     fn recovered(&self, ctx: &Context) -> String {
-        let subject = match &ctx.command {
-            _ if !ctx.workflow.is_empty() => clip(&ctx.workflow),
-            Some(command) => clip(&command.program),
-            None => "CI job".to_string(),
-        };
-        let place: Vec<String> = [&ctx.repository, &ctx.ref_name]
-            .into_iter()
-            .filter(|value| !value.is_empty())
-            .map(|value| clip(value))
-            .collect();
-        let place = match place.is_empty() {
-            true if !ctx.hostname.is_empty() => format!(" (on {})", clip(&ctx.hostname)),
-            true => String::new(),
-            false => format!(" ({})", place.join(", ")),
-        };
-        let text = format!("CI RECOVERED: {subject}{place} is passing again.");
-        with_link(text, ctx)
+        let (subject, place) = recovered_names(ctx, "CI job".to_string(), |host| format!("on {host}"));
+        with_link(format!("CI RECOVERED: {subject}{place} is passing again."), ctx)
     }
 
     fn escalation_sms(&self, ctx: &Context) -> String {
@@ -205,11 +158,7 @@ impl Texts for English {
 mod tests {
     use super::*;
     use crate::context::FailedStep;
-    use crate::texts::fixtures::{self, github, gitlab, host, jenkins};
-
-    fn all(status: Status) -> [Context; 4] {
-        [github(status), gitlab(status), jenkins(status), host(status)]
-    }
+    use crate::texts::fixtures::{self, all, github, gitlab, host, jenkins};
 
     #[test]
     fn voice_texts_for_every_status_and_context() {

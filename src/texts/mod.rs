@@ -8,7 +8,9 @@ mod tr;
 use std::fmt;
 use std::str::FromStr;
 
-use crate::context::Context;
+use crate::context::{CommandRun, Context};
+use crate::runner::Ended;
+use crate::status::Status;
 use crate::values::truncate_chars;
 
 pub use en::English;
@@ -248,6 +250,130 @@ pub(crate) fn job_list(jobs: &[String], more: impl Fn(usize) -> String) -> Strin
     list
 }
 
+/// The words a language puts into the layouts shared by every language ([`detailed`], [`jobs_note`],
+/// [`sms_ending`]): labels, and the few phrases built around a number or a name. The layout is the
+/// same in every language, so a language is its words and its own sentences.
+pub(crate) struct Words {
+    /// The labels of the long text's fields, in the order it lists them.
+    pub fields: FieldLabels,
+    /// What the [named jobs](named_jobs) are, for one job (`true`) or more.
+    pub jobs: fn(JobsNamed, bool) -> &'static str,
+    /// The end of a job list cut short: " and 3 more".
+    pub more_jobs: fn(usize) -> String,
+    /// The label of a failed step: "Failed step".
+    pub failed_step: &'static str,
+    /// The label of the wrapped command line: "Command".
+    pub command: &'static str,
+    /// The label of how it ended: "Result".
+    pub result: &'static str,
+    /// How the command ended, as the long text writes it.
+    pub ended: fn(&Ended) -> String,
+    /// The heading of the command's last lines: "Last 2 lines of output:".
+    pub tail: fn(usize) -> String,
+}
+
+/// The labels of the fields the long text lists when they are known.
+pub(crate) struct FieldLabels {
+    pub repository: &'static str,
+    pub workflow: &'static str,
+    pub job: &'static str,
+    pub ref_name: &'static str,
+    pub commit: &'static str,
+    pub actor: &'static str,
+    pub event: &'static str,
+    pub run: &'static str,
+    pub job_url: &'static str,
+    pub host: &'static str,
+    pub time: &'static str,
+}
+
+/// How the wrapped command ended, when that is news (not on success).
+pub(crate) fn ended(ctx: &Context) -> Option<&CommandRun> {
+    ctx.command.as_ref().filter(|_| ctx.status != Status::Success)
+}
+
+/// "Failed jobs: build, test" / "Failed job: build" / "Skipped job: deploy".
+pub(crate) fn jobs_note(words: &Words, kind: JobsNamed, jobs: &[String]) -> String {
+    format!("{}: {}", (words.jobs)(kind, jobs.len() == 1), job_list(jobs, words.more_jobs))
+}
+
+/// The end every SMS shares after its first sentence: the named jobs, the linked job's failed
+/// step, `note` (if any), and the link last.
+pub(crate) fn sms_ending(mut text: String, ctx: &Context, words: &Words, note: Option<&str>) -> String {
+    if let Some((kind, jobs)) = named_jobs(ctx) {
+        end_sentence(&mut text);
+        text.push_str(&format!(" {}.", jobs_note(words, kind, &jobs.iter().map(|j| clip(j)).collect::<Vec<_>>())));
+    }
+    if let Some(step) = linked_step(ctx) {
+        text.push_str(&format!(" {}: {step}.", words.failed_step));
+    }
+    if let Some(note) = note {
+        end_sentence(&mut text);
+        text.push_str(&format!(" {note}"));
+    }
+    with_link(text, ctx)
+}
+
+/// The long form (see [`Texts::detailed`]): `title`, then every known field, the named jobs, every
+/// failed step, and the wrapped command with its last lines, one per line.
+pub(crate) fn detailed(title: String, ctx: &Context, words: &Words) -> String {
+    let labels = &words.fields;
+    // A job URL that only repeats the run's says nothing new.
+    let job_url = if ctx.job_url == ctx.run_url { "" } else { &ctx.job_url };
+    let fields = [
+        (labels.repository, ctx.repository.as_str()),
+        (labels.workflow, &ctx.workflow),
+        (labels.job, &ctx.job),
+        (labels.ref_name, &ctx.ref_name),
+        (labels.commit, &ctx.sha),
+        (labels.actor, &ctx.actor),
+        (labels.event, &ctx.event),
+        (labels.run, &ctx.run_url),
+        (labels.job_url, job_url),
+        (labels.host, &ctx.hostname),
+        (labels.time, &ctx.time),
+    ];
+    let mut lines = vec![format!("{title}.")];
+    lines
+        .extend(fields.iter().filter(|(_, value)| !value.is_empty()).map(|(label, value)| format!("{label}: {value}")));
+    if let Some((kind, jobs)) = named_jobs(ctx) {
+        lines.push(format!("{}: {}", (words.jobs)(kind, false), jobs.join(", ")));
+    }
+    lines.extend(
+        ctx.failed_steps.iter().map(|failed| format!("{} ({}): {}", words.failed_step, failed.job, failed.step)),
+    );
+    if let Some(command) = &ctx.command {
+        lines.push(format!("{}: {}", words.command, command.command_line));
+        lines.push(format!("{}: {}", words.result, (words.ended)(&command.ended)));
+        if !command.tail.is_empty() {
+            lines.push(format!("\n{}", (words.tail)(command.tail.len())));
+            lines.extend(command.tail.iter().cloned());
+        }
+    }
+    lines.join("\n")
+}
+
+/// What recovered and where, for a recovery text: the workflow (else the command, else
+/// `unnamed`), and ` (repository, ref)`, else the host as `on_host` says it, else nothing.
+pub(crate) fn recovered_names(ctx: &Context, unnamed: String, on_host: fn(&str) -> String) -> (String, String) {
+    let subject = match &ctx.command {
+        _ if !ctx.workflow.is_empty() => clip(&ctx.workflow),
+        Some(command) => clip(&command.program),
+        None => unnamed,
+    };
+    let place: Vec<String> = [&ctx.repository, &ctx.ref_name]
+        .into_iter()
+        .filter(|value| !value.is_empty())
+        .map(|value| clip(value))
+        .collect();
+    let place = match place.is_empty() {
+        true if !ctx.hostname.is_empty() => format!(" ({})", on_host(&clip(&ctx.hostname))),
+        true => String::new(),
+        false => format!(" ({})", place.join(", ")),
+    };
+    (subject, place)
+}
+
 /// Contexts for the unit tests of both languages.
 #[cfg(test)]
 pub(crate) mod fixtures {
@@ -311,6 +437,11 @@ pub(crate) mod fixtures {
 
     pub fn host(status: Status) -> Context {
         detect(&[("HOSTNAME", "db-1")], status)
+    }
+
+    /// The four places a text comes from: GitHub, GitLab, Jenkins and a host.
+    pub fn all(status: Status) -> [Context; 4] {
+        [github(status), gitlab(status), jenkins(status), host(status)]
     }
 
     /// `onfail run -- /opt/backup.sh` on host db-1, ended as `ended`.

@@ -2,12 +2,47 @@
 //! "iş akışı"), never on a name, whose last vowel nobody knows in advance; the voice text says
 //! its key sentence twice, because the first seconds of a call are lost while answering.
 
-use super::{JobsNamed, Spoken, Texts, clip, end_sentence, job_list, linked_step, named_jobs, with_link};
-use crate::context::{CommandRun, Context, Source};
+use super::{
+    FieldLabels, JobsNamed, Spoken, Texts, Words, clip, end_sentence, ended, jobs_note, recovered_names, sms_ending,
+    with_link,
+};
+use crate::context::{Context, Source};
 use crate::runner::{Ended, signal_name};
 use crate::status::Status;
 
 pub struct Turkish;
+
+/// The Turkish words of the shared layouts.
+const WORDS: Words = Words {
+    fields: FieldLabels {
+        repository: "Depo",
+        workflow: "İş akışı",
+        job: "İş",
+        ref_name: "Dal",
+        commit: "Commit",
+        actor: "Tetikleyen",
+        event: "Olay",
+        run: "Çalıştırma",
+        job_url: "İş bağlantısı",
+        host: "Sunucu",
+        time: "Zaman",
+    },
+    jobs: |kind, one| match (kind, one) {
+        (JobsNamed::Failed, true) => "Başarısız iş",
+        (JobsNamed::Failed, false) => "Başarısız işler",
+        (JobsNamed::Skipped, true) => "Atlanan iş",
+        (JobsNamed::Skipped, false) => "Atlanan işler",
+    },
+    more_jobs: |n| format!(" ve {n} iş daha"),
+    failed_step: "Başarısız adım",
+    command: "Komut",
+    result: "Sonuç",
+    ended: |ended| match ended {
+        Ended::Exited(0) => "başarılı (çıkış kodu 0)".to_string(),
+        other => written_end(other),
+    },
+    tail: |n| format!("Çıktının son {n} satırı:"),
+};
 
 /// What happened, as the end of a sentence.
 fn verb(status: Status) -> &'static str {
@@ -91,11 +126,6 @@ fn sentence(ctx: &Context, names: &Names) -> String {
     words.join(" ")
 }
 
-/// How the wrapped command ended, when that is news (not on success).
-fn ended(ctx: &Context) -> Option<&CommandRun> {
-    ctx.command.as_ref().filter(|_| ctx.status != Status::Success)
-}
-
 /// The command's end, to be heard: no paths, no signal names.
 fn spoken_end(ended: &Ended) -> String {
     match ended {
@@ -128,21 +158,6 @@ fn capitalised(text: &str) -> String {
     }
 }
 
-/// What the [named jobs](named_jobs) are, for one job or more.
-fn jobs_label(kind: JobsNamed, one: bool) -> &'static str {
-    match (kind, one) {
-        (JobsNamed::Failed, true) => "Başarısız iş",
-        (JobsNamed::Failed, false) => "Başarısız işler",
-        (JobsNamed::Skipped, true) => "Atlanan iş",
-        (JobsNamed::Skipped, false) => "Atlanan işler",
-    }
-}
-
-/// "Başarısız işler: build, test" / "Başarısız iş: build" / "Atlanan iş: deploy".
-fn jobs_note(kind: JobsNamed, jobs: &[String]) -> String {
-    format!("{}: {}", jobs_label(kind, jobs.len() == 1), job_list(jobs, |n| format!(" ve {n} iş daha")))
-}
-
 /// The SMS: the alert, `note` (if any), and the link last.
 fn sms_with(ctx: &Context, note: Option<&str>) -> String {
     let name = match &ctx.command {
@@ -172,18 +187,7 @@ fn sms_with(ctx: &Context, note: Option<&str>) -> String {
             text.push_str(&format!(" {}: {end}.", clip(&command.program)));
         }
     }
-    if let Some((kind, jobs)) = named_jobs(ctx) {
-        end_sentence(&mut text);
-        text.push_str(&format!(" {}.", jobs_note(kind, &jobs.iter().map(|j| clip(j)).collect::<Vec<_>>())));
-    }
-    if let Some(step) = linked_step(ctx) {
-        text.push_str(&format!(" Başarısız adım: {step}."));
-    }
-    if let Some(note) = note {
-        end_sentence(&mut text);
-        text.push_str(&format!(" {note}"));
-    }
-    with_link(text, ctx)
+    sms_ending(text, ctx, &WORDS, note)
 }
 
 impl Texts for Turkish {
@@ -223,7 +227,7 @@ impl Texts for Turkish {
             text.push_str(&format!(" {}", spoken_end(&command.ended)));
         }
         if let Some((kind, jobs)) = &said.jobs {
-            text.push_str(&format!(" {}.", jobs_note(*kind, jobs)));
+            text.push_str(&format!(" {}.", jobs_note(&WORDS, *kind, jobs)));
         }
         text.push_str(&format!(" Tekrar ediyorum: {key}."));
         text
@@ -235,65 +239,15 @@ impl Texts for Turkish {
     }
 
     fn detailed(&self, ctx: &Context) -> String {
-        let mut lines = vec![format!("{}.", self.title(ctx))];
-        let fields = [
-            ("Depo", &ctx.repository),
-            ("İş akışı", &ctx.workflow),
-            ("İş", &ctx.job),
-            ("Dal", &ctx.ref_name),
-            ("Commit", &ctx.sha),
-            ("Tetikleyen", &ctx.actor),
-            ("Olay", &ctx.event),
-            ("Çalıştırma", &ctx.run_url),
-            ("İş bağlantısı", &ctx.job_url),
-            ("Sunucu", &ctx.hostname),
-            ("Zaman", &ctx.time),
-        ];
-        for (label, value) in fields {
-            let repeats_run_url = label == "İş bağlantısı" && ctx.job_url == ctx.run_url;
-            if !value.is_empty() && !repeats_run_url {
-                lines.push(format!("{label}: {value}"));
-            }
-        }
-        if let Some((kind, jobs)) = named_jobs(ctx) {
-            lines.push(format!("{}: {}", jobs_label(kind, false), jobs.join(", ")));
-        }
-        lines.extend(ctx.failed_steps.iter().map(|failed| format!("Başarısız adım ({}): {}", failed.job, failed.step)));
-        if let Some(command) = &ctx.command {
-            lines.push(format!("Komut: {}", command.command_line));
-            let result = match command.ended {
-                Ended::Exited(0) => "başarılı (çıkış kodu 0)".to_string(),
-                ref other => written_end(other),
-            };
-            lines.push(format!("Sonuç: {result}"));
-            if !command.tail.is_empty() {
-                lines.push(format!("\nÇıktının son {} satırı:", command.tail.len()));
-                lines.extend(command.tail.iter().cloned());
-            }
-        }
-        lines.join("\n")
+        super::detailed(self.title(ctx), ctx, &WORDS)
     }
 
     /// `CI DÜZELDİ: Deploy (acme/api, main) yeniden başarılı. https://...`
     fn recovered(&self, ctx: &Context) -> String {
-        let subject = match &ctx.command {
-            _ if !ctx.workflow.is_empty() => clip(&ctx.workflow),
-            Some(command) => clip(&command.program),
-            None => capitalised(unnamed(ctx.source).trim_start_matches("bir ")),
-        };
-        let place: Vec<String> = [&ctx.repository, &ctx.ref_name]
-            .into_iter()
-            .filter(|value| !value.is_empty())
-            .map(|value| clip(value))
-            .collect();
-        let place = match place.is_empty() {
-            true if !ctx.hostname.is_empty() => format!(" ({} sunucusu)", clip(&ctx.hostname)),
-            true => String::new(),
-            false => format!(" ({})", place.join(", ")),
-        };
+        let unnamed = capitalised(unnamed(ctx.source).trim_start_matches("bir "));
+        let (subject, place) = recovered_names(ctx, unnamed, |host| format!("{host} sunucusu"));
         let lead = if ctx.source == Source::Host { "DÜZELDİ" } else { "CI DÜZELDİ" };
-        let text = format!("{lead}: {subject}{place} yeniden başarılı.");
-        with_link(text, ctx)
+        with_link(format!("{lead}: {subject}{place} yeniden başarılı."), ctx)
     }
 
     fn escalation_sms(&self, ctx: &Context) -> String {
@@ -305,11 +259,7 @@ impl Texts for Turkish {
 mod tests {
     use super::*;
     use crate::context::FailedStep;
-    use crate::texts::fixtures::{self, github, gitlab, host, jenkins};
-
-    fn all(status: Status) -> [Context; 4] {
-        [github(status), gitlab(status), jenkins(status), host(status)]
-    }
+    use crate::texts::fixtures::{self, all, github, gitlab, host, jenkins};
 
     /// The voice text says `key` twice: once after `lead`, once after "Tekrar ediyorum:".
     fn twice(lead: &str, key: &str) -> String {
