@@ -4,10 +4,8 @@
 //! that aggregates other jobs cannot see their names and steps otherwise, while onfail inside a
 //! failing job is that job, whose name and link it already has.
 
-use serde::Deserialize;
-
 use crate::context::{Env, FailedJob};
-use crate::history::github::Api;
+use crate::history::github::{Api, Job, JobList};
 
 /// Jobs per page; GitHub's maximum.
 const PER_PAGE: usize = 100;
@@ -20,29 +18,6 @@ const MAX_JOBS: usize = 50;
 
 /// A job or step name longer than this is cut: names come from workflow files, not from us.
 const MAX_NAME: usize = 200;
-
-#[derive(Deserialize)]
-struct JobList {
-    total_count: Option<u64>,
-    jobs: Vec<Job>,
-}
-
-#[derive(Deserialize)]
-struct Job {
-    id: Option<u64>,
-    name: String,
-    conclusion: Option<String>,
-    html_url: Option<String>,
-    #[serde(default)]
-    steps: Option<Vec<Step>>,
-}
-
-#[derive(Deserialize)]
-struct Step {
-    name: String,
-    conclusion: Option<String>,
-    number: Option<u64>,
-}
 
 /// The failed jobs of this run's latest attempt, in the API's order, leaving out the job onfail
 /// runs in (`own_check_run_id`: a job's id is its check run id). An error names the fix.
@@ -103,6 +78,7 @@ fn is_web_link(url: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::history::github::Step;
 
     fn job(conclusion: &str, steps: &[(&str, &str, u64)]) -> Job {
         Job {

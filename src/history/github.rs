@@ -173,16 +173,30 @@ struct Repo {
     full_name: String,
 }
 
+/// A page of a run's jobs: what the lookup here compares by name, and what `crate::details`
+/// reads the failed jobs and steps from.
 #[derive(Deserialize)]
-struct JobList {
-    total_count: Option<u64>,
-    jobs: Vec<Job>,
+pub(crate) struct JobList {
+    pub total_count: Option<u64>,
+    pub jobs: Vec<Job>,
 }
 
 #[derive(Deserialize)]
-struct Job {
-    name: String,
-    conclusion: Option<String>,
+pub(crate) struct Job {
+    /// The job's id, which is also its check run's.
+    pub id: Option<u64>,
+    pub name: String,
+    pub conclusion: Option<String>,
+    pub html_url: Option<String>,
+    #[serde(default)]
+    pub steps: Option<Vec<Step>>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Step {
+    pub name: String,
+    pub conclusion: Option<String>,
+    pub number: Option<u64>,
 }
 
 struct Lookup<'a> {
