@@ -9,6 +9,7 @@ use reqwest::blocking::Client;
 use reqwest::header::{CONTENT_TYPE, LOCATION, RETRY_AFTER};
 
 use crate::context::Env;
+use crate::error::root_cause;
 use crate::redact::Redactor;
 use crate::wire::{Delivery, Ids, Request, Response, Verdict};
 
@@ -136,7 +137,7 @@ impl Transport {
             .take(MAX_BODY)
             .read_to_end(&mut body)
             .err()
-            .map(|e| format!("the answer was cut off after HTTP {status} ({})", io_reason(&e)));
+            .map(|e| format!("the answer was cut off after HTTP {status} ({})", root_cause(&e)));
         // As bytes, before anything decodes or cuts them: an answer in another character set
         // or with the secret escaped is scrubbed too.
         let body = self.redactor.apply_body(&body);
@@ -225,34 +226,13 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
 }
 
 /// A transport error in plain words. reqwest's own text includes the URL, which may hold a key
-/// (Temperstack puts it in the path), so the URL is stripped and the cause chain kept.
+/// (Temperstack puts it in the path), so the URL is stripped and the innermost cause said.
 fn describe(error: reqwest::Error, timeout: Duration) -> String {
     if error.is_timeout() {
         return format!("no answer within {}", humantime::format_duration(round_ms(timeout)));
     }
     let what = if error.is_connect() { "could not connect" } else { "the request failed" };
-    let error = error.without_url();
-    let mut causes = Vec::new();
-    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(&error);
-    while let Some(cause) = source {
-        causes.push(cause.to_string());
-        source = cause.source();
-    }
-    causes.dedup();
-    match causes.last() {
-        Some(root) => format!("{what}: {root}"),
-        None => format!("{what}: {error}"),
-    }
-}
-
-fn io_reason(error: &std::io::Error) -> String {
-    let mut source: Option<&dyn std::error::Error> = Some(error);
-    let mut last = error.to_string();
-    while let Some(cause) = source {
-        last = cause.to_string();
-        source = cause.source();
-    }
-    last
+    format!("{what}: {}", root_cause(&error.without_url()))
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ use serde::de::DeserializeOwned;
 
 use crate::context::Env;
 use crate::edge::Previous;
+use crate::error::root_cause;
 
 /// The whole lookup, every request included, never takes longer than this.
 pub const BUDGET: Duration = Duration::from_secs(5);
@@ -448,17 +449,6 @@ fn refusal(status: u16, rate_limited: bool) -> String {
         300..=399 => format!("the GitHub API redirected elsewhere (HTTP {status}); check GITHUB_API_URL"),
         _ => format!("the GitHub API answered HTTP {status}"),
     }
-}
-
-/// The innermost cause of a transport error, without the URL.
-fn root_cause(error: &reqwest::Error) -> String {
-    let mut last = error.to_string();
-    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(error);
-    while let Some(cause) = source {
-        last = cause.to_string();
-        source = cause.source();
-    }
-    last
 }
 
 #[cfg(test)]
