@@ -17,15 +17,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-failures=0 passes=0
-pass() {
-  echo "  ok: $*"
-  passes=$((passes + 1))
-}
-fail() {
-  echo "  FAILED: $*" >&2
-  failures=$((failures + 1))
-}
+# shellcheck source-path=SCRIPTDIR/.. source=lib.sh
+. "$repo/tests/lib.sh"
 
 version=$(sed -n 's/^version *= *"\([^"]*\)".*/\1/p' "$repo/Cargo.toml" | head -n 1)
 sha256() { if command -v sha256sum >/dev/null; then sha256sum "$1" | cut -d ' ' -f 1; else shasum -a 256 "$1" | cut -d ' ' -f 1; fi; }

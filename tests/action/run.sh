@@ -19,17 +19,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-failures=0 passes=0
-pass() {
-  echo "  ok: $*"
-  passes=$((passes + 1))
-}
-fail() {
-  echo "  FAILED: $*" >&2
-  failures=$((failures + 1))
-}
-# expect_eq WHAT ACTUAL EXPECTED
-expect_eq() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: expected '$3', got '$2'"; fi; }
+# shellcheck source-path=SCRIPTDIR/.. source=lib.sh
+. "$repo/tests/lib.sh"
 
 # Sentinels: if any shows up in act's log unmasked, the action leaked it.
 key="ak-act-SENTINEL-5f1e2d9c"

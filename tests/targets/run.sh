@@ -24,15 +24,8 @@ started=$SECONDS
 version=$(sed -n 's/^version *= *"\([^"]*\)".*/\1/p' Cargo.toml | head -n 1)
 targets=(x86_64-unknown-linux-musl aarch64-unknown-linux-musl x86_64-pc-windows-gnu)
 
-failures=0 passes=0
-pass() {
-  echo "  ok: $*"
-  passes=$((passes + 1))
-}
-fail() {
-  echo "  FAILED: $*" >&2
-  failures=$((failures + 1))
-}
+# shellcheck source-path=SCRIPTDIR/.. source=lib.sh
+. "$repo/tests/lib.sh"
 say() { printf '\n== %s\n' "$*"; }
 
 say "tools (Debian packages, Rust targets)"
