@@ -26,6 +26,20 @@ fn run_with_voice(server: &Server, options: &[&str], command: &[&str]) -> assert
     cmd
 }
 
+/// `onfail run` as a process to signal or read from: voice aimed at `server`, extra `options`,
+/// and `command` after `--`, with nothing of this environment but `PATH`.
+fn voice_process(server: &Server, options: &[&str], command: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("onfail"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("ONFAIL_ALERTALK_WEBHOOK_KEY", KEY)
+        .args(["run", "--alertalk-url", &server.url("/x"), "--phone-numbers", PHONES[0]])
+        .args(options)
+        .arg("--")
+        .args(command);
+    cmd
+}
+
 fn voice_text(server: &Server) -> String {
     server.received()[0].json()["error_message"].as_str().unwrap().to_string()
 }
@@ -212,12 +226,7 @@ fn run_needs_a_command() {
 /// Starts `onfail run` on a script that prints `ready` and then waits for a signal.
 fn start_waiting(server: &Server, trap: &str) -> (std::process::Child, BufReader<std::process::ChildStdout>) {
     let script = format!("trap '{trap}' INT TERM; echo ready; while :; do sleep 0.05; done");
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("onfail"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("ONFAIL_ALERTALK_WEBHOOK_KEY", KEY)
-        .args(["run", "--alertalk-url", &server.url("/x"), "--phone-numbers", PHONES[0], "--notify-on", "always"])
-        .args(["--", "sh", "-c", &script])
+    let mut child = voice_process(server, &["--notify-on", "always"], &["sh", "-c", &script])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -287,22 +296,7 @@ fn a_process_that_outlives_a_forwarded_sigterm_does_not_hold_onfail() {
     let pid_file = dir.path().join("pid");
     // `wait` returns at once when a trapped signal arrives; the background sleep survives it.
     let script = format!("trap 'exit 7' TERM; sleep 60 & echo $! > '{}'; echo ready; wait", pid_file.display());
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("onfail"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("ONFAIL_ALERTALK_WEBHOOK_KEY", KEY)
-        .args([
-            "run",
-            "--alertalk-url",
-            &server.url("/x"),
-            "--phone-numbers",
-            PHONES[0],
-            "--language",
-            "en",
-            "--notify-on",
-            "always",
-        ])
-        .args(["--", "sh", "-c", &script])
+    let mut child = voice_process(&server, &["--language", "en", "--notify-on", "always"], &["sh", "-c", &script])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -367,21 +361,7 @@ fn an_option_variable_that_is_not_utf8_is_named() {
 fn a_reader_that_goes_away_ends_the_command() {
     let server = Server::ok(QUEUED);
     // `onfail run -- yes | head -1`: the test reads one line and closes the pipe.
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("onfail"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("ONFAIL_ALERTALK_WEBHOOK_KEY", KEY)
-        .args([
-            "run",
-            "--alertalk-url",
-            &server.url("/x"),
-            "--phone-numbers",
-            PHONES[0],
-            "--language",
-            "en",
-            "--",
-            "yes",
-        ])
+    let mut child = voice_process(&server, &["--language", "en"], &["yes"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -466,26 +446,8 @@ fn a_huge_line_without_newlines_streams_through_in_bounded_memory() {
 /// `onfail run --` `script` with voice, default `--notify-on`, stdout piped; `setup` adjusts the
 /// process before it starts (its own process group, a terminal).
 fn spawn_waiting(server: &Server, script: &str, setup: impl FnOnce(&mut std::process::Command)) -> std::process::Child {
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("onfail"));
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("ONFAIL_ALERTALK_WEBHOOK_KEY", KEY)
-        .args([
-            "run",
-            "--alertalk-url",
-            &server.url("/x"),
-            "--phone-numbers",
-            PHONES[0],
-            "--language",
-            "en",
-            "--",
-            "sh",
-            "-c",
-            script,
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut cmd = voice_process(server, &["--language", "en"], &["sh", "-c", script]);
+    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     setup(&mut cmd);
     let mut child = cmd.spawn().unwrap();
     let mut line = String::new();
