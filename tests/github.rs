@@ -31,15 +31,21 @@ impl Files {
     }
 }
 
-/// `onfail send` under GitHub Actions, aimed at `server`, with the sentinel key and a number.
-fn send(server: &Server, files: &Files) -> assert_cmd::Command {
+/// onfail under GitHub Actions writing to `files`, with the sentinel key and a number.
+fn under_actions(files: &Files) -> assert_cmd::Command {
     let mut cmd = onfail();
     github_env(&mut cmd)
         .env("GITHUB_OUTPUT", &files.output)
         .env("GITHUB_STEP_SUMMARY", &files.summary)
         .env("ONFAIL_ALERTALK_WEBHOOK_KEY", KEY)
-        .env("ONFAIL_PHONE_NUMBERS", PHONES[0])
-        .args(["send", "--alertalk-url", &server.url("/webhook/receive")]);
+        .env("ONFAIL_PHONE_NUMBERS", PHONES[0]);
+    cmd
+}
+
+/// `onfail send` under GitHub Actions, aimed at `server`, with the sentinel key and a number.
+fn send(server: &Server, files: &Files) -> assert_cmd::Command {
+    let mut cmd = under_actions(files);
+    cmd.args(["send", "--alertalk-url", &server.url("/webhook/receive")]);
     cmd
 }
 
@@ -145,6 +151,15 @@ fn check(out: &Run, files: &Files) -> Vec<Cmd> {
     let leading = out.stderr.lines().take_while(|l| l.starts_with("::add-mask::")).count();
     assert_eq!(masks(&cmds).len(), leading, "a mask came after other output:\n{}", out.stderr);
     cmds
+}
+
+/// Asserts the runner would run no command but masks, errors, and the guard around echoed text.
+fn assert_nothing_injected(cmds: &[Cmd], stderr: &str) {
+    let unexpected: Vec<&Cmd> = cmds
+        .iter()
+        .filter(|c| !["add-mask", "stop-commands", "(resume)", "error"].contains(&c.name.as_str()))
+        .collect();
+    assert!(unexpected.is_empty(), "injected: {unexpected:?}\n{stderr}");
 }
 
 fn masks(cmds: &[Cmd]) -> Vec<&str> {
@@ -256,11 +271,7 @@ fn a_provider_answer_cannot_inject_commands_and_failures_are_escaped_errors() {
     assert_eq!(out.code, 1, "{}", out.stderr);
     let cmds = check(&out, &files);
 
-    let unexpected: Vec<&Cmd> = cmds
-        .iter()
-        .filter(|c| !["add-mask", "stop-commands", "(resume)", "error"].contains(&c.name.as_str()))
-        .collect();
-    assert!(unexpected.is_empty(), "injected: {unexpected:?}\n{}", out.stderr);
+    assert_nothing_injected(&cmds, &out.stderr);
     assert!(cmds.iter().any(|c| c.name == "stop-commands"), "the echoed answer was not guarded:\n{}", out.stderr);
     assert!(!masks(&cmds).contains(&"onfail"), "an injected add-mask was executed");
 
@@ -372,14 +383,8 @@ fn outside_github_actions_nothing_github_is_written() {
 
 /// `onfail run CMD` under GitHub Actions, paging by voice through `server`.
 fn run_command(server: &Server, files: &Files, command: &[&str]) -> assert_cmd::Command {
-    let mut cmd = onfail();
-    github_env(&mut cmd)
-        .env("GITHUB_OUTPUT", &files.output)
-        .env("GITHUB_STEP_SUMMARY", &files.summary)
-        .env("ONFAIL_ALERTALK_WEBHOOK_KEY", KEY)
-        .env("ONFAIL_PHONE_NUMBERS", PHONES[0])
-        .args(["run", "--alertalk-url", &server.url("/webhook/receive"), "--"])
-        .args(command);
+    let mut cmd = under_actions(files);
+    cmd.args(["run", "--alertalk-url", &server.url("/webhook/receive"), "--"]).args(command);
     cmd
 }
 
@@ -404,11 +409,7 @@ fn onfail_run_gets_the_same_github_mode_as_send() {
     let out = run(&mut run_command(&server, &files, &["sh", "-c", "exit 4"]));
     assert_eq!(out.code, 4, "{}", out.stderr);
     let cmds = check(&out, &files);
-    let unexpected: Vec<&Cmd> = cmds
-        .iter()
-        .filter(|c| !["add-mask", "stop-commands", "(resume)", "error"].contains(&c.name.as_str()))
-        .collect();
-    assert!(unexpected.is_empty(), "injected: {unexpected:?}\n{}", out.stderr);
+    assert_nothing_injected(&cmds, &out.stderr);
     assert_eq!(cmds.iter().filter(|c| c.name == "error").count(), 1, "{cmds:?}");
     assert_eq!(files.outputs()["failed-channels"], "voice");
 }
