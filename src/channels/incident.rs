@@ -3,13 +3,15 @@
 //! ties the resolve on a green run to the incident a red run opened, and the rule that a
 //! cancelled or skipped run neither opens nor resolves anything.
 
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::context::Context;
 use crate::error::ConfigError;
+use crate::messages;
 use crate::status::Status;
 use crate::template::Template;
-use crate::values::non_empty;
+use crate::values::{non_empty, truncate_chars};
 
 #[derive(clap::Args, Clone, Debug, Default)]
 #[command(next_help_heading = "Incidents (every platform)")]
@@ -68,6 +70,80 @@ impl IncidentArgs {
         }
         Ok(Incident { alert_id, priority, link })
     }
+}
+
+impl Priority {
+    /// The word `--priority` takes, for platforms that carry it as a plain field.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Critical => "critical",
+            Priority::Medium => "medium",
+        }
+    }
+}
+
+/// The incident's text: `--message`, else every known field of the run, one per line.
+pub fn description(message: &Option<String>, ctx: &Context) -> String {
+    message.clone().unwrap_or_else(|| messages::detailed(ctx))
+}
+
+/// Most platforms refuse an incident without a name.
+pub fn require_title(title: &str, platform: &str) -> Result<(), ConfigError> {
+    if title.trim().is_empty() {
+        return Err(ConfigError::new(
+            "--title",
+            format!("renders to an empty text: {platform} needs a title for the incident"),
+        ));
+    }
+    Ok(())
+}
+
+/// Cuts `text` to `max` characters on a character boundary; the warning names the platform's
+/// field and limit, so the user knows where the rest went.
+pub fn cut(text: &str, max: usize, field: &str, warnings: &mut Vec<String>) -> String {
+    let (kept, was_cut) = truncate_chars(text, max);
+    if was_cut {
+        warnings.push(format!("{field} cut to {max} characters (from {})", text.chars().count()));
+    }
+    kept
+}
+
+/// The run's context as a flat JSON object of its known fields, for the platforms' free-form
+/// detail objects (PagerDuty `custom_details`, incident.io `metadata`). Unknown fields are left
+/// out, so a cron job's details are not a list of empty strings.
+pub fn details(ctx: &Context, priority: Priority) -> Map<String, Value> {
+    let mut map = Map::new();
+    let mut put = |key: &str, value: &str| {
+        if !value.is_empty() {
+            map.insert(key.into(), value.into());
+        }
+    };
+    put("status", ctx.status.as_str());
+    put("priority", priority.as_str());
+    for name in [
+        "repository",
+        "workflow",
+        "job",
+        "ref_name",
+        "sha",
+        "actor",
+        "event",
+        "run_id",
+        "run_number",
+        "run_attempt",
+        "run_url",
+        "job_url",
+        "server_url",
+        "hostname",
+        "time",
+    ] {
+        put(name, &ctx.placeholder(name));
+    }
+    if let Some(command) = &ctx.command {
+        put("command", &command.command_line);
+        put("command_result", &command.outcome);
+    }
+    map
 }
 
 /// `--priority`: `critical` or `medium`, in any case.
@@ -192,6 +268,34 @@ mod tests {
         };
         assert_eq!(host("test-host"), "onfail-c80cb283080a15df");
         assert_ne!(host("db-1"), host("db-2"));
+    }
+
+    #[test]
+    fn details_hold_the_known_context_fields_only() {
+        let github = ctx(&[("GITHUB_SHA", "abc123")]);
+        let map = details(&github, Priority::Medium);
+        assert_eq!(map["status"], "failure");
+        assert_eq!(map["priority"], "medium");
+        assert_eq!(map["repository"], "acme/api");
+        assert_eq!(map["sha"], "abc123");
+        assert_eq!(map["run_url"], "https://github.com/acme/api/actions/runs/1");
+        assert!(!map.contains_key("actor") && !map.contains_key("command"), "{map:?}");
+        let host = Context::detect(&Default::default(), Status::Success, None, SystemTime::now());
+        let map = details(&host, Priority::Critical);
+        let keys: Vec<&String> = map.keys().collect();
+        assert!(
+            keys.iter().all(|k| ["status", "priority", "hostname", "time", "actor"].contains(&k.as_str())),
+            "{keys:?}"
+        );
+    }
+
+    #[test]
+    fn cutting_warns_with_the_field_and_the_limit() {
+        let mut warnings = Vec::new();
+        assert_eq!(cut("çok uzun", 3, "summary", &mut warnings), "çok");
+        assert_eq!(warnings, ["summary cut to 3 characters (from 8)"]);
+        assert_eq!(cut("ok", 3, "summary", &mut warnings), "ok");
+        assert_eq!(warnings.len(), 1);
     }
 
     #[test]

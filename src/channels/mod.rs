@@ -169,5 +169,8 @@ providers! {
     alertalk,
     iletimerkezi,
     temperstack,
+    pagerduty,
+    incidentio,
+    grafana_irm,
     webhook,
 }
