@@ -19,14 +19,30 @@ const HOOK_PATH: &str = "pJ2kL9zX4cV7bN1mQ6";
 const HOOK_QUERY: &str = "qW5eR8tY3uI6oP9aZ2";
 const HEADER_VALUE: &str = "vB4nM7kJ1hG9fD2sA5";
 const HOOK_SECRET: &str = "sC6xZ3lK8jH5gF2dQ9";
+const PAGERDUTY_KEY: &str = "kR7vT2mQ9xL4wN8pZ3cF6hJ1bD5gS0yA";
+const INCIDENTIO_SOURCE: &str = "xC1vB4nM7qW0eR3tY6";
+const INCIDENTIO_TOKEN: &str = "iU3oP6aS9dF2gH5jK8";
+const GRAFANA_TOKEN: &str = "gL2kJ5hG8fD1sA4zX7";
 const VOICE_PHONE: &str = "5451112233";
 const SMS_PHONE: &str = "5467778899";
 
 fn sentinels() -> Vec<String> {
-    let mut all: Vec<String> =
-        [ALERTALK_KEY, SMS_KEY, SMS_HASH, INCIDENT_KEY, HOOK_PATH, HOOK_QUERY, HEADER_VALUE, HOOK_SECRET]
-            .map(String::from)
-            .to_vec();
+    let mut all: Vec<String> = [
+        ALERTALK_KEY,
+        SMS_KEY,
+        SMS_HASH,
+        INCIDENT_KEY,
+        PAGERDUTY_KEY,
+        INCIDENTIO_SOURCE,
+        INCIDENTIO_TOKEN,
+        GRAFANA_TOKEN,
+        HOOK_PATH,
+        HOOK_QUERY,
+        HEADER_VALUE,
+        HOOK_SECRET,
+    ]
+    .map(String::from)
+    .to_vec();
     for n in [VOICE_PHONE, SMS_PHONE] {
         all.extend([n.to_string(), format!("90{n}"), format!("0{n}")]);
     }
@@ -59,6 +75,16 @@ fn channels_at(base: &str) -> Vec<String> {
         format!("0{SMS_PHONE}"),
         "--temperstack-url".into(),
         format!("{base}/api/integration/webhook/{INCIDENT_KEY}"),
+        "--pagerduty-routing-key".into(),
+        PAGERDUTY_KEY.into(),
+        "--pagerduty-url".into(),
+        format!("{base}/v2/enqueue"),
+        "--incidentio-url".into(),
+        format!("{base}/v2/alert_events/http/{INCIDENTIO_SOURCE}"),
+        "--incidentio-token".into(),
+        INCIDENTIO_TOKEN.into(),
+        "--grafana-irm-url".into(),
+        format!("{base}/integrations/v1/formatted_webhook/{GRAFANA_TOKEN}/"),
         "--webhook-url".into(),
         format!("{base}/hooks/{HOOK_PATH}?token={HOOK_QUERY}"),
         "--webhook-headers".into(),
@@ -185,11 +211,14 @@ fn run_leaks_nothing_even_when_the_command_prints_secrets() {
     }
 }
 
-/// A provider legitimately receives its own credential (iletiMerkezi's key and hash go in the
-/// body) and its own recipients; any other secret in a body came from the command.
+/// A provider legitimately receives its own credential (iletiMerkezi's key and hash and
+/// PagerDuty's routing key go in the body) and its own recipients; any other secret in a body
+/// came from the command.
 fn without_own_credentials(path: &str, body: &str) -> String {
     let own: Vec<String> = if path.contains("send-sms") {
         vec![SMS_KEY.into(), SMS_HASH.into(), format!("90{SMS_PHONE}")]
+    } else if path.contains("v2/enqueue") {
+        vec![PAGERDUTY_KEY.into()]
     } else if path.contains("webhook/receive") {
         vec![VOICE_PHONE.into()]
     } else {
@@ -211,6 +240,10 @@ fn every_configuration_error_leaks_nothing() {
         vec!["--webhook-url".into(), format!("http://example.com/{HOOK_PATH}?t={HOOK_QUERY}")],
         vec!["--temperstack-url".into(), format!("http://example.com/api/integration/webhook/{INCIDENT_KEY}")],
         vec!["--alertalk-url".into(), format!("not a url {ALERTALK_KEY}")],
+        vec!["--pagerduty-routing-key".into(), format!("{PAGERDUTY_KEY}\n{PAGERDUTY_KEY}")],
+        vec!["--incidentio-token".into(), format!("Bearer {INCIDENTIO_TOKEN}")],
+        vec!["--incidentio-url".into(), format!("http://example.com/v2/alert_events/http/{INCIDENTIO_SOURCE}")],
+        vec!["--grafana-irm-url".into(), format!("ftp://example.com/formatted_webhook/{GRAFANA_TOKEN}/")],
         vec!["--message".into(), format!("{{nope}} {SMS_KEY}")],
         vec!["--sms-sender".into(), "TOO-LONG-SENDER".into()],
     ];

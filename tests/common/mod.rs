@@ -83,9 +83,14 @@ impl Received {
     }
 }
 
+/// Answers a request from what it holds: a fake provider that checks the fields it receives.
+pub type Handler = Box<dyn Fn(&Received) -> Reply + Send + Sync>;
+
 struct Shared {
     script: Mutex<VecDeque<Reply>>,
     fallback: Reply,
+    /// When set, answers every request the script does not (instead of `fallback`).
+    handler: Option<Handler>,
     received: Mutex<Vec<Received>>,
     stopping: AtomicBool,
     /// Body bytes written by `Reply::Huge`, to prove the client stopped reading.
@@ -102,11 +107,21 @@ pub struct Server {
 impl Server {
     /// A server that answers every request with `fallback` after the scripted `replies`.
     pub fn new(replies: Vec<Reply>, fallback: Reply) -> Server {
+        Server::start(replies, fallback, None)
+    }
+
+    /// A server that answers each request with `handler(request)` after the scripted `replies`.
+    pub fn answering(replies: Vec<Reply>, handler: impl Fn(&Received) -> Reply + Send + Sync + 'static) -> Server {
+        Server::start(replies, Reply::Close, Some(Box::new(handler)))
+    }
+
+    fn start(replies: Vec<Reply>, fallback: Reply, handler: Option<Handler>) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
         let port = listener.local_addr().unwrap().port();
         let shared = Arc::new(Shared {
             script: Mutex::new(replies.into()),
             fallback,
+            handler,
             received: Mutex::new(Vec::new()),
             stopping: AtomicBool::new(false),
             huge_written: AtomicU64::new(0),
@@ -164,8 +179,12 @@ impl Drop for Server {
 
 fn serve(stream: TcpStream, shared: &Shared) {
     let Some(request) = read_request(&stream) else { return };
-    shared.received.lock().unwrap().push(request);
-    let reply = shared.script.lock().unwrap().pop_front().unwrap_or_else(|| shared.fallback.clone());
+    shared.received.lock().unwrap().push(request.clone());
+    let scripted = shared.script.lock().unwrap().pop_front();
+    let reply = scripted.unwrap_or_else(|| match &shared.handler {
+        Some(handler) => handler(&request),
+        None => shared.fallback.clone(),
+    });
     respond(stream, reply, shared);
 }
 
@@ -269,13 +288,19 @@ fn read_request(stream: &TcpStream) -> Option<Received> {
 pub const KEY: &str = "ak-SENTINEL-key-7f3a9c";
 /// The Temperstack integration key, which lives in the URL path.
 pub const TEMPERSTACK_KEY: &str = "ts-SENTINEL-key-5e81d0";
+/// The PagerDuty routing key (32 characters, as PagerDuty's are), sent in the body.
+pub const PAGERDUTY_KEY: &str = "pdSENTINELkey0123456789abcdef012";
+/// The incident.io source token, sent as a bearer token.
+pub const INCIDENTIO_TOKEN: &str = "inc-SENTINEL-token-3b7e19";
+/// The Grafana IRM integration token, which lives in the URL path.
+pub const GRAFANA_TOKEN: &str = "gr-SENTINEL-token-c4d2a8";
 /// Numbers used in tests; none of their spellings may appear in output.
 pub const PHONES: [&str; 2] = ["5321234567", "5339876543"];
 
 /// Every spelling of the sentinel numbers, plus the key.
 pub fn sentinels() -> Vec<String> {
     let mut all = vec![KEY.to_string()];
-    all.push(TEMPERSTACK_KEY.to_string());
+    all.extend([TEMPERSTACK_KEY, PAGERDUTY_KEY, INCIDENTIO_TOKEN, GRAFANA_TOKEN].map(String::from));
     for n in PHONES {
         all.extend([n.to_string(), format!("90{n}"), format!("0{n}")]);
     }
