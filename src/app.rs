@@ -10,7 +10,7 @@ use crate::config::{self, Config};
 use crate::context::{CommandRun, Env};
 use crate::error::ConfigError;
 use crate::output::Output;
-use crate::redact::Redactor;
+use crate::redact::{self, Redactor};
 use crate::render;
 use crate::report::{ChannelReport, ChannelResult, RunReport, RunResult};
 use crate::runner::{self, Ended};
@@ -88,8 +88,9 @@ fn run_command(args: &RunArgs, env: &Env) -> Exit {
         program: program.to_string_lossy().into_owned(),
         // Both go to providers: secrets in the arguments or the output are redacted first.
         command_line: out.redact(&command_line),
-        outcome: finished.ended.describe(),
-        tail: finished.tail.iter().map(|line| out.redact(line)).collect(),
+        ended: finished.ended.clone(),
+        // Redacted before the cut, so no part of a secret survives it.
+        tail: finished.tail.iter().map(|line| redact::cut(&out.redact(line), runner::SHOWN_TAIL_LINE)).collect(),
     };
     let mut alert_args = args.alert.clone();
     alert_args.general.status = Some(status);
@@ -122,6 +123,7 @@ fn send(config: &Config, env: &Env, out: &Output) -> Result<Exit, ConfigError> {
     if config.channels.is_empty() {
         report.warnings.push(format!("{}: nothing was sent", channels::none_enabled()));
     }
+    let report = out.redacted(&report);
     print_report(&report, settings.output, out);
     out.github_report(&report);
     Ok(if report.any_failed() && settings.fail_on_error { Exit::ChannelFailed } else { Exit::Ok })
@@ -194,18 +196,19 @@ fn check(config: &Config, online: Option<&Env>, out: &Output) -> Result<Exit, Co
     if config.channels.is_empty() {
         report.warnings.push(format!("{}: a send would do nothing", channels::none_enabled()));
     }
+    let report = out.redacted(&report);
     match config.settings.output {
-        OutputFormat::Json => out.stdout(&render::json(&report)),
+        OutputFormat::Json => out.rendered_stdout(&render::json(&report)),
         OutputFormat::Text => {
             for channel in &report.channels {
-                out.line(&format!("{} ({}) {}", channel.channel, channel.provider, channel.detail));
+                out.rendered_line(&format!("{} ({}) {}", channel.channel, channel.provider, channel.detail));
                 if !channel.recipients.is_empty() {
-                    out.line(&format!("  recipients: {}", channel.recipients.join(", ")));
+                    out.rendered_line(&format!("  recipients: {}", channel.recipients.join(", ")));
                 }
-                channel.warnings.iter().for_each(|w| out.warning(&format!("{}: {w}", channel.channel)));
+                channel.warnings.iter().for_each(|w| out.rendered_warning(&format!("{}: {w}", channel.channel)));
             }
-            report.warnings.iter().for_each(|w| out.warning(w));
-            out.line(match (&transport, report.any_failed()) {
+            report.warnings.iter().for_each(|w| out.rendered_warning(w));
+            out.rendered_line(match (&transport, report.any_failed()) {
                 (_, true) => "configuration is valid, but the online check failed",
                 (Some(_), false) => "configuration is valid; credentials checked online where possible",
                 (None, false) => "configuration is valid",
@@ -226,25 +229,26 @@ fn check_online(channel: &dyn Channel, transport: &Transport, report: &mut Chann
     }
 }
 
+/// Prints a report whose values are already redacted ([`Output::redacted`]).
 fn print_report(report: &RunReport, format: OutputFormat, out: &Output) {
     for warning in &report.warnings {
-        out.warning(warning);
+        out.rendered_warning(warning);
     }
     for channel in &report.channels {
         for warning in &channel.warnings {
-            out.warning(&format!("{}: {warning}", channel.channel));
+            out.rendered_warning(&format!("{}: {warning}", channel.channel));
         }
-        out.line(&render::channel_line(channel));
+        out.rendered_line(&render::channel_line(channel));
     }
     match format {
-        OutputFormat::Json => out.stdout(&render::json(report)),
+        OutputFormat::Json => out.rendered_stdout(&render::json(report)),
         OutputFormat::Text => {
             let blocks: Vec<String> =
                 report.channels.iter().map(render::dry_run_block).filter(|b| !b.is_empty()).collect();
             if !blocks.is_empty() {
-                out.stdout(&blocks.join("\n"));
+                out.rendered_stdout(&blocks.join("\n"));
             }
         }
     }
-    out.line(&render::summary_line(report));
+    out.rendered_line(&render::summary_line(report));
 }

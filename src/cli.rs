@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::channels::ChannelArgs;
 use crate::status::{NotifyOn, Status};
+use crate::texts::Language;
 use crate::values::{parse_bool, parse_duration};
 
 const EXAMPLES: &str = "\
@@ -122,6 +123,18 @@ pub struct GeneralArgs {
     #[arg(long, env = "ONFAIL_MESSAGE", hide_env_values = true)]
     pub message: Option<String>,
 
+    /// Text read aloud on the call, instead of --message; {placeholders} allowed [default: speakable, per language]
+    #[arg(long, env = "ONFAIL_VOICE_MESSAGE", value_name = "TEXT", hide_env_values = true)]
+    pub voice_message: Option<String>,
+
+    /// SMS text, instead of --message; {placeholders} allowed [default: short, ends with the run URL]
+    #[arg(long, env = "ONFAIL_SMS_MESSAGE", value_name = "TEXT", hide_env_values = true)]
+    pub sms_message: Option<String>,
+
+    /// Language of the default texts: auto (Turkish on calls and SMS, English elsewhere), tr or en [default: auto]
+    #[arg(long, env = "ONFAIL_LANGUAGE", value_name = "LANGUAGE", value_parser = parse_language, hide_env_values = true)]
+    pub language: Option<Language>,
+
     /// Print every request, redacted, and send nothing
     #[arg(long, env = "ONFAIL_DRY_RUN", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true",
           value_parser = parse_bool("--dry-run"), hide_env_values = true)]
@@ -159,6 +172,10 @@ pub struct GeneralArgs {
 }
 
 fn parse_status(value: &str) -> Result<Status, String> {
+    value.parse()
+}
+
+fn parse_language(value: &str) -> Result<Language, String> {
     value.parse()
 }
 

@@ -8,9 +8,9 @@ use crate::channels::{Alert, Channel};
 use crate::cli::{AlertArgs, OutputFormat};
 use crate::context::{CommandRun, Context, Env};
 use crate::error::ConfigError;
-use crate::messages;
 use crate::redact::Redactor;
 use crate::template::Template;
+use crate::texts::Audience;
 use crate::values::non_empty;
 
 /// How the run behaves, whatever the channels.
@@ -57,12 +57,21 @@ impl Config {
             let template = Template::parse(source).map_err(|e| ConfigError::new(option, e.to_string()))?;
             Ok(template.render(|name| context.placeholder(name)))
         };
+        let language = general.language.unwrap_or_default();
         let title = match non_empty(&general.title) {
             Some(source) => render("--title", source)?,
-            None => messages::title(&context),
+            None => language.texts(Audience::Screen).title(&context),
         };
-        let message = non_empty(&general.message).map(|source| render("--message", source)).transpose()?;
-        let alert = Alert { title, message, notify_on: general.notify_on.clone().unwrap_or_default(), context };
+        let optional = |option: &str, value: &Option<String>| non_empty(value).map(|s| render(option, s)).transpose();
+        let alert = Alert {
+            title,
+            message: optional("--message", &general.message)?,
+            voice_message: optional("--voice-message", &general.voice_message)?,
+            sms_message: optional("--sms-message", &general.sms_message)?,
+            language,
+            notify_on: general.notify_on.clone().unwrap_or_default(),
+            context,
+        };
         let channels = args.channels.configure(&alert)?;
         let settings = Settings {
             dry_run: general.dry_run.unwrap_or(false),

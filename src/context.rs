@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
+use crate::runner::Ended;
 use crate::status::Status;
 
 /// The environment as a plain map, so detection is testable without touching the process env.
@@ -26,8 +27,8 @@ pub struct CommandRun {
     pub program: String,
     /// The whole command line as given.
     pub command_line: String,
-    /// "exited with code 3", "was killed by signal 9 (SIGKILL)", ...
-    pub outcome: String,
+    /// How it ended: the texts say it in their own language.
+    pub ended: Ended,
     /// Its last lines of output, cleaned and redacted.
     pub tail: Vec<String>,
 }
@@ -54,6 +55,8 @@ pub struct Context {
     pub time: String,
     /// Set by `onfail run`.
     pub command: Option<CommandRun>,
+    /// The jobs that failed, as far as known; the default texts name them.
+    pub failed_jobs: Vec<String>,
 }
 
 impl Context {
@@ -79,6 +82,7 @@ impl Context {
             hostname: hostname(env),
             time: humantime::format_rfc3339_seconds(now).to_string(),
             command: None,
+            failed_jobs: Vec::new(),
         };
         if var("GITHUB_ACTIONS") == "true" {
             context.fill_from_github(&var, check_run_id);

@@ -11,7 +11,8 @@
 //! - `transport` is the delivery engine (deadline, retries); it exchanges the `wire` types with
 //!   the channels and knows no provider and no configuration;
 //! - at the bottom, `error` (the usage error every layer can raise), `values` (value parsers),
-//!   `context`, `template`, `messages`, `phone`, `redact` and `status`.
+//!   `context`, `template`, `texts` (the default texts, one file per language), `phone`, `redact`
+//!   and `status`.
 
 pub mod app;
 pub mod channels;
@@ -20,7 +21,6 @@ pub mod config;
 pub mod context;
 pub mod error;
 pub mod gha;
-pub mod messages;
 pub mod output;
 pub mod phone;
 pub mod redact;
@@ -29,6 +29,7 @@ pub mod report;
 pub mod runner;
 pub mod status;
 pub mod template;
+pub mod texts;
 pub mod transport;
 pub mod values;
 pub mod wire;

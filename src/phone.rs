@@ -66,6 +66,64 @@ pub fn mask_digits(digits: &str) -> String {
     out
 }
 
+/// What may stand between the digits of a number written in free text.
+const SEPARATORS: &[u8] = b" -./()";
+
+/// Where `phones` occur in `text`, however each is written: bare or with a `0`, `90`, `+90` or
+/// `0090` prefix, and with spaces, dashes, dots, slashes or parentheses between the digits
+/// (`+90 532 123 45 67`, `0(532) 123-45-67`, `0532.123.45.67`). Returns each byte range, from
+/// the prefix to the last digit, with the index of the number found there.
+pub fn find(text: &[u8], phones: &[Phone]) -> Vec<(std::ops::Range<usize>, usize)> {
+    let mut found = Vec::new();
+    if phones.is_empty() {
+        return found;
+    }
+    let mut at = 0;
+    while at < text.len() {
+        if !text[at].is_ascii_digit() {
+            at += 1;
+            continue;
+        }
+        // One run of digits, with at most two separators in a row between them.
+        let mut digits = Vec::new();
+        let mut positions = Vec::new();
+        let mut gap = 0;
+        let mut end = at;
+        while end < text.len() {
+            let byte = text[end];
+            if byte.is_ascii_digit() {
+                digits.push(byte);
+                positions.push(end);
+                gap = 0;
+            } else if SEPARATORS.contains(&byte) && gap < 2 {
+                gap += 1;
+            } else {
+                break;
+            }
+            end += 1;
+        }
+        for (index, phone) in phones.iter().enumerate() {
+            let national = phone.national().as_bytes();
+            let mut from = 0;
+            while let Some(offset) = digits[from..].windows(national.len()).position(|w| w == national) {
+                let start = from + offset;
+                let prefix = [&b"0090"[..], b"90", b"0"]
+                    .iter()
+                    .find(|p| digits[from..start].ends_with(p))
+                    .map_or(0, |p| p.len());
+                let mut first = positions[start - prefix];
+                if first > 0 && text[first - 1] == b'+' {
+                    first -= 1;
+                }
+                found.push((first..positions[start + national.len() - 1] + 1, index));
+                from = start + national.len();
+            }
+        }
+        at = end.max(at + 1);
+    }
+    found
+}
+
 /// Parses a list of numbers separated by commas, semicolons, whitespace or newlines.
 ///
 /// Because whitespace is both a separator and allowed inside an entry (`+90 532 123 45 67`),
@@ -218,6 +276,30 @@ mod tests {
         assert!(err.reason.contains("only digits"));
         let err = parse_list("532123456789").unwrap_err();
         assert_eq!(err.position, 1);
+    }
+
+    #[test]
+    fn numbers_are_found_whatever_their_separators() {
+        let phones = parse_list("5321234567").unwrap();
+        for (text, spelled) in [
+            ("call +90 532 123 45 67 now", "+90 532 123 45 67"),
+            ("call 0(532) 123-45-67 now", "0(532) 123-45-67"),
+            ("call 0532.123.45.67.", "0532.123.45.67"),
+            ("call 90 532 1234567", "90 532 1234567"),
+            ("tel:00905321234567", "00905321234567"),
+            ("n=5321234567&x", "5321234567"),
+            ("(532) 123 45 67", "532) 123 45 67"),
+        ] {
+            let found = find(text.as_bytes(), &phones);
+            assert_eq!(found.len(), 1, "{text}");
+            assert_eq!(&text[found[0].0.clone()], spelled, "{text}");
+        }
+        assert!(find(b"532 123 45 6", &phones).is_empty());
+        assert!(find(b"5321 x 234567", &phones).is_empty());
+        // A prefix never takes digits from the number before it.
+        let text = "5321234567 905321234567 05321234567";
+        let spans: Vec<&str> = find(text.as_bytes(), &phones).into_iter().map(|(r, _)| &text[r]).collect();
+        assert_eq!(spans, ["5321234567", "905321234567", "05321234567"]);
     }
 
     #[test]

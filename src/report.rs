@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::channels::Channel;
+use crate::redact::Redactor;
 use crate::transport::Outcome;
 use crate::wire::Ids;
 
@@ -58,6 +59,29 @@ impl ChannelReport {
             ids: channel.ids(),
             warnings: channel.warnings(),
             request: None,
+        }
+    }
+
+    /// Redacts every value that came from outside (see [`RunReport::redact`]).
+    fn redact(&mut self, redactor: &Redactor) {
+        self.detail = redactor.apply(&self.detail);
+        for text in self.recipients.iter_mut().chain(&mut self.warnings) {
+            *text = redactor.apply(text);
+        }
+        let ids = &mut self.ids;
+        for id in [&mut ids.calls_queued, &mut ids.sms_order_id, &mut ids.alert_id].into_iter().flatten() {
+            *id = redactor.apply(id);
+        }
+        for state in &mut ids.delivery_states {
+            state.recipient = redactor.apply(&state.recipient);
+        }
+        if let Some(request) = &mut self.request {
+            request.url = redactor.apply(&request.url);
+            request.headers.values_mut().for_each(|value| {
+                redactor.json(value, false);
+            });
+            // The body's keys are the wire format (or the user's template), not values.
+            redactor.json(&mut request.body, false);
         }
     }
 
@@ -129,6 +153,20 @@ impl RunReport {
             _ => RunResult::Partial,
         };
         RunReport { result, status, title, duration_ms: 0, channels, warnings: Vec::new() }
+    }
+
+    /// Applies the redactor to every value that came from outside onfail (provider answers,
+    /// user text, URLs, ids) and to nothing of onfail's own (channel names, result words, JSON
+    /// keys), so a secret that happens to be `sent` or `null` cannot rewrite the result or break
+    /// the JSON. What is rendered from the report afterwards needs no sweep.
+    pub fn redact(&mut self, redactor: &Redactor) {
+        self.title = redactor.apply(&self.title);
+        for warning in &mut self.warnings {
+            *warning = redactor.apply(warning);
+        }
+        for channel in &mut self.channels {
+            channel.redact(redactor);
+        }
     }
 
     pub fn any_failed(&self) -> bool {

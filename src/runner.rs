@@ -7,8 +7,12 @@ use std::io::{Read, Write};
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::Mutex;
 
-/// Longest line kept in the tail; a megabyte of minified JSON on one line is not an alert.
-const MAX_TAIL_LINE: usize = 500;
+/// Longest tail line the alert shows; a megabyte of minified JSON on one line is not an alert.
+pub const SHOWN_TAIL_LINE: usize = 500;
+
+/// Longest line kept in the tail: more than is shown, because the caller redacts before it cuts
+/// to [`SHOWN_TAIL_LINE`], and a secret straddling that cut must still be whole to be found.
+const MAX_TAIL_LINE: usize = 4 * SHOWN_TAIL_LINE;
 
 /// How the command ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -193,7 +197,8 @@ pub fn clean_line(raw: &str) -> String {
     crate::values::truncate_chars(out.trim_end(), MAX_TAIL_LINE).0
 }
 
-fn signal_name(signal: i32) -> Option<&'static str> {
+/// The usual name of `signal`, for the texts that say how a command ended.
+pub fn signal_name(signal: i32) -> Option<&'static str> {
     Some(match signal {
         1 => "SIGHUP",
         2 => "SIGINT",
@@ -289,7 +294,7 @@ mod tests {
         assert_eq!(clean_line("\u{1b}[31merror\u{1b}[0m: disk\tfull\r\n"), "error: disk full");
         assert_eq!(clean_line("10%\r50%\r100% done"), "100% done");
         assert_eq!(clean_line("bell\u{7} ok"), "bell ok");
-        assert_eq!(clean_line(&"x".repeat(900)).len(), MAX_TAIL_LINE);
+        assert_eq!(clean_line(&"x".repeat(3 * MAX_TAIL_LINE)).len(), MAX_TAIL_LINE);
     }
 
     #[test]

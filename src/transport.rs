@@ -110,9 +110,9 @@ impl Transport {
             .read_to_end(&mut body)
             .err()
             .map(|e| format!("the answer was cut off after HTTP {status} ({})", io_reason(&e)));
-        if let Ok(text) = std::str::from_utf8(&body) {
-            body = self.redactor.apply(text).into_bytes();
-        }
+        // As bytes, before anything decodes or cuts them: an answer in another character set
+        // or with the secret escaped is scrubbed too.
+        let body = self.redactor.apply_body(&body);
         Ok(Response { status, retry_after, location, body, cut_off })
     }
 

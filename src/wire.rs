@@ -51,7 +51,8 @@ impl Response {
         serde_json::from_slice(&self.body).ok()
     }
 
-    /// A short, printable excerpt of the body for error messages.
+    /// A short, printable excerpt of the body for error messages. The body's secrets are gone
+    /// already (the transport scrubs it on arrival), so the cut cannot leave part of one.
     pub fn excerpt(&self) -> String {
         let text = String::from_utf8_lossy(&self.body);
         let clean: String = text
@@ -61,7 +62,7 @@ impl Response {
             .split_whitespace()
             .collect::<Vec<_>>()
             .join(" ");
-        crate::values::truncate_chars(&clean, 200).0
+        crate::redact::cut(&clean, 200)
     }
 }
 

@@ -256,7 +256,8 @@ fn a_provider_answer_cannot_inject_commands_and_failures_are_escaped_errors() {
     assert_eq!(errors[0].props, "title=onfail voice (alertalk)");
     assert!(
         errors[0].data.ends_with(
-            "(Alertalk said: bad key ***\n::warning::pwned\n::add-mask::onfail\r::notice::cr\n##[error]legacy 100%0A done, really: yes)"
+            // A carriage return from outside is never printed raw (README: Security).
+            "(Alertalk said: bad key ***\n::warning::pwned\n::add-mask::onfail\u{FFFD}::notice::cr\n##[error]legacy 100%0A done, really: yes)"
         ),
         "{:?}",
         errors[0].data

@@ -1,7 +1,8 @@
 //! The leak sweep: every mode and every error path, with every channel configured from sentinel
 //! secrets and numbers. None may appear in stdout, stderr (outside the `::add-mask::` lines the
 //! runner consumes), `$GITHUB_OUTPUT` or `$GITHUB_STEP_SUMMARY`, even when a provider echoes
-//! them back.
+//! them back: URL-encoded, JSON-escaped, cut at any length, or (numbers) written with
+//! separators. Every output is also read decoded, so an encoded echo counts as a leak.
 
 mod common;
 
@@ -23,6 +24,14 @@ const PAGERDUTY_KEY: &str = "kR7vT2mQ9xL4wN8pZ3cF6hJ1bD5gS0yA";
 const INCIDENTIO_SOURCE: &str = "xC1vB4nM7qW0eR3tY6";
 const INCIDENTIO_TOKEN: &str = "iU3oP6aS9dF2gH5jK8";
 const GRAFANA_TOKEN: &str = "gL2kJ5hG8fD1sA4zX7";
+/// The password in the webhook URL's userinfo, percent-encoded as written there...
+const URL_PASSWORD: &str = "uF3hJ8%40kL2mN5bV9";
+/// ... and as it reads decoded.
+const URL_PASSWORD_DECODED: &str = "uF3hJ8@kL2mN5bV9";
+/// The password in `--alert-url`, a link that is otherwise shown.
+const LINK_PASSWORD: &str = "lR7tW2yQ9pE4uI6oA3";
+/// A header value with the characters that JSON escapes: `/`, `"` and `\`.
+const QUOTED_VALUE: &str = r#"gT6/yH2"jK8\lM4nB7"#;
 const VOICE_PHONE: &str = "5451112233";
 const SMS_PHONE: &str = "5467778899";
 
@@ -40,6 +49,10 @@ fn sentinels() -> Vec<String> {
         HOOK_QUERY,
         HEADER_VALUE,
         HOOK_SECRET,
+        URL_PASSWORD,
+        URL_PASSWORD_DECODED,
+        LINK_PASSWORD,
+        QUOTED_VALUE,
     ]
     .map(String::from)
     .to_vec();
@@ -85,27 +98,118 @@ fn channels_at(base: &str) -> Vec<String> {
         INCIDENTIO_TOKEN.into(),
         "--grafana-irm-url".into(),
         format!("{base}/integrations/v1/formatted_webhook/{GRAFANA_TOKEN}/"),
+        "--alert-url".into(),
+        format!("https://viewer:{LINK_PASSWORD}@dash.example/alerts"),
         "--webhook-url".into(),
-        format!("{base}/hooks/{HOOK_PATH}?token={HOOK_QUERY}"),
+        format!("{}/hooks/{HOOK_PATH}?token={HOOK_QUERY}", base.replace("://", &format!("://hook:{URL_PASSWORD}@"))),
         "--webhook-headers".into(),
-        format!("Authorization: APIKEY {HEADER_VALUE}"),
+        format!("Authorization: APIKEY {HEADER_VALUE}\nX-Signature: {QUOTED_VALUE}"),
         "--webhook-secret".into(),
         HOOK_SECRET.into(),
     ]
 }
 
 /// A provider that echoes every secret back in an error, each one several times at shifting
-/// offsets, so that wherever a channel shortens the answer it cuts through a secret.
+/// offsets, so that wherever a channel shortens the answer it cuts through a secret; and then
+/// each secret in every other spelling: percent-encoded, form-encoded, `\uXXXX` for every
+/// character, JSON-escaped inside JSON, and each number with separators.
 fn echoing_server(status: u16) -> Server {
-    let secrets: Vec<String> = sentinels().into_iter().filter(|s| !s.chars().all(|c| c.is_ascii_digit())).collect();
-    let mut echo = String::from("{\"error\": \"bad");
+    let mut echo = String::from("bad");
     for pad in 0..12 {
-        for secret in &secrets {
+        for secret in words() {
             echo.push_str(&format!(" {}{secret}", "-".repeat(pad)));
         }
     }
-    echo.push_str(&format!(" {}\"}}", sentinels().join(" ")));
-    Server::new(vec![], Reply::json(status, &echo))
+    echo.push_str(&format!(" {}", sentinels().join(" ")));
+    for secret in words() {
+        echo.push_str(&format!(" {} {}", percent(&secret, false), percent(&secret, true)));
+        let unicode: String = secret.chars().map(|c| format!("\\u{:04x}", u32::from(c))).collect();
+        echo.push_str(&format!(" {unicode} {}", serde_json::to_string(&secret).unwrap().replace('/', "\\/")));
+    }
+    for n in [VOICE_PHONE, SMS_PHONE] {
+        let (a, b, c, d) = (&n[..3], &n[3..6], &n[6..8], &n[8..]);
+        echo.push_str(&format!(" +90 {a} {b} {c} {d}, 0({a}) {b}-{c}-{d}, 0{a}.{b}.{c}.{d}, 90 {a} {b}{c}{d}"));
+    }
+    Server::new(vec![], Reply::json(status, &serde_json::json!({ "error": echo }).to_string()))
+}
+
+/// The sentinels that are not bare numbers.
+fn words() -> Vec<String> {
+    sentinels().into_iter().filter(|s| !s.chars().all(|c| c.is_ascii_digit())).collect()
+}
+
+/// Every byte as `%XX`; with `form`, letters and digits as they are and a space as `+`.
+fn percent(text: &str, form: bool) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b' ' if form => "+".to_string(),
+            b if form && b.is_ascii_alphanumeric() => (b as char).to_string(),
+            b => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The ways a reader could decode `text`: as it is, percent-decoded, JSON-unescaped (once and
+/// twice), and without separators, NULs and replacement characters (a number written
+/// `+90 545 …`, UTF-16 read as UTF-8). A secret in any of them is a leak.
+fn readings(text: &str) -> Vec<String> {
+    let once = unescape_json(text);
+    let flat: String = text.chars().filter(|c| !" ().-\0\u{FFFD}".contains(*c)).collect();
+    vec![text.to_string(), unpercent(text), unescape_json(&once), once, flat]
+}
+
+fn unpercent(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let hex = |at: usize| bytes.get(at..at + 2).and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok());
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match (bytes[i], hex(i + 1)) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn unescape_json(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('u') => {
+                let hex: String = chars.by_ref().take(4).collect();
+                out.extend(u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32));
+            }
+            Some('n') => out.push('\n'),
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    out
+}
+
+/// Fails if `text`, read any way, holds a fragment of a secret.
+fn assert_no_leak(name: &str, text: &str) {
+    for reading in readings(text) {
+        for secret in fragments() {
+            assert!(!reading.contains(&secret), "{name} leaks {secret:?}:\n{text}");
+        }
+    }
 }
 
 /// "Whole or in part": every 6-character piece of each secret (they are random-looking, so a
@@ -128,21 +232,19 @@ fn sweep(cmd: &mut assert_cmd::Command, dir: &Path) -> Run {
     let output = dir.join("output");
     let summary = dir.join("summary");
     github_env(cmd).env("GITHUB_OUTPUT", &output).env("GITHUB_STEP_SUMMARY", &summary);
-    let out = run(cmd);
-    out.assert_clean(&fragments());
+    let out = plain(cmd);
     for (name, file) in [("GITHUB_OUTPUT", &output), ("GITHUB_STEP_SUMMARY", &summary)] {
-        let text = read(file);
-        for secret in fragments() {
-            assert!(!text.contains(&secret), "{name} leaks {secret:?}:\n{text}");
-        }
+        assert_no_leak(name, &read(file));
     }
     out
 }
 
-/// Runs outside GitHub and scans both streams.
+/// Runs and scans both streams (outside the `::add-mask::` lines the runner consumes).
 fn plain(cmd: &mut assert_cmd::Command) -> Run {
     let out = run(cmd);
-    out.assert_clean(&fragments());
+    let (stdout, stderr) = out.shown();
+    assert_no_leak("stdout", &stdout);
+    assert_no_leak("stderr", &stderr);
     out
 }
 
@@ -177,7 +279,7 @@ fn dry_runs_and_checks_leak_nothing() {
 fn run_leaks_nothing_even_when_the_command_prints_secrets() {
     let server = echoing_server(500);
     let dir = tempfile::tempdir().unwrap();
-    let script = format!("echo {}; exit 3", sentinels().join(" "));
+    let script = format!("echo '{}'; exit 3", sentinels().join(" "));
     let mut cmd = onfail();
     cmd.env("PATH", std::env::var("PATH").unwrap_or_default()).arg("run").args(all_channels(&server)).args([
         "--retries",
@@ -196,11 +298,9 @@ fn run_leaks_nothing_even_when_the_command_prints_secrets() {
     // stdout is the command's own output, passed through; everything onfail writes is clean.
     let stderr = String::from_utf8_lossy(&output.stderr);
     let shown: Vec<&str> = stderr.lines().filter(|l| !l.starts_with("::add-mask::")).collect();
-    for secret in fragments() {
-        assert!(!shown.iter().any(|l| l.contains(&secret)), "stderr leaks {secret:?}:\n{stderr}");
-        for file in ["output", "summary"] {
-            assert!(!read(&dir.path().join(file)).contains(&secret), "{file} leaks {secret:?}");
-        }
+    assert_no_leak("stderr", &shown.join("\n"));
+    for file in ["output", "summary"] {
+        assert_no_leak(file, &read(&dir.path().join(file)));
     }
     // What the providers received: the tail and the command line are redacted before sending.
     for request in server.received() {
@@ -218,9 +318,12 @@ fn without_own_credentials(path: &str, body: &str) -> String {
     let own: Vec<String> = if path.contains("send-sms") {
         vec![SMS_KEY.into(), SMS_HASH.into(), format!("90{SMS_PHONE}")]
     } else if path.contains("v2/enqueue") {
-        vec![PAGERDUTY_KEY.into()]
+        vec![PAGERDUTY_KEY.into(), LINK_PASSWORD.into()]
     } else if path.contains("webhook/receive") {
         vec![VOICE_PHONE.into()]
+    } else if [INCIDENT_KEY, INCIDENTIO_SOURCE, GRAFANA_TOKEN].iter().any(|key| path.contains(key)) {
+        // The user's own `--alert-url`, password and all, is the link an incident platform is given.
+        vec![LINK_PASSWORD.into()]
     } else {
         vec![]
     };
@@ -273,4 +376,117 @@ fn deadline_and_connection_failures_leak_nothing() {
     let out = sweep(onfail().arg("send").args(channels_at(&base)).args(["--retries", "1"]), dir.path());
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(out.stderr.contains("could not connect"), "{}", out.stderr);
+}
+
+#[test]
+fn url_passwords_are_masked_for_the_runner() {
+    let server = echoing_server(200);
+    let dir = tempfile::tempdir().unwrap();
+    let out = sweep(onfail().arg("send").args(all_channels(&server)).args(["--dry-run"]), dir.path());
+    for password in [URL_PASSWORD, URL_PASSWORD_DECODED, LINK_PASSWORD] {
+        // Workflow command data is escaped: the runner reads `%25` as `%`.
+        let line = format!("::add-mask::{}\n", password.replace('%', "%25"));
+        assert!(out.stderr.contains(&line), "{password} is not masked:\n{}", out.stderr);
+    }
+}
+
+/// A number in the `+90 545 111 22 33` layout, for cuts that fall inside it.
+fn spaced(number: &str) -> String {
+    format!("+90 {} {} {} {}", &number[..3], &number[3..6], &number[6..8], &number[8..])
+}
+
+#[test]
+fn redaction_comes_before_the_cut_of_a_tail_line() {
+    let server = Server::ok("{}");
+    // The secret starts 8 characters before the 500-character cut, the number 6 before it.
+    let script = format!(
+        "echo '{}{ALERTALK_KEY} end'; echo '{}{} end'; exit 3",
+        "x".repeat(492),
+        "y".repeat(494),
+        spaced(VOICE_PHONE)
+    );
+    let mut cmd = onfail();
+    cmd.env("PATH", std::env::var("PATH").unwrap_or_default()).args([
+        "run",
+        "--webhook-url",
+        &server.url("/hook"),
+        "--alertalk-webhook-key",
+        ALERTALK_KEY,
+        "--alertalk-url",
+        &server.url("/webhook/receive"),
+        "--phone-numbers",
+        VOICE_PHONE,
+        "--",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    assert_eq!(cmd.output().unwrap().status.code(), Some(3));
+    let hooks: Vec<_> = server.received().into_iter().filter(|r| r.path == "/hook").collect();
+    assert_eq!(hooks.len(), 1);
+    for request in hooks {
+        let body = String::from_utf8_lossy(&request.body);
+        assert_no_leak("the alert", &body);
+        let number = &spaced(VOICE_PHONE)[..9];
+        assert!(!body.contains(number), "the alert holds part of a number ({number}):\n{body}");
+    }
+}
+
+#[test]
+fn redaction_comes_before_the_cut_of_a_provider_answer() {
+    // The 200-character excerpt ends 6 characters into a number, and, in an answer that is not
+    // UTF-8 (so it cannot be scrubbed as text), 8 characters into a secret.
+    let number = format!("{} {} end", "e".repeat(193), spaced(SMS_PHONE));
+    let mut latin1 = b"\xe9".to_vec();
+    latin1.extend(format!("{}{HOOK_SECRET} end", "e".repeat(191)).as_bytes());
+    let utf16: Vec<u8> = format!("bad key {SMS_KEY}").encode_utf16().flat_map(u16::to_le_bytes).collect();
+    for body in [number.into_bytes(), latin1, utf16] {
+        let server = Server::new(vec![], Reply::Respond { status: 400, headers: vec![], body });
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = onfail();
+        cmd.args(["send", "--webhook-url", &server.url("/hook"), "--webhook-secret", HOOK_SECRET]).args([
+            "--iletimerkezi-key",
+            SMS_KEY,
+            "--iletimerkezi-hash",
+            SMS_HASH,
+            "--iletimerkezi-url",
+            &server.url(""),
+            "--sms-sender",
+            "ONFAIL",
+            "--phone-numbers",
+            SMS_PHONE,
+        ]);
+        let out = sweep(&mut cmd, dir.path());
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        assert!(out.stderr.contains("rejected the request (HTTP 400)"), "{}", out.stderr);
+        let part = &spaced(SMS_PHONE)[..6];
+        assert!(!out.stderr.contains(part), "part of a number ({part}) survived the cut:\n{}", out.stderr);
+    }
+}
+
+#[test]
+fn numbers_written_with_separators_are_masked() {
+    let (a, b, c, d) = (&VOICE_PHONE[..3], &VOICE_PHONE[3..6], &VOICE_PHONE[6..8], &VOICE_PHONE[8..]);
+    let forms =
+        [spaced(VOICE_PHONE), format!("0({a}) {b}-{c}-{d}"), format!("0{a}.{b}.{c}.{d}"), format!("90 {a} {b}{c}{d}")];
+    let server = echoing_server(400);
+    let dir = tempfile::tempdir().unwrap();
+    let message = format!("call {} now", forms.join(" or "));
+    for extra in [vec!["--dry-run"], vec!["--dry-run", "--output", "json"], vec!["--retries", "0"]] {
+        let out = sweep(
+            onfail().arg("send").args(all_channels(&server)).args(["--message", &message]).args(&extra),
+            dir.path(),
+        );
+        for form in &forms {
+            assert!(
+                !out.stdout.contains(form.as_str()) && !out.stderr.contains(form.as_str()),
+                "{form} shown:\n{}",
+                out.stdout
+            );
+        }
+    }
+    let out = run(onfail()
+        .args(["send", "--dry-run", "--webhook-url", &server.url("/h"), "--phone-numbers", VOICE_PHONE])
+        .args(["--message", &message]));
+    assert_eq!(out.stdout.matches("5*******33").count(), 4, "{}", out.stdout);
 }

@@ -12,10 +12,12 @@ use common::{KEY, PHONES, Server, TEMPERSTACK_KEY, onfail, run};
 
 const QUEUED: &str = r#"{"message":"1 call(s) queued","status":"success"}"#;
 
-/// `onfail run` with voice aimed at `server`, extra `options`, and `command` after `--`.
+/// `onfail run` with voice aimed at `server`, extra `options`, and `command` after `--`. The
+/// English texts: the Turkish ones are tested in `tests/language.rs`.
 fn run_with_voice(server: &Server, options: &[&str], command: &[&str]) -> assert_cmd::Command {
     let mut cmd = onfail();
     cmd.args(["run", "--alertalk-url", &server.url("/webhook/receive"), "--phone-numbers", PHONES[0]])
+        .args(["--language", "en"])
         .args(options)
         .env("ONFAIL_ALERTALK_WEBHOOK_KEY", KEY)
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -45,7 +47,7 @@ fn a_failing_command_keeps_its_exit_code_and_pages() {
     assert_eq!(out.code, 3, "{}", out.stderr);
     assert_eq!(server.received().len(), 1);
     // The voice text is short and speakable: the command and its end, never the output.
-    assert_eq!(voice_text(&server), "Alert. Command sh failed on host test-host: it exited with code 3.");
+    assert_eq!(voice_text(&server), "Alert. Command sh failed on host test host: it exited with code 3.");
 }
 
 #[test]
@@ -62,7 +64,7 @@ fn a_missing_command_exits_127_and_pages() {
     let out = run(&mut run_with_voice(&server, &[], &["/no/such/command", "--flag"]));
     assert_eq!(out.code, 127, "{}", out.stderr);
     assert!(out.stderr.contains("/no/such/command --flag: command not found"), "{}", out.stderr);
-    assert!(voice_text(&server).contains("Command command failed on host test-host: it could not be started"));
+    assert!(voice_text(&server).contains("Command command failed on host test host: it could not be started"));
 }
 
 #[test]
@@ -251,6 +253,7 @@ fn sigterm_and_sigint_are_forwarded_and_make_the_run_cancelled() {
         assert_eq!(exit.code(), Some(code.parse().unwrap()), "SIG{signal}");
         assert!(rest.contains("got-"), "the command saw SIG{signal}: {rest:?}");
         let text = voice_text(&server);
-        assert!(text.contains("was cancelled"), "SIG{signal}: {text}");
+        // The default language: Turkish on the phone.
+        assert!(text.contains(&format!("sh komutu iptal edildi. Çıkış kodu {code}.")), "SIG{signal}: {text}");
     }
 }

@@ -59,7 +59,7 @@ fn send_sms_goes_out_exactly_as_documented() {
     assert_eq!((request.method.as_str(), request.path.as_str()), ("POST", "/v1/send-sms/json"));
     assert_eq!(request.header("Content-Type"), Some("application/json"));
     let body = request.json();
-    let text = "CI FAILURE: Deploy failed in acme/api (main 0123456) https://github.com/acme/api/actions/runs/4242";
+    let text = "CI HATA: Deploy başarısız - acme/api (main, 0123456) https://github.com/acme/api/actions/runs/4242";
     let expected = serde_json::json!({"request": {
         "authentication": {"key": KEY, "hash": HASH},
         "order": {

@@ -197,7 +197,8 @@ fn default_voice_text_is_speakable() {
     let out = run(github_env(&mut send(&server)).args(["--phone-numbers", PHONES[0]]));
     assert_eq!(out.code, 0, "{}", out.stderr);
     let text = server.received()[0].json()["error_message"].as_str().unwrap().to_string();
-    assert_eq!(text, "CI alert. Workflow Deploy failed in acme/api on branch main.");
+    let key = "acme api deposunda Deploy iş akışı main dalında başarısız oldu";
+    assert_eq!(text, format!("CI alarmı. {key}. Tekrar ediyorum: {key}."));
 }
 
 #[test]

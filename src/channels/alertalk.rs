@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{Alert, Channel, Provider, SharedArgs};
 use crate::error::ConfigError;
-use crate::messages;
 use crate::phone::{self, Phone};
 use crate::redact::{self, Redactor};
+use crate::texts::Audience;
 use crate::values::{check_url, non_empty, truncate_chars};
 use crate::wire::{Delivery, Header, Ids, Request, Response, Verdict, generic_verdict};
 
@@ -81,9 +81,13 @@ fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Option<B
     if phones.is_empty() {
         return Err(ConfigError::new("--phone-numbers", "holds no number: give the numbers to call"));
     }
-    let full = alert.message.clone().unwrap_or_else(|| messages::voice(&alert.context));
+    let (option, full) = match (&alert.voice_message, &alert.message) {
+        (Some(text), _) => ("--voice-message", text.clone()),
+        (None, Some(text)) => ("--message", text.clone()),
+        (None, None) => ("--language", alert.language.texts(Audience::Phone).voice(&alert.context)),
+    };
     if full.trim().is_empty() {
-        return Err(ConfigError::new("--message", "empty: Alertalk needs text to read aloud"));
+        return Err(ConfigError::new(option, "renders to an empty text: Alertalk needs text to read aloud"));
     }
     let (text, cut) = truncate_chars(&full, MAX_TEXT);
     let mut warnings = Vec::new();

@@ -96,7 +96,7 @@ fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Option<B
         title: alert.title.clone(),
         // Cancelled and skipped never reach a request (see `skip_reason`).
         state: state(ctx.status).unwrap_or("alerting"),
-        message: incident::description(&alert.message, ctx),
+        message: incident::description(alert),
         link_to_upstream_details: incident.link,
         priority: incident.priority.as_str(),
     };
@@ -167,6 +167,9 @@ mod tests {
             context: github_fixture(status, SystemTime::now()),
             title: "Deploy failed in acme/api".into(),
             message: None,
+            voice_message: None,
+            sms_message: None,
+            language: crate::texts::Language::default(),
             notify_on: NotifyOn::default(),
         }
     }

@@ -10,9 +10,9 @@ use std::time::Duration;
 use super::sms_text::{self, MAX_PARTS};
 use super::{Alert, Channel, Provider, SharedArgs};
 use crate::error::ConfigError;
-use crate::messages;
 use crate::phone::{self, Phone};
 use crate::redact::{self, Redactor};
+use crate::texts::Audience;
 use crate::transport::{Outcome, Transport};
 use crate::values::{check_url, non_empty, parse_duration};
 use crate::wire::{Delivery, Ids, Request, Response, Verdict, generic_verdict};
@@ -127,9 +127,13 @@ fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Option<B
     if phones.is_empty() {
         return Err(ConfigError::new(option, "holds no number: give the numbers to text"));
     }
-    let full = alert.message.clone().unwrap_or_else(|| messages::sms(&alert.context));
+    let (option, full) = match (&alert.sms_message, &alert.message) {
+        (Some(text), _) => ("--sms-message", text.clone()),
+        (None, Some(text)) => ("--message", text.clone()),
+        (None, None) => ("--language", alert.language.texts(Audience::Phone).sms(&alert.context)),
+    };
     if full.trim().is_empty() {
-        return Err(ConfigError::new("--message", "empty: an SMS needs some text"));
+        return Err(ConfigError::new(option, "renders to an empty text: an SMS needs some text"));
     }
     let (text, warnings) = fit_text(&full);
     Ok(Some(Box::new(Sms {

@@ -8,9 +8,9 @@ use sha2::{Digest, Sha256};
 
 use crate::context::Context;
 use crate::error::ConfigError;
-use crate::messages;
 use crate::status::Status;
 use crate::template::Template;
+use crate::texts::Audience;
 use crate::values::{non_empty, truncate_chars};
 
 #[derive(clap::Args, Clone, Debug, Default)]
@@ -82,9 +82,10 @@ impl Priority {
     }
 }
 
-/// The incident's text: `--message`, else every known field of the run, one per line.
-pub fn description(message: &Option<String>, ctx: &Context) -> String {
-    message.clone().unwrap_or_else(|| messages::detailed(ctx))
+/// The incident's text: `--message`, else every known field of the run, one per line, in the
+/// language of the texts people read.
+pub fn description(alert: &super::Alert) -> String {
+    alert.message.clone().unwrap_or_else(|| alert.language.texts(Audience::Screen).detailed(&alert.context))
 }
 
 /// Most platforms refuse an incident without a name.
@@ -141,7 +142,7 @@ pub fn details(ctx: &Context, priority: Priority) -> Map<String, Value> {
     }
     if let Some(command) = &ctx.command {
         put("command", &command.command_line);
-        put("command_result", &command.outcome);
+        put("command_result", &command.ended.describe());
     }
     map
 }

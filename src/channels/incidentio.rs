@@ -109,7 +109,7 @@ fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Option<B
         // Cancelled and skipped never reach a request (see `skip_reason`).
         status: alert_status(ctx.status).unwrap_or("firing"),
         title: alert.title.clone(),
-        description: incident::description(&alert.message, ctx),
+        description: incident::description(alert),
         deduplication_key: incident.alert_id,
         source_url: incident.link,
         metadata: incident::details(ctx, incident.priority),
@@ -201,6 +201,9 @@ mod tests {
             context: github_fixture(status, SystemTime::now()),
             title: "Deploy failed in acme/api".into(),
             message: Some("it broke".into()),
+            voice_message: None,
+            sms_message: None,
+            language: crate::texts::Language::default(),
             notify_on: NotifyOn::default(),
         }
     }

@@ -22,6 +22,7 @@ use crate::context::Context;
 use crate::error::ConfigError;
 use crate::redact::Redactor;
 use crate::status::{NotifyOn, Status};
+use crate::texts::Language;
 use crate::transport::{Outcome, Transport};
 use crate::values::non_empty;
 use crate::wire::{Ids, Request, Response, Verdict};
@@ -34,6 +35,11 @@ pub struct Alert {
     pub title: String,
     /// `--message`, rendered; `None` means each channel uses its own default text.
     pub message: Option<String>,
+    /// `--voice-message` and `--sms-message`, rendered: that one channel's text, over `message`.
+    pub voice_message: Option<String>,
+    pub sms_message: Option<String>,
+    /// The language of the default texts.
+    pub language: Language,
     pub notify_on: NotifyOn,
 }
 
@@ -116,6 +122,10 @@ impl SharedArgs {
     fn register_secrets(&self, redactor: &mut Redactor) {
         if let Some(list) = non_empty(&self.phone_numbers) {
             redactor.phone_list(list);
+        }
+        // The incident link is shown, but a password in it (`https://user:pass@host/...`) is not.
+        if let Some(url) = non_empty(&self.incident.alert_url) {
+            redactor.url_password_of(url);
         }
     }
 }

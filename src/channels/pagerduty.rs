@@ -147,7 +147,7 @@ fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Option<B
     let action = event_action(ctx.status).unwrap_or("trigger");
     let (payload, links) = if action == "trigger" {
         let mut custom_details = incident::details(ctx, incident.priority);
-        let message = incident::description(&alert.message, ctx);
+        let message = incident::description(alert);
         custom_details.insert("message".into(), incident::cut(&message, MAX_MESSAGE, "message", &mut warnings).into());
         let payload = Payload {
             summary: incident::cut(&alert.title, MAX_SUMMARY, "summary", &mut warnings),
@@ -268,6 +268,9 @@ mod tests {
             context: github_fixture(status, SystemTime::now()),
             title: title.into(),
             message: None,
+            voice_message: None,
+            sms_message: None,
+            language: crate::texts::Language::default(),
             notify_on: NotifyOn::default(),
         }
     }

@@ -233,4 +233,24 @@ mod tests {
         // An emoji never straddles parts: 33 per 67-unit part, 31 in the last beside the code.
         assert_eq!(text.chars().count(), 6 * 33 + 31);
     }
+
+    /// The Turkish default texts (`crate::texts`) measured by the rule above.
+    #[test]
+    fn the_turkish_default_sms_is_one_part_in_turkish_mode() {
+        use crate::status::Status;
+        use crate::texts::fixtures::github;
+        use crate::texts::{Texts, Turkish};
+
+        for text in [Turkish.sms(&github(Status::Failure)), Turkish.recovered(&github(Status::Success))] {
+            let got = measure(&text);
+            assert_eq!((got.encoding, got.parts), (Encoding::Turkish, 1), "{text}");
+        }
+        // The escalation note costs a second part; still far from iletiMerkezi's cap of 7.
+        assert_eq!(measure(&Turkish.escalation_sms(&github(Status::Failure))).parts, 2);
+
+        // Long names are clipped, so even a very long repository name costs only two parts.
+        let mut ctx = github(Status::Failure);
+        ctx.repository = format!("acme/{}", "ğüşıöç-".repeat(40));
+        assert_eq!(measure(&Turkish.sms(&ctx)).parts, 2);
+    }
 }

@@ -8,9 +8,9 @@ use serde::Serialize;
 use super::incident::{self, Priority, check_link, render};
 use super::{Alert, Channel, Provider, SharedArgs};
 use crate::error::ConfigError;
-use crate::messages;
 use crate::redact::{self, Redactor};
 use crate::status::Status;
+use crate::texts::Audience;
 use crate::values::{check_url, non_empty};
 use crate::wire::{Delivery, Ids, Request, Response, Verdict, generic_verdict};
 
@@ -97,6 +97,10 @@ impl Provider for Args {
         if let Some(url) = non_empty(&self.temperstack_url) {
             redactor.url_secrets(url, true);
         }
+        // The runbook link is shown, but a password in it (`https://user:pass@host/...`) is not.
+        if let Some(url) = non_empty(&self.runbook_url) {
+            redactor.url_password_of(url);
+        }
     }
 
     fn configure(&self, shared: &SharedArgs, alert: &Alert) -> Result<Option<Box<dyn Channel>>, ConfigError> {
@@ -132,7 +136,7 @@ fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Option<B
         status: alarm_state(ctx.status).unwrap_or("Alarm"),
         alert_priority: priority(incident.priority),
         alert_id: incident.alert_id,
-        description: alert.message.clone().unwrap_or_else(|| messages::detailed(ctx)),
+        description: alert.message.clone().unwrap_or_else(|| alert.language.texts(Audience::Screen).detailed(ctx)),
         alert_url: incident.link,
         metric_name: render("--metric-name", &args.metric_name, ctx)?.unwrap_or_default(),
         resource_id: render("--resource-id", &args.resource_id, ctx)?.unwrap_or_default(),

@@ -10,9 +10,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::{Alert, Channel, Provider, SharedArgs};
 use crate::error::ConfigError;
-use crate::messages;
 use crate::redact::{self, Redactor};
 use crate::template::PLACEHOLDERS;
+use crate::texts::Audience;
 use crate::values::{check_url, non_empty};
 use crate::wire::{Delivery, Header, Request, Response, Verdict, generic_verdict};
 use signing::Signer;
@@ -139,7 +139,8 @@ fn configure(args: &Args, _shared: &SharedArgs, alert: &Alert) -> Result<Option<
         .transpose()
         .map_err(|e| ConfigError::new("--webhook-secret", e))?;
     let format = args.webhook_format.unwrap_or_default();
-    let message = alert.message.clone().unwrap_or_else(|| messages::detailed(&alert.context));
+    let message =
+        alert.message.clone().unwrap_or_else(|| alert.language.texts(Audience::Screen).detailed(&alert.context));
     let mut warnings = Vec::new();
     let body = match (format, non_empty(&args.webhook_body)) {
         (Format::Json, None) => body::standard(&alert.context, &alert.title, &message),

@@ -158,7 +158,7 @@ pub fn text(value: &Value) -> Option<String> {
 fn clean(text: &str) -> String {
     let flat: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     let flat = flat.split_whitespace().collect::<Vec<_>>().join(" ");
-    crate::values::truncate_chars(&flat, 200).0
+    crate::redact::cut(&flat, 200)
 }
 
 /// Whether another attempt may help.

@@ -1,0 +1,477 @@
+//! The Turkish texts (README, "Language"). Suffixes sit on fixed words ("deposunda", "dalında",
+//! "iş akışı"), never on a name, whose last vowel nobody knows in advance; the voice text says
+//! its key sentence twice, because the first seconds of a call are lost while answering.
+
+use super::{Spoken, Texts, clip, end_sentence, job_list, with_link};
+use crate::context::{CommandRun, Context, Source};
+use crate::runner::{Ended, signal_name};
+use crate::status::Status;
+
+pub struct Turkish;
+
+/// What happened, as the end of a sentence.
+fn verb(status: Status) -> &'static str {
+    match status {
+        Status::Failure => "başarısız oldu",
+        Status::Success => "başarıyla tamamlandı",
+        Status::Cancelled => "iptal edildi",
+        Status::Skipped => "atlandı",
+    }
+}
+
+/// What happened, in the few words of an SMS.
+fn short_verb(status: Status) -> &'static str {
+    match status {
+        Status::Failure => "başarısız",
+        Status::Success => "başarılı",
+        Status::Cancelled => "iptal edildi",
+        Status::Skipped => "atlandı",
+    }
+}
+
+/// The SMS's first word: "CI HATA", or "HATA" outside CI.
+fn sms_lead(ctx: &Context) -> String {
+    let word = match ctx.status {
+        Status::Failure => "HATA",
+        Status::Success => "TAMAM",
+        Status::Cancelled => "İPTAL",
+        Status::Skipped => "ATLANDI",
+    };
+    if ctx.source == Source::Host { word.to_string() } else { format!("CI {word}") }
+}
+
+/// The CI system's word for a named workflow, and the same word as "the one in ...":
+/// `Deploy iş akışı`, `Deploy iş akışındaki make komutu`.
+fn workflow_words(source: Source) -> (&'static str, &'static str) {
+    match source {
+        Source::GitHub => ("iş akışı", "iş akışındaki"),
+        Source::GitLab => ("işlem hattı", "işlem hattındaki"),
+        Source::Jenkins | Source::Host => ("işi", "işindeki"),
+    }
+}
+
+/// What to call a workflow without a name (a GitLab pipeline often has none).
+fn unnamed(source: Source) -> &'static str {
+    match source {
+        Source::GitHub => "iş akışı",
+        Source::GitLab => "işlem hattı",
+        Source::Jenkins => "Jenkins işi",
+        Source::Host => "bir iş",
+    }
+}
+
+/// The names a sentence mentions: spoken forms for a call, written ones for a title.
+struct Names<'a> {
+    repository: &'a str,
+    workflow: &'a str,
+    ref_name: &'a str,
+    hostname: &'a str,
+    program: &'a str,
+}
+
+/// `acme payments api deposunda Deploy iş akışı main dalında başarısız oldu`
+fn sentence(ctx: &Context, names: &Names) -> String {
+    let mut words = Vec::new();
+    if !names.repository.is_empty() {
+        words.push(format!("{} deposunda", names.repository));
+    } else if names.workflow.is_empty() && !names.hostname.is_empty() {
+        words.push(format!("{} sunucusunda", names.hostname));
+    }
+    let (named, inside) = workflow_words(ctx.source);
+    words.push(match (names.workflow, names.program) {
+        ("", "") => unnamed(ctx.source).to_string(),
+        (workflow, "") => format!("{workflow} {named}"),
+        ("", program) => format!("{program} komutu"),
+        (workflow, program) => format!("{workflow} {inside} {program} komutu"),
+    });
+    if !names.ref_name.is_empty() {
+        words.push(format!("{} dalında", names.ref_name));
+    }
+    words.push(verb(ctx.status).to_string());
+    words.join(" ")
+}
+
+/// How the wrapped command ended, when that is news (not on success).
+fn ended(ctx: &Context) -> Option<&CommandRun> {
+    ctx.command.as_ref().filter(|_| ctx.status != Status::Success)
+}
+
+/// The command's end, to be heard: no paths, no signal names.
+fn spoken_end(ended: &Ended) -> String {
+    match ended {
+        Ended::Exited(code) => format!("Çıkış kodu {code}."),
+        Ended::Signalled(signal) => format!("Komut {signal} numaralı sinyalle durduruldu."),
+        Ended::NotStarted(_) => "Komut başlatılamadı.".to_string(),
+    }
+}
+
+/// The command's end, to be read: `çıkış kodu 3`, `9 numaralı sinyalle durduruldu (SIGKILL)`.
+fn written_end(ended: &Ended) -> String {
+    match ended {
+        Ended::Exited(code) => format!("çıkış kodu {code}"),
+        Ended::Signalled(signal) => match signal_name(*signal) {
+            Some(name) => format!("{signal} numaralı sinyalle durduruldu ({name})"),
+            None => format!("{signal} numaralı sinyalle durduruldu"),
+        },
+        Ended::NotStarted(reason) => format!("başlatılamadı: {}", clip(reason)),
+    }
+}
+
+/// The first letter in upper case, the Turkish way: `i` becomes `İ` (`char::to_uppercase` would
+/// give `I`, which is the capital of `ı`, another letter).
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some('i') => std::iter::once('İ').chain(chars).collect(),
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// "Başarısız işler: build, test" / "Başarısız iş: build".
+fn failed_jobs(jobs: &[String]) -> String {
+    let label = if jobs.len() == 1 { "Başarısız iş" } else { "Başarısız işler" };
+    format!("{label}: {}", job_list(jobs, |n| format!(" ve {n} iş daha")))
+}
+
+/// The SMS: the alert, `note` (if any), and the link last.
+fn sms_with(ctx: &Context, note: Option<&str>) -> String {
+    let name = match &ctx.command {
+        _ if !ctx.workflow.is_empty() => clip(&ctx.workflow),
+        Some(command) => clip(&command.program),
+        None => capitalised(unnamed(ctx.source).trim_start_matches("bir ")),
+    };
+    let mut text = format!("{}: {name} {}", sms_lead(ctx), short_verb(ctx.status));
+    if !ctx.repository.is_empty() {
+        text.push_str(&format!(" - {}", clip(&ctx.repository)));
+    } else if ctx.workflow.is_empty() && !ctx.hostname.is_empty() {
+        text.push_str(&format!(" - {} sunucusu", clip(&ctx.hostname)));
+    }
+    if !ctx.ref_name.is_empty() {
+        text.push_str(&format!(" ({}", clip(&ctx.ref_name)));
+        if !ctx.sha.is_empty() {
+            text.push_str(&format!(", {}", ctx.short_sha()));
+        }
+        text.push(')');
+    }
+    if let Some(command) = ended(ctx) {
+        end_sentence(&mut text);
+        let end = written_end(&command.ended);
+        if ctx.workflow.is_empty() {
+            text.push_str(&format!(" {}.", capitalised(&end)));
+        } else {
+            text.push_str(&format!(" {}: {end}.", clip(&command.program)));
+        }
+    }
+    if !ctx.failed_jobs.is_empty() {
+        end_sentence(&mut text);
+        text.push_str(&format!(" {}.", failed_jobs(&ctx.failed_jobs.iter().map(|j| clip(j)).collect::<Vec<_>>())));
+    }
+    if let Some(note) = note {
+        end_sentence(&mut text);
+        text.push_str(&format!(" {note}"));
+    }
+    with_link(text, ctx)
+}
+
+impl Texts for Turkish {
+    /// `acme/api deposunda Deploy iş akışı başarısız oldu`
+    fn title(&self, ctx: &Context) -> String {
+        let program = ctx.command.as_ref().map(|c| c.program.as_str()).unwrap_or_default();
+        let names = Names {
+            repository: &ctx.repository,
+            workflow: &ctx.workflow,
+            ref_name: "",
+            hostname: &ctx.hostname,
+            program: if ctx.workflow.is_empty() { program } else { "" },
+        };
+        sentence(ctx, &names)
+    }
+
+    /// `CI alarmı. acme payments api deposunda Deploy iş akışı main dalında başarısız oldu.
+    /// Tekrar ediyorum: ...`
+    fn voice(&self, ctx: &Context) -> String {
+        let said = Spoken::of(ctx);
+        let names = Names {
+            repository: &said.repository,
+            workflow: &said.workflow,
+            ref_name: &said.ref_name,
+            hostname: &said.hostname,
+            program: &said.program,
+        };
+        let key = sentence(ctx, &names);
+        let lead = match (ctx.source, ctx.status) {
+            (Source::Host, Status::Failure) => "Alarm.",
+            (Source::Host, _) => "Bildirim.",
+            (_, Status::Failure) => "CI alarmı.",
+            _ => "CI bildirimi.",
+        };
+        let mut text = format!("{lead} {key}.");
+        if let Some(command) = ended(ctx) {
+            text.push_str(&format!(" {}", spoken_end(&command.ended)));
+        }
+        if !said.failed_jobs.is_empty() {
+            text.push_str(&format!(" {}.", failed_jobs(&said.failed_jobs)));
+        }
+        text.push_str(&format!(" Tekrar ediyorum: {key}."));
+        text
+    }
+
+    /// `CI HATA: Deploy başarısız - acme/api (main, a1b2c3d) https://...`
+    fn sms(&self, ctx: &Context) -> String {
+        sms_with(ctx, None)
+    }
+
+    fn detailed(&self, ctx: &Context) -> String {
+        let mut lines = vec![format!("{}.", self.title(ctx))];
+        let fields = [
+            ("Depo", &ctx.repository),
+            ("İş akışı", &ctx.workflow),
+            ("İş", &ctx.job),
+            ("Dal", &ctx.ref_name),
+            ("Commit", &ctx.sha),
+            ("Tetikleyen", &ctx.actor),
+            ("Olay", &ctx.event),
+            ("Çalıştırma", &ctx.run_url),
+            ("İş bağlantısı", &ctx.job_url),
+            ("Sunucu", &ctx.hostname),
+            ("Zaman", &ctx.time),
+        ];
+        for (label, value) in fields {
+            let repeats_run_url = label == "İş bağlantısı" && ctx.job_url == ctx.run_url;
+            if !value.is_empty() && !repeats_run_url {
+                lines.push(format!("{label}: {value}"));
+            }
+        }
+        if !ctx.failed_jobs.is_empty() {
+            lines.push(format!("Başarısız işler: {}", ctx.failed_jobs.join(", ")));
+        }
+        if let Some(command) = &ctx.command {
+            lines.push(format!("Komut: {}", command.command_line));
+            let result = match command.ended {
+                Ended::Exited(0) => "başarılı (çıkış kodu 0)".to_string(),
+                ref other => written_end(other),
+            };
+            lines.push(format!("Sonuç: {result}"));
+            if !command.tail.is_empty() {
+                lines.push(format!("\nÇıktının son {} satırı:", command.tail.len()));
+                lines.extend(command.tail.iter().cloned());
+            }
+        }
+        lines.join("\n")
+    }
+
+    /// `CI DÜZELDİ: Deploy (acme/api, main) yeniden başarılı. https://...`
+    fn recovered(&self, ctx: &Context) -> String {
+        let subject = match &ctx.command {
+            _ if !ctx.workflow.is_empty() => clip(&ctx.workflow),
+            Some(command) => clip(&command.program),
+            None => capitalised(unnamed(ctx.source).trim_start_matches("bir ")),
+        };
+        let place: Vec<String> = [&ctx.repository, &ctx.ref_name]
+            .into_iter()
+            .filter(|value| !value.is_empty())
+            .map(|value| clip(value))
+            .collect();
+        let place = match place.is_empty() {
+            true if !ctx.hostname.is_empty() => format!(" ({} sunucusu)", clip(&ctx.hostname)),
+            true => String::new(),
+            false => format!(" ({})", place.join(", ")),
+        };
+        let lead = if ctx.source == Source::Host { "DÜZELDİ" } else { "CI DÜZELDİ" };
+        let text = format!("{lead}: {subject}{place} yeniden başarılı.");
+        with_link(text, ctx)
+    }
+
+    fn escalation_sms(&self, ctx: &Context) -> String {
+        sms_with(ctx, Some("Onaylamak için çalıştırmayı açıp Cancel workflow düğmesine basın."))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::texts::fixtures::{self, github, gitlab, host, jenkins};
+
+    fn all(status: Status) -> [Context; 4] {
+        [github(status), gitlab(status), jenkins(status), host(status)]
+    }
+
+    /// The voice text says `key` twice: once after `lead`, once after "Tekrar ediyorum:".
+    fn twice(lead: &str, key: &str) -> String {
+        format!("{lead} {key}. Tekrar ediyorum: {key}.")
+    }
+
+    #[test]
+    fn the_documented_example_is_the_first_sentence() {
+        let text = Turkish.voice(&github(Status::Failure));
+        assert!(
+            text.starts_with("CI alarmı. acme payments api deposunda Deploy iş akışı main dalında başarısız oldu."),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn voice_texts_for_every_status_and_context() {
+        let keys = |verb: &str| {
+            [
+                format!("acme payments api deposunda Deploy iş akışı main dalında {verb}"),
+                format!("group web app deposunda işlem hattı release 2.1 dalında {verb}"),
+                format!("nightly build işi main dalında {verb}"),
+                format!("db 1 sunucusunda bir iş {verb}"),
+            ]
+        };
+        let cases = [
+            (Status::Failure, "başarısız oldu", ["CI alarmı.", "CI alarmı.", "CI alarmı.", "Alarm."]),
+            (Status::Success, "başarıyla tamamlandı", ["CI bildirimi.", "CI bildirimi.", "CI bildirimi.", "Bildirim."]),
+            (Status::Cancelled, "iptal edildi", ["CI bildirimi.", "CI bildirimi.", "CI bildirimi.", "Bildirim."]),
+            (Status::Skipped, "atlandı", ["CI bildirimi.", "CI bildirimi.", "CI bildirimi.", "Bildirim."]),
+        ];
+        for (status, verb, leads) in cases {
+            let got: Vec<String> = all(status).iter().map(|ctx| Turkish.voice(ctx)).collect();
+            let expected: Vec<String> = leads.iter().zip(keys(verb)).map(|(lead, key)| twice(lead, &key)).collect();
+            assert_eq!(got, expected, "{status}");
+        }
+    }
+
+    #[test]
+    fn titles_and_sms_for_every_status_and_context() {
+        let cases = [
+            (Status::Failure, "başarısız oldu", "CI HATA: Deploy başarısız"),
+            (Status::Success, "başarıyla tamamlandı", "CI TAMAM: Deploy başarılı"),
+            (Status::Cancelled, "iptal edildi", "CI İPTAL: Deploy iptal edildi"),
+            (Status::Skipped, "atlandı", "CI ATLANDI: Deploy atlandı"),
+        ];
+        for (status, verb, sms) in cases {
+            let ctx = github(status);
+            assert_eq!(Turkish.title(&ctx), format!("acme/payments-api deposunda Deploy iş akışı {verb}"));
+            assert_eq!(
+                Turkish.sms(&ctx),
+                format!(
+                    "{sms} - acme/payments-api (main, a1b2c3d) https://github.com/acme/payments-api/actions/runs/9"
+                )
+            );
+        }
+        let failure = Status::Failure;
+        assert_eq!(Turkish.title(&gitlab(failure)), "group/web_app deposunda işlem hattı başarısız oldu");
+        assert_eq!(
+            Turkish.sms(&gitlab(failure)),
+            "CI HATA: İşlem hattı başarısız - group/web_app (release/2.1, abcdef0) https://gitlab.example.com/group/web_app/-/jobs/5"
+        );
+        assert_eq!(Turkish.title(&jenkins(failure)), "nightly-build işi başarısız oldu");
+        assert_eq!(
+            Turkish.sms(&jenkins(failure)),
+            "CI HATA: nightly-build başarısız (main) https://ci.example.com/job/nightly-build/12/"
+        );
+        assert_eq!(Turkish.title(&host(failure)), "db-1 sunucusunda bir iş başarısız oldu");
+        assert_eq!(Turkish.sms(&host(Status::Cancelled)), "İPTAL: İş iptal edildi - db-1 sunucusu");
+    }
+
+    #[test]
+    fn command_texts_say_how_it_ended() {
+        let ctx = fixtures::host_command(Status::Failure, Ended::Exited(3));
+        let key = "db 1 sunucusunda backup.sh komutu başarısız oldu";
+        assert_eq!(Turkish.voice(&ctx), format!("Alarm. {key}. Çıkış kodu 3. Tekrar ediyorum: {key}."));
+        assert_eq!(Turkish.title(&ctx), "db-1 sunucusunda backup.sh komutu başarısız oldu");
+        assert_eq!(Turkish.sms(&ctx), "HATA: backup.sh başarısız - db-1 sunucusu. Çıkış kodu 3.");
+        let long = Turkish.detailed(&ctx);
+        assert!(long.contains("Komut: /opt/backup.sh --full https://x.example/y\nSonuç: çıkış kodu 3"), "{long}");
+        assert!(long.ends_with("Çıktının son 2 satırı:\ncopying\nerror: disk full"), "{long}");
+
+        let ok = fixtures::host_command(Status::Success, Ended::Exited(0));
+        let key = "db 1 sunucusunda backup.sh komutu başarıyla tamamlandı";
+        assert_eq!(Turkish.voice(&ok), format!("Bildirim. {key}. Tekrar ediyorum: {key}."));
+        assert!(Turkish.detailed(&ok).contains("\nSonuç: başarılı (çıkış kodu 0)"));
+
+        let killed = fixtures::github_command(Status::Cancelled, Ended::Signalled(9));
+        let key = "acme payments api deposunda Deploy iş akışındaki make komutu main dalında iptal edildi";
+        assert_eq!(
+            Turkish.voice(&killed),
+            format!("CI bildirimi. {key}. Komut 9 numaralı sinyalle durduruldu. Tekrar ediyorum: {key}.")
+        );
+        assert_eq!(
+            Turkish.sms(&killed),
+            "CI İPTAL: Deploy iptal edildi - acme/payments-api (main, a1b2c3d). make: 9 numaralı sinyalle \
+             durduruldu (SIGKILL). https://github.com/acme/payments-api/actions/runs/9"
+        );
+
+        let missing = fixtures::host_command(Status::Failure, Ended::NotStarted("/opt/backup.sh: not found".into()));
+        assert!(Turkish.voice(&missing).contains(" Komut başlatılamadı. "), "{}", Turkish.voice(&missing));
+        assert!(!Turkish.voice(&missing).contains('/'));
+        assert!(Turkish.sms(&missing).ends_with(". Başlatılamadı: /opt/backup.sh: not found."));
+    }
+
+    #[test]
+    fn failed_jobs_are_named_in_every_text() {
+        let mut ctx = github(Status::Failure);
+        ctx.failed_jobs = vec!["build".into(), "test (ubuntu-latest, 18)".into()];
+        let key = "acme payments api deposunda Deploy iş akışı main dalında başarısız oldu";
+        assert_eq!(
+            Turkish.voice(&ctx),
+            format!("CI alarmı. {key}. Başarısız işler: build, test (ubuntu latest, 18). Tekrar ediyorum: {key}.")
+        );
+        assert_eq!(
+            Turkish.sms(&ctx),
+            "CI HATA: Deploy başarısız - acme/payments-api (main, a1b2c3d). Başarısız işler: build, test \
+             (ubuntu-latest, 18). https://github.com/acme/payments-api/actions/runs/9"
+        );
+        assert!(Turkish.detailed(&ctx).ends_with("\nBaşarısız işler: build, test (ubuntu-latest, 18)"));
+        ctx.failed_jobs = (1..=7).map(|i| format!("job-{i}")).collect();
+        assert!(Turkish.voice(&ctx).contains(" Başarısız işler: job 1, job 2, job 3, job 4, job 5 ve 2 iş daha. "));
+        ctx.failed_jobs.truncate(1);
+        assert!(Turkish.voice(&ctx).contains(" Başarısız iş: job 1. "));
+    }
+
+    #[test]
+    fn detailed_text_lists_known_fields_in_turkish() {
+        let text = Turkish.detailed(&github(Status::Failure));
+        assert_eq!(
+            text,
+            "acme/payments-api deposunda Deploy iş akışı başarısız oldu.\nDepo: acme/payments-api\n\
+             İş akışı: Deploy\nDal: main\nCommit: a1b2c3d4e5f6\n\
+             Çalıştırma: https://github.com/acme/payments-api/actions/runs/9\nSunucu: fv-az1-2\n\
+             Zaman: 2023-11-14T22:13:20Z"
+        );
+    }
+
+    #[test]
+    fn recovery_and_escalation_texts() {
+        assert_eq!(
+            Turkish.recovered(&github(Status::Success)),
+            "CI DÜZELDİ: Deploy (acme/payments-api, main) yeniden başarılı. https://github.com/acme/payments-api/actions/runs/9"
+        );
+        let cron = fixtures::host_command(Status::Success, Ended::Exited(0));
+        assert_eq!(Turkish.recovered(&cron), "DÜZELDİ: backup.sh (db-1 sunucusu) yeniden başarılı.");
+        assert_eq!(Turkish.recovered(&host(Status::Success)), "DÜZELDİ: İş (db-1 sunucusu) yeniden başarılı.");
+        assert_eq!(
+            Turkish.escalation_sms(&github(Status::Failure)),
+            "CI HATA: Deploy başarısız - acme/payments-api (main, a1b2c3d). Onaylamak için çalıştırmayı açıp \
+             Cancel workflow düğmesine basın. https://github.com/acme/payments-api/actions/runs/9"
+        );
+    }
+
+    #[test]
+    fn long_names_keep_the_sms_link_and_get_the_voice_cut() {
+        let mut ctx = github(Status::Failure);
+        ctx.repository = format!("acme/{}", "ğüşıöç-".repeat(40));
+        let sms = Turkish.sms(&ctx);
+        assert!(sms.ends_with(" https://github.com/acme/payments-api/actions/runs/9"), "{sms}");
+        // 60 characters of the name, then "...".
+        assert!(sms.contains(&format!(" - acme/{}ğüşıöç... (main", "ğüşıöç-".repeat(7))), "{sms}");
+
+        let voice = Turkish.voice(&ctx);
+        assert!(voice.chars().count() > 500);
+        let (cut, was_cut) = crate::values::truncate_chars(&voice, 500);
+        assert!(was_cut && voice.starts_with(&cut));
+        assert_eq!(cut.chars().count(), 500);
+        assert!(cut.starts_with("CI alarmı. acme ğüşıöç ğüşıöç"));
+    }
+
+    #[test]
+    fn capitals_are_turkish() {
+        assert_eq!(capitalised("işlem hattı"), "İşlem hattı");
+        assert_eq!(capitalised("çıkış kodu 3"), "Çıkış kodu 3");
+        assert_eq!(capitalised("başlatılamadı"), "Başlatılamadı");
+        assert_eq!(capitalised(""), "");
+    }
+}
