@@ -69,7 +69,9 @@ pub fn parse_failed(error: &clap::Error, env: &Env) -> Exit {
 /// not when it fails), run the command, then alert with its result and exit with its code.
 fn run_command(args: &RunArgs, env: &Env) -> Exit {
     let out = Output::new(config::redactor(&args.alert), env);
-    if let Err(error) = Config::from_args(&args.alert, env, SystemTime::now()) {
+    if let Err(error) =
+        refuse_status_options(args).and_then(|()| Config::from_args(&args.alert, env, SystemTime::now()))
+    {
         out.error(&error.to_string());
         return Exit::Usage;
     }
@@ -80,7 +82,7 @@ fn run_command(args: &RunArgs, env: &Env) -> Exit {
         _ => Status::Failure,
     };
     let command_line = args.command.iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ");
-    if let Ended::NotStarted(reason) = &finished.ended {
+    if let Ended::NotStarted { reason, .. } = &finished.ended {
         out.error(&format!("{command_line}: {reason}"));
     }
     let program = args.command.first().map(Path::new).and_then(Path::file_name).unwrap_or_default();
@@ -100,6 +102,19 @@ fn run_command(args: &RunArgs, env: &Env) -> Exit {
         out.error(&error.to_string());
     }
     Exit::Command(finished.ended.exit_code())
+}
+
+/// The status of `onfail run` comes from the command's exit; an option that would set it
+/// otherwise is refused (exit 2, before the command runs) rather than silently overridden.
+fn refuse_status_options(args: &RunArgs) -> Result<(), ConfigError> {
+    match args.alert.general.status {
+        Some(_) => Err(ConfigError::new(
+            "--status",
+            "does not apply to onfail run: the status comes from the command (exit 0 is success, anything \
+             else a failure, a stop signal cancelled); remove --status (or unset ONFAIL_STATUS) for this step",
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Registers secrets, validates, and runs `body`; a configuration error is exit 2.

@@ -1,16 +1,20 @@
 //! The command line. One naming rule (README, "Options"): flag `--foo-bar` = env `ONFAIL_FOO_BAR` =
 //! action input `foo-bar`. Values are only parsed here; [`crate::config`] validates them.
 //! Every option is an `Option` so that "not given" stays distinguishable from a default.
+//! [`command`] adds the rules every option follows (`crate::values`): values may start with `-`,
+//! and a value that is one of onfail's own flags is refused.
 
 use std::ffi::OsString;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::error::ErrorKind;
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::channels::ChannelArgs;
 use crate::status::{NotifyOn, Status};
 use crate::texts::Language;
-use crate::values::{parse_bool, parse_duration};
+use crate::values::{one_of, parse_bool, parse_duration};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -98,11 +102,13 @@ pub struct AlertArgs {
     pub channels: ChannelArgs,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OutputFormat {
     Text,
     Json,
 }
+
+const OUTPUT_FORMATS: &[(&str, OutputFormat)] = &[("text", OutputFormat::Text), ("json", OutputFormat::Json)];
 
 #[derive(Args, Debug, Default, Clone)]
 #[command(next_help_heading = "General")]
@@ -135,7 +141,8 @@ pub struct GeneralArgs {
     #[arg(long, env = "ONFAIL_LANGUAGE", value_name = "LANGUAGE", value_parser = parse_language, hide_env_values = true)]
     pub language: Option<Language>,
 
-    /// Print every request, redacted, and send nothing
+    /// Print every request as it would be sent (the body byte for byte, secrets redacted), and
+    /// send nothing
     #[arg(long, env = "ONFAIL_DRY_RUN", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true",
           value_parser = parse_bool("--dry-run"), hide_env_values = true)]
     pub dry_run: Option<bool>,
@@ -155,20 +162,83 @@ pub struct GeneralArgs {
     pub fail_on_error: Option<bool>,
 
     /// text, or json (a machine-readable result on stdout) [default: text]
-    #[arg(
-        long,
-        env = "ONFAIL_OUTPUT",
-        value_name = "FORMAT",
-        value_enum,
-        ignore_case = true,
-        hide_env_values = true,
-        hide_possible_values = true
-    )]
+    #[arg(long, env = "ONFAIL_OUTPUT", value_name = "FORMAT", value_parser = one_of("an output format", OUTPUT_FORMATS),
+          hide_env_values = true)]
     pub output: Option<OutputFormat>,
 
     /// GitHub check run id of the job, for {job_url}
     #[arg(long, env = "ONFAIL_CHECK_RUN_ID", value_name = "ID", hide_env_values = true)]
     pub check_run_id: Option<String>,
+}
+
+/// The command line as onfail reads it: the derived definition, plus the rule that every option
+/// taking a value takes the next argument as that value, whatever it starts with (the rules are
+/// in `crate::values`). Options added anywhere get the rule here, without a line of their own.
+pub fn command() -> clap::Command {
+    Cli::command().mut_subcommands(|sub| {
+        sub.mut_args(|arg| if takes_a_value(&arg) { arg.allow_hyphen_values(true) } else { arg })
+    })
+}
+
+/// An option (not a positional) whose value is required: `--message TEXT`, not `--dry-run [BOOL]`.
+fn takes_a_value(arg: &clap::Arg) -> bool {
+    !arg.is_positional() && arg.get_action().takes_values() && arg.get_num_args().is_none_or(|n| n.min_values() > 0)
+}
+
+/// Parses a command line. `--help` and `--version` come back as the error clap makes of them,
+/// like every usage error.
+pub fn parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let mut cmd = command();
+    cmd.build();
+    let matches = cmd.try_get_matches_from_mut(args)?;
+    if let Some((name, sub_matches)) = matches.subcommand() {
+        if let Some(sub) = cmd.find_subcommand_mut(name) {
+            refuse_flags_as_values(sub, sub_matches)?;
+        }
+    }
+    Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
+}
+
+/// The guard of the hyphen rule: a value given on the command line that is exactly one of the
+/// command's own flags (`--message --dry-run`, `--title --timeout=5s`) means the value was left
+/// out, and the flag would silently be lost (a dry run would become a real send). Values from
+/// `ONFAIL_*` variables cannot swallow a flag, so they are not checked.
+fn refuse_flags_as_values(cmd: &mut clap::Command, matches: &ArgMatches) -> Result<(), clap::Error> {
+    let flags: Vec<String> = cmd
+        .get_arguments()
+        .flat_map(|arg| {
+            arg.get_long().map(|l| format!("--{l}")).into_iter().chain(arg.get_short().map(|c| format!("-{c}")))
+        })
+        .collect();
+    let mut swallowed = None;
+    for arg in cmd.get_arguments().filter(|arg| takes_a_value(arg)) {
+        let id = arg.get_id().as_str();
+        if matches.value_source(id) != Some(ValueSource::CommandLine) {
+            continue;
+        }
+        let Ok(Some(values)) = matches.try_get_raw(id) else { continue };
+        for value in values.map(|v| v.to_string_lossy()) {
+            let value = value.trim();
+            if let Some(flag) = flags.iter().find(|f| value == f.as_str() || value.starts_with(&format!("{f}="))) {
+                swallowed = Some((arg.get_long().unwrap_or(id).to_string(), flag.clone()));
+                break;
+            }
+        }
+    }
+    match swallowed {
+        None => Ok(()),
+        Some((option, flag)) => Err(cmd.error(
+            ErrorKind::InvalidValue,
+            format!(
+                "--{option} got the option {flag} as its value, so the value of --{option} was probably left \
+                 out. Give --{option} its value first (a value may start with '-', e.g. --{option} '- x')"
+            ),
+        )),
+    }
 }
 
 fn parse_status(value: &str) -> Result<Status, String> {
@@ -191,5 +261,6 @@ mod tests {
     fn cli_definition_is_consistent() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
+        command().debug_assert();
     }
 }

@@ -4,17 +4,17 @@
 use crate::report::{ChannelReport, ChannelResult, RunReport, ShownRequest};
 use crate::wire::Request;
 
-/// A request as `--dry-run` shows it: secret headers as `***`, the URL as the channel shows it,
-/// the body parsed so it prints indented. Phone numbers are masked later by the redactor.
+/// A request as `--dry-run` shows it: the headers in the order they are sent, secret ones as
+/// `***`, the URL as the channel shows it, and the body's exact bytes (the redactor hides the
+/// secrets and numbers in it later, string by string, leaving every other byte as sent).
 pub fn shown_request(request: &Request, endpoint: String) -> ShownRequest {
-    let mut headers = serde_json::Map::new();
-    headers.insert("Content-Type".into(), "application/json".into());
+    // The transport sends Content-Type first, then the channel's headers in order.
+    let mut headers = vec![("Content-Type".to_string(), "application/json".to_string())];
     for h in &request.headers {
         let value = if h.secret { crate::redact::REDACTED.to_string() } else { h.value.clone() };
-        headers.insert(h.name.clone(), value.into());
+        headers.push((h.name.clone(), value));
     }
-    let body = serde_json::from_slice(&request.body)
-        .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&request.body).into_owned()));
+    let body = String::from_utf8_lossy(&request.body).into_owned();
     ShownRequest { method: "POST", url: endpoint, headers, body }
 }
 
@@ -51,10 +51,10 @@ pub fn dry_run_block(report: &ChannelReport) -> String {
     };
     let mut text = format!("--- {} ({}) ---\n{} {}\n", report.channel, report.provider, request.method, request.url);
     for (name, value) in &request.headers {
-        text.push_str(&format!("{name}: {}\n", value.as_str().unwrap_or_default()));
+        text.push_str(&format!("{name}: {value}\n"));
     }
-    let body = serde_json::to_string_pretty(&request.body).unwrap_or_default();
-    text.push_str(&format!("\n{body}\n"));
+    // The body exactly as sent, not re-indented; the newline after it is the block's own.
+    text.push_str(&format!("\n{}\n", request.body));
     text
 }
 
@@ -112,17 +112,18 @@ mod tests {
     }
 
     #[test]
-    fn dry_run_hides_secret_headers_and_indents_the_body() {
+    fn dry_run_hides_secret_headers_and_shows_the_exact_body() {
+        let body = br#"{"z": 1.50, "a":"b" ,"n":1e2}"#;
         let request = Request {
             url: "https://x.test/a".parse().unwrap(),
             headers: vec![Header::secret("X-Webhook-Key", "k-123456"), Header::public("X-Trace", "t")],
-            body: br#"{"a":"b"}"#.to_vec(),
+            body: body.to_vec(),
         };
         let mut r = report(ChannelResult::DryRun);
         r.request = Some(shown_request(&request, "https://x.test/a".into()));
         let text = dry_run_block(&r);
         assert!(text.contains("POST https://x.test/a\n"));
-        assert!(text.contains("X-Webhook-Key: ***\n") && text.contains("X-Trace: t\n"));
-        assert!(text.contains("{\n  \"a\": \"b\"\n}") && !text.contains("k-123456"));
+        assert!(text.contains("Content-Type: application/json\nX-Webhook-Key: ***\nX-Trace: t\n"), "{text}");
+        assert!(text.ends_with(&format!("\n\n{}\n", String::from_utf8_lossy(body))) && !text.contains("k-123456"));
     }
 }

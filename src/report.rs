@@ -19,14 +19,23 @@ pub enum ChannelResult {
     DryRun,
 }
 
-/// A request as `--dry-run` shows it: secrets already replaced.
+/// A request as `--dry-run` shows it (README, "Output"): the headers onfail sets, in the order
+/// they are sent, secret ones already `***`; the body as the exact text that would be sent.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ShownRequest {
     pub method: &'static str,
     pub url: String,
-    /// Header name to value, secret values already `***`.
-    pub headers: serde_json::Map<String, serde_json::Value>,
-    pub body: serde_json::Value,
+    /// Header name and value, in the order sent; a JSON object in `--output json`.
+    #[serde(serialize_with = "in_order")]
+    pub headers: Vec<(String, String)>,
+    /// The body's bytes as sent (UTF-8; lossily decoded if they were not), redacted string by
+    /// string so every other byte stays as sent (see [`Redactor::json_text`]).
+    pub body: String,
+}
+
+/// Pairs as a JSON object whose keys keep their order.
+fn in_order<S: serde::Serializer>(pairs: &[(String, String)], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(pairs.iter().map(|(name, value)| (name, value)))
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -77,11 +86,9 @@ impl ChannelReport {
         }
         if let Some(request) = &mut self.request {
             request.url = redactor.apply(&request.url);
-            request.headers.values_mut().for_each(|value| {
-                redactor.json(value, false);
-            });
+            request.headers.iter_mut().for_each(|(_, value)| *value = redactor.apply(value));
             // The body's keys are the wire format (or the user's template), not values.
-            redactor.json(&mut request.body, false);
+            request.body = redactor.json_text(&request.body);
         }
     }
 

@@ -1,11 +1,17 @@
 //! `onfail run -- CMD`: runs the command with its output passed through byte for byte, keeps
 //! the last lines for the alert, and forwards SIGINT/SIGTERM to it.
 
+mod pump;
+mod signals;
+
 use std::collections::VecDeque;
 use std::ffi::OsString;
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Read, Write};
+use std::path::Path;
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::Mutex;
+
+use pump::ExitSignal;
 
 /// Longest tail line the alert shows; a megabyte of minified JSON on one line is not an alert.
 pub const SHOWN_TAIL_LINE: usize = 500;
@@ -14,14 +20,22 @@ pub const SHOWN_TAIL_LINE: usize = 500;
 /// to [`SHOWN_TAIL_LINE`], and a secret straddling that cut must still be whole to be found.
 const MAX_TAIL_LINE: usize = 4 * SHOWN_TAIL_LINE;
 
+/// The most bytes of one line kept while reading it: room for [`MAX_TAIL_LINE`] characters of
+/// text even with colour codes around the words.
+const MAX_LINE_BYTES: usize = 16 * 1024;
+
 /// How the command ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Ended {
     Exited(i32),
     /// Killed by a signal.
     Signalled(i32),
-    /// It could not be started (not found, not executable).
-    NotStarted(String),
+    /// It could not be started: no such command (`found` false), or one that cannot be
+    /// executed (no execute permission, a directory).
+    NotStarted {
+        reason: String,
+        found: bool,
+    },
 }
 
 impl Ended {
@@ -29,12 +43,14 @@ impl Ended {
         *self == Ended::Exited(0)
     }
 
-    /// The code onfail exits with: the command's own, 128 + signal, or 127 when it never ran.
+    /// The code onfail exits with, as a shell would: the command's own, 128 + signal, 127 when
+    /// it was not found, 126 when it was found but could not be executed.
     pub fn exit_code(&self) -> u8 {
         match self {
             Ended::Exited(code) => u8::try_from(*code).unwrap_or(1),
             Ended::Signalled(signal) => u8::try_from(128 + signal).unwrap_or(255),
-            Ended::NotStarted(_) => 127,
+            Ended::NotStarted { found: false, .. } => 127,
+            Ended::NotStarted { found: true, .. } => 126,
         }
     }
 
@@ -46,7 +62,7 @@ impl Ended {
                 Some(name) => format!("was killed by signal {signal} ({name})"),
                 None => format!("was killed by signal {signal}"),
             },
-            Ended::NotStarted(reason) => format!("could not be started: {reason}"),
+            Ended::NotStarted { reason, .. } => format!("could not be started: {reason}"),
         }
     }
 }
@@ -56,47 +72,65 @@ impl Ended {
 pub struct Finished {
     pub ended: Ended,
     pub tail: Vec<String>,
-    /// The stop signal (SIGINT, SIGTERM) onfail was sent and passed on, if any: someone stopped
-    /// the job on purpose.
+    /// The stop signal (SIGINT, SIGTERM) onfail received while the command ran, if any, from a
+    /// process or from a terminal's Ctrl-C: someone stopped the job on purpose.
     pub stopped_by: Option<i32>,
 }
 
 /// Runs `argv`, streaming its output through unchanged and keeping its last `tail_lines` lines.
+/// Returns when the command exits, even if a process it left behind still holds its output.
 pub fn run(argv: &[OsString], tail_lines: usize) -> Finished {
     let Some((program, args)) = argv.split_first() else {
-        return Finished { ended: Ended::NotStarted("no command given".into()), tail: Vec::new(), stopped_by: None };
+        return Finished { ended: not_started(ErrorKind::NotFound.into(), None), tail: Vec::new(), stopped_by: None };
     };
     let mut child = match Command::new(program).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn() {
         Ok(child) => child,
         Err(error) => {
-            return Finished { ended: Ended::NotStarted(not_started(&error)), tail: Vec::new(), stopped_by: None };
+            return Finished { ended: not_started(error, Some(program)), tail: Vec::new(), stopped_by: None };
         }
     };
     let forwarder = signals::Forwarder::start(child.id());
     let tail = Tail::new(tail_lines);
+    let exited = ExitSignal::new();
     let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
     let status = std::thread::scope(|scope| {
         if let Some(stdout) = stdout {
-            scope.spawn(|| pump(stdout, std::io::stdout(), &tail));
+            scope.spawn(|| copy(stdout, std::io::stdout(), &exited, &tail));
         }
         if let Some(stderr) = stderr {
-            scope.spawn(|| pump(stderr, std::io::stderr(), &tail));
+            scope.spawn(|| copy(stderr, std::io::stderr(), &exited, &tail));
         }
-        child.wait()
+        let status = child.wait();
+        exited.notify();
+        status
     });
     let stopped_by = forwarder.stop();
     let ended = match status {
         Ok(status) => ended(status),
-        Err(error) => Ended::NotStarted(error.to_string()),
+        // Not seen in practice: the child is ours and only this thread waits for it.
+        Err(error) => Ended::NotStarted { reason: error.to_string(), found: true },
     };
     Finished { ended, tail: tail.into_lines(), stopped_by }
 }
 
-fn not_started(error: &std::io::Error) -> String {
+/// One output stream: passed through, and split into lines for the tail.
+fn copy<R: Read + pump::Source>(from: R, to: impl Write, exited: &ExitSignal, tail: &Tail) {
+    let mut lines = Lines::default();
+    pump::pump(from, to, exited, |chunk| lines.feed(chunk, tail));
+    lines.finish(tail);
+}
+
+/// Why the command could not be started; the shell's codes: 127 not found, 126 not executable.
+fn not_started(error: std::io::Error, program: Option<&OsString>) -> Ended {
+    // A bare name is looked up in PATH, so only a path can be "a directory".
+    let is_dir = program.map(Path::new).is_some_and(|p| p.components().count() > 1 && p.is_dir());
     match error.kind() {
-        std::io::ErrorKind::NotFound => "command not found".into(),
-        std::io::ErrorKind::PermissionDenied => "permission denied (is it executable?)".into(),
-        _ => error.to_string(),
+        ErrorKind::NotFound => Ended::NotStarted { reason: "command not found".into(), found: false },
+        _ if is_dir => Ended::NotStarted { reason: "it is a directory".into(), found: true },
+        ErrorKind::PermissionDenied => {
+            Ended::NotStarted { reason: "permission denied (is it executable?)".into(), found: true }
+        }
+        _ => Ended::NotStarted { reason: error.to_string(), found: true },
     }
 }
 
@@ -115,28 +149,51 @@ fn ended(status: ExitStatus) -> Ended {
     Ended::Exited(status.code().unwrap_or(1))
 }
 
-/// Copies one stream through as it arrives, feeding the tail.
-fn pump(mut from: impl Read, mut to: impl Write, tail: &Tail) {
-    let mut buffer = [0u8; 8192];
-    let mut partial = Vec::new();
-    loop {
-        match from.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(n) => {
-                // Write and flush at once: output must not lag behind the command.
-                let _ = to.write_all(&buffer[..n]).and_then(|()| to.flush());
-                partial.extend_from_slice(&buffer[..n]);
-                while let Some(end) = partial.iter().position(|b| *b == b'\n') {
-                    let line: Vec<u8> = partial.drain(..=end).collect();
-                    tail.push(&line);
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(_) => break,
+/// Splits a stream into lines for the tail in one pass, keeping at most [`MAX_LINE_BYTES`] of
+/// each: a 100 MB line without a newline costs no more time than 100 MB of short lines, and
+/// little memory.
+#[derive(Default)]
+struct Lines {
+    current: Vec<u8>,
+    /// A '\r' was seen: a progress bar redraws the line, unless '\n' follows ("\r\n").
+    carriage_return: bool,
+}
+
+impl Lines {
+    fn feed(&mut self, mut chunk: &[u8], tail: &Tail) {
+        if tail.keep == 0 {
+            return;
         }
+        while let Some(at) = chunk.iter().position(|b| matches!(b, b'\n' | b'\r')) {
+            self.append(&chunk[..at]);
+            if chunk[at] == b'\n' {
+                tail.push(&self.current);
+                self.current.clear();
+                self.carriage_return = false;
+            } else {
+                self.carriage_return = true;
+            }
+            chunk = &chunk[at + 1..];
+        }
+        self.append(chunk);
     }
-    if !partial.is_empty() {
-        tail.push(&partial);
+
+    fn append(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        if std::mem::take(&mut self.carriage_return) {
+            // Only the last state of a redrawn line matters.
+            self.current.clear();
+        }
+        let room = MAX_LINE_BYTES.saturating_sub(self.current.len());
+        self.current.extend_from_slice(&bytes[..bytes.len().min(room)]);
+    }
+
+    fn finish(self, tail: &Tail) {
+        if !self.current.is_empty() {
+            tail.push(&self.current);
+        }
     }
 }
 
@@ -212,79 +269,6 @@ pub fn signal_name(signal: i32) -> Option<&'static str> {
     })
 }
 
-#[cfg(unix)]
-mod signals {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    use signal_hook::iterator::SignalsInfo;
-    use signal_hook::iterator::exfiltrator::WithOrigin;
-    use std::sync::{Arc, Mutex};
-    use std::thread::JoinHandle;
-
-    /// Passes SIGINT and SIGTERM sent to onfail on to the command.
-    pub struct Forwarder {
-        handle: Option<(signal_hook::iterator::Handle, JoinHandle<()>)>,
-        forwarded: Arc<Mutex<Option<i32>>>,
-    }
-
-    impl Forwarder {
-        pub fn start(child: u32) -> Forwarder {
-            let forwarded = Arc::new(Mutex::new(None));
-            let Ok(mut signals) = SignalsInfo::<WithOrigin>::new([SIGINT, SIGTERM]) else {
-                return Forwarder { handle: None, forwarded };
-            };
-            let handle = signals.handle();
-            let record = Arc::clone(&forwarded);
-            let thread = std::thread::spawn(move || {
-                for origin in signals.forever() {
-                    // A terminal's Ctrl-C comes from the kernel and already reached the whole
-                    // foreground process group, the command included; sending it again would
-                    // make it see two. A signal some process sent to onfail alone is passed on.
-                    if origin.process.is_some() {
-                        *record.lock().unwrap_or_else(|p| p.into_inner()) = Some(origin.signal);
-                        forward(child, origin.signal);
-                    }
-                }
-            });
-            Forwarder { handle: Some((handle, thread)), forwarded }
-        }
-
-        /// Stops forwarding; returns the signal onfail passed on, if any.
-        pub fn stop(self) -> Option<i32> {
-            if let Some((handle, thread)) = self.handle {
-                handle.close();
-                let _ = thread.join();
-            }
-            *self.forwarded.lock().unwrap_or_else(|p| p.into_inner())
-        }
-    }
-
-    #[allow(unsafe_code)]
-    fn forward(child: u32, signal: i32) {
-        let Ok(pid) = libc::pid_t::try_from(child) else { return };
-        // SAFETY: kill(2) has no memory-safety preconditions; the pid is our own child, which
-        // we have not reaped yet (wait() is still pending), so it cannot have been reused.
-        unsafe {
-            libc::kill(pid, signal);
-        }
-    }
-}
-
-#[cfg(not(unix))]
-mod signals {
-    /// On Windows, Ctrl-C and Ctrl-Break reach every process on the console: nothing to forward.
-    pub struct Forwarder;
-
-    impl Forwarder {
-        pub fn start(_child: u32) -> Forwarder {
-            Forwarder
-        }
-
-        pub fn stop(self) -> Option<i32> {
-            None
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -309,11 +293,37 @@ mod tests {
         assert!(none.into_lines().is_empty());
     }
 
+    fn lines_of(chunks: &[&[u8]]) -> Vec<String> {
+        let tail = Tail::new(10);
+        let mut lines = Lines::default();
+        for chunk in chunks {
+            lines.feed(chunk, &tail);
+            assert!(lines.current.len() <= MAX_LINE_BYTES);
+        }
+        lines.finish(&tail);
+        tail.into_lines()
+    }
+
+    #[test]
+    fn lines_are_split_across_chunks_and_redraws_keep_the_last_state() {
+        assert_eq!(lines_of(&[b"a", b"b\nc\r\n", b"10%\r", b"50%\r100%\n", b"end"]), ["ab", "c", "100%", "end"]);
+        assert_eq!(lines_of(&[b"crlf\r", b"\r\n", b"\n"]), ["crlf", ""]);
+    }
+
+    #[test]
+    fn a_long_line_is_kept_up_to_the_cap_only() {
+        let long = vec![b'a'; MAX_LINE_BYTES];
+        assert_eq!(lines_of(&[&long, &long, b"b\n"]), ["a".repeat(MAX_TAIL_LINE)]);
+        // A progress bar that redraws an overlong line still shows its last state.
+        assert_eq!(lines_of(&[&long, &long, b"\rdone"]), ["done"]);
+    }
+
     #[test]
     fn exit_codes_follow_the_shell_convention() {
         assert_eq!(Ended::Exited(3).exit_code(), 3);
         assert_eq!(Ended::Signalled(9).exit_code(), 137);
-        assert_eq!(Ended::NotStarted("x".into()).exit_code(), 127);
+        assert_eq!(Ended::NotStarted { reason: "x".into(), found: false }.exit_code(), 127);
+        assert_eq!(Ended::NotStarted { reason: "x".into(), found: true }.exit_code(), 126);
         assert_eq!(Ended::Signalled(15).describe(), "was killed by signal 15 (SIGTERM)");
     }
 }

@@ -34,11 +34,8 @@ impl FromStr for Status {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Status, String> {
-        let word = s.trim().to_ascii_lowercase();
-        Status::ALL
-            .into_iter()
-            .find(|status| status.as_str() == word)
-            .ok_or_else(|| format!("'{}' is not a status; use failure, success, cancelled or skipped", s.trim()))
+        let choices = Status::ALL.map(|status| (status.as_str(), status));
+        crate::values::choose(s, "a status", &choices)
     }
 }
 
@@ -65,12 +62,20 @@ impl Default for NotifyOn {
 impl FromStr for NotifyOn {
     type Err = String;
 
+    /// A comma list of statuses, or `always` alone: `always` next to anything else is refused,
+    /// since it would silently make the rest of the list meaningless (`always,never`).
     fn from_str(s: &str) -> Result<NotifyOn, String> {
+        let words: Vec<String> = s.split(',').map(crate::values::word).filter(|w| !w.is_empty()).collect();
+        if words.iter().any(|w| w == "always") {
+            return match words.len() {
+                1 => Ok(NotifyOn(Status::ALL.to_vec())),
+                _ => Err("always means every status, so it stands alone; give always, or a comma list of \
+                          failure, success, cancelled, skipped"
+                    .into()),
+            };
+        }
         let mut statuses = Vec::new();
-        for word in s.split(',').map(str::trim).filter(|w| !w.is_empty()) {
-            if word.eq_ignore_ascii_case("always") {
-                return Ok(NotifyOn(Status::ALL.to_vec()));
-            }
+        for word in &words {
             let status = word.parse::<Status>().map_err(|_| {
                 format!("'{word}' is not a status; use a comma list of failure, success, cancelled, skipped, or always")
             })?;
@@ -104,5 +109,9 @@ mod tests {
         assert!(Status::ALL.iter().all(|s| all.contains(*s)));
         assert!("sometimes".parse::<NotifyOn>().is_err());
         assert!(" , ".parse::<NotifyOn>().is_err());
+        assert_eq!(" Always\n".parse::<NotifyOn>(), Ok(all));
+        for mixed in ["always,never", "failure,always", "always, always"] {
+            assert!(mixed.parse::<NotifyOn>().unwrap_err().contains("stands alone"), "{mixed}");
+        }
     }
 }

@@ -1,37 +1,101 @@
 //! Plain value helpers shared by every layer: the parsers of option values (empty means unset,
-//! booleans, durations, provider URLs) and cutting text on a character boundary. They know no
-//! option struct, so the command line, the configuration and the providers can all use them.
+//! enumerated words, booleans, durations, provider URLs) and cutting text on a character
+//! boundary. They know no option struct, so the command line, the configuration and the
+//! providers can all use them.
+//!
+//! # The rules every option follows (README, "Options")
+//!
+//! - **Enumerated values** (`--output`, `--status`, `--notify-on`, `--priority`,
+//!   `--webhook-format`, booleans, and any new one) are read through [`word`]: surrounding
+//!   whitespace dropped (a YAML block scalar ends in a newline, and GitHub passes inputs
+//!   verbatim) and ASCII case folded. Declare a new one on the command line with
+//!   `value_parser = one_of("a format", &[("text", Format::Text), ("json", Format::Json)])`;
+//!   one checked later, in a provider's `configure`, goes through [`choose`] (the same rule).
+//! - **Values may start with `-`.** Every option that takes a value takes the next argument as
+//!   that value, whatever it starts with: `--message '- deploy failed'` works, and
+//!   `--timeout -1s` gets the duration error naming `--timeout` instead of "unexpected
+//!   argument". `crate::cli::command` sets clap's `allow_hyphen_values` on every such option
+//!   (booleans, whose value is optional, excepted), so a new option follows the rule without a
+//!   line of its own. The one guard: a value given on the command line that is exactly one of
+//!   onfail's own flags (`--message --dry-run`, `--title --timeout=5s`) is refused with exit 2,
+//!   since the value was almost certainly left out and the flag would be lost.
+//! - **Durations** are read by [`parse_duration`]: more than zero and at most
+//!   [`MAX_DURATION`], so no deadline computed from one can overflow.
 
 use std::time::Duration;
 
 use crate::error::ConfigError;
+
+/// The longest duration any option accepts. A day is far past any send, wait or escalation a
+/// pager needs, and far below what `Instant` arithmetic can hold on every platform.
+pub const MAX_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// An empty string counts as unset everywhere (GitHub passes unset inputs as "").
 pub fn non_empty(value: &Option<String>) -> Option<&str> {
     value.as_deref().filter(|v| !v.trim().is_empty())
 }
 
-/// `true` or `false` in any case; anything else names the option.
-pub fn parse_bool(option: &'static str) -> impl Fn(&str) -> Result<bool, String> + Clone + Send + Sync + 'static {
-    move |value| match value.trim().to_ascii_lowercase().as_str() {
-        "true" => Ok(true),
-        "false" => Ok(false),
-        _ => Err(format!("{option} takes true or false")),
+/// An enumerated value as it is compared: surrounding whitespace dropped, ASCII case folded.
+/// The one place this happens, so every option reads `" JSON\n"` the same way.
+pub fn word(value: &str) -> String {
+    value.trim().to_ascii_lowercase()
+}
+
+/// Picks the choice named by `value` (through [`word`]); the error lists the choices. `what`
+/// names the kind of value, e.g. `"an output format"`.
+pub fn choose<T: Copy>(value: &str, what: &str, choices: &[(&str, T)]) -> Result<T, String> {
+    let wanted = word(value);
+    choices.iter().find(|(name, _)| *name == wanted).map(|(_, choice)| *choice).ok_or_else(|| {
+        let names: Vec<&str> = choices.iter().map(|(name, _)| *name).collect();
+        format!("'{}' is not {what}; use {}", value.trim(), list(&names))
+    })
+}
+
+/// [`choose`] as a clap value parser: `value_parser = one_of("an output format", &[...])`.
+pub fn one_of<T: Copy + Send + Sync + 'static>(
+    what: &'static str,
+    choices: &'static [(&'static str, T)],
+) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static {
+    move |value| choose(value, what, choices)
+}
+
+/// `a`, `a or b`, `a, b or c`.
+pub fn list(words: &[&str]) -> String {
+    match words {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
     }
 }
 
-/// `500ms`, `30s`, `2m`, `1h`, or a bare number of seconds (`1.5` allowed).
+/// `true` or `false` in any case; anything else names the option.
+pub fn parse_bool(option: &'static str) -> impl Fn(&str) -> Result<bool, String> + Clone + Send + Sync + 'static {
+    move |value| {
+        choose(value, "a boolean", &[("true", true), ("false", false)])
+            .map_err(|_| format!("{option} takes true or false"))
+    }
+}
+
+/// `500ms`, `30s`, `2m`, `1h`, or a bare number of seconds (`1.5` allowed); more than zero and
+/// at most [`MAX_DURATION`]. Never panics, whatever the text.
 pub fn parse_duration(value: &str) -> Result<Duration, String> {
     let value = value.trim();
+    let unknown = || format!("'{value}' is not a duration; use e.g. 500ms, 30s, 2m or a number of seconds");
+    if value.starts_with('-') {
+        return Err(format!("'{value}' is negative; give a duration more than zero, e.g. 30s"));
+    }
     let parsed = match value.parse::<f64>() {
-        Ok(seconds) if (0.0..1e9).contains(&seconds) => Ok(Duration::from_secs_f64(seconds)),
-        Ok(_) => Err(()),
-        Err(_) => humantime::parse_duration(value).map_err(|_| ()),
+        // "inf" and "NaN" parse as numbers, but are not a number of seconds.
+        Ok(seconds) if !seconds.is_finite() => return Err(unknown()),
+        // Compared before converting: `Duration::from_secs_f64` panics on a value it cannot hold.
+        Ok(seconds) if seconds > MAX_DURATION.as_secs_f64() => None,
+        Ok(seconds) => Some(Duration::from_secs_f64(seconds.max(0.0))),
+        Err(_) => Some(humantime::parse_duration(value).map_err(|_| unknown())?),
     };
     match parsed {
-        Ok(d) if d.is_zero() => Err("must be more than zero".into()),
-        Ok(d) => Ok(d),
-        Err(()) => Err(format!("'{value}' is not a duration; use e.g. 500ms, 30s, 2m or a number of seconds")),
+        Some(d) if d.is_zero() => Err("must be more than zero".into()),
+        Some(d) if d <= MAX_DURATION => Ok(d),
+        _ => Err(format!("'{value}' is too long; durations are at most 24h")),
     }
 }
 
@@ -83,6 +147,34 @@ mod tests {
         assert!(parse_duration("-1").is_err());
         assert!(parse_duration("soon").unwrap_err().contains("not a duration"));
         assert!(parse_duration("NaN").is_err());
+        assert!(parse_duration("inf").is_err());
+    }
+
+    #[test]
+    fn durations_are_bounded_and_negative_ones_say_so() {
+        assert_eq!(parse_duration("24h"), Ok(MAX_DURATION));
+        assert_eq!(parse_duration(" 86400\n"), Ok(MAX_DURATION));
+        for huge in ["9999999999999999999s", "18446744073709551615", "1e30", "86401", "25h", "2days", "1e308"] {
+            assert!(parse_duration(huge).unwrap_err().contains("at most 24h"), "{huge}");
+        }
+        assert!(parse_duration("1e30s").unwrap_err().contains("not a duration"));
+        for negative in ["-1s", "-1", " -0.5 ", "-0"] {
+            assert!(parse_duration(negative).unwrap_err().contains("is negative"), "{negative}");
+        }
+    }
+
+    #[test]
+    fn enumerated_words_are_trimmed_and_case_folded_once() {
+        const FORMATS: &[(&str, u8)] = &[("text", 1), ("json", 2)];
+        assert_eq!(word(" JSON\n"), "json");
+        assert_eq!(choose("Json\r\n", "an output format", FORMATS), Ok(2));
+        assert_eq!(one_of("an output format", FORMATS)("\ttext "), Ok(1));
+        assert_eq!(
+            choose("yaml ", "an output format", FORMATS),
+            Err("'yaml' is not an output format; use text or json".into())
+        );
+        assert_eq!(list(&["a", "b", "c"]), "a, b or c");
+        assert_eq!(list(&["a"]), "a");
     }
 
     #[test]
@@ -90,6 +182,7 @@ mod tests {
         let parse = parse_bool("--dry-run");
         assert_eq!(parse("TRUE"), Ok(true));
         assert_eq!(parse("False"), Ok(false));
+        assert_eq!(parse(" true\n"), Ok(true));
         assert!(parse("yes").unwrap_err().contains("--dry-run"));
     }
 

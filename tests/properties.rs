@@ -1,11 +1,11 @@
 //! Property tests for the parsers that take user text: they never panic, and they round-trip
 //! where that applies.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use onfail::phone::{mask_digits, parse_list};
 use onfail::template::{PLACEHOLDERS, Template};
-use onfail::values::parse_duration;
+use onfail::values::{MAX_DURATION, parse_duration};
 use proptest::prelude::*;
 
 /// A Turkish mobile number's 10 national digits.
@@ -121,10 +121,23 @@ proptest! {
     }
 
     #[test]
-    fn durations_round_trip(ms in 1u64..10_000_000, secs in 1u64..1_000_000) {
+    fn accepted_durations_fit_any_deadline(
+        input in "[-+]?[0-9]{0,25}(\\.[0-9]{0,12})?([eE][-+]?[0-9]{1,3})?(ns|us|ms|s|m|h|d|w|M|y|days|years)?\
+                  |([0-9]{1,21}(ns|ms|s|m|h|d|y) ?){1,4}|\\PC{0,24}",
+    ) {
+        if let Ok(d) = parse_duration(&input) {
+            prop_assert!(!d.is_zero() && d <= MAX_DURATION, "{input:?} gave {d:?}");
+            // What the transport and the SMS wait do with a duration, checked: never an overflow.
+            prop_assert!(Instant::now().checked_add(d).is_some());
+            prop_assert!(Instant::now().checked_add(d.saturating_mul(2)).is_some());
+        }
+    }
+
+    #[test]
+    fn durations_round_trip(ms in 1u64..10_000_000, secs in 1u64..86_400) {
         prop_assert_eq!(parse_duration(&format!("{ms}ms")), Ok(Duration::from_millis(ms)));
         prop_assert_eq!(parse_duration(&format!("{secs}s")), Ok(Duration::from_secs(secs)));
         prop_assert_eq!(parse_duration(&secs.to_string()), Ok(Duration::from_secs(secs)));
-        prop_assert_eq!(parse_duration(&format!("{}m", secs % 10_000 + 1)), Ok(Duration::from_secs((secs % 10_000 + 1) * 60)));
+        prop_assert_eq!(parse_duration(&format!("{}m", secs % 1440 + 1)), Ok(Duration::from_secs((secs % 1440 + 1) * 60)));
     }
 }

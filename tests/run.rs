@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{KEY, PHONES, Server, TEMPERSTACK_KEY, onfail, run};
+use common::{KEY, PHONES, Server, TEMPERSTACK_KEY, github_env, onfail, run};
 
 const QUEUED: &str = r#"{"message":"1 call(s) queued","status":"success"}"#;
 
@@ -256,4 +256,300 @@ fn sigterm_and_sigint_are_forwarded_and_make_the_run_cancelled() {
         // The default language: Turkish on the phone.
         assert!(text.contains(&format!("sh komutu iptal edildi. Çıkış kodu {code}.")), "SIG{signal}: {text}");
     }
+}
+
+/// Kills the background process whose pid a test script wrote to `file`, if it is still there.
+fn kill_left_behind(file: &std::path::Path) {
+    if let Ok(pid) = std::fs::read_to_string(file) {
+        let _ = std::process::Command::new("kill").args(["-KILL", pid.trim()]).status();
+    }
+}
+
+#[test]
+fn a_background_process_holding_the_output_does_not_delay_the_alert() {
+    let server = Server::ok(QUEUED);
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("pid");
+    // The background sleep inherits the command's stdout and stderr and holds them for a minute.
+    let script = format!("sleep 60 & echo $! > '{}'; echo started; exit 3", pid_file.display());
+    let out = run(&mut run_with_voice(&server, &[], &["sh", "-c", &script]));
+    kill_left_behind(&pid_file);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert_eq!(out.stdout, "started\n", "what the command wrote before it exited is passed through");
+    assert_eq!(voice_text(&server), "Alert. Command sh failed on host test host: it exited with code 3.");
+    assert!(out.elapsed < Duration::from_secs(30), "onfail waited for the background process: {:?}", out.elapsed);
+}
+
+#[test]
+fn a_process_that_outlives_a_forwarded_sigterm_does_not_hold_onfail() {
+    let server = Server::ok(QUEUED);
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("pid");
+    // `wait` returns at once when a trapped signal arrives; the background sleep survives it.
+    let script = format!("trap 'exit 7' TERM; sleep 60 & echo $! > '{}'; echo ready; wait", pid_file.display());
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("onfail"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("ONFAIL_ALERTALK_WEBHOOK_KEY", KEY)
+        .args([
+            "run",
+            "--alertalk-url",
+            &server.url("/x"),
+            "--phone-numbers",
+            PHONES[0],
+            "--language",
+            "en",
+            "--notify-on",
+            "always",
+        ])
+        .args(["--", "sh", "-c", &script])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(line, "ready\n");
+    let started = Instant::now();
+    assert!(std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    let exit = wait_with_limit(&mut child);
+    let elapsed = started.elapsed();
+    kill_left_behind(&pid_file);
+    assert_eq!(exit.code(), Some(7));
+    assert!(elapsed < Duration::from_secs(15), "onfail waited for the background process: {elapsed:?}");
+    assert!(voice_text(&server).contains("was cancelled"), "{}", voice_text(&server));
+}
+
+#[test]
+fn a_variable_that_is_not_utf8_stops_nothing() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let junk = OsStr::from_bytes(b"\xff\xfe junk");
+    let workflow = OsStr::from_bytes(b"Deploy \xff");
+    for (command, rest) in
+        [("send", &["--status", "failure"][..]), ("run", &["--", "sh", "-c", "printf %s \"$JUNK\"; exit 1"])]
+    {
+        let server = Server::ok("{}");
+        let mut cmd = onfail();
+        github_env(&mut cmd).env("JUNK", junk).env("GITHUB_WORKFLOW", workflow);
+        let output = cmd
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .args([command, "--webhook-url", &server.url("/hook")])
+            .args(rest)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        let expected = if command == "run" { 1 } else { 0 };
+        assert_eq!(output.status.code(), Some(expected), "{command}: {stderr}");
+        if command == "run" {
+            assert_eq!(output.stdout, junk.as_bytes(), "the command sees the variable unchanged");
+        }
+        let body = server.received()[0].json();
+        assert_eq!(body["data"]["workflow"], "Deploy \u{fffd}", "{command}: a GITHUB_* value is read lossily");
+    }
+}
+
+#[test]
+fn an_option_variable_that_is_not_utf8_is_named() {
+    use std::os::unix::ffi::OsStrExt;
+    let out = run(onfail().env("ONFAIL_MESSAGE", std::ffi::OsStr::from_bytes(b"disk \xff full")).args([
+        "send",
+        "--webhook-url",
+        "http://127.0.0.1:9/hook",
+    ]));
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("ONFAIL_MESSAGE (--message) is not valid UTF-8"), "{}", out.stderr);
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_the_command() {
+    let server = Server::ok(QUEUED);
+    // `onfail run -- yes | head -1`: the test reads one line and closes the pipe.
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("onfail"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("ONFAIL_ALERTALK_WEBHOOK_KEY", KEY)
+        .args([
+            "run",
+            "--alertalk-url",
+            &server.url("/x"),
+            "--phone-numbers",
+            PHONES[0],
+            "--language",
+            "en",
+            "--",
+            "yes",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(line, "y\n");
+    drop(stdout);
+    let exit = wait_with_limit(&mut child);
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // `yes` dies of SIGPIPE, as it would in a shell pipeline: it had SIGPIPE's default action.
+    assert_eq!(exit.code(), Some(141), "{stderr}");
+    assert!(voice_text(&server).contains("killed by signal 13 (SIGPIPE)"), "{}", voice_text(&server));
+}
+
+#[test]
+fn a_command_that_cannot_be_executed_exits_126() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("backup.sh");
+    std::fs::write(&script, "#!/bin/sh\necho hi\n").unwrap(); // no execute permission
+    for (program, reason) in [(&script, "permission denied"), (&dir.path().to_path_buf(), "it is a directory")] {
+        let server = Server::ok(QUEUED);
+        let out = run(&mut run_with_voice(&server, &[], &[program.to_str().unwrap()]));
+        assert_eq!(out.code, 126, "{}", out.stderr);
+        assert!(out.stderr.contains(&format!("{}: {reason}", program.display())), "{}", out.stderr);
+        assert!(voice_text(&server).contains("it could not be started"), "{}", voice_text(&server));
+    }
+}
+
+/// Waits for `child` for at most `limit`, killing it when it runs over; returns its exit code
+/// and the highest peak memory (`VmHWM`, KiB) seen while it ran. Its own figure: the `ru_maxrss`
+/// of a spawned process also counts the peak of the test process it was spawned from.
+#[cfg(target_os = "linux")]
+fn wait_watching_memory(mut child: std::process::Child, limit: Duration) -> (Option<i32>, u64) {
+    let status_file = format!("/proc/{}/status", child.id());
+    let until = Instant::now() + limit;
+    let mut peak_kib = 0;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return (status.code(), peak_kib);
+        }
+        let status = std::fs::read_to_string(&status_file).unwrap_or_default();
+        let hwm = status.lines().find_map(|line| line.strip_prefix("VmHWM:"));
+        if let Some(kib) = hwm.and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok()) {
+            peak_kib = peak_kib.max(kib);
+        }
+        if Instant::now() > until {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("onfail took longer than {limit:?} (peak {peak_kib} KiB)");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn a_huge_line_without_newlines_streams_through_in_bounded_memory() {
+    const SIZE: usize = 40_000_000;
+    let server = Server::ok("{}");
+    let script = format!("head -c {SIZE} /dev/zero | tr '\\0' a; exit 1");
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("onfail"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .args(["run", "--webhook-url", &server.url("/hook"), "--", "sh", "-c", &script])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // A second or two; holding the line and scanning it again for every chunk took minutes.
+    let (code, peak_kib) = wait_watching_memory(child, Duration::from_secs(90));
+    assert_eq!(code, Some(1));
+    assert!(peak_kib < 30 * 1024, "onfail held the line in memory: peak {peak_kib} KiB for a {SIZE}-byte line");
+    let message = server.received()[0].json()["data"]["message"].as_str().unwrap().to_string();
+    let tail = message.rsplit_once("Last 1 lines of output:\n").expect("the tail is in the message").1;
+    assert_eq!(tail, "a".repeat(500), "the tail line is cut at 500 characters");
+}
+
+/// `onfail run --` `script` with voice, default `--notify-on`, stdout piped; `setup` adjusts the
+/// process before it starts (its own process group, a terminal).
+fn spawn_waiting(server: &Server, script: &str, setup: impl FnOnce(&mut std::process::Command)) -> std::process::Child {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("onfail"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("ONFAIL_ALERTALK_WEBHOOK_KEY", KEY)
+        .args([
+            "run",
+            "--alertalk-url",
+            &server.url("/x"),
+            "--phone-numbers",
+            PHONES[0],
+            "--language",
+            "en",
+            "--",
+            "sh",
+            "-c",
+            script,
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    setup(&mut cmd);
+    let mut child = cmd.spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
+    assert_eq!(line, "ready\n");
+    child
+}
+
+/// Waits for `child`, then checks the run was `cancelled`: nobody paged, 128 + SIGINT.
+fn assert_cancelled_by_sigint(server: &Server, mut child: std::process::Child) {
+    let exit = wait_with_limit(&mut child);
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(exit.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("status cancelled is not in --notify-on"), "{stderr}");
+    assert!(server.received().is_empty(), "a Ctrl-C must not page anyone");
+}
+
+#[test]
+fn sigint_to_the_whole_process_group_is_cancelled() {
+    use std::os::unix::process::CommandExt;
+    let server = Server::ok(QUEUED);
+    let child = spawn_waiting(&server, "echo ready; exec sleep 30", |cmd| {
+        cmd.process_group(0);
+    });
+    let group = format!("-{}", child.id());
+    assert!(std::process::Command::new("kill").args(["-INT", "--", &group]).status().unwrap().success());
+    assert_cancelled_by_sigint(&server, child);
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn ctrl_c_in_a_terminal_is_cancelled() {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::os::unix::process::CommandExt;
+    let (mut master, mut terminal) = (-1, -1);
+    // SAFETY: out-parameters for two new descriptors, which the OwnedFds below then own.
+    let opened =
+        unsafe { libc::openpty(&mut master, &mut terminal, std::ptr::null_mut(), std::ptr::null(), std::ptr::null()) };
+    assert_eq!(opened, 0, "openpty: {}", std::io::Error::last_os_error());
+    let (master, terminal) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(terminal)) };
+    for fd in [&master, &terminal] {
+        // SAFETY: fcntl on a descriptor we own; other tests' processes must not inherit it.
+        unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
+    }
+    let terminal_fd = terminal.as_raw_fd();
+    let server = Server::ok(QUEUED);
+    let child = spawn_waiting(&server, "echo ready; exec sleep 30", |cmd| {
+        // SAFETY: setsid and ioctl are async-signal-safe. onfail leads a new session whose
+        // controlling terminal is the pty, so its process group is the foreground one.
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::setsid() < 0 || libc::ioctl(terminal_fd, libc::TIOCSCTTY, 0) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    });
+    // Typing Ctrl-C: the terminal (the kernel, not a process) sends SIGINT to the foreground
+    // group, onfail and the command alike.
+    let mut master = std::fs::File::from(master);
+    std::io::Write::write_all(&mut master, b"\x03").expect("write to the pty");
+    assert_cancelled_by_sigint(&server, child);
+    drop((master, terminal));
 }

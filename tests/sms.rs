@@ -353,7 +353,7 @@ fn dry_run_shows_the_request_with_credentials_and_numbers_hidden() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(server.received().is_empty());
     assert!(out.stdout.contains("/v1/send-sms/json"), "{}", out.stdout);
-    assert!(out.stdout.contains(r#""key": "***""#) && out.stdout.contains(r#""hash": "***""#), "{}", out.stdout);
+    assert!(out.stdout.contains(r#""key":"***""#) && out.stdout.contains(r#""hash":"***""#), "{}", out.stdout);
     assert!(out.stdout.contains(r#""receipents""#) && out.stdout.contains(r#""5*******43""#), "{}", out.stdout);
 }
 

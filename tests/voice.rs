@@ -168,7 +168,7 @@ fn dry_run_sends_nothing_and_shows_the_redacted_request() {
     assert!(server.received().is_empty());
     assert!(out.stdout.contains("POST http://127.0.0.1:"));
     assert!(out.stdout.contains("X-Webhook-Key: ***"));
-    assert!(out.stdout.contains(r#""phone_number": "5*******67,5*******43""#), "{}", out.stdout);
+    assert!(out.stdout.contains(r#""phone_number":"5*******67,5*******43""#), "{}", out.stdout);
 }
 
 #[test]

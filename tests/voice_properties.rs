@@ -35,7 +35,7 @@ fn ended() -> impl Strategy<Value = Ended> {
     prop_oneof![
         (0..=255).prop_map(Ended::Exited),
         (1..=64).prop_map(Ended::Signalled),
-        name().prop_map(Ended::NotStarted)
+        name().prop_map(|reason| Ended::NotStarted { reason, found: false })
     ]
 }
 

@@ -452,7 +452,7 @@ fn dry_run_and_check_show_the_request_with_every_secret_hidden() {
     {
         assert!(out.stdout.contains(line), "{line}: {}", out.stdout);
     }
-    assert!(out.stdout.contains("\"type\": \"ci.failure\""), "{}", out.stdout);
+    assert!(out.stdout.contains("\"type\":\"ci.failure\""), "{}", out.stdout);
 
     let mut cmd = send(&server, &path);
     configure(&mut cmd);

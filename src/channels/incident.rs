@@ -11,7 +11,7 @@ use crate::error::ConfigError;
 use crate::status::Status;
 use crate::template::Template;
 use crate::texts::Audience;
-use crate::values::{non_empty, truncate_chars};
+use crate::values::{choose, non_empty, truncate_chars};
 
 #[derive(clap::Args, Clone, Debug, Default)]
 #[command(next_help_heading = "Incidents (every platform)")]
@@ -147,16 +147,10 @@ pub fn details(ctx: &Context, priority: Priority) -> Map<String, Value> {
     map
 }
 
-/// `--priority`: `critical` or `medium`, in any case.
+/// `--priority`: `critical` or `medium`, read like every enumerated value (`crate::values`).
 fn parse_priority(value: &str) -> Result<Priority, ConfigError> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "critical" => Ok(Priority::Critical),
-        "medium" => Ok(Priority::Medium),
-        _ => Err(ConfigError::new(
-            "--priority",
-            format!("'{}' is not an incident priority; use critical or medium", value.trim()),
-        )),
-    }
+    const PRIORITIES: &[(&str, Priority)] = &[("critical", Priority::Critical), ("medium", Priority::Medium)];
+    choose(value, "an incident priority", PRIORITIES).map_err(|why| ConfigError::new("--priority", why))
 }
 
 /// The default alert id: `onfail-` and the first 16 hex digits of the SHA-256 of repository,

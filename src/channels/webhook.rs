@@ -13,7 +13,7 @@ use crate::error::ConfigError;
 use crate::redact::{self, Redactor};
 use crate::template::PLACEHOLDERS;
 use crate::texts::Audience;
-use crate::values::{check_url, non_empty};
+use crate::values::{check_url, non_empty, one_of};
 use crate::wire::{Delivery, Header, Request, Response, Verdict, generic_verdict};
 use signing::Signer;
 
@@ -23,7 +23,7 @@ use signing::Signer;
 const CREDENTIAL_SEGMENT: usize = 16;
 
 /// What the body looks like.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Format {
     /// The standard event, or `--webhook-body`.
     #[default]
@@ -33,6 +33,8 @@ pub enum Format {
     /// `{"content": …}` for Discord webhooks.
     Discord,
 }
+
+const FORMATS: &[(&str, Format)] = &[("json", Format::Json), ("slack", Format::Slack), ("discord", Format::Discord)];
 
 impl Format {
     fn as_str(self) -> &'static str {
@@ -75,15 +77,8 @@ pub struct Args {
     pub webhook_body: Option<String>,
 
     /// json (the standard event), or slack or discord for those chat webhooks [default: json]
-    #[arg(
-        long,
-        env = "ONFAIL_WEBHOOK_FORMAT",
-        value_name = "FORMAT",
-        value_enum,
-        ignore_case = true,
-        hide_env_values = true,
-        hide_possible_values = true
-    )]
+    #[arg(long, env = "ONFAIL_WEBHOOK_FORMAT", value_name = "FORMAT", value_parser = one_of("a webhook format", FORMATS),
+          hide_env_values = true)]
     pub webhook_format: Option<Format>,
 }
 

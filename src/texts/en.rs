@@ -41,7 +41,7 @@ fn sms_with(ctx: &Context, note: Option<&str>) -> String {
     }
     if let Some(command) = ended(ctx) {
         let how = match &command.ended {
-            Ended::NotStarted(reason) => format!("could not be started: {}", clip(reason)),
+            Ended::NotStarted { reason, .. } => format!("could not be started: {}", clip(reason)),
             other => other.describe(),
         };
         text.push_str(&format!(": {} {how}.", clip(&command.program)));
@@ -111,7 +111,7 @@ impl Texts for English {
         if let Some(command) = ended(ctx) {
             // The reason a command could not start names paths: not for the ear.
             let how = match &command.ended {
-                Ended::NotStarted(_) => "could not be started".to_string(),
+                Ended::NotStarted { .. } => "could not be started".to_string(),
                 other => other.describe(),
             };
             text.push_str(&format!(": it {how}"));
@@ -284,7 +284,10 @@ mod tests {
             English.voice(&killed),
             "Notice. Command backup.sh was cancelled on host db 1: it was killed by signal 15 (SIGTERM)."
         );
-        let missing = fixtures::host_command(Status::Failure, Ended::NotStarted("/opt/backup.sh: not found".into()));
+        let missing = fixtures::host_command(
+            Status::Failure,
+            Ended::NotStarted { reason: "/opt/backup.sh: not found".into(), found: false },
+        );
         assert_eq!(English.voice(&missing), "Alert. Command backup.sh failed on host db 1: it could not be started.");
         assert!(English.sms(&missing).ends_with("backup.sh could not be started: /opt/backup.sh: not found."));
 

@@ -55,12 +55,10 @@ impl fmt::Display for Language {
 impl FromStr for Language {
     type Err = String;
 
+    /// Read like every enumerated value (`crate::values`): trimmed, in any case.
     fn from_str(s: &str) -> Result<Language, String> {
-        let word = s.trim().to_ascii_lowercase();
-        Language::ALL
-            .into_iter()
-            .find(|language| language.as_str() == word)
-            .ok_or_else(|| format!("'{}' is not a language; use auto, tr or en", s.trim()))
+        let choices = Language::ALL.map(|language| (language.as_str(), language));
+        crate::values::choose(s, "a language", &choices)
     }
 }
 

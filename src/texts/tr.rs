@@ -101,7 +101,7 @@ fn spoken_end(ended: &Ended) -> String {
     match ended {
         Ended::Exited(code) => format!("Çıkış kodu {code}."),
         Ended::Signalled(signal) => format!("Komut {signal} numaralı sinyalle durduruldu."),
-        Ended::NotStarted(_) => "Komut başlatılamadı.".to_string(),
+        Ended::NotStarted { .. } => "Komut başlatılamadı.".to_string(),
     }
 }
 
@@ -113,7 +113,7 @@ fn written_end(ended: &Ended) -> String {
             Some(name) => format!("{signal} numaralı sinyalle durduruldu ({name})"),
             None => format!("{signal} numaralı sinyalle durduruldu"),
         },
-        Ended::NotStarted(reason) => format!("başlatılamadı: {}", clip(reason)),
+        Ended::NotStarted { reason, .. } => format!("başlatılamadı: {}", clip(reason)),
     }
 }
 
@@ -395,7 +395,10 @@ mod tests {
              durduruldu (SIGKILL). https://github.com/acme/payments-api/actions/runs/9"
         );
 
-        let missing = fixtures::host_command(Status::Failure, Ended::NotStarted("/opt/backup.sh: not found".into()));
+        let missing = fixtures::host_command(
+            Status::Failure,
+            Ended::NotStarted { reason: "/opt/backup.sh: not found".into(), found: false },
+        );
         assert!(Turkish.voice(&missing).contains(" Komut başlatılamadı. "), "{}", Turkish.voice(&missing));
         assert!(!Turkish.voice(&missing).contains('/'));
         assert!(Turkish.sms(&missing).ends_with(". Başlatılamadı: /opt/backup.sh: not found."));
