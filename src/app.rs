@@ -9,10 +9,11 @@ use crate::cli::{AlertArgs, Command, OutputFormat, RunArgs};
 use crate::config::{self, Config};
 use crate::context::{CommandRun, Env};
 use crate::error::ConfigError;
+use crate::escalation::{self, Escalation};
 use crate::output::Output;
 use crate::redact::{self, Redactor};
 use crate::render;
-use crate::report::{ChannelReport, ChannelResult, RunReport, RunResult};
+use crate::report::{ChannelReport, ChannelResult, EscalationReport, RunReport, RunResult};
 use crate::runner::{self, Ended};
 use crate::status::Status;
 use crate::transport::Transport;
@@ -131,9 +132,14 @@ fn with_config(args: &AlertArgs, env: &Env, body: impl FnOnce(&Config, &Output) 
 fn send(config: &Config, env: &Env, out: &Output) -> Result<Exit, ConfigError> {
     let started = Instant::now();
     let settings = &config.settings;
-    let channels = if settings.dry_run { dry_run(config) } else { deliver_all(config, &transport(config, env, out)?) };
+    let (channels, escalated) = match config.escalation.as_ref().filter(|e| e.applies(&config.alert)) {
+        Some(escalation) => escalate(config, escalation, env, out)?,
+        None if settings.dry_run => (dry_run(config), None),
+        None => (deliver_all(config, &transport(config, env, out)?), None),
+    };
     let mut report =
         RunReport::new(config.alert.status().as_str(), config.alert.title.clone(), channels, settings.dry_run);
+    report.escalation = escalated;
     report.duration_ms = started.elapsed().as_millis() as u64;
     if config.channels.is_empty() {
         report.warnings.push(format!("{}: nothing was sent", channels::none_enabled()));
@@ -141,7 +147,29 @@ fn send(config: &Config, env: &Env, out: &Output) -> Result<Exit, ConfigError> {
     let report = out.redacted(&report);
     print_report(&report, settings.output, out);
     out.github_report(&report);
-    Ok(if report.any_failed() && settings.fail_on_error { Exit::ChannelFailed } else { Exit::Ok })
+    // An acknowledged page reached a person: not a failure, whatever a channel did.
+    let failed = report.any_failed() && settings.fail_on_error && !report.acknowledged();
+    Ok(if failed { Exit::ChannelFailed } else { Exit::Ok })
+}
+
+/// `--escalate` (README, "Escalation"): the escalation drives voice and SMS; the other channels
+/// go out with its first page.
+fn escalate(
+    config: &Config,
+    escalation: &Escalation,
+    env: &Env,
+    out: &Output,
+) -> Result<(Vec<ChannelReport>, Option<EscalationReport>), ConfigError> {
+    let others: Vec<&dyn Channel> =
+        config.channels.iter().map(|c| c.as_ref()).filter(|c| !escalation::drives(*c)).collect();
+    out.line(&escalation.describe());
+    let (channels, report) = if config.settings.dry_run {
+        escalation::dry_run(escalation, &others, &config.alert)
+    } else {
+        let transport = transport(config, env, out)?;
+        escalation::run(escalation, &others, &config.alert, &transport, config.settings.timeout, out)
+    };
+    Ok((channels, Some(report)))
 }
 
 /// The HTTP transport for this configuration; provider answers are scrubbed of its secrets.
@@ -223,6 +251,9 @@ fn check(config: &Config, online: Option<&Env>, out: &Output) -> Result<Exit, Co
                 channel.warnings.iter().for_each(|w| out.rendered_warning(&format!("{}: {w}", channel.channel)));
             }
             report.warnings.iter().for_each(|w| out.rendered_warning(w));
+            if let Some(escalation) = &config.escalation {
+                out.line(&escalation.describe());
+            }
             out.rendered_line(match (&transport, report.any_failed()) {
                 (_, true) => "configuration is valid, but the online check failed",
                 (Some(_), false) => "configuration is valid; credentials checked online where possible",

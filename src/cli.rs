@@ -12,6 +12,7 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::channels::ChannelArgs;
+use crate::escalation;
 use crate::status::{NotifyOn, Status};
 use crate::texts::Language;
 use crate::values::{one_of, parse_bool, parse_duration};
@@ -100,6 +101,8 @@ pub struct AlertArgs {
     pub general: GeneralArgs,
     #[command(flatten)]
     pub channels: ChannelArgs,
+    #[command(flatten)]
+    pub escalation: escalation::Args,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -8,6 +8,7 @@ use crate::channels::{Alert, Channel};
 use crate::cli::{AlertArgs, OutputFormat};
 use crate::context::{CommandRun, Context, Env};
 use crate::error::ConfigError;
+use crate::escalation::Escalation;
 use crate::redact::Redactor;
 use crate::template::Template;
 use crate::texts::Audience;
@@ -27,6 +28,8 @@ pub struct Config {
     pub settings: Settings,
     pub alert: Alert,
     pub channels: Vec<Box<dyn Channel>>,
+    /// `--escalate`, unless it is `off`.
+    pub escalation: Option<Escalation>,
 }
 
 /// Collects the secret values from the raw arguments. Done before validation, so that even a
@@ -34,6 +37,7 @@ pub struct Config {
 pub fn redactor(args: &AlertArgs) -> Redactor {
     let mut redactor = Redactor::new();
     args.channels.register_secrets(&mut redactor);
+    args.escalation.register_secrets(&mut redactor);
     redactor
 }
 
@@ -63,7 +67,7 @@ impl Config {
             None => language.texts(Audience::Screen).title(&context),
         };
         let optional = |option: &str, value: &Option<String>| non_empty(value).map(|s| render(option, s)).transpose();
-        let alert = Alert {
+        let mut alert = Alert {
             title,
             message: optional("--message", &general.message)?,
             voice_message: optional("--voice-message", &general.voice_message)?,
@@ -72,7 +76,11 @@ impl Config {
             notify_on: general.notify_on.clone().unwrap_or_default(),
             context,
         };
+        if let Some(text) = args.escalation.chain_sms(&alert) {
+            alert.sms_message = Some(text);
+        }
         let channels = args.channels.configure(&alert)?;
+        let escalation = Escalation::configure(&args.escalation, &args.channels, &alert)?;
         let settings = Settings {
             dry_run: general.dry_run.unwrap_or(false),
             timeout: general.timeout.unwrap_or(Duration::from_secs(30)),
@@ -80,7 +88,7 @@ impl Config {
             fail_on_error: general.fail_on_error.unwrap_or(true),
             output: general.output.unwrap_or(OutputFormat::Text),
         };
-        Ok(Config { settings, alert, channels })
+        Ok(Config { settings, alert, channels, escalation })
     }
 
     /// Whether any channel will talk https (and so needs the trust roots).

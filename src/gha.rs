@@ -18,7 +18,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use crate::context::Env;
-use crate::report::{ChannelResult, RunReport};
+use crate::report::{ChannelResult, EscalationReport, RunReport};
 
 /// The runner shows at most 10 annotations of each kind per step; more are dropped silently.
 pub const MAX_ANNOTATIONS: usize = 10;
@@ -189,6 +189,7 @@ pub fn outputs(report: &RunReport, json: &str) -> Vec<(&'static str, String)> {
         ("failed-channels", report.names(ChannelResult::Failed)),
         ("alert-id", first(|ids| ids.alert_id.as_ref())),
         ("sms-order-id", first(|ids| ids.sms_order_id.as_ref())),
+        ("acknowledged", report.acknowledged().to_string()),
         ("json", json.trim_end().to_string()),
     ]
 }
@@ -243,6 +244,9 @@ pub fn summary(report: &RunReport, redact: &dyn Fn(&str) -> String) -> String {
             );
         }
     }
+    if let Some(escalation) = &report.escalation {
+        escalation_summary(&mut md, escalation);
+    }
     let warnings: Vec<String> = report
         .warnings
         .iter()
@@ -256,6 +260,26 @@ pub fn summary(report: &RunReport, redact: &dyn Fn(&str) -> String) -> String {
         }
     }
     cap_summary(md)
+}
+
+/// The escalation's part of the summary: how it ended, and one row per number per page.
+fn escalation_summary(md: &mut String, escalation: &EscalationReport) {
+    let ended = match escalation.ended {
+        "acknowledged" => "**acknowledged**: the run was cancelled while onfail waited, so nothing more was sent",
+        "escalation-timeout" => "ended by --escalation-timeout",
+        "dry-run" => "dry run: nothing was sent",
+        _ => "completed",
+    };
+    let _ = write!(md, "\n**Escalation** `{}`: {ended}\n\n", escalation.mode);
+    if escalation.recipients.is_empty() {
+        return;
+    }
+    md.push_str("| round | level | recipient | SMS | called |\n|---|---|---|---|---|\n");
+    for r in &escalation.recipients {
+        let called = if r.called { "yes" } else { "no" };
+        let sms = r.sms.unwrap_or("—");
+        let _ = writeln!(md, "| {} | {} | {} | {sms} | {called} |", r.round, r.level, cell(&r.recipient));
+    }
 }
 
 fn cap_summary(mut md: String) -> String {
@@ -326,6 +350,7 @@ mod tests {
             ids: Ids::default(),
             warnings: vec![],
             request: None,
+            stage: None,
         }
     }
 
@@ -404,6 +429,7 @@ mod tests {
                 ("failed-channels", "incident".to_string()),
                 ("alert-id", "acme-api-deploy".to_string()),
                 ("sms-order-id", "77".to_string()),
+                ("acknowledged", "false".to_string()),
                 ("json", "{}".to_string()),
             ]
         );

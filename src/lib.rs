@@ -6,6 +6,8 @@
 //!
 //! Modules import only downwards, and `tests/structure.rs` keeps it so:
 //! - `app` runs everything; `config` turns the parsed `cli` arguments into a `Config`;
+//! - `escalation` climbs from one page to the next while the step waits, driving the voice and
+//!   SMS providers; it sits above `channels` and below `config`;
 //! - `channels` holds one module per provider, listed once in `providers!`, plus what several
 //!   providers share; a provider gets plain values and never sees `cli`, `config` or `app`;
 //! - `transport` is the delivery engine (deadline, retries); it exchanges the `wire` types with
@@ -20,6 +22,7 @@ pub mod cli;
 pub mod config;
 pub mod context;
 pub mod error;
+pub mod escalation;
 pub mod gha;
 pub mod output;
 pub mod phone;

@@ -25,6 +25,9 @@ fn attempts(n: u32) -> String {
 /// The one stderr line per channel (README, "Output").
 pub fn channel_line(report: &ChannelReport) -> String {
     let mut line = format!("{} ({})", report.channel, report.provider);
+    if let Some(stage) = report.stage {
+        line.push_str(&format!(" [{stage}]"));
+    }
     if !report.recipients.is_empty() {
         line.push_str(&format!(" → {}", report.recipients.join(", ")));
     }
@@ -74,6 +77,9 @@ pub fn summary_line(report: &RunReport) -> String {
     if !failed.is_empty() {
         line.push_str(&format!(" (failed: {failed})"));
     }
+    if report.acknowledged() {
+        line.push_str(" (acknowledged: the run was cancelled, so the escalation stopped)");
+    }
     line.push_str(&format!(" in {} ms", report.duration_ms));
     line
 }
@@ -95,6 +101,7 @@ mod tests {
             ids: Ids::default(),
             warnings: vec![],
             request: None,
+            stage: None,
         }
     }
 

@@ -52,6 +52,52 @@ pub struct ChannelReport {
     pub warnings: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request: Option<ShownRequest>,
+    /// Under `--escalate`: the round and level this delivery belongs to.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<Stage>,
+}
+
+/// Where in an escalation a page went out (README, "Escalation"): round 1 is the first pass
+/// through the levels, level 1 the first list (or, with `sms-first`, the SMS).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Stage {
+    pub round: u32,
+    pub level: u32,
+}
+
+impl std::fmt::Display for Stage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "round {}, level {}", self.round, self.level)
+    }
+}
+
+/// What an escalation did, for the JSON document, the summary and the `acknowledged` output.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EscalationReport {
+    /// `sms-first` or `chain`.
+    pub mode: &'static str,
+    /// Someone cancelled the run while onfail waited: nothing more was sent.
+    pub acknowledged: bool,
+    /// `completed`, `acknowledged`, `escalation-timeout` (the cap ended the chain) or `dry-run`.
+    pub ended: &'static str,
+    /// The time spent waiting between levels.
+    pub waited_ms: u64,
+    /// One entry per number per page, masked.
+    pub recipients: Vec<RecipientResult>,
+}
+
+/// What one page did for one (masked) number.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RecipientResult {
+    pub recipient: String,
+    pub round: u32,
+    pub level: u32,
+    /// `sent` (no delivery report read), `delivered`, `undelivered`, `pending` or `failed`;
+    /// absent when the number was not texted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sms: Option<&'static str>,
+    /// Whether a call to the number was queued (Alertalk cannot tell whether it was answered).
+    pub called: bool,
 }
 
 impl ChannelReport {
@@ -68,6 +114,7 @@ impl ChannelReport {
             ids: channel.ids(),
             warnings: channel.warnings(),
             request: None,
+            stage: None,
         }
     }
 
@@ -146,6 +193,9 @@ pub struct RunReport {
     /// Run-wide warnings (no channel configured, ...); channel warnings sit on the channel.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Under `--escalate`: what the escalation did, and whether it was acknowledged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub escalation: Option<EscalationReport>,
 }
 
 impl RunReport {
@@ -159,7 +209,7 @@ impl RunReport {
             (_, 0, _) => RunResult::Failed,
             _ => RunResult::Partial,
         };
-        RunReport { result, status, title, duration_ms: 0, channels, warnings: Vec::new() }
+        RunReport { result, status, title, duration_ms: 0, channels, warnings: Vec::new(), escalation: None }
     }
 
     /// Applies the redactor to every value that came from outside onfail (provider answers,
@@ -174,14 +224,29 @@ impl RunReport {
         for channel in &mut self.channels {
             channel.redact(redactor);
         }
+        for recipient in self.escalation.iter_mut().flat_map(|e| &mut e.recipients) {
+            recipient.recipient = redactor.apply(&recipient.recipient);
+        }
+    }
+
+    /// Whether an escalation was acknowledged (README, "Escalation").
+    pub fn acknowledged(&self) -> bool {
+        self.escalation.as_ref().is_some_and(|e| e.acknowledged)
     }
 
     pub fn any_failed(&self) -> bool {
         self.channels.iter().any(|c| c.result == ChannelResult::Failed)
     }
 
-    /// Channel names with the given result, comma-joined (for the action's outputs).
+    /// Channel names with the given result, comma-joined, each once (for the action's outputs;
+    /// an escalation sends the same channel at several levels).
     pub fn names(&self, result: ChannelResult) -> String {
-        self.channels.iter().filter(|c| c.result == result).map(|c| c.channel).collect::<Vec<_>>().join(",")
+        let mut names: Vec<&str> = Vec::new();
+        for channel in self.channels.iter().filter(|c| c.result == result) {
+            if !names.contains(&channel.channel) {
+                names.push(channel.channel);
+            }
+        }
+        names.join(",")
     }
 }

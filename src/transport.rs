@@ -47,6 +47,7 @@ impl SetupError {
     }
 }
 
+#[derive(Clone)]
 pub struct Transport {
     client: Client,
     deadline: Instant,
@@ -81,6 +82,14 @@ impl Transport {
             .build()
             .map_err(|e| SetupError::new("--timeout", format!("could not set up the HTTP client: {e}")))?;
         Ok(Transport { client, deadline: Instant::now() + timeout, retries, redactor })
+    }
+
+    /// The same client with a new overall deadline `timeout` from now: a later delivery in the
+    /// same run (the next level of an escalation) gets its whole `--timeout` too.
+    pub fn renewed(&self, timeout: Duration) -> Transport {
+        let mut next = self.clone();
+        next.deadline = Instant::now() + timeout;
+        next
     }
 
     /// Time left before the overall deadline.

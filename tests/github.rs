@@ -183,9 +183,10 @@ fn outputs_parse_and_match_the_json_document() {
     let outputs = files.outputs();
     assert_eq!(
         outputs.keys().collect::<Vec<_>>(),
-        ["alert-id", "failed-channels", "json", "result", "sent-channels", "sms-order-id"]
+        ["acknowledged", "alert-id", "failed-channels", "json", "result", "sent-channels", "sms-order-id"]
     );
     assert_eq!(outputs["result"], "sent");
+    assert_eq!(outputs["acknowledged"], "false");
     assert_eq!(outputs["sent-channels"], "voice");
     assert_eq!(outputs["failed-channels"], "");
     assert_eq!(outputs["alert-id"], "");
@@ -198,7 +199,7 @@ fn outputs_parse_and_match_the_json_document() {
     let text = read(&files.output);
     let delims: std::collections::BTreeSet<_> =
         text.lines().filter_map(|l| l.split_once("<<")).map(|(_, d)| d).collect();
-    assert_eq!(delims.len(), 6, "{text}");
+    assert_eq!(delims.len(), 7, "{text}");
 }
 
 #[test]

@@ -43,7 +43,7 @@ impl Provider for Args {
     }
 
     fn configure(&self, shared: &SharedArgs, alert: &Alert) -> Result<Option<Box<dyn Channel>>, ConfigError> {
-        configure(self, shared, alert)
+        Ok(configure(self, shared, alert)?.map(|voice| Box::new(voice) as Box<dyn Channel>))
     }
 }
 
@@ -60,6 +60,7 @@ struct Answer {
     message: Option<String>,
 }
 
+#[derive(Clone)]
 pub struct Voice {
     url: reqwest::Url,
     key: String,
@@ -69,7 +70,7 @@ pub struct Voice {
 }
 
 /// The voice channel, if the Alertalk key is set; an error if it is set but incomplete.
-fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Option<Box<dyn Channel>>, ConfigError> {
+pub fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Option<Voice>, ConfigError> {
     let Some(key) = non_empty(&args.alertalk_webhook_key) else {
         return Ok(None);
     };
@@ -97,7 +98,20 @@ fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Option<B
             full.chars().count()
         ));
     }
-    Ok(Some(Box::new(Voice { url, key: key.trim().to_string(), phones, text, warnings })))
+    Ok(Some(Voice { url, key: key.trim().to_string(), phones, text, warnings }))
+}
+
+impl Voice {
+    /// The numbers this channel calls.
+    pub fn phones(&self) -> &[Phone] {
+        &self.phones
+    }
+
+    /// The same call (key, URL, text) to other numbers: escalation calls a second list, or only
+    /// the numbers whose SMS was not delivered (README, "Escalation").
+    pub fn to(&self, phones: &[Phone]) -> Voice {
+        Voice { phones: phones.to_vec(), ..self.clone() }
+    }
 }
 
 impl Channel for Voice {

@@ -16,7 +16,8 @@ use crate::texts::Audience;
 use crate::transport::{Outcome, Transport};
 use crate::values::{check_url, non_empty, parse_duration};
 use crate::wire::{Delivery, Ids, Request, Response, Verdict, generic_verdict};
-use delivery::{State, Watch};
+use delivery::Watch;
+pub use delivery::{Report as DeliveryReport, State as DeliveryState};
 use wire::{Answer, Credentials, Kind};
 
 pub const DEFAULT_URL: &str = "https://api.iletimerkezi.com";
@@ -76,7 +77,7 @@ impl Provider for Args {
     }
 
     fn configure(&self, shared: &SharedArgs, alert: &Alert) -> Result<Option<Box<dyn Channel>>, ConfigError> {
-        configure(self, shared, alert)
+        Ok(configure(self, shared, alert)?.map(|sms| Box::new(sms) as Box<dyn Channel>))
     }
 }
 
@@ -86,6 +87,7 @@ fn parse_wait(value: &str) -> Result<Duration, String> {
     if zero { Ok(Duration::ZERO) } else { parse_duration(value) }
 }
 
+#[derive(Clone)]
 pub struct Sms {
     send_url: reqwest::Url,
     report_url: reqwest::Url,
@@ -100,7 +102,7 @@ pub struct Sms {
 
 /// The SMS channel, if the iletiMerkezi key is set; an error if it is set but incomplete.
 /// The shared `--phone-numbers` is the default list.
-fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Option<Box<dyn Channel>>, ConfigError> {
+pub fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Option<Sms>, ConfigError> {
     let Some(key) = non_empty(&args.iletimerkezi_key) else {
         return Ok(None);
     };
@@ -136,7 +138,7 @@ fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Option<B
         return Err(ConfigError::new(option, "renders to an empty text: an SMS needs some text"));
     }
     let (text, warnings) = fit_text(&full);
-    Ok(Some(Box::new(Sms {
+    Ok(Some(Sms {
         send_url: endpoint(&base, "send-sms"),
         report_url: endpoint(&base, "get-report"),
         balance_url: endpoint(&base, "get-balance"),
@@ -146,7 +148,7 @@ fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Option<B
         text,
         wait: args.sms_wait.unwrap_or(Duration::ZERO),
         warnings,
-    })))
+    }))
 }
 
 /// `https://api.iletimerkezi.com` + `send-sms` → `https://api.iletimerkezi.com/v1/send-sms/json`.
@@ -216,6 +218,54 @@ fn fit_text(full: &str) -> (String, Vec<String>) {
 }
 
 impl Sms {
+    /// The numbers this channel texts.
+    pub fn phones(&self) -> &[Phone] {
+        &self.phones
+    }
+
+    /// The same SMS (credentials, sender, text, `--sms-wait`) to other numbers: an escalation
+    /// chain texts its second list with it (README, "Escalation").
+    pub fn to(&self, phones: &[Phone]) -> Sms {
+        Sms { phones: phones.to_vec(), ..self.clone() }
+    }
+
+    /// Sends the order, and nothing more: no delivery report is read.
+    pub fn send(&self, transport: &Transport) -> Outcome {
+        transport.deliver(&|attempt| self.request(attempt), &|r, attempt| self.classify(r, attempt))
+    }
+
+    /// Reads the delivery report of `order_id` for at most `wait` (and never past the transport's
+    /// deadline), ending early once every number is settled or `stop` says so. The report holds
+    /// one state per number of [`Sms::phones`], unmasked: it is for deciding, not for printing.
+    pub fn watch(&self, transport: &Transport, order_id: &str, wait: Duration, stop: &dyn Fn() -> bool) -> DeliveryReport {
+        let watch = Watch {
+            transport,
+            url: &self.report_url,
+            credentials: &self.credentials,
+            order_id,
+            phones: &self.phones,
+            stop,
+        };
+        watch.wait(wait)
+    }
+
+    /// [`Channel::deliver`], with the `--sms-wait` ending early when `stop` says so; also returns
+    /// what the delivery report said per number, if it was read.
+    pub fn deliver_until(&self, transport: &Transport, stop: &dyn Fn() -> bool) -> (Outcome, Option<DeliveryReport>) {
+        let mut outcome = self.send(transport);
+        if self.wait.is_zero() {
+            return (outcome, None);
+        }
+        let Ok(delivery) = &mut outcome.result else { return (outcome, None) };
+        let Some(order_id) = delivery.ids.sms_order_id.clone() else {
+            delivery.warnings.push("--sms-wait: without an order id the delivery report cannot be read".into());
+            return (outcome, None);
+        };
+        let report = self.watch(transport, &order_id, self.wait, stop);
+        let states = report.clone();
+        (self.settle(outcome, &order_id, report), Some(states))
+    }
+
     fn accepted(&self, answer: &Answer) -> Delivery {
         let order_id = answer.response.get("order").and_then(|o| o.get("id")).and_then(wire::text);
         let mut warnings = Vec::new();
@@ -235,9 +285,9 @@ impl Sms {
         let Ok(delivery) = &mut outcome.result else { return outcome };
         delivery.ids.delivery_states = report.masked_states(&self.phones);
         let (delivered, undelivered, pending) = (
-            report.list(&self.phones, State::Delivered),
-            report.list(&self.phones, State::Undelivered),
-            report.list(&self.phones, State::Pending),
+            report.list(&self.phones, DeliveryState::Delivered),
+            report.list(&self.phones, DeliveryState::Undelivered),
+            report.list(&self.phones, DeliveryState::Pending),
         );
         let total = self.phones.len();
         let waited = format!("{:.1} s", report.waited.as_secs_f64());
@@ -330,24 +380,7 @@ impl Channel for Sms {
     }
 
     fn deliver(&self, transport: &Transport) -> Outcome {
-        let mut outcome = transport.deliver(&|attempt| self.request(attempt), &|r, attempt| self.classify(r, attempt));
-        if self.wait.is_zero() {
-            return outcome;
-        }
-        let Ok(delivery) = &mut outcome.result else { return outcome };
-        let Some(order_id) = delivery.ids.sms_order_id.clone() else {
-            delivery.warnings.push("--sms-wait: without an order id the delivery report cannot be read".into());
-            return outcome;
-        };
-        let watch = Watch {
-            transport,
-            url: &self.report_url,
-            credentials: &self.credentials,
-            order_id: &order_id,
-            phones: &self.phones,
-        };
-        let report = watch.wait(self.wait);
-        self.settle(outcome, &order_id, report)
+        self.deliver_until(transport, &|| false).0
     }
 
     fn check_online(&self, transport: &Transport) -> Option<Result<String, String>> {

@@ -169,6 +169,23 @@ macro_rules! providers {
     };
 }
 
+/// The phone channels as their own types, for escalation (README, "Escalation"), which
+/// re-targets them at other numbers and reads the SMS delivery report per number.
+pub struct PhoneChannels {
+    pub voice: Option<alertalk::Voice>,
+    pub sms: Option<iletimerkezi::Sms>,
+}
+
+impl ChannelArgs {
+    /// Voice and SMS configured exactly as [`ChannelArgs::configure`] does, unboxed.
+    pub fn phone_channels(&self, alert: &Alert) -> Result<PhoneChannels, ConfigError> {
+        Ok(PhoneChannels {
+            voice: alertalk::configure(&self.alertalk, &self.shared, alert)?,
+            sms: iletimerkezi::configure(&self.iletimerkezi, &self.shared, alert)?,
+        })
+    }
+}
+
 /// Why nothing was configured, naming every option that would enable a channel.
 pub fn none_enabled() -> String {
     let options: Vec<&str> = CHANNELS.iter().map(|(_, option)| *option).collect();

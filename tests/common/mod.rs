@@ -83,14 +83,13 @@ impl Received {
     }
 }
 
-/// Answers a request from what it holds: a fake provider that checks the fields it receives.
-pub type Handler = Box<dyn Fn(&Received) -> Reply + Send + Sync>;
+/// Picks the reply from the request itself (a fake API routed by path and query).
+pub type Route = Box<dyn Fn(&Received) -> Reply + Send + Sync>;
 
 struct Shared {
     script: Mutex<VecDeque<Reply>>,
+    route: Option<Route>,
     fallback: Reply,
-    /// When set, answers every request the script does not (instead of `fallback`).
-    handler: Option<Handler>,
     received: Mutex<Vec<Received>>,
     stopping: AtomicBool,
     /// Body bytes written by `Reply::Huge`, to prove the client stopped reading.
@@ -110,18 +109,25 @@ impl Server {
         Server::start(replies, fallback, None)
     }
 
-    /// A server that answers each request with `handler(request)` after the scripted `replies`.
-    pub fn answering(replies: Vec<Reply>, handler: impl Fn(&Received) -> Reply + Send + Sync + 'static) -> Server {
-        Server::start(replies, Reply::Close, Some(Box::new(handler)))
+    /// A server that answers each request with what `route` makes of it.
+    pub fn routed(route: impl Fn(&Received) -> Reply + Send + Sync + 'static) -> Server {
+        Server::start(Vec::new(), Reply::status(500), Some(Box::new(route)))
     }
 
-    fn start(replies: Vec<Reply>, fallback: Reply, handler: Option<Handler>) -> Server {
+    /// A server that uses the scripted `replies` in order, then answers with what `handler`
+    /// makes of each request: a fake provider that checks the fields, after a few faults.
+    pub fn answering(replies: Vec<Reply>, handler: impl Fn(&Received) -> Reply + Send + Sync + 'static) -> Server {
+        let script = Mutex::new(VecDeque::from(replies));
+        Server::routed(move |request| script.lock().unwrap().pop_front().unwrap_or_else(|| handler(request)))
+    }
+
+    fn start(replies: Vec<Reply>, fallback: Reply, route: Option<Route>) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
         let port = listener.local_addr().unwrap().port();
         let shared = Arc::new(Shared {
             script: Mutex::new(replies.into()),
+            route,
             fallback,
-            handler,
             received: Mutex::new(Vec::new()),
             stopping: AtomicBool::new(false),
             huge_written: AtomicU64::new(0),
@@ -179,12 +185,10 @@ impl Drop for Server {
 
 fn serve(stream: TcpStream, shared: &Shared) {
     let Some(request) = read_request(&stream) else { return };
-    shared.received.lock().unwrap().push(request.clone());
-    let scripted = shared.script.lock().unwrap().pop_front();
-    let reply = scripted.unwrap_or_else(|| match &shared.handler {
-        Some(handler) => handler(&request),
-        None => shared.fallback.clone(),
-    });
+    let routed = shared.route.as_ref().map(|route| route(&request));
+    shared.received.lock().unwrap().push(request);
+    let reply =
+        routed.unwrap_or_else(|| shared.script.lock().unwrap().pop_front().unwrap_or_else(|| shared.fallback.clone()));
     respond(stream, reply, shared);
 }
 

@@ -1,7 +1,8 @@
 //! Waiting for the delivery report (`--sms-wait`): get-report (`docs/providers.md`,
 //! "iletiMerkezi") is polled with growing pauses until every recipient is delivered (111) or not
 //! (112), the order is finished, or the wait (bounded by `--timeout`) is over. get-report is
-//! read-only, so polling is safe.
+//! read-only, so polling is safe. An escalation (README, "Escalation") watches the same way, and
+//! can stop the wait at once when the page is acknowledged.
 
 use std::time::{Duration, Instant};
 
@@ -22,6 +23,13 @@ const RESERVE: Duration = Duration::from_secs(1);
 /// A poll with less time than this left is not worth starting.
 const MIN_POLL: Duration = Duration::from_millis(200);
 
+/// No poll waits longer than this for its answer: a poll is repeated anyway, and a short one
+/// lets a stopped wait (an acknowledged escalation) end within seconds.
+const POLL_TIMEOUT: Duration = Duration::from_secs(4);
+
+/// Pauses are slept in slices this long, checking whether the wait was stopped.
+const SLICE: Duration = Duration::from_millis(50);
+
 /// One recipient's delivery state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum State {
@@ -34,7 +42,8 @@ pub enum State {
 }
 
 impl State {
-    fn word(self) -> &'static str {
+    /// As every output names it.
+    pub fn word(self) -> &'static str {
         match self {
             State::Pending => "pending",
             State::Delivered => "delivered",
@@ -44,6 +53,7 @@ impl State {
 }
 
 /// Where the wait ended.
+#[derive(Clone, Debug)]
 pub struct Report {
     /// One state per recipient, in the configured order.
     pub states: Vec<State>,
@@ -86,6 +96,8 @@ pub struct Watch<'a> {
     pub credentials: &'a Credentials,
     pub order_id: &'a str,
     pub phones: &'a [Phone],
+    /// Ends the wait early when it turns true (checked between polls and during pauses).
+    pub stop: &'a dyn Fn() -> bool,
 }
 
 impl Watch<'_> {
@@ -105,9 +117,11 @@ impl Watch<'_> {
             return report;
         }
         let mut pause = FIRST_PAUSE;
-        while Instant::now() < end {
-            std::thread::sleep(pause.min(end.saturating_duration_since(Instant::now())));
-            let timeout = ATTEMPT_TIMEOUT.min(self.transport.remaining());
+        while Instant::now() < end && !(self.stop)() {
+            if !self.pause(pause.min(end.saturating_duration_since(Instant::now()))) {
+                break;
+            }
+            let timeout = ATTEMPT_TIMEOUT.min(POLL_TIMEOUT).min(self.transport.remaining());
             if timeout < MIN_POLL {
                 break;
             }
@@ -128,6 +142,18 @@ impl Watch<'_> {
         }
         report.waited = started.elapsed();
         report
+    }
+
+    /// Sleeps for `pause` in short slices; `false` if the wait was stopped meanwhile.
+    fn pause(&self, pause: Duration) -> bool {
+        let until = Instant::now() + pause;
+        while Instant::now() < until {
+            if (self.stop)() {
+                return false;
+            }
+            std::thread::sleep(SLICE.min(until.saturating_duration_since(Instant::now())));
+        }
+        !(self.stop)()
     }
 
     /// Reads every page of the report once and updates the states.

@@ -69,6 +69,7 @@ struct ReportOrder<'a> {
 pub const REPORT_PAGE: u32 = 1000;
 
 /// The credentials every request carries in its body.
+#[derive(Clone)]
 pub struct Credentials {
     pub key: String,
     pub hash: String,

@@ -1,0 +1,120 @@
+//! The order of pages and waits, and what a delivery report means for who is called. Pure: no
+//! clock, no I/O, so every shape of a chain is unit-tested here.
+
+use std::time::Duration;
+
+use super::Mode;
+use crate::channels::iletimerkezi::DeliveryState;
+use crate::phone::Phone;
+use crate::report::Stage;
+
+/// One step of an escalation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Send a level of a round.
+    Page(Stage),
+    /// Wait this long for an acknowledgement before the next page.
+    Wait(Duration),
+    /// `sms-first`: read the delivery report for up to this long.
+    WatchSms(Duration),
+}
+
+/// The steps of an escalation, and whether `cap` (the total of all waits) cut it short.
+///
+/// `sms-first`: text (level 1), watch the report, call (level 2), with the watch held within
+/// the cap. `chain`: level 1, wait, level 2, then for each repeat a wait and the same again. A
+/// wait that does not fit in what is left of the cap ends the chain there: the pages after it
+/// are not sent early, they are not sent.
+pub fn steps(mode: Mode, after: Duration, repeat: u32, cap: Duration) -> (Vec<Step>, bool) {
+    let page = |round, level| Step::Page(Stage { round, level });
+    match mode {
+        Mode::Off => (vec![page(1, 1)], false),
+        Mode::SmsFirst => (vec![page(1, 1), Step::WatchSms(after.min(cap)), page(1, 2)], false),
+        Mode::Chain => {
+            let mut steps = Vec::new();
+            let mut waited = Duration::ZERO;
+            for round in 1..=repeat.saturating_add(1) {
+                for level in [1, 2] {
+                    if !steps.is_empty() {
+                        if waited + after > cap {
+                            return (steps, true);
+                        }
+                        waited += after;
+                        steps.push(Step::Wait(after));
+                    }
+                    steps.push(page(round, level));
+                }
+            }
+            (steps, false)
+        }
+    }
+}
+
+/// The numbers an `sms-first` escalation calls: every one whose SMS was not delivered, that is
+/// undelivered or still pending, in the order they were texted.
+pub fn to_call(phones: &[Phone], states: &[DeliveryState]) -> Vec<Phone> {
+    phones
+        .iter()
+        .zip(states.iter().copied().chain(std::iter::repeat(DeliveryState::Pending)))
+        .filter(|(_, state)| *state != DeliveryState::Delivered)
+        .map(|(phone, _)| phone.clone())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: Duration = Duration::from_secs(1);
+
+    fn page(round: u32, level: u32) -> Step {
+        Step::Page(Stage { round, level })
+    }
+
+    #[test]
+    fn sms_first_texts_watches_and_calls_within_the_cap() {
+        let (steps, cut) = steps(Mode::SmsFirst, 60 * S, 0, 900 * S);
+        assert_eq!(steps, [page(1, 1), Step::WatchSms(60 * S), page(1, 2)]);
+        assert!(!cut);
+        assert_eq!(super::steps(Mode::SmsFirst, 60 * S, 0, 10 * S).0[1], Step::WatchSms(10 * S));
+    }
+
+    #[test]
+    fn a_chain_waits_between_every_two_pages_and_repeats_whole() {
+        let (one, cut) = steps(Mode::Chain, 60 * S, 0, 900 * S);
+        assert_eq!(one, [page(1, 1), Step::Wait(60 * S), page(1, 2)]);
+        assert!(!cut);
+        let (two, _) = steps(Mode::Chain, 60 * S, 1, 900 * S);
+        assert_eq!(
+            two,
+            [
+                page(1, 1),
+                Step::Wait(60 * S),
+                page(1, 2),
+                Step::Wait(60 * S),
+                page(2, 1),
+                Step::Wait(60 * S),
+                page(2, 2)
+            ]
+        );
+    }
+
+    #[test]
+    fn the_cap_ends_the_chain_at_the_first_wait_that_does_not_fit() {
+        let (steps, cut) = steps(Mode::Chain, 2 * S, 5, 5 * S);
+        assert_eq!(steps, [page(1, 1), Step::Wait(2 * S), page(1, 2), Step::Wait(2 * S), page(2, 1)]);
+        assert!(cut);
+        // A cap that holds every wait exactly does not cut.
+        assert!(!super::steps(Mode::Chain, 2 * S, 1, 6 * S).1);
+    }
+
+    #[test]
+    fn only_delivered_numbers_are_not_called() {
+        let phones: Vec<Phone> = crate::phone::parse_list("5321234567, 5339876543, 5441112233").unwrap();
+        let states = [DeliveryState::Delivered, DeliveryState::Undelivered, DeliveryState::Pending];
+        assert_eq!(to_call(&phones, &states), phones[1..].to_vec());
+        assert!(to_call(&phones, &[DeliveryState::Delivered; 3]).is_empty());
+        // A number the report never mentioned is pending.
+        assert_eq!(to_call(&phones, &[DeliveryState::Delivered]), phones[1..].to_vec());
+    }
+}
