@@ -157,21 +157,10 @@ impl Channel for GrafanaIrm {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::context::github_fixture;
-    use crate::status::NotifyOn;
     use serde_json::Value;
-    use std::time::SystemTime;
 
     fn alert(status: Status) -> Alert {
-        Alert {
-            context: github_fixture(status, SystemTime::now()),
-            title: "Deploy failed in acme/api".into(),
-            message: None,
-            voice_message: None,
-            sms_message: None,
-            language: crate::texts::Language::default(),
-            notify_on: NotifyOn::default(),
-        }
+        incident::test_alert(status, "Deploy failed in acme/api", None)
     }
 
     fn channel(url: &str, status: Status) -> Box<dyn Channel> {

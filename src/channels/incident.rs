@@ -208,6 +208,21 @@ pub fn skip_reason(status: Status) -> Option<String> {
     }
 }
 
+/// An alert about the GitHub run of `context::github_fixture`, for the incident providers' unit
+/// tests: one constructor, so a new `Alert` field is added in one place.
+#[cfg(test)]
+pub(crate) fn test_alert(status: Status, title: &str, message: Option<&str>) -> super::Alert {
+    super::Alert {
+        context: crate::context::github_fixture(status, std::time::SystemTime::now()),
+        title: title.into(),
+        message: message.map(str::to_string),
+        voice_message: None,
+        sms_message: None,
+        language: crate::texts::Language::default(),
+        notify_on: crate::status::NotifyOn::default(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -192,20 +192,9 @@ impl Channel for IncidentIo {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::context::github_fixture;
-    use crate::status::NotifyOn;
-    use std::time::SystemTime;
 
     fn alert(status: Status) -> Alert {
-        Alert {
-            context: github_fixture(status, SystemTime::now()),
-            title: "Deploy failed in acme/api".into(),
-            message: Some("it broke".into()),
-            voice_message: None,
-            sms_message: None,
-            language: crate::texts::Language::default(),
-            notify_on: NotifyOn::default(),
-        }
+        incident::test_alert(status, "Deploy failed in acme/api", Some("it broke"))
     }
 
     fn args() -> Args {

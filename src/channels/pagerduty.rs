@@ -257,22 +257,11 @@ impl Channel for PagerDuty {
 mod tests {
     use super::*;
     use crate::channels::incident::IncidentArgs;
-    use crate::context::github_fixture;
-    use crate::status::NotifyOn;
-    use std::time::SystemTime;
 
     const KEY: &str = "0123456789abcdef0123456789abcdef";
 
     fn alert(status: Status, title: &str) -> Alert {
-        Alert {
-            context: github_fixture(status, SystemTime::now()),
-            title: title.into(),
-            message: None,
-            voice_message: None,
-            sms_message: None,
-            language: crate::texts::Language::default(),
-            notify_on: NotifyOn::default(),
-        }
+        incident::test_alert(status, title, None)
     }
 
     fn channel(args: Args, shared: SharedArgs, alert: &Alert) -> Box<dyn Channel> {
