@@ -8,8 +8,10 @@ use crate::channels::{self, Alert, Channel};
 use crate::cli::{AlertArgs, Command, OutputFormat, RunArgs};
 use crate::config::{self, Config};
 use crate::context::{CommandRun, Env};
+use crate::edge::{Decision, NotifyWhen};
 use crate::error::ConfigError;
 use crate::escalation::{self, Escalation};
+use crate::history::{self, Lookup};
 use crate::output::Output;
 use crate::redact::{self, Redactor};
 use crate::render;
@@ -44,7 +46,7 @@ impl Exit {
 
 pub fn run(command: Command, env: &Env) -> Exit {
     match command {
-        Command::Send(args) => with_config(&args, env, |config, out| send(config, env, out)),
+        Command::Send(args) => with_config(&args, env, |config, out| send(config, &args, env, out)),
         Command::Run(args) => run_command(&args, env),
         Command::Check(args) => {
             let online = args.online.unwrap_or(false).then_some(env);
@@ -98,7 +100,7 @@ fn run_command(args: &RunArgs, env: &Env) -> Exit {
     let mut alert_args = args.alert.clone();
     alert_args.general.status = Some(status);
     let result = Config::for_command(&alert_args, env, SystemTime::now(), Some(command))
-        .and_then(|config| send(&config, env, &out));
+        .and_then(|mut config| send(&mut config, &alert_args, env, &out));
     if let Err(error) = result {
         out.error(&error.to_string());
     }
@@ -119,9 +121,13 @@ fn refuse_status_options(args: &RunArgs) -> Result<(), ConfigError> {
 }
 
 /// Registers secrets, validates, and runs `body`; a configuration error is exit 2.
-fn with_config(args: &AlertArgs, env: &Env, body: impl FnOnce(&Config, &Output) -> Result<Exit, ConfigError>) -> Exit {
+fn with_config(
+    args: &AlertArgs,
+    env: &Env,
+    body: impl FnOnce(&mut Config, &Output) -> Result<Exit, ConfigError>,
+) -> Exit {
     let out = Output::new(config::redactor(args), env);
-    let result = Config::from_args(args, env, SystemTime::now()).and_then(|config| body(&config, &out));
+    let result = Config::from_args(args, env, SystemTime::now()).and_then(|mut config| body(&mut config, &out));
     result.unwrap_or_else(|error| {
         out.error(&error.to_string());
         Exit::Usage
@@ -129,8 +135,9 @@ fn with_config(args: &AlertArgs, env: &Env, body: impl FnOnce(&Config, &Output) 
 }
 
 /// `onfail send`: deliver to every channel that fires, concurrently, and report.
-fn send(config: &Config, env: &Env, out: &Output) -> Result<Exit, ConfigError> {
+fn send(config: &mut Config, args: &AlertArgs, env: &Env, out: &Output) -> Result<Exit, ConfigError> {
     let started = Instant::now();
+    let history = look_back(config, args, env)?;
     let settings = &config.settings;
     let (channels, escalated) = match config.escalation.as_ref().filter(|e| e.applies(&config.alert)) {
         Some(escalation) => escalate(config, escalation, env, out)?,
@@ -139,6 +146,14 @@ fn send(config: &Config, env: &Env, out: &Output) -> Result<Exit, ConfigError> {
     };
     let mut report =
         RunReport::new(config.alert.status().as_str(), config.alert.title.clone(), channels, settings.dry_run);
+    if let Some(lookup) = &history {
+        report.edge = config.alert.decision.as_ref().map(|d| d.edge.as_str());
+        report.previous_run_url = lookup.previous_run_url.clone();
+        report.warnings.extend(lookup.warnings.iter().cloned());
+        let delivered = report.channels.iter().any(|c| c.result == ChannelResult::Sent);
+        let status = config.alert.status();
+        report.warnings.extend(history::record(lookup, status, delivered, &config.alert.context.run_url));
+    }
     report.escalation = escalated;
     report.duration_ms = started.elapsed().as_millis() as u64;
     if config.channels.is_empty() {
@@ -170,6 +185,38 @@ fn escalate(
         escalation::run(escalation, &others, &config.alert, &transport, config.settings.timeout, out)
     };
     Ok((channels, Some(report)))
+}
+
+/// Under `--notify-when changes`: learns what the same alert did last time, decides the edge,
+/// and configures the channels again so that each knows it. Under `always` (`None`): no lookup
+/// and no cost.
+fn look_back(config: &mut Config, args: &AlertArgs, env: &Env) -> Result<Option<Lookup>, ConfigError> {
+    if args.history.notify_when() != NotifyWhen::Changes {
+        return Ok(None);
+    }
+    let alert_id = alert_id(config, args)?;
+    let query = history::Query {
+        env,
+        status: config.alert.status(),
+        alert_id: &alert_id,
+        check_run_id: args.general.check_run_id.as_deref(),
+        dry_run: config.settings.dry_run,
+    };
+    let lookup = history::look_back(&args.history, &query);
+    config.alert.decision = Some(Decision::new(config.alert.status(), &lookup.previous));
+    config.channels = args.channels.configure(&config.alert)?;
+    Ok(Some(lookup))
+}
+
+/// The stable alert id (README, "Incidents (Temperstack)"), exactly as the incident channels
+/// send it; the key of the state file outside GitHub.
+fn alert_id(config: &Config, args: &AlertArgs) -> Result<String, ConfigError> {
+    if let Some(id) = config.channels.iter().find_map(|c| c.ids().alert_id) {
+        return Ok(id);
+    }
+    let context = &config.alert.context;
+    let given = channels::incident::render("--alert-id", &args.channels.shared.incident.alert_id, context)?;
+    Ok(given.filter(|id| !id.is_empty()).unwrap_or_else(|| channels::incident::default_alert_id(context)))
 }
 
 /// The HTTP transport for this configuration; provider answers are scrubbed of its secrets.
@@ -285,6 +332,9 @@ fn print_report(report: &RunReport, format: OutputFormat, out: &Output) {
             out.rendered_warning(&format!("{}: {warning}", channel.channel));
         }
         out.rendered_line(&render::channel_line(channel));
+    }
+    if let Some(line) = render::edge_line(report) {
+        out.rendered_line(&line);
     }
     match format {
         OutputFormat::Json => out.rendered_stdout(&render::json(report)),

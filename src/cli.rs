@@ -100,6 +100,8 @@ pub struct AlertArgs {
     #[command(flatten)]
     pub general: GeneralArgs,
     #[command(flatten)]
+    pub history: crate::history::Args,
+    #[command(flatten)]
     pub channels: ChannelArgs,
     #[command(flatten)]
     pub escalation: escalation::Args,
@@ -198,10 +200,10 @@ where
     let mut cmd = command();
     cmd.build();
     let matches = cmd.try_get_matches_from_mut(args)?;
-    if let Some((name, sub_matches)) = matches.subcommand() {
-        if let Some(sub) = cmd.find_subcommand_mut(name) {
-            refuse_flags_as_values(sub, sub_matches)?;
-        }
+    if let Some((name, sub_matches)) = matches.subcommand()
+        && let Some(sub) = cmd.find_subcommand_mut(name)
+    {
+        refuse_flags_as_values(sub, sub_matches)?;
     }
     Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
 }

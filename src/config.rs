@@ -37,6 +37,7 @@ pub struct Config {
 pub fn redactor(args: &AlertArgs) -> Redactor {
     let mut redactor = Redactor::new();
     args.channels.register_secrets(&mut redactor);
+    args.history.register_secrets(&mut redactor);
     args.escalation.register_secrets(&mut redactor);
     redactor
 }
@@ -75,6 +76,7 @@ impl Config {
             language,
             notify_on: general.notify_on.clone().unwrap_or_default(),
             context,
+            decision: None,
         };
         if let Some(text) = args.escalation.chain_sms(&alert) {
             alert.sms_message = Some(text);

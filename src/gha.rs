@@ -189,6 +189,8 @@ pub fn outputs(report: &RunReport, json: &str) -> Vec<(&'static str, String)> {
         ("failed-channels", report.names(ChannelResult::Failed)),
         ("alert-id", first(|ids| ids.alert_id.as_ref())),
         ("sms-order-id", first(|ids| ids.sms_order_id.as_ref())),
+        ("edge", report.edge.unwrap_or_default().to_string()),
+        ("previous-run-url", report.previous_run_url.clone().unwrap_or_default()),
         ("acknowledged", report.acknowledged().to_string()),
         ("json", json.trim_end().to_string()),
     ]
@@ -220,6 +222,11 @@ pub fn summary(report: &RunReport, redact: &dyn Fn(&str) -> String) -> String {
     let cell = |text: &str| cell(&redact(text));
     let mut md = format!("### onfail: {}\n\n", report.result.as_str());
     let _ = write!(md, "**{}** · status `{}` · {} ms\n\n", cell(&report.title), report.status, report.duration_ms);
+    if let Some(edge) = report.edge {
+        // Why channels stayed silent is in their rows; this says what they were measured against.
+        let previous = report.previous_run_url.as_deref().map(|u| format!(" · previous run: {}", cell(u)));
+        let _ = write!(md, "Edge `{edge}`{} (--notify-when changes)\n\n", previous.unwrap_or_default());
+    }
     if report.channels.is_empty() {
         md.push_str("No channel is configured; nothing was sent.\n");
     } else {
@@ -429,6 +436,8 @@ mod tests {
                 ("failed-channels", "incident".to_string()),
                 ("alert-id", "acme-api-deploy".to_string()),
                 ("sms-order-id", "77".to_string()),
+                ("edge", String::new()),
+                ("previous-run-url", String::new()),
                 ("acknowledged", "false".to_string()),
                 ("json", "{}".to_string()),
             ]

@@ -136,12 +136,12 @@ impl Output {
                 self.warning(&format!("could not write the step outputs to GITHUB_OUTPUT: {e}"));
             }
         }
-        if let Some(path) = &runner.summary_file {
-            // Each cell is redacted again before it is escaped: a value never meets the
-            // redactor in escaped form.
-            if let Err(e) = gha::append(path, &neutralise(&gha::summary(report, &|text| self.redact(text)))) {
-                self.warning(&format!("could not write the step summary to GITHUB_STEP_SUMMARY: {e}"));
-            }
+        // Each cell is redacted again before it is escaped: a value never meets the redactor in
+        // escaped form.
+        if let Some(path) = &runner.summary_file
+            && let Err(e) = gha::append(path, &neutralise(&gha::summary(report, &|text| self.redact(text))))
+        {
+            self.warning(&format!("could not write the step summary to GITHUB_STEP_SUMMARY: {e}"));
         }
         for annotation in gha::annotations(report) {
             self.annotate(&annotation);

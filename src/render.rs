@@ -66,6 +66,15 @@ pub fn json(report: &RunReport) -> String {
     serde_json::to_string_pretty(report).expect("the report holds only serialisable data") + "\n"
 }
 
+/// Under `--notify-when changes`: the edge, and the run it was measured against.
+pub fn edge_line(report: &RunReport) -> Option<String> {
+    let edge = report.edge?;
+    Some(match &report.previous_run_url {
+        Some(url) => format!("edge: {edge} (previous run: {url})"),
+        None => format!("edge: {edge}"),
+    })
+}
+
 /// The closing line on stderr.
 pub fn summary_line(report: &RunReport) -> String {
     let sent = report.names(ChannelResult::Sent);

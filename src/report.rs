@@ -193,6 +193,13 @@ pub struct RunReport {
     /// Run-wide warnings (no channel configured, ...); channel warnings sit on the channel.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Under `--notify-when changes`: `first-failure`, `still-failing`, `recovered`, `steady`
+    /// or `unknown`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edge: Option<&'static str>,
+    /// Under `--notify-when changes`: the previous run's page, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_run_url: Option<String>,
     /// Under `--escalate`: what the escalation did, and whether it was acknowledged.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub escalation: Option<EscalationReport>,
@@ -209,7 +216,17 @@ impl RunReport {
             (_, 0, _) => RunResult::Failed,
             _ => RunResult::Partial,
         };
-        RunReport { result, status, title, duration_ms: 0, channels, warnings: Vec::new(), escalation: None }
+        RunReport {
+            result,
+            status,
+            title,
+            duration_ms: 0,
+            channels,
+            warnings: Vec::new(),
+            edge: None,
+            previous_run_url: None,
+            escalation: None,
+        }
     }
 
     /// Applies the redactor to every value that came from outside onfail (provider answers,
@@ -218,6 +235,9 @@ impl RunReport {
     /// the JSON. What is rendered from the report afterwards needs no sweep.
     pub fn redact(&mut self, redactor: &Redactor) {
         self.title = redactor.apply(&self.title);
+        if let Some(url) = &mut self.previous_run_url {
+            *url = redactor.apply(url);
+        }
         for warning in &mut self.warnings {
             *warning = redactor.apply(warning);
         }
@@ -248,5 +268,23 @@ impl RunReport {
             }
         }
         names.join(",")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_previous_run_url_is_redacted_like_every_value_from_outside() {
+        let mut redactor = Redactor::new();
+        redactor.secret("s3cr3t-token-value");
+        let mut report = RunReport::new("failure", "deploy".into(), Vec::new(), false);
+        report.edge = Some("still-failing");
+        report.previous_run_url = Some("https://example.test/runs/1?t=s3cr3t-token-value".into());
+        report.redact(&redactor);
+        let url = report.previous_run_url.unwrap();
+        assert!(!url.contains("s3cr3t-token-value"), "{url}");
+        assert_eq!(report.edge, Some("still-failing"));
     }
 }

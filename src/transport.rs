@@ -229,7 +229,7 @@ fn io_reason(error: &std::io::Error) -> String {
 
 /// Trust roots from `SSL_CERT_FILE` (a PEM bundle) and `SSL_CERT_DIR` (a folder of PEM files),
 /// added to the built-in web roots, for private CAs on self-hosted runners and GHES.
-fn extra_roots(env: &Env) -> Result<Vec<reqwest::Certificate>, SetupError> {
+pub(crate) fn extra_roots(env: &Env) -> Result<Vec<reqwest::Certificate>, SetupError> {
     let mut roots = Vec::new();
     if let Some(file) = env.get("SSL_CERT_FILE").filter(|v| !v.is_empty()) {
         let pem =

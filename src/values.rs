@@ -5,7 +5,7 @@
 //!
 //! # The rules every option follows (README, "Options")
 //!
-//! - **Enumerated values** (`--output`, `--status`, `--notify-on`, `--priority`,
+//! - **Enumerated values** (`--output`, `--status`, `--notify-on`, `--notify-when`, `--priority`,
 //!   `--webhook-format`, booleans, and any new one) are read through [`word`]: surrounding
 //!   whitespace dropped (a YAML block scalar ends in a newline, and GitHub passes inputs
 //!   verbatim) and ASCII case folded. Declare a new one on the command line with

@@ -183,7 +183,17 @@ fn outputs_parse_and_match_the_json_document() {
     let outputs = files.outputs();
     assert_eq!(
         outputs.keys().collect::<Vec<_>>(),
-        ["acknowledged", "alert-id", "failed-channels", "json", "result", "sent-channels", "sms-order-id"]
+        [
+            "acknowledged",
+            "alert-id",
+            "edge",
+            "failed-channels",
+            "json",
+            "previous-run-url",
+            "result",
+            "sent-channels",
+            "sms-order-id"
+        ]
     );
     assert_eq!(outputs["result"], "sent");
     assert_eq!(outputs["acknowledged"], "false");
@@ -191,6 +201,8 @@ fn outputs_parse_and_match_the_json_document() {
     assert_eq!(outputs["failed-channels"], "");
     assert_eq!(outputs["alert-id"], "");
     assert_eq!(outputs["sms-order-id"], "");
+    // Only --notify-when changes decides an edge.
+    assert_eq!((outputs["edge"].as_str(), outputs["previous-run-url"].as_str()), ("", ""));
     let json: serde_json::Value = serde_json::from_str(&outputs["json"]).unwrap();
     assert_eq!(json, out.json(), "the json output is the --output json document");
     assert_eq!(json["channels"][0]["recipients"][0], "5*******67");
@@ -199,7 +211,7 @@ fn outputs_parse_and_match_the_json_document() {
     let text = read(&files.output);
     let delims: std::collections::BTreeSet<_> =
         text.lines().filter_map(|l| l.split_once("<<")).map(|(_, d)| d).collect();
-    assert_eq!(delims.len(), 7, "{text}");
+    assert_eq!(delims.len(), 9, "{text}");
 }
 
 #[test]

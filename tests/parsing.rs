@@ -117,6 +117,7 @@ fn enumerated_values_are_trimmed_and_case_folded_alike() {
         .env("ONFAIL_OUTPUT", "JSON\n")
         .env("ONFAIL_STATUS", " Success\n")
         .env("ONFAIL_NOTIFY_ON", "Failure ,\nSUCCESS\n")
+        .env("ONFAIL_NOTIFY_WHEN", " Always\n")
         .env("ONFAIL_WEBHOOK_FORMAT", "Slack\r\n")
         .env("ONFAIL_PRIORITY", "Medium\n")
         .env("ONFAIL_LANGUAGE", " TR\n")

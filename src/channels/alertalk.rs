@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Alert, Channel, Provider, SharedArgs};
 use crate::error::ConfigError;
+use crate::edge::Role;
 use crate::phone::{self, Phone};
 use crate::redact::{self, Redactor};
 use crate::texts::Audience;
@@ -133,6 +134,11 @@ impl Channel for Voice {
 
     fn warnings(&self) -> Vec<String> {
         self.warnings.clone()
+    }
+
+    /// A call rings only for a new incident (`--notify-when changes`), never for a recovery.
+    fn skip_reason(&self, alert: &Alert) -> Option<String> {
+        alert.skip_reason(Role::Call)
     }
 
     fn request(&self, _attempt: u32) -> Request {

@@ -10,6 +10,7 @@ use std::time::Duration;
 use super::sms_text::{self, MAX_PARTS};
 use super::{Alert, Channel, Provider, SharedArgs};
 use crate::error::ConfigError;
+use crate::edge::Role;
 use crate::phone::{self, Phone};
 use crate::redact::{self, Redactor};
 use crate::texts::Audience;
@@ -130,6 +131,10 @@ pub fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Opti
         return Err(ConfigError::new(option, "holds no number: give the numbers to text"));
     }
     let (option, full) = match (&alert.sms_message, &alert.message) {
+        // Under --notify-when changes, the first success after a failure (README, "Page once per incident").
+        _ if alert.recovered(Role::Text) => {
+            ("--language", alert.language.texts(Audience::Phone).recovered(&alert.context))
+        }
         (Some(text), _) => ("--sms-message", text.clone()),
         (None, Some(text)) => ("--message", text.clone()),
         (None, None) => ("--language", alert.language.texts(Audience::Phone).sms(&alert.context)),
@@ -338,6 +343,11 @@ impl Channel for Sms {
 
     fn warnings(&self) -> Vec<String> {
         self.warnings.clone()
+    }
+
+    /// Under `--notify-when changes` an SMS pages a new incident and tells its end, no more.
+    fn skip_reason(&self, alert: &Alert) -> Option<String> {
+        alert.skip_reason(Role::Text)
     }
 
     fn request(&self, _attempt: u32) -> Request {

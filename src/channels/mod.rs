@@ -19,6 +19,7 @@ pub mod incident;
 pub mod sms_text;
 
 use crate::context::Context;
+use crate::edge::{self, Decision, Role};
 use crate::error::ConfigError;
 use crate::redact::Redactor;
 use crate::status::{NotifyOn, Status};
@@ -41,11 +42,24 @@ pub struct Alert {
     /// The language of the default texts.
     pub language: Language,
     pub notify_on: NotifyOn,
+    /// Under `--notify-when changes`: the edge, which silences voice and SMS while a failure
+    /// goes on and turns SMS and webhook into a short "recovered" notice. `None` under `always`.
+    pub decision: Option<Decision>,
 }
 
 impl Alert {
     pub fn status(&self) -> Status {
         self.context.status
+    }
+
+    /// Why a channel in `role` does nothing for this alert: the edge, then `--notify-on`.
+    pub fn skip_reason(&self, role: Role) -> Option<String> {
+        edge::skip_reason(self.decision.as_ref(), role, self.status(), &self.notify_on)
+    }
+
+    /// Whether a channel in `role` sends the short "recovered" text instead of its usual one.
+    pub fn recovered(&self, role: Role) -> bool {
+        self.decision.as_ref().is_some_and(|d| d.recovered(role, self.status()))
     }
 }
 
@@ -70,10 +84,9 @@ pub trait Channel: Send + Sync {
         Ids::default()
     }
     /// Why the channel does nothing for this alert, if it doesn't. By default a channel fires on
-    /// the statuses in `--notify-on`.
+    /// the statuses in `--notify-on`, and under `--notify-when changes` as the webhook does.
     fn skip_reason(&self, alert: &Alert) -> Option<String> {
-        (!alert.notify_on.contains(alert.status()))
-            .then(|| format!("status {} is not in --notify-on ({})", alert.status(), alert.notify_on.describe()))
+        alert.skip_reason(Role::Webhook)
     }
     /// The request for attempt `attempt` (1-based); the same request is rendered for `--dry-run`.
     fn request(&self, attempt: u32) -> Request;

@@ -10,6 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::{Alert, Channel, Provider, SharedArgs};
 use crate::error::ConfigError;
+use crate::edge::Role;
 use crate::redact::{self, Redactor};
 use crate::template::PLACEHOLDERS;
 use crate::texts::Audience;
@@ -134,8 +135,11 @@ fn configure(args: &Args, _shared: &SharedArgs, alert: &Alert) -> Result<Option<
         .transpose()
         .map_err(|e| ConfigError::new("--webhook-secret", e))?;
     let format = args.webhook_format.unwrap_or_default();
-    let message =
-        alert.message.clone().unwrap_or_else(|| alert.language.texts(Audience::Screen).detailed(&alert.context));
+    let message = if alert.recovered(Role::Webhook) {
+        alert.language.texts(Audience::Screen).recovered(&alert.context)
+    } else {
+        alert.message.clone().unwrap_or_else(|| alert.language.texts(Audience::Screen).detailed(&alert.context))
+    };
     let mut warnings = Vec::new();
     let body = match (format, non_empty(&args.webhook_body)) {
         (Format::Json, None) => body::standard(&alert.context, &alert.title, &message),

@@ -2,6 +2,8 @@
 //! for the `onfail` binary with a hermetic environment that scans every output for leaks.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod github_api;
+
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

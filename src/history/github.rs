@@ -1,0 +1,493 @@
+//! The history on GitHub Actions, from the REST API (README, "Page once per incident"): the
+//! previous *completed* run of the same workflow, branch and head repository with a lower run
+//! number whose conclusion says something about health; earlier attempts of this run first;
+//! the same job by its display name when a check run id is known. Everything within
+//! [`BUDGET`]; any failure is an error that names the fix, and the caller pages.
+//!
+//! The common cases cost at most three requests: the job's name, one page of runs, and that
+//! run's jobs. The workflow, branch and head repository come from the runner's environment
+//! (`GITHUB_WORKFLOW_REF`, `GITHUB_HEAD_REF`, the event payload); only when one is missing is
+//! this run itself asked for.
+
+use std::cell::Cell;
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+use reqwest::blocking::Client;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::context::Env;
+use crate::edge::Previous;
+
+/// The whole lookup, every request included, never takes longer than this.
+pub const BUDGET: Duration = Duration::from_secs(5);
+
+/// A page of 30 runs or 100 jobs is far below this; a body past it is not what we asked for.
+const MAX_BODY: u64 = 4 * 1024 * 1024;
+
+/// Runs per page of the list; one page is almost always enough.
+const PER_PAGE: usize = 30;
+
+/// Pages of runs looked through before giving up (all cancelled or skipped, say).
+const MAX_PAGES: u32 = 3;
+
+/// Requests in all, whatever happens (jobs of many runs that lack this job, say).
+const MAX_REQUESTS: u32 = 12;
+
+/// The event payload of a pull request is small; a push of many commits may be large.
+const MAX_EVENT: u64 = 32 * 1024 * 1024;
+
+const PERMISSIONS_FIX: &str = "give the workflow or the job `permissions: actions: read`";
+
+/// What the lookup found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Found {
+    pub previous: Previous,
+    /// The previous run's page, when there is one.
+    pub url: Option<String>,
+}
+
+/// The same alert's previous result. `check_run_id` (`--check-run-id`) makes it the same job's.
+pub fn previous(env: &Env, token: Option<&str>, check_run_id: Option<&str>) -> Result<Found, String> {
+    let token = token.ok_or_else(|| {
+        "no GitHub token: pass github-token (the action's default is the workflow's own token) or \
+         --github-token / ONFAIL_GITHUB_TOKEN, and "
+            .to_string()
+            + PERMISSIONS_FIX
+    })?;
+    let here = Here::from_env(env)?;
+    let api = Api::new(env, token)?;
+    let job = match check_run_id.map(str::trim).filter(|id| !id.is_empty()) {
+        Some(id) if id.bytes().all(|b| b.is_ascii_digit()) => {
+            Some(api.get::<Job>(&format!("/repos/{}/actions/jobs/{id}", here.repo), &[])?.name)
+        }
+        Some(_) => return Err("--check-run-id is not a number: pass ${{ job.check_run_id }}".into()),
+        None => None,
+    };
+    let lookup = Lookup { api: &api, job: job.as_deref() };
+    if let Some(found) = lookup.earlier_attempts(&here)? {
+        return Ok(found);
+    }
+    let here = here.complete(&api)?;
+    lookup.earlier_runs(&here)
+}
+
+/// This run, as the environment describes it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Here {
+    repo: String,
+    run_id: u64,
+    attempt: u32,
+    run_number: Option<u64>,
+    /// The head branch: `GITHUB_HEAD_REF` for a pull request, else `GITHUB_REF_NAME`.
+    branch: Option<String>,
+    head_repo: Option<String>,
+    /// The workflow file name, which the API takes in place of its numeric id.
+    workflow: Option<String>,
+}
+
+impl Here {
+    fn from_env(env: &Env) -> Result<Here, String> {
+        let var = |name: &str| env.get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let repo = var("GITHUB_REPOSITORY").ok_or("GITHUB_REPOSITORY is not set")?;
+        let run_id =
+            var("GITHUB_RUN_ID").and_then(|v| v.parse().ok()).ok_or("GITHUB_RUN_ID is not set, or not a number")?;
+        let head_ref = var("GITHUB_HEAD_REF");
+        let head_repo = match &head_ref {
+            Some(_) => var("GITHUB_EVENT_PATH").and_then(|path| pull_request_head_repo(&path)),
+            None => Some(repo.clone()),
+        };
+        Ok(Here {
+            attempt: var("GITHUB_RUN_ATTEMPT").and_then(|v| v.parse().ok()).unwrap_or(1),
+            run_number: var("GITHUB_RUN_NUMBER").and_then(|v| v.parse().ok()),
+            branch: head_ref.or_else(|| var("GITHUB_REF_NAME")),
+            head_repo,
+            workflow: var("GITHUB_WORKFLOW_REF").and_then(|r| workflow_file(&r)),
+            repo,
+            run_id,
+        })
+    }
+
+    /// Fills in what the environment did not say from this run's own record (one request).
+    fn complete(self, api: &Api) -> Result<Here, String> {
+        if self.run_number.is_some() && self.branch.is_some() && self.head_repo.is_some() && self.workflow.is_some() {
+            return Ok(self);
+        }
+        let run: Run = api.get(&format!("/repos/{}/actions/runs/{}", self.repo, self.run_id), &[])?;
+        Ok(Here {
+            run_number: Some(run.run_number),
+            branch: run.head_branch.or(self.branch),
+            head_repo: run.head_repository.map(|r| r.full_name).or(self.head_repo),
+            workflow: run.workflow_id.map(|id| id.to_string()).or(self.workflow),
+            ..self
+        })
+    }
+}
+
+/// `octo/api/.github/workflows/ci.yml@refs/heads/main` → `ci.yml`.
+fn workflow_file(workflow_ref: &str) -> Option<String> {
+    let path = workflow_ref.split('@').next()?;
+    let (_, file) = path.rsplit_once("/.github/workflows/")?;
+    Some(file.to_string()).filter(|f| !f.is_empty() && !f.contains('/'))
+}
+
+/// The head repository of a pull request, from the event payload the runner wrote.
+fn pull_request_head_repo(path: &str) -> Option<String> {
+    let file = std::fs::File::open(path).ok()?;
+    let mut bytes = Vec::new();
+    file.take(MAX_EVENT).read_to_end(&mut bytes).ok()?;
+    let event: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    event.pointer("/pull_request/head/repo/full_name")?.as_str().map(str::to_string)
+}
+
+/// What a conclusion says about health.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Health {
+    Good,
+    Bad,
+    /// Cancelled, skipped, neutral, stale, action required, or still running: look further back.
+    Silent,
+}
+
+fn health(conclusion: Option<&str>) -> Health {
+    match conclusion {
+        Some("success") => Health::Good,
+        Some("failure" | "timed_out" | "startup_failure") => Health::Bad,
+        _ => Health::Silent,
+    }
+}
+
+#[derive(Deserialize)]
+struct RunList {
+    workflow_runs: Vec<Run>,
+}
+
+#[derive(Clone, Deserialize)]
+struct Run {
+    id: u64,
+    run_number: u64,
+    status: Option<String>,
+    conclusion: Option<String>,
+    head_branch: Option<String>,
+    head_repository: Option<Repo>,
+    html_url: Option<String>,
+    workflow_id: Option<u64>,
+}
+
+#[derive(Clone, Deserialize)]
+struct Repo {
+    full_name: String,
+}
+
+#[derive(Deserialize)]
+struct JobList {
+    total_count: Option<u64>,
+    jobs: Vec<Job>,
+}
+
+#[derive(Deserialize)]
+struct Job {
+    name: String,
+    conclusion: Option<String>,
+}
+
+struct Lookup<'a> {
+    api: &'a Api,
+    /// The current job's display name, when comparing job with job.
+    job: Option<&'a str>,
+}
+
+impl Lookup<'_> {
+    /// A re-run first compares with this run's earlier attempts, newest first.
+    fn earlier_attempts(&self, here: &Here) -> Result<Option<Found>, String> {
+        let base = format!("/repos/{}/actions/runs/{}/attempts", here.repo, here.run_id);
+        for attempt in (1..here.attempt).rev() {
+            let (health, url) = match self.job {
+                Some(name) => (self.job_health(&format!("{base}/{attempt}/jobs"), name)?, None),
+                None => {
+                    let run: Run = self.api.get(&format!("{base}/{attempt}"), &[])?;
+                    (health(run.conclusion.as_deref()), run.html_url)
+                }
+            };
+            let number = here.run_number.map(|n| format!("run #{n}, ")).unwrap_or_default();
+            let since = format!("{number}attempt {attempt}");
+            match health {
+                Health::Good => return Ok(Some(Found { previous: Previous::Succeeded, url })),
+                Health::Bad => return Ok(Some(Found { previous: Previous::Failed { since }, url })),
+                Health::Silent => {}
+            }
+        }
+        Ok(None)
+    }
+
+    /// The newest earlier run of the same workflow, branch and head repository that says
+    /// something about health (and has this job, when comparing jobs).
+    fn earlier_runs(&self, here: &Here) -> Result<Found, String> {
+        let (Some(number), Some(branch), Some(workflow)) = (here.run_number, &here.branch, &here.workflow) else {
+            return Err("this run's number, branch or workflow is unknown".into());
+        };
+        let path = format!("/repos/{}/actions/workflows/{workflow}/runs", here.repo);
+        for page in 1..=MAX_PAGES {
+            let query = [
+                ("branch", branch.clone()),
+                ("status", "completed".to_string()),
+                ("exclude_pull_requests", "true".to_string()),
+                ("per_page", PER_PAGE.to_string()),
+                ("page", page.to_string()),
+            ];
+            let list: RunList = self.api.get(&path, &query)?;
+            let full = list.workflow_runs.len() >= PER_PAGE;
+            // The branch filter is fuzzy and the order is not promised: check and sort here.
+            let mut runs: Vec<Run> = list
+                .workflow_runs
+                .into_iter()
+                .filter(|r| r.id != here.run_id && r.run_number < number)
+                .filter(|r| r.status.as_deref() == Some("completed"))
+                .filter(|r| r.head_branch.as_deref() == Some(branch.as_str()))
+                .filter(|r| {
+                    here.head_repo.is_none()
+                        || r.head_repository.as_ref().map(|h| &h.full_name) == here.head_repo.as_ref()
+                })
+                .collect();
+            runs.sort_by_key(|run| std::cmp::Reverse(run.run_number));
+            if let Some(found) = self.first_decisive(&runs, here)? {
+                return Ok(found);
+            }
+            if !full {
+                return Ok(Found { previous: Previous::Nothing, url: None });
+            }
+        }
+        Err(format!(
+            "none of the last {} runs on this branch says whether it is healthy (all cancelled or skipped)",
+            PER_PAGE * MAX_PAGES as usize
+        ))
+    }
+
+    fn first_decisive(&self, runs: &[Run], here: &Here) -> Result<Option<Found>, String> {
+        for (index, run) in runs.iter().enumerate() {
+            let health = match (health(run.conclusion.as_deref()), self.job) {
+                (Health::Silent, _) => continue,
+                (run_health, None) => run_health,
+                (_, Some(name)) => {
+                    self.job_health(&format!("/repos/{}/actions/runs/{}/jobs", here.repo, run.id), name)?
+                }
+            };
+            let url = run.html_url.clone();
+            match health {
+                Health::Silent => continue,
+                Health::Good => return Ok(Some(Found { previous: Previous::Succeeded, url })),
+                Health::Bad => {
+                    // For a whole run, the rest of the page tells where the streak began.
+                    let start = match self.job {
+                        Some(_) => run.run_number,
+                        None => streak_start(&runs[index..]),
+                    };
+                    let previous = Previous::Failed { since: format!("run #{start}") };
+                    return Ok(Some(Found { previous, url }));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// The health of the job named `name` in a jobs list (`Silent` when the run has no such job).
+    fn job_health(&self, path: &str, name: &str) -> Result<Health, String> {
+        let mut seen = 0;
+        for page in 1..=3 {
+            let query = [("per_page", "100".to_string()), ("page", page.to_string())];
+            let list: JobList = self.api.get(path, &query)?;
+            if let Some(job) = list.jobs.iter().find(|j| j.name == name) {
+                return Ok(health(job.conclusion.as_deref()));
+            }
+            seen += list.jobs.len() as u64;
+            if list.jobs.len() < 100 || list.total_count.is_some_and(|total| seen >= total) {
+                break;
+            }
+        }
+        Ok(Health::Silent)
+    }
+}
+
+/// The oldest run of the failing streak that begins `runs` (newest first).
+fn streak_start(runs: &[Run]) -> u64 {
+    let mut start = runs[0].run_number;
+    for run in runs {
+        match health(run.conclusion.as_deref()) {
+            Health::Bad => start = run.run_number,
+            Health::Good => break,
+            Health::Silent => {}
+        }
+    }
+    start
+}
+
+/// The REST API: base URL, token, one client, and the budget.
+struct Api {
+    client: Client,
+    base: String,
+    token: String,
+    deadline: Instant,
+    requests: Cell<u32>,
+}
+
+impl Api {
+    fn new(env: &Env, token: &str) -> Result<Api, String> {
+        let raw =
+            env.get("GITHUB_API_URL").map(|v| v.trim()).filter(|v| !v.is_empty()).unwrap_or("https://api.github.com");
+        let url = crate::values::check_url("GITHUB_API_URL", raw).map_err(|e| e.to_string())?;
+        let origin = url.origin();
+        // reqwest is built without a default crypto provider; installing it twice is harmless.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        // A renamed repository answers with a redirect on the same host; anything else is
+        // not followed (the token is never offered to another host).
+        let policy = reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() < 3 && attempt.url().origin() == origin {
+                attempt.follow()
+            } else {
+                attempt.stop()
+            }
+        });
+        let mut builder = Client::builder().redirect(policy).user_agent(concat!("onfail/", env!("CARGO_PKG_VERSION")));
+        if url.scheme() == "https" {
+            // A broken SSL_CERT_FILE is reported by the delivery itself; here the web roots do.
+            for certificate in crate::transport::extra_roots(env).unwrap_or_default() {
+                builder = builder.add_root_certificate(certificate);
+            }
+        }
+        let client = builder.build().map_err(|e| format!("could not set up the HTTP client: {e}"))?;
+        Ok(Api {
+            client,
+            base: url.as_str().trim_end_matches('/').to_string(),
+            token: token.to_string(),
+            deadline: Instant::now() + BUDGET,
+            requests: Cell::new(0),
+        })
+    }
+
+    fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<T, String> {
+        let count = self.requests.get() + 1;
+        if count > MAX_REQUESTS {
+            return Err(format!("no answer after {MAX_REQUESTS} requests to the GitHub API"));
+        }
+        self.requests.set(count);
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(too_slow());
+        }
+        let mut url = reqwest::Url::parse(&format!("{}{path}", self.base)).map_err(|e| format!("bad API path: {e}"))?;
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+        }
+        let response = self
+            .client
+            .get(url)
+            .timeout(left)
+            .bearer_auth(&self.token)
+            .header("Accept", "application/vnd.github+json")
+            .header("X-GitHub-Api-Version", "2022-11-28")
+            .send()
+            .map_err(|e| {
+                if e.is_timeout() { too_slow() } else { format!("could not reach the GitHub API: {}", root_cause(&e)) }
+            })?;
+        let status = response.status().as_u16();
+        let rate_limited = response.headers().get("x-ratelimit-remaining").is_some_and(|v| v.as_bytes() == b"0");
+        if !(200..300).contains(&status) {
+            return Err(refusal(status, rate_limited));
+        }
+        let mut body = Vec::new();
+        response.take(MAX_BODY + 1).read_to_end(&mut body).map_err(|e| {
+            if e.to_string().contains("timed out") {
+                too_slow()
+            } else {
+                format!("the GitHub API's answer broke off: {e}")
+            }
+        })?;
+        if body.len() as u64 > MAX_BODY {
+            return Err("the GitHub API's answer is far larger than expected".into());
+        }
+        serde_json::from_slice(&body).map_err(|e| format!("the GitHub API's answer is not the JSON expected ({e})"))
+    }
+}
+
+fn too_slow() -> String {
+    format!("the GitHub API did not answer within {}s", BUDGET.as_secs())
+}
+
+/// A non-2xx answer, with the fix.
+fn refusal(status: u16, rate_limited: bool) -> String {
+    match status {
+        429 => "the GitHub API is rate limiting (HTTP 429); it passes within the hour".into(),
+        403 if rate_limited => "the GitHub API rate limit is used up (HTTP 403); it resets within the hour".into(),
+        401 => "GitHub refused the token (HTTP 401): check github-token / --github-token".into(),
+        403 | 404 => {
+            format!("the token may not read this repository's Actions runs (HTTP {status}): {PERMISSIONS_FIX}")
+        }
+        300..=399 => format!("the GitHub API redirected elsewhere (HTTP {status}); check GITHUB_API_URL"),
+        _ => format!("the GitHub API answered HTTP {status}"),
+    }
+}
+
+/// The innermost cause of a transport error, without the URL.
+fn root_cause(error: &reqwest::Error) -> String {
+    let mut last = error.to_string();
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(error);
+    while let Some(cause) = source {
+        last = cause.to_string();
+        source = cause.source();
+    }
+    last
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_workflow_file_comes_from_the_workflow_ref() {
+        assert_eq!(workflow_file("octo/api/.github/workflows/ci.yml@refs/heads/main").as_deref(), Some("ci.yml"));
+        assert_eq!(
+            workflow_file("octo/api/.github/workflows/deploy.yaml@refs/pull/1/merge").as_deref(),
+            Some("deploy.yaml")
+        );
+        assert_eq!(workflow_file("dynamic/github-code-scanning/codeql"), None);
+        assert_eq!(workflow_file(""), None);
+    }
+
+    #[test]
+    fn conclusions_map_to_health() {
+        assert_eq!(health(Some("success")), Health::Good);
+        for bad in ["failure", "timed_out", "startup_failure"] {
+            assert_eq!(health(Some(bad)), Health::Bad, "{bad}");
+        }
+        for silent in ["cancelled", "skipped", "neutral", "stale", "action_required"] {
+            assert_eq!(health(Some(silent)), Health::Silent, "{silent}");
+        }
+        assert_eq!(health(None), Health::Silent);
+    }
+
+    #[test]
+    fn refusals_name_the_fix() {
+        assert!(refusal(403, false).contains("actions: read"));
+        assert!(refusal(404, false).contains("actions: read"));
+        assert!(refusal(403, true).contains("rate limit"));
+        assert!(refusal(429, false).contains("rate limiting"));
+        assert!(refusal(401, false).contains("github-token"));
+    }
+
+    #[test]
+    fn a_streak_starts_at_its_oldest_failure() {
+        let run = |n, c: &str| Run {
+            id: n,
+            run_number: n,
+            status: Some("completed".into()),
+            conclusion: Some(c.into()),
+            head_branch: None,
+            head_repository: None,
+            html_url: None,
+            workflow_id: None,
+        };
+        let runs = [run(9, "failure"), run(8, "cancelled"), run(7, "timed_out"), run(6, "success"), run(5, "failure")];
+        assert_eq!(streak_start(&runs), 7);
+    }
+}

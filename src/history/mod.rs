@@ -1,0 +1,154 @@
+//! What the same alert did last time, for `--notify-when changes`
+//! (README, "Page once per incident"): on GitHub Actions from the REST API ([`github`]),
+//! elsewhere from a state file per alert id ([`state`]). Any failure to learn it is *unknown*,
+//! with a warning that names the fix: the alert then goes out as a first failure would.
+
+pub mod github;
+pub mod state;
+
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use crate::context::Env;
+use crate::edge::{NotifyWhen, Previous};
+use crate::redact::Redactor;
+use crate::status::Status;
+use crate::values::one_of;
+
+/// The words `--notify-when` takes (read through `crate::values::word`, like every enumerated option).
+const WHEN: &[(&str, NotifyWhen)] = &[("always", NotifyWhen::Always), ("changes", NotifyWhen::Changes)];
+
+#[derive(clap::Args, Clone, Debug, Default)]
+#[command(next_help_heading = "Page once per incident")]
+#[group(id = "history")]
+pub struct Args {
+    /// always, or changes: page on the first failure only, and say "recovered" on the first
+    /// success after it [default: always]
+    #[arg(long, env = "ONFAIL_NOTIFY_WHEN", value_name = "WHEN", value_parser = one_of("a notify-when mode", WHEN),
+          hide_env_values = true)]
+    pub notify_when: Option<NotifyWhen>,
+
+    /// GitHub token to read the run history with --notify-when changes (the workflow needs
+    /// `permissions: actions: read`)
+    #[arg(long, env = "ONFAIL_GITHUB_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    pub github_token: Option<String>,
+
+    /// Where --notify-when changes keeps its state outside GitHub Actions
+    /// [default: $XDG_STATE_HOME/onfail, else ~/.local/state/onfail]
+    #[arg(long, env = "ONFAIL_STATE_DIR", value_name = "DIR", hide_env_values = true)]
+    pub state_dir: Option<PathBuf>,
+}
+
+impl Args {
+    pub fn register_secrets(&self, redactor: &mut Redactor) {
+        if let Some(token) = self.token() {
+            redactor.secret(token);
+        }
+    }
+
+    /// `--github-token`, if set and not blank.
+    pub fn token(&self) -> Option<&str> {
+        self.github_token.as_deref().map(str::trim).filter(|t| !t.is_empty())
+    }
+
+    pub fn notify_when(&self) -> NotifyWhen {
+        self.notify_when.unwrap_or_default()
+    }
+}
+
+/// What is looked up: the alert, and where it runs.
+pub struct Query<'a> {
+    pub env: &'a Env,
+    pub status: Status,
+    /// The stable alert id (README, "Incidents (Temperstack)"): the key of the state file.
+    pub alert_id: &'a str,
+    /// `--check-run-id`: on GitHub, compare with the same job rather than the whole run.
+    pub check_run_id: Option<&'a str>,
+    /// A dry run reads the history but writes nothing.
+    pub dry_run: bool,
+}
+
+/// What the lookup found.
+#[derive(Debug)]
+pub struct Lookup {
+    pub previous: Previous,
+    pub previous_run_url: Option<String>,
+    pub warnings: Vec<String>,
+    /// Outside GitHub: where the outcome is recorded once the alert went out.
+    store: Option<state::Store>,
+}
+
+impl Lookup {
+    fn unknown(warning: String) -> Lookup {
+        Lookup { previous: Previous::Unknown, previous_run_url: None, warnings: vec![warning], store: None }
+    }
+}
+
+/// Learns what the same alert did last time. Cancelled and skipped runs change nothing
+/// whatever came before, so they cost no lookup.
+pub fn look_back(args: &Args, query: &Query) -> Lookup {
+    if matches!(query.status, Status::Cancelled | Status::Skipped) {
+        return Lookup { previous: Previous::Unknown, previous_run_url: None, warnings: Vec::new(), store: None };
+    }
+    if query.env.get("GITHUB_ACTIONS").map(String::as_str) == Some("true") {
+        return match github::previous(query.env, args.token(), query.check_run_id) {
+            Ok(found) => {
+                Lookup { previous: found.previous, previous_run_url: found.url, warnings: Vec::new(), store: None }
+            }
+            Err(problem) => Lookup::unknown(format!(
+                "--notify-when changes: the run history is unknown, so this alert goes out as a first failure \
+                 would: {problem}"
+            )),
+        };
+    }
+    let dir =
+        match args.state_dir.clone().filter(|d| !d.as_os_str().is_empty()).or_else(|| state::default_dir(query.env)) {
+            Some(dir) => dir,
+            None => {
+                return Lookup::unknown(
+                    "--notify-when changes: no place for the state file (neither XDG_STATE_HOME nor HOME is set): \
+                 set --state-dir; this alert goes out as a first failure would"
+                        .into(),
+                );
+            }
+        };
+    let store = state::Store::new(dir, query.alert_id);
+    let (previous, previous_run_url, warnings) = match store.read() {
+        Ok(None) => (Previous::Nothing, None, Vec::new()),
+        Ok(Some(last)) => (last.previous(), last.run_url().map(str::to_string), Vec::new()),
+        Err(problem) => (
+            Previous::Unknown,
+            None,
+            vec![format!(
+                "--notify-when changes: {problem}; the history is unknown, so this alert goes out as a first \
+                 failure would"
+            )],
+        ),
+    };
+    let store = (!query.dry_run).then_some(store);
+    Lookup { previous, previous_run_url, warnings, store }
+}
+
+/// Outside GitHub, after the alert went out: records this outcome for the next run. A failure
+/// is recorded only when something got out (`delivered`) or the alert was already failing, so a
+/// page that never arrived is tried again next time. Returns a warning when the file could not
+/// be written; the alert itself is done by then.
+pub fn record(lookup: &Lookup, status: Status, delivered: bool, run_url: &str) -> Option<String> {
+    let store = lookup.store.as_ref()?;
+    let already_failing = matches!(lookup.previous, Previous::Failed { .. });
+    let outcome = match status {
+        Status::Failure if delivered || already_failing => state::Outcome::Failure,
+        Status::Failure => {
+            return Some(
+                "--notify-when changes: nothing was delivered, so this failure is not recorded: the next one pages again"
+                    .into(),
+            );
+        }
+        Status::Success => state::Outcome::Success,
+        Status::Cancelled | Status::Skipped => return None,
+    };
+    store
+        .record(outcome, run_url, SystemTime::now())
+        .err()
+        .map(|problem| format!("--notify-when changes: {problem}; the next run may page again"))
+}

@@ -1,0 +1,257 @@
+//! The history outside GitHub Actions: one small JSON file per alert id in `--state-dir`,
+//! replaced atomically (a temporary file in the same folder, then a rename) so a reader never
+//! sees half a file, and read-modify-written under a lock file so two overlapping runs do not
+//! lose each other's update. The lock is waited for briefly only: it never holds up an alert.
+
+use std::fs::{self, File, OpenOptions, TryLockError};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::context::Env;
+use crate::edge::Previous;
+
+/// How long a run waits for another one's lock before going on without it.
+const LOCK_WAIT: Duration = Duration::from_secs(2);
+
+/// A state file is a few hundred bytes; anything much larger is not ours.
+const MAX_STATE: u64 = 64 * 1024;
+
+const VERSION: u32 = 1;
+
+/// `$XDG_STATE_HOME/onfail`, else `~/.local/state/onfail` (`%LOCALAPPDATA%\onfail` on Windows).
+pub fn default_dir(env: &Env) -> Option<PathBuf> {
+    let var = |name: &str| env.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()).map(PathBuf::from);
+    var("XDG_STATE_HOME")
+        .filter(|p| p.is_absolute())
+        .map(|p| p.join("onfail"))
+        .or_else(|| var("HOME").map(|home| home.join(".local").join("state").join("onfail")))
+        .or_else(|| var("LOCALAPPDATA").map(|p| p.join("onfail")))
+}
+
+/// What the last run of an alert recorded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct State {
+    pub version: u32,
+    pub alert_id: String,
+    /// `failure` or `success`.
+    pub status: String,
+    /// When the current streak began (RFC 3339).
+    pub since: String,
+    /// Failures in a row (0 after a success).
+    pub failures: u32,
+    /// The last run's link, when it had one (GitLab, Jenkins).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub run_url: String,
+    pub updated: String,
+}
+
+impl State {
+    pub fn previous(&self) -> Previous {
+        match self.status.as_str() {
+            "failure" => Previous::Failed { since: self.since.clone() },
+            "success" => Previous::Succeeded,
+            _ => Previous::Unknown,
+        }
+    }
+
+    pub fn run_url(&self) -> Option<&str> {
+        Some(self.run_url.as_str()).filter(|u| !u.is_empty())
+    }
+}
+
+/// What a run records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Failure,
+    Success,
+}
+
+/// The state file of one alert id, and its lock.
+#[derive(Clone, Debug)]
+pub struct Store {
+    dir: PathBuf,
+    alert_id: String,
+    file: PathBuf,
+    lock: PathBuf,
+}
+
+impl Store {
+    pub fn new(dir: PathBuf, alert_id: &str) -> Store {
+        let name = file_name(alert_id);
+        let file = dir.join(format!("{name}.json"));
+        let lock = dir.join(format!("{name}.lock"));
+        Store { dir, alert_id: alert_id.to_string(), file, lock }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.file
+    }
+
+    /// The last recorded state; `None` when there is none yet. A file that cannot be read or
+    /// parsed is an error that says which file and why. Reading needs no lock (the file is only
+    /// ever replaced whole) and so writes nothing, as a dry run must not.
+    pub fn read(&self) -> Result<Option<State>, String> {
+        let shown = self.file.display();
+        let bytes = match fs::metadata(&self.file) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(format!("cannot read the state file {shown}: {e}")),
+            Ok(meta) if meta.len() > MAX_STATE => {
+                return Err(format!("the state file {shown} is corrupt (too large); it is replaced by this run"));
+            }
+            Ok(_) => fs::read(&self.file).map_err(|e| format!("cannot read the state file {shown}: {e}"))?,
+        };
+        let state: State = serde_json::from_slice(&bytes)
+            .map_err(|e| format!("the state file {shown} is corrupt ({e}); it is replaced by this run"))?;
+        if state.version != VERSION || state.previous() == Previous::Unknown {
+            return Err(format!("the state file {shown} is not one this onfail writes; it is replaced by this run"));
+        }
+        Ok(Some(state))
+    }
+
+    /// Records this run's outcome: a failure keeps the streak's start, a success starts anew.
+    pub fn record(&self, outcome: Outcome, run_url: &str, now: SystemTime) -> Result<(), String> {
+        fs::create_dir_all(&self.dir)
+            .map_err(|e| format!("cannot create the state folder {}: {e}", self.dir.display()))?;
+        let _lock = self.lock();
+        let last = self.read().ok().flatten();
+        let now_text = humantime::format_rfc3339_seconds(now).to_string();
+        let state = match (outcome, last) {
+            (Outcome::Failure, Some(last)) if last.status == "failure" => State {
+                failures: last.failures.saturating_add(1),
+                run_url: run_url.to_string(),
+                updated: now_text,
+                ..last
+            },
+            (Outcome::Failure, _) => self.fresh("failure", 1, run_url, now_text),
+            (Outcome::Success, _) => self.fresh("success", 0, run_url, now_text),
+        };
+        let json = serde_json::to_vec_pretty(&state).expect("a struct of strings and numbers always serialises");
+        self.replace(&json)
+    }
+
+    fn fresh(&self, status: &str, failures: u32, run_url: &str, now: String) -> State {
+        State {
+            version: VERSION,
+            alert_id: self.alert_id.clone(),
+            status: status.into(),
+            since: now.clone(),
+            failures,
+            run_url: run_url.to_string(),
+            updated: now,
+        }
+    }
+
+    /// Writes a temporary file next to the state file and renames it over it: the rename is
+    /// atomic, so a reader sees the old state or the new one, never a mix.
+    fn replace(&self, bytes: &[u8]) -> Result<(), String> {
+        let temp = self.dir.join(format!(
+            ".{}.{}.{:08x}.tmp",
+            self.file.file_name().unwrap_or_default().to_string_lossy(),
+            std::process::id(),
+            fastrand::u32(..)
+        ));
+        let written = (|| {
+            let mut file = OpenOptions::new().write(true).create_new(true).open(&temp)?;
+            file.write_all(bytes)?;
+            file.sync_all()?;
+            fs::rename(&temp, &self.file)
+        })();
+        written.map_err(|e| {
+            let _ = fs::remove_file(&temp);
+            format!("cannot write the state file {}: {e}", self.file.display())
+        })
+    }
+
+    /// Takes the lock file, waiting at most [`LOCK_WAIT`]. `None` when it could not be had:
+    /// the caller goes on without it (the rename still keeps the file whole).
+    fn lock(&self) -> Option<File> {
+        let file = OpenOptions::new().create(true).truncate(false).write(true).open(&self.lock).ok()?;
+        let until = Instant::now() + LOCK_WAIT;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Some(file),
+                Err(TryLockError::WouldBlock) if Instant::now() < until => thread::sleep(Duration::from_millis(20)),
+                Err(_) => return None,
+            }
+        }
+    }
+}
+
+/// The alert id as a file name: kept as is when it is a plain name (the default
+/// `onfail-<16 hex>` is), else `onfail-` and a hash of it, so no id can point outside the folder.
+fn file_name(alert_id: &str) -> String {
+    let plain = !alert_id.is_empty()
+        && alert_id.len() <= 100
+        && !alert_id.starts_with('.')
+        && alert_id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if plain {
+        return alert_id.to_string();
+    }
+    let digest = Sha256::digest(alert_id.as_bytes());
+    let hex: String = digest[..8].iter().map(|byte| format!("{byte:02x}")).collect();
+    format!("onfail-id-{hex}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(seconds: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(seconds)
+    }
+
+    #[test]
+    fn a_failing_streak_keeps_its_start_and_a_success_ends_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().join("deep/er"), "onfail-0123456789abcdef");
+        assert_eq!(store.read(), Ok(None));
+        store.record(Outcome::Failure, "https://ci/1", at(1_700_000_000)).unwrap();
+        store.record(Outcome::Failure, "", at(1_700_000_600)).unwrap();
+        let state = store.read().unwrap().unwrap();
+        assert_eq!((state.failures, state.since.as_str()), (2, "2023-11-14T22:13:20Z"));
+        assert_eq!(state.previous(), Previous::Failed { since: "2023-11-14T22:13:20Z".into() });
+        store.record(Outcome::Success, "", at(1_700_001_200)).unwrap();
+        assert_eq!(store.read().unwrap().unwrap().previous(), Previous::Succeeded);
+        assert!(store.path().ends_with("onfail-0123456789abcdef.json"));
+    }
+
+    #[test]
+    fn corrupt_files_are_errors_that_name_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().to_path_buf(), "x");
+        for junk in ["{not json", r#"{"version":9}"#, ""] {
+            fs::write(store.path(), junk).unwrap();
+            let err = store.read().unwrap_err();
+            assert!(err.contains("x.json") && err.contains("replaced"), "{err}");
+        }
+        store.record(Outcome::Failure, "", at(0)).unwrap();
+        assert!(matches!(store.read(), Ok(Some(_))), "a corrupt file is replaced");
+    }
+
+    #[test]
+    fn odd_alert_ids_stay_inside_the_folder() {
+        assert_eq!(file_name("onfail-9439583697af4dc7"), "onfail-9439583697af4dc7");
+        for odd in ["../../etc/passwd", "a/b", "", ".hidden", "deploy prod", "ş"] {
+            let name = file_name(odd);
+            assert!(name.starts_with("onfail-id-") && name.len() == 26, "{odd} → {name}");
+        }
+        assert_ne!(file_name("a/b"), file_name("a/c"));
+    }
+
+    #[test]
+    fn the_default_folder_follows_xdg_then_home() {
+        let env =
+            |pairs: &[(&str, &str)]| -> Env { pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() };
+        assert_eq!(default_dir(&env(&[("XDG_STATE_HOME", "/s"), ("HOME", "/h")])), Some(PathBuf::from("/s/onfail")));
+        assert_eq!(
+            default_dir(&env(&[("XDG_STATE_HOME", "rel"), ("HOME", "/h")])),
+            Some(PathBuf::from("/h/.local/state/onfail"))
+        );
+        assert_eq!(default_dir(&env(&[])), None);
+    }
+}

@@ -1,0 +1,178 @@
+//! `--notify-when changes` outside GitHub Actions: `onfail run` keeps a state file per alert id
+//! in `--state-dir`. The binary runs as a process against local servers, as cron would run it.
+#![cfg(unix)] // the commands under test are POSIX shell scripts
+
+mod common;
+
+use std::path::Path;
+use std::process::Stdio;
+
+use common::{KEY, PHONES, Reply, Run, Server, onfail, run};
+
+const QUEUED: &str = r#"{"message":"1 call(s) queued","status":"success"}"#;
+
+/// `onfail run --notify-when changes` with voice and webhook, the state in `dir`, and `script`.
+fn cron(voice: &Server, webhook: &Server, dir: &Path, script: &str) -> assert_cmd::Command {
+    let mut cmd = onfail();
+    cmd.args(["run", "--notify-when", "changes", "--output", "json", "--alert-id", "nightly-backup"])
+        .arg("--state-dir")
+        .arg(dir)
+        .args(["--alertalk-url", &voice.url("/webhook/receive"), "--phone-numbers", PHONES[0]])
+        .args(["--webhook-url", &webhook.url("/hook")])
+        .env("ONFAIL_ALERTALK_WEBHOOK_KEY", KEY)
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .args(["--", "sh", "-c", script]);
+    cmd
+}
+
+fn result(out: &Run, channel: &str) -> (String, String) {
+    let json: serde_json::Value =
+        serde_json::from_str(out.stdout.lines().skip_while(|l| *l != "{").collect::<Vec<_>>().join("\n").as_str())
+            .unwrap_or_else(|e| panic!("no JSON document ({e}):\n{}", out.stdout));
+    let found = json["channels"].as_array().unwrap().iter().find(|c| c["channel"] == channel).unwrap().clone();
+    (found["result"].as_str().unwrap().to_string(), found["detail"].as_str().unwrap_or_default().to_string())
+}
+
+fn state(dir: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join("nightly-backup.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn fail_fail_succeed_gives_page_silence_recovered() {
+    let dir = tempfile::tempdir().unwrap();
+    let (voice, webhook) = (Server::ok(QUEUED), Server::ok("{}"));
+
+    let first = run(&mut cron(&voice, &webhook, dir.path(), "exit 3"));
+    assert_eq!(first.code, 3, "{}", first.stderr);
+    assert_eq!(result(&first, "voice").0, "sent");
+    assert!(first.stderr.contains("edge: first-failure"), "{}", first.stderr);
+    assert_eq!(state(dir.path())["status"], "failure");
+    let since = state(dir.path())["since"].as_str().unwrap().to_string();
+
+    let second = run(&mut cron(&voice, &webhook, dir.path(), "exit 3"));
+    let (voice_result, why) = result(&second, "voice");
+    assert_eq!(voice_result, "skipped");
+    assert!(why.starts_with(&format!("still failing since {since}")), "{why}");
+    assert_eq!(result(&second, "webhook").0, "sent");
+    assert_eq!(voice.received().len(), 1, "the second failure must not ring");
+    assert_eq!(state(dir.path())["failures"], 2);
+
+    let third = run(&mut cron(&voice, &webhook, dir.path(), "true"));
+    assert_eq!(third.code, 0);
+    assert_eq!(result(&third, "voice").0, "skipped");
+    assert_eq!(result(&third, "webhook").0, "sent");
+    assert!(third.stderr.contains("edge: recovered"), "{}", third.stderr);
+    let recovered = webhook.received()[2].json();
+    let message = recovered["data"]["message"].as_str().unwrap();
+    assert!(message.starts_with("CI RECOVERED: sh (on test-host) is passing again."), "{message}");
+    assert_eq!(voice.received().len(), 1, "a recovery never rings");
+    assert_eq!(state(dir.path())["status"], "success");
+
+    // And the next failure is a new incident.
+    let fourth = run(&mut cron(&voice, &webhook, dir.path(), "exit 1"));
+    assert_eq!(result(&fourth, "voice").0, "sent");
+}
+
+#[test]
+fn a_corrupt_state_file_pages_with_a_warning_and_is_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("nightly-backup.json"), "{\"version\": 1, \"stat").unwrap();
+    let (voice, webhook) = (Server::ok(QUEUED), Server::ok("{}"));
+    let out = run(&mut cron(&voice, &webhook, dir.path(), "exit 2"));
+    assert_eq!(result(&out, "voice").0, "sent");
+    assert!(out.stderr.contains("nightly-backup.json is corrupt"), "{}", out.stderr);
+    assert!(out.stderr.contains("edge: unknown"), "{}", out.stderr);
+    assert_eq!(state(dir.path())["status"], "failure");
+}
+
+#[test]
+fn a_page_that_did_not_get_out_is_not_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    // No credit: the call fails, and so does the webhook; nothing reached anyone.
+    let voice = Server::new(vec![], Reply::json(402, r#"{"message":"no credit"}"#));
+    let webhook = Server::new(vec![], Reply::status(404));
+    let out = run(&mut cron(&voice, &webhook, dir.path(), "exit 1"));
+    assert_eq!(result(&out, "voice").0, "failed");
+    assert!(out.stderr.contains("not recorded"), "{}", out.stderr);
+    assert!(!dir.path().join("nightly-backup.json").exists());
+    // So the next failure pages again.
+    let (voice, webhook) = (Server::ok(QUEUED), Server::ok("{}"));
+    let again = run(&mut cron(&voice, &webhook, dir.path(), "exit 1"));
+    assert_eq!(result(&again, "voice").0, "sent");
+}
+
+#[test]
+fn a_dry_run_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let state_dir = dir.path().join("state");
+    let (voice, webhook) = (Server::ok(QUEUED), Server::ok("{}"));
+    let out = run(cron(&voice, &webhook, &state_dir, "exit 1").env("ONFAIL_DRY_RUN", "true"));
+    assert!(out.stderr.contains("edge: first-failure"), "{}", out.stderr);
+    assert!(!state_dir.exists(), "a dry run created {}", state_dir.display());
+    assert!(voice.received().is_empty());
+}
+
+#[test]
+fn the_default_folder_is_under_xdg_state_home() {
+    let dir = tempfile::tempdir().unwrap();
+    let (voice, webhook) = (Server::ok(QUEUED), Server::ok("{}"));
+    let mut cmd = onfail();
+    cmd.args(["run", "--notify-when", "changes", "--alertalk-url", &voice.url("/"), "--phone-numbers", PHONES[0]])
+        .args(["--webhook-url", &webhook.url("/hook")])
+        .env("ONFAIL_ALERTALK_WEBHOOK_KEY", KEY)
+        .env("XDG_STATE_HOME", dir.path())
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .args(["--", "false"]);
+    run(&mut cmd);
+    // The default alert id outside CI comes from the host name (test-host).
+    let file = dir.path().join("onfail").join("onfail-c80cb283080a15df.json");
+    assert!(file.exists(), "{} missing", file.display());
+}
+
+#[test]
+fn an_unwritable_state_folder_warns_and_still_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("not-a-folder");
+    std::fs::write(&blocker, "").unwrap();
+    let (voice, webhook) = (Server::ok(QUEUED), Server::ok("{}"));
+    let out = run(&mut cron(&voice, &webhook, &blocker, "exit 1"));
+    assert_eq!(result(&out, "voice").0, "sent");
+    assert!(out.stderr.contains("cannot create the state folder"), "{}", out.stderr);
+}
+
+#[test]
+fn overlapping_runs_leave_a_whole_state_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (voice, webhook) = (Server::ok(QUEUED), Server::ok("{}"));
+    let children: Vec<_> = (0..8)
+        .map(|i| {
+            let script = if i % 2 == 0 { "exit 1" } else { "true" };
+            let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("onfail"));
+            cmd.env_clear()
+                .env("HOSTNAME", "test-host")
+                .env("PATH", std::env::var("PATH").unwrap_or_default())
+                .env("ONFAIL_ALERTALK_WEBHOOK_KEY", KEY)
+                .args(["run", "--notify-when", "changes", "--alert-id", "nightly-backup"])
+                .arg("--state-dir")
+                .arg(dir.path())
+                .args(["--alertalk-url", &voice.url("/"), "--phone-numbers", PHONES[0]])
+                .args(["--webhook-url", &webhook.url("/hook"), "--", "sh", "-c", script])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped());
+            cmd.spawn().unwrap()
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("corrupt") && !stderr.contains("cannot"), "{stderr}");
+    }
+    let state = state(dir.path());
+    assert!(state["status"] == "failure" || state["status"] == "success", "{state}");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
