@@ -510,3 +510,48 @@ fn help_lists_the_platforms_options() {
     }
     assert!(out.stdout.contains("https://events.eu.pagerduty.com/v2/enqueue"), "{}", out.stdout);
 }
+
+/// Under `--notify-when changes` (README, "Page once per incident") the incident platforms act
+/// as Temperstack does: every failure sends the open event again (the platforms dedupe it under
+/// the same key) and the success resolves, while the phones stay silent after the first page.
+#[cfg(unix)]
+#[test]
+fn under_notify_when_changes_each_failure_reopens_and_the_success_resolves() {
+    let platforms = Platforms::new();
+    let voice = Server::ok(r#"{"message":"1 call(s) queued","status":"success"}"#);
+    let dir = tempfile::tempdir().unwrap();
+    let cron = |script: &str| {
+        let mut cmd = onfail();
+        cmd.args(["run", "--notify-when", "changes", "--output", "json", "--alert-id", "nightly-backup"])
+            .arg("--state-dir")
+            .arg(dir.path())
+            .args(platforms.all_args())
+            .args(["--alertalk-url", &voice.url("/webhook/receive"), "--phone-numbers", common::PHONES[0]])
+            .env("ONFAIL_ALERTALK_WEBHOOK_KEY", common::KEY)
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .args(["--", "sh", "-c", script]);
+        let out = run(&mut cmd);
+        out.json()["channels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| format!("{} {}", c["channel"], c["result"]))
+            .collect::<Vec<_>>()
+    };
+    let sent = ["\"pagerduty\" \"sent\"", "\"incidentio\" \"sent\"", "\"grafana-irm\" \"sent\""];
+    for (script, voice_result) in [("exit 3", "sent"), ("exit 3", "skipped"), ("true", "skipped")] {
+        let results = cron(script);
+        assert!(results.contains(&format!("\"voice\" \"{voice_result}\"")), "{script}: {results:?}");
+        for channel in sent {
+            assert!(results.iter().any(|r| r == channel), "{script}: {results:?}");
+        }
+    }
+    assert_eq!(voice.received().len(), 1, "the phones ring once");
+    let actions: Vec<String> = bodies(&platforms.pagerduty).iter().map(|b| b["event_action"].to_string()).collect();
+    assert_eq!(actions, ["\"trigger\"", "\"trigger\"", "\"resolve\""]);
+    assert!(bodies(&platforms.pagerduty).iter().all(|b| b["dedup_key"] == "nightly-backup"));
+    let states: Vec<String> = bodies(&platforms.incidentio).iter().map(|b| b["status"].to_string()).collect();
+    assert_eq!(states, ["\"firing\"", "\"firing\"", "\"resolved\""]);
+    let states: Vec<String> = bodies(&platforms.grafana).iter().map(|b| b["state"].to_string()).collect();
+    assert_eq!(states, ["\"alerting\"", "\"alerting\"", "\"ok\""]);
+}

@@ -220,6 +220,7 @@ pub(crate) fn test_alert(status: Status, title: &str, message: Option<&str>) -> 
         sms_message: None,
         language: crate::texts::Language::default(),
         notify_on: crate::status::NotifyOn::default(),
+        decision: None,
     }
 }
 
