@@ -19,6 +19,7 @@ use crate::report::{ChannelReport, ChannelResult, EscalationReport, RunReport, R
 use crate::runner::{self, Ended};
 use crate::status::Status;
 use crate::transport::Transport;
+use crate::values::non_empty;
 
 /// The exit codes (README, "Exit codes").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,15 +110,24 @@ fn run_command(args: &RunArgs, env: &Env) -> Exit {
 
 /// The status of `onfail run` comes from the command's exit; an option that would set it
 /// otherwise is refused (exit 2, before the command runs) rather than silently overridden.
+/// `--needs` would be a second source for it (README, "One alert for a whole workflow").
 fn refuse_status_options(args: &RunArgs) -> Result<(), ConfigError> {
-    match args.alert.general.status {
-        Some(_) => Err(ConfigError::new(
+    let general = &args.alert.general;
+    if general.status.is_some() {
+        return Err(ConfigError::new(
             "--status",
             "does not apply to onfail run: the status comes from the command (exit 0 is success, anything \
              else a failure, a stop signal cancelled); remove --status (or unset ONFAIL_STATUS) for this step",
-        )),
-        None => Ok(()),
+        ));
     }
+    if non_empty(&general.needs).is_some() {
+        return Err(ConfigError::new(
+            "--needs",
+            "onfail run takes its status from the command it runs, so it cannot also take it from other jobs; \
+             use onfail send --needs in a final job that needs the others, or drop --needs (and ONFAIL_NEEDS)",
+        ));
+    }
+    Ok(())
 }
 
 /// Registers secrets, validates, and runs `body`; a configuration error is exit 2.
@@ -156,6 +166,10 @@ fn send(config: &mut Config, args: &AlertArgs, env: &Env, out: &Output) -> Resul
     }
     report.escalation = escalated;
     report.duration_ms = started.elapsed().as_millis() as u64;
+    report.warnings.extend(config.warnings.iter().cloned());
+    if let Some(needs) = &config.needs {
+        out.line(&render::needs_line(needs));
+    }
     if config.channels.is_empty() {
         report.warnings.push(format!("{}: nothing was sent", channels::none_enabled()));
     }
@@ -199,7 +213,9 @@ fn look_back(config: &mut Config, args: &AlertArgs, env: &Env) -> Result<Option<
         env,
         status: config.alert.status(),
         alert_id: &alert_id,
-        check_run_id: args.general.check_run_id.as_deref(),
+        // With --needs the status is the whole workflow's, so the whole run is compared: the
+        // notify job itself passes every time (README, "One alert for a whole workflow").
+        check_run_id: if config.needs.is_some() { None } else { args.general.check_run_id.as_deref() },
         dry_run: config.settings.dry_run,
     };
     let lookup = history::look_back(&args.history, &query);
@@ -283,6 +299,7 @@ fn check(config: &Config, online: Option<&Env>, out: &Output) -> Result<Exit, Co
     if report.any_failed() {
         report.result = RunResult::Failed;
     }
+    report.warnings.extend(config.warnings.iter().cloned());
     if config.channels.is_empty() {
         report.warnings.push(format!("{}: a send would do nothing", channels::none_enabled()));
     }
@@ -298,6 +315,9 @@ fn check(config: &Config, online: Option<&Env>, out: &Output) -> Result<Exit, Co
                 channel.warnings.iter().for_each(|w| out.rendered_warning(&format!("{}: {w}", channel.channel)));
             }
             report.warnings.iter().for_each(|w| out.rendered_warning(w));
+            if let Some(needs) = &config.needs {
+                out.line(&render::needs_line(needs));
+            }
             if let Some(escalation) = &config.escalation {
                 out.line(&escalation.describe());
             }

@@ -122,6 +122,15 @@ pub struct GeneralArgs {
     #[arg(long, env = "ONFAIL_STATUS", value_name = "STATUS", value_parser = parse_status, hide_env_values = true)]
     pub status: Option<Status>,
 
+    /// `${{ toJSON(needs) }}` of a final job: the status comes from the needed jobs' results,
+    /// overriding --status (`send` and `check` only)
+    #[arg(long, env = "ONFAIL_NEEDS", value_name = "JSON", hide_env_values = true)]
+    pub needs: Option<String>,
+
+    /// Comma list of job ids in --needs that may be skipped without counting as a failure
+    #[arg(long, env = "ONFAIL_ALLOWED_SKIPS", value_name = "JOBS", hide_env_values = true)]
+    pub allowed_skips: Option<String>,
+
     /// Comma list of statuses on which voice, SMS and webhook fire, or `always` [default: failure]
     #[arg(long, env = "ONFAIL_NOTIFY_ON", value_name = "LIST", value_parser = parse_notify_on, hide_env_values = true)]
     pub notify_on: Option<NotifyOn>,

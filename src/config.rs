@@ -5,10 +5,11 @@
 use std::time::{Duration, SystemTime};
 
 use crate::channels::{Alert, Channel};
-use crate::cli::{AlertArgs, OutputFormat};
+use crate::cli::{AlertArgs, GeneralArgs, OutputFormat};
 use crate::context::{CommandRun, Context, Env};
 use crate::error::ConfigError;
 use crate::escalation::Escalation;
+use crate::needs::{self, Verdict};
 use crate::redact::Redactor;
 use crate::template::Template;
 use crate::texts::Audience;
@@ -28,6 +29,10 @@ pub struct Config {
     pub settings: Settings,
     pub alert: Alert,
     pub channels: Vec<Box<dyn Channel>>,
+    /// What `--needs` said about the workflow, when it was given (its warnings are in `warnings`).
+    pub needs: Option<Verdict>,
+    /// Found while configuring; reported with the result, never fatal.
+    pub warnings: Vec<String>,
     /// `--escalate`, unless it is `off`.
     pub escalation: Option<Escalation>,
 }
@@ -55,9 +60,14 @@ impl Config {
         command: Option<CommandRun>,
     ) -> Result<Config, ConfigError> {
         let general = &args.general;
-        let status = general.status.unwrap_or(crate::status::Status::Failure);
+        let (needs, warnings) = needs_verdict(general)?;
+        let status = needs.as_ref().map(|v| v.status).or(general.status).unwrap_or(crate::status::Status::Failure);
         let mut context = Context::detect(env, status, general.check_run_id.as_deref(), now);
         context.command = command;
+        if let Some(verdict) = &needs {
+            context.failed_jobs.clone_from(&verdict.failed_jobs);
+            context.skipped_jobs.clone_from(&verdict.skipped_jobs);
+        }
         let render = |option: &str, source: &str| -> Result<String, ConfigError> {
             let template = Template::parse(source).map_err(|e| ConfigError::new(option, e.to_string()))?;
             Ok(template.render(|name| context.placeholder(name)))
@@ -90,11 +100,24 @@ impl Config {
             fail_on_error: general.fail_on_error.unwrap_or(true),
             output: general.output.unwrap_or(OutputFormat::Text),
         };
-        Ok(Config { settings, alert, channels, escalation })
+        Ok(Config { settings, alert, channels, needs, warnings, escalation })
     }
 
     /// Whether any channel will talk https (and so needs the trust roots).
     pub fn needs_tls(&self) -> bool {
         self.channels.iter().any(|c| c.endpoint().starts_with("https://"))
     }
+}
+
+/// `--needs` and `--allowed-skips` (README, "One alert for a whole workflow"): the verdict of the
+/// needed jobs, and the warnings found on the way.
+fn needs_verdict(general: &GeneralArgs) -> Result<(Option<Verdict>, Vec<String>), ConfigError> {
+    let allowed = non_empty(&general.allowed_skips).map(needs::parse_list).unwrap_or_default();
+    let Some(text) = non_empty(&general.needs) else {
+        let ignored = (!allowed.is_empty()).then(|| "--allowed-skips has no effect without --needs".to_string());
+        return Ok((None, ignored.into_iter().collect()));
+    };
+    let mut verdict = needs::parse(text).map_err(|e| ConfigError::new("--needs", e))?.verdict(&allowed);
+    let warnings = std::mem::take(&mut verdict.warnings);
+    Ok((Some(verdict), warnings))
 }

@@ -55,8 +55,12 @@ pub struct Context {
     pub time: String,
     /// Set by `onfail run`.
     pub command: Option<CommandRun>,
-    /// The jobs that failed, as far as known; the default texts name them.
+    /// The jobs that failed, as far as known (from `--needs`: the ids of the needed jobs that
+    /// failed); the default texts name them, and so does `{failed_jobs}`.
     pub failed_jobs: Vec<String>,
+    /// From `--needs`: ids of skipped jobs that were not allowed to be, when they alone made the
+    /// status a failure; the default texts name them when no job failed.
+    pub skipped_jobs: Vec<String>,
 }
 
 impl Context {
@@ -83,6 +87,7 @@ impl Context {
             time: humantime::format_rfc3339_seconds(now).to_string(),
             command: None,
             failed_jobs: Vec::new(),
+            skipped_jobs: Vec::new(),
         };
         if var("GITHUB_ACTIONS") == "true" {
             context.fill_from_github(&var, check_run_id);
@@ -183,6 +188,7 @@ impl Context {
             "server_url" => &self.server_url,
             "hostname" => &self.hostname,
             "time" => &self.time,
+            "failed_jobs" => return self.failed_jobs.join(", "),
             _ => "",
         }
         .to_string()

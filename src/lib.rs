@@ -13,8 +13,8 @@
 //! - `transport` is the delivery engine (deadline, retries); it exchanges the `wire` types with
 //!   the channels and knows no provider and no configuration;
 //! - at the bottom, `error` (the usage error every layer can raise), `values` (value parsers),
-//!   `context`, `template`, `texts` (the default texts, one file per language), `phone`, `redact`
-//!   and `status`.
+//!   `context`, `template`, `texts` (the default texts, one file per language), `needs` (the
+//!   status of a whole workflow from `toJSON(needs)`), `phone`, `redact` and `status`.
 
 pub mod app;
 pub mod channels;
@@ -26,6 +26,7 @@ pub mod error;
 pub mod escalation;
 pub mod gha;
 pub mod history;
+pub mod needs;
 pub mod output;
 pub mod phone;
 pub mod redact;

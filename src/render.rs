@@ -1,6 +1,7 @@
 //! Pure rendering of reports and requests into text. No I/O here: the caller prints the result
 //! through [`crate::output::Output`], which also redacts it.
 
+use crate::needs::Verdict;
 use crate::report::{ChannelReport, ChannelResult, RunReport, ShownRequest};
 use crate::wire::Request;
 
@@ -16,6 +17,17 @@ pub fn shown_request(request: &Request, endpoint: String) -> ShownRequest {
     }
     let body = String::from_utf8_lossy(&request.body).into_owned();
     ShownRequest { method: "POST", url: endpoint, headers, body }
+}
+
+/// What `--needs` decided: `status from --needs: failure (failed jobs: build, test)`.
+pub fn needs_line(verdict: &Verdict) -> String {
+    let mut line = format!("status from --needs: {}", verdict.status);
+    if !verdict.failed_jobs.is_empty() {
+        line.push_str(&format!(" (failed jobs: {})", verdict.failed_jobs.join(", ")));
+    } else if !verdict.skipped_jobs.is_empty() {
+        line.push_str(&format!(" (skipped, not allowed: {})", verdict.skipped_jobs.join(", ")));
+    }
+    line
 }
 
 fn attempts(n: u32) -> String {

@@ -5,7 +5,7 @@
 use std::fmt;
 
 /// Every name a template may use, in the order the help and errors list them.
-pub const PLACEHOLDERS: [&str; 17] = [
+pub const PLACEHOLDERS: [&str; 18] = [
     "status",
     "repository",
     "workflow",
@@ -23,6 +23,7 @@ pub const PLACEHOLDERS: [&str; 17] = [
     "server_url",
     "hostname",
     "time",
+    "failed_jobs",
 ];
 
 #[derive(Clone, Debug, PartialEq, Eq)]

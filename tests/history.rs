@@ -293,6 +293,23 @@ fn inside_a_job_the_same_job_is_compared_within_three_requests() {
 }
 
 #[test]
+fn with_needs_the_whole_run_is_compared_not_the_notify_job() {
+    // Run #16 failed as a whole while its notify job passed, as a notify job does: still failing.
+    let runs = vec![FakeRun::done(16, "failure").job("build", "failure").job("notify", "success")];
+    let mut script = Script::new(history(runs));
+    script.current_job = Some((CHECK_RUN_ID, "notify"));
+    let api = FakeGitHub::new(script);
+    let p = Providers::new();
+    let needs = r#"{"build": {"result": "failure", "outputs": {}}, "lint": {"result": "success", "outputs": {}}}"#;
+    let out = go(send(&api, &p, "success").args(["--needs", needs, "--check-run-id", &CHECK_RUN_ID.to_string()]), &p);
+    assert_eq!(out.json()["status"], "failure", "{}", out.stderr);
+    assert_eq!(edge(&out), "still-failing", "{}", out.stderr);
+    let paths = api.paths();
+    assert_eq!(paths.len(), 1, "{paths:?}");
+    assert!(paths[0].starts_with("/repos/acme/api/actions/workflows/deploy.yml/runs?"), "{paths:?}");
+}
+
+#[test]
 fn a_run_without_this_job_is_stepped_over() {
     let runs = vec![
         FakeRun::done(16, "success").job("lint", "success"),

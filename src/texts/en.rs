@@ -1,7 +1,7 @@
 //! The English texts (README, "Language"): the ones onfail always had, with speakable names in
 //! the voice text and the failed jobs when they are known.
 
-use super::{Spoken, Texts, clip, end_sentence, job_list, with_link};
+use super::{JobsNamed, Spoken, Texts, clip, end_sentence, job_list, named_jobs, with_link};
 use crate::context::{CommandRun, Context, Source};
 use crate::runner::Ended;
 use crate::status::Status;
@@ -23,10 +23,19 @@ fn ended(ctx: &Context) -> Option<&CommandRun> {
     ctx.command.as_ref().filter(|_| ctx.status != Status::Success)
 }
 
-/// "Failed jobs: build, test" / "Failed job: build".
-fn failed_jobs(jobs: &[String]) -> String {
-    let label = if jobs.len() == 1 { "Failed job" } else { "Failed jobs" };
-    format!("{label}: {}", job_list(jobs, |n| format!(" and {n} more")))
+/// What the [named jobs](named_jobs) are, for one job or more.
+fn jobs_label(kind: JobsNamed, one: bool) -> &'static str {
+    match (kind, one) {
+        (JobsNamed::Failed, true) => "Failed job",
+        (JobsNamed::Failed, false) => "Failed jobs",
+        (JobsNamed::Skipped, true) => "Skipped job",
+        (JobsNamed::Skipped, false) => "Skipped jobs",
+    }
+}
+
+/// "Failed jobs: build, test" / "Failed job: build" / "Skipped job: deploy".
+fn jobs_note(kind: JobsNamed, jobs: &[String]) -> String {
+    format!("{}: {}", jobs_label(kind, jobs.len() == 1), job_list(jobs, |n| format!(" and {n} more")))
 }
 
 /// The alert and the link last, with `note` (if any) just before the link.
@@ -46,9 +55,9 @@ fn sms_with(ctx: &Context, note: Option<&str>) -> String {
         };
         text.push_str(&format!(": {} {how}.", clip(&command.program)));
     }
-    if !ctx.failed_jobs.is_empty() {
+    if let Some((kind, jobs)) = named_jobs(ctx) {
         end_sentence(&mut text);
-        text.push_str(&format!(" {}.", failed_jobs(&ctx.failed_jobs.iter().map(|j| clip(j)).collect::<Vec<_>>())));
+        text.push_str(&format!(" {}.", jobs_note(kind, &jobs.iter().map(|j| clip(j)).collect::<Vec<_>>())));
     }
     if let Some(note) = note {
         end_sentence(&mut text);
@@ -117,8 +126,8 @@ impl Texts for English {
             text.push_str(&format!(": it {how}"));
         }
         text.push('.');
-        if !said.failed_jobs.is_empty() {
-            text.push_str(&format!(" {}.", failed_jobs(&said.failed_jobs)));
+        if let Some((kind, jobs)) = &said.jobs {
+            text.push_str(&format!(" {}.", jobs_note(*kind, jobs)));
         }
         text
     }
@@ -148,8 +157,8 @@ impl Texts for English {
                 lines.push(format!("{label}: {value}"));
             }
         }
-        if !ctx.failed_jobs.is_empty() {
-            lines.push(format!("Failed jobs: {}", ctx.failed_jobs.join(", ")));
+        if let Some((kind, jobs)) = named_jobs(ctx) {
+            lines.push(format!("{}: {}", jobs_label(kind, false), jobs.join(", ")));
         }
         if let Some(command) = &ctx.command {
             lines.push(format!("Command: {}", command.command_line));
@@ -310,6 +319,28 @@ mod tests {
         assert!(English.detailed(&ctx).ends_with("\nFailed jobs: build, test (ubuntu-latest)"));
         ctx.failed_jobs.truncate(1);
         assert!(English.voice(&ctx).ends_with(" Failed job: build."));
+    }
+
+    #[test]
+    fn skipped_jobs_are_named_when_no_job_failed() {
+        let mut ctx = github(Status::Failure);
+        ctx.skipped_jobs = vec!["deploy".into()];
+        assert_eq!(
+            English.voice(&ctx),
+            "CI alert. Workflow Deploy failed in acme payments api on branch main. Skipped job: deploy."
+        );
+        assert_eq!(
+            English.sms(&ctx),
+            "CI FAILURE: Deploy failed in acme/payments-api (main a1b2c3d). Skipped job: deploy. \
+             https://github.com/acme/payments-api/actions/runs/9"
+        );
+        assert!(English.detailed(&ctx).ends_with("\nSkipped jobs: deploy"), "{}", English.detailed(&ctx));
+        ctx.skipped_jobs.push("docs-site".into());
+        assert!(English.voice(&ctx).ends_with(" Skipped jobs: deploy, docs site."), "{}", English.voice(&ctx));
+        // A failed job outranks a skip: only the failed jobs are named.
+        ctx.failed_jobs = vec!["build".into()];
+        let texts = [English.voice(&ctx), English.sms(&ctx), English.detailed(&ctx)];
+        assert!(texts.iter().all(|t| t.contains("Failed job") && !t.contains("Skipped")), "{texts:?}");
     }
 
     #[test]

@@ -141,6 +141,26 @@ fn spell_http(piece: &str) -> String {
     out
 }
 
+/// Why a text names some jobs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum JobsNamed {
+    /// They failed.
+    Failed,
+    /// No job failed, but these were skipped without being allowed to be, which made the status a
+    /// failure (README, "One alert for a whole workflow").
+    Skipped,
+}
+
+/// The jobs the texts name: the failed ones, or else the skipped ones that alone made the status
+/// a failure; `None` when neither is known.
+pub(crate) fn named_jobs(ctx: &Context) -> Option<(JobsNamed, &[String])> {
+    match (ctx.failed_jobs.is_empty(), ctx.skipped_jobs.is_empty()) {
+        (false, _) => Some((JobsNamed::Failed, &ctx.failed_jobs)),
+        (true, false) => Some((JobsNamed::Skipped, &ctx.skipped_jobs)),
+        (true, true) => None,
+    }
+}
+
 /// The names a voice text uses, made speakable once. An empty value is unknown (or unsayable).
 pub(crate) struct Spoken {
     pub repository: String,
@@ -148,7 +168,8 @@ pub(crate) struct Spoken {
     pub ref_name: String,
     pub hostname: String,
     pub program: String,
-    pub failed_jobs: Vec<String>,
+    /// The [named jobs](named_jobs) that can be said; `None` when there are none.
+    pub jobs: Option<(JobsNamed, Vec<String>)>,
 }
 
 impl Spoken {
@@ -159,7 +180,11 @@ impl Spoken {
             ref_name: speakable(&ctx.ref_name),
             hostname: speakable(&ctx.hostname),
             program: ctx.command.as_ref().map(|c| speakable(&c.program)).unwrap_or_default(),
-            failed_jobs: ctx.failed_jobs.iter().map(|job| speakable(job)).filter(|job| !job.is_empty()).collect(),
+            jobs: named_jobs(ctx)
+                .map(|(kind, jobs)| {
+                    (kind, jobs.iter().map(|job| speakable(job)).filter(|job| !job.is_empty()).collect::<Vec<_>>())
+                })
+                .filter(|(_, jobs)| !jobs.is_empty()),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! "iş akışı"), never on a name, whose last vowel nobody knows in advance; the voice text says
 //! its key sentence twice, because the first seconds of a call are lost while answering.
 
-use super::{Spoken, Texts, clip, end_sentence, job_list, with_link};
+use super::{JobsNamed, Spoken, Texts, clip, end_sentence, job_list, named_jobs, with_link};
 use crate::context::{CommandRun, Context, Source};
 use crate::runner::{Ended, signal_name};
 use crate::status::Status;
@@ -128,10 +128,19 @@ fn capitalised(text: &str) -> String {
     }
 }
 
-/// "Başarısız işler: build, test" / "Başarısız iş: build".
-fn failed_jobs(jobs: &[String]) -> String {
-    let label = if jobs.len() == 1 { "Başarısız iş" } else { "Başarısız işler" };
-    format!("{label}: {}", job_list(jobs, |n| format!(" ve {n} iş daha")))
+/// What the [named jobs](named_jobs) are, for one job or more.
+fn jobs_label(kind: JobsNamed, one: bool) -> &'static str {
+    match (kind, one) {
+        (JobsNamed::Failed, true) => "Başarısız iş",
+        (JobsNamed::Failed, false) => "Başarısız işler",
+        (JobsNamed::Skipped, true) => "Atlanan iş",
+        (JobsNamed::Skipped, false) => "Atlanan işler",
+    }
+}
+
+/// "Başarısız işler: build, test" / "Başarısız iş: build" / "Atlanan iş: deploy".
+fn jobs_note(kind: JobsNamed, jobs: &[String]) -> String {
+    format!("{}: {}", jobs_label(kind, jobs.len() == 1), job_list(jobs, |n| format!(" ve {n} iş daha")))
 }
 
 /// The SMS: the alert, `note` (if any), and the link last.
@@ -163,9 +172,9 @@ fn sms_with(ctx: &Context, note: Option<&str>) -> String {
             text.push_str(&format!(" {}: {end}.", clip(&command.program)));
         }
     }
-    if !ctx.failed_jobs.is_empty() {
+    if let Some((kind, jobs)) = named_jobs(ctx) {
         end_sentence(&mut text);
-        text.push_str(&format!(" {}.", failed_jobs(&ctx.failed_jobs.iter().map(|j| clip(j)).collect::<Vec<_>>())));
+        text.push_str(&format!(" {}.", jobs_note(kind, &jobs.iter().map(|j| clip(j)).collect::<Vec<_>>())));
     }
     if let Some(note) = note {
         end_sentence(&mut text);
@@ -210,8 +219,8 @@ impl Texts for Turkish {
         if let Some(command) = ended(ctx) {
             text.push_str(&format!(" {}", spoken_end(&command.ended)));
         }
-        if !said.failed_jobs.is_empty() {
-            text.push_str(&format!(" {}.", failed_jobs(&said.failed_jobs)));
+        if let Some((kind, jobs)) = &said.jobs {
+            text.push_str(&format!(" {}.", jobs_note(*kind, jobs)));
         }
         text.push_str(&format!(" Tekrar ediyorum: {key}."));
         text
@@ -243,8 +252,8 @@ impl Texts for Turkish {
                 lines.push(format!("{label}: {value}"));
             }
         }
-        if !ctx.failed_jobs.is_empty() {
-            lines.push(format!("Başarısız işler: {}", ctx.failed_jobs.join(", ")));
+        if let Some((kind, jobs)) = named_jobs(ctx) {
+            lines.push(format!("{}: {}", jobs_label(kind, false), jobs.join(", ")));
         }
         if let Some(command) = &ctx.command {
             lines.push(format!("Komut: {}", command.command_line));
@@ -423,6 +432,26 @@ mod tests {
         assert!(Turkish.voice(&ctx).contains(" Başarısız işler: job 1, job 2, job 3, job 4, job 5 ve 2 iş daha. "));
         ctx.failed_jobs.truncate(1);
         assert!(Turkish.voice(&ctx).contains(" Başarısız iş: job 1. "));
+    }
+
+    #[test]
+    fn skipped_jobs_are_named_when_no_job_failed() {
+        let mut ctx = github(Status::Failure);
+        ctx.skipped_jobs = vec!["deploy".into()];
+        let key = "acme payments api deposunda Deploy iş akışı main dalında başarısız oldu";
+        assert_eq!(Turkish.voice(&ctx), format!("CI alarmı. {key}. Atlanan iş: deploy. Tekrar ediyorum: {key}."));
+        assert_eq!(
+            Turkish.sms(&ctx),
+            "CI HATA: Deploy başarısız - acme/payments-api (main, a1b2c3d). Atlanan iş: deploy. \
+             https://github.com/acme/payments-api/actions/runs/9"
+        );
+        assert!(Turkish.detailed(&ctx).ends_with("\nAtlanan işler: deploy"), "{}", Turkish.detailed(&ctx));
+        ctx.skipped_jobs.push("docs-site".into());
+        assert!(Turkish.voice(&ctx).contains(" Atlanan işler: deploy, docs site. Tekrar"), "{}", Turkish.voice(&ctx));
+        // A failed job outranks a skip: only the failed jobs are named.
+        ctx.failed_jobs = vec!["build".into()];
+        let texts = [Turkish.voice(&ctx), Turkish.sms(&ctx), Turkish.detailed(&ctx)];
+        assert!(texts.iter().all(|t| t.contains("Başarısız iş") && !t.contains("Atlanan")), "{texts:?}");
     }
 
     #[test]

@@ -183,6 +183,31 @@ else
 fi
 check_log_clean incident
 
+echo "== scenario 6: one alert for a whole workflow: a notify job reads toJSON(needs) of a failing and a passing job"
+rc=$(run_act needs)
+out="$scratch/out-needs"
+expect_eq "act exits non-zero because job build failed" "$([ "$rc" -ne 0 ] && echo yes)" "yes"
+# needs.json: what toJSON(needs) gave the notify job; results: "id=result" pairs in its order.
+results=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(" ".join(k + "=" + v["result"] for k, v in d.items()), end="")' "$out/needs.json" 2>/dev/null || true)
+expect_eq "the notify job ran and saw both jobs' results" "$results" "build=failure lint=success"
+expect_eq "toJSON(needs) is pretty-printed over several lines" "$([ "$(grep -c . "$out/needs.json" 2>/dev/null)" -gt 1 ] && echo yes)" "yes"
+expect_eq "the server received one call for the whole workflow" "$(requests)" "1"
+if [ "$(requests)" = 1 ]; then
+  case "$(field 'json.loads(r[0]["body"])["error_message"]')" in
+    # Calls are in Turkish by default (README, "Language"): the key sentence, the job, the repeat.
+    "CI alarmı. "*"action test, needs iş akışı "*"başarısız oldu. Başarısız iş: build. Tekrar ediyorum: "*) pass "the call says the workflow failed and names job build" ;;
+    *) fail "the call does not name the failed job: $(field 'json.loads(r[0]["body"])["error_message"]')" ;;
+  esac
+fi
+expect_eq "outputs.result" "$(cat "$out/result" 2>/dev/null)" "sent"
+expect_eq "outputs.sent-channels" "$(cat "$out/sent-channels" 2>/dev/null)" "voice"
+if grep -qF 'status from --needs: failure (failed jobs: build)' "$scratch/needs.log"; then
+  pass "the log says the status came from needs"
+else
+  fail "the log does not say the status came from needs"
+fi
+check_log_clean needs
+
 if [ "$failures" -ne 0 ]; then
   for log in "$scratch"/*.log; do
     echo "---- $(basename "$log") (last 60 lines)" >&2

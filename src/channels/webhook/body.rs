@@ -50,6 +50,8 @@ struct Data<'a> {
     run_number: &'a str,
     server_url: &'a str,
     hostname: &'a str,
+    /// From `--needs`: the ids of the jobs that failed; empty when not known.
+    failed_jobs: &'a [String],
 }
 
 pub fn standard(context: &Context, title: &str, message: &str) -> Vec<u8> {
@@ -74,6 +76,7 @@ pub fn standard(context: &Context, title: &str, message: &str) -> Vec<u8> {
             run_number: &context.run_number,
             server_url: &context.server_url,
             hostname: &context.hostname,
+            failed_jobs: &context.failed_jobs,
         },
     };
     serde_json::to_vec(&event).expect("a struct of strings always serialises")
