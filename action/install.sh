@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # Installs the onfail binary for the action (action.yml, step "install") and writes its path to
-# $GITHUB_OUTPUT as `bin=<path>`.
+# $GITHUB_OUTPUT as `bin=<path>`, or prints it when there is no $GITHUB_OUTPUT.
+#
+# On its own (no GITHUB_ACTION_PATH: cron hosts, GitLab, Jenkins; README "Install outside GitHub
+# Actions"), the version is ONFAIL_VERSION (e.g. 1.0.0) or else the Cargo.toml of the checkout
+# this script lives in, the release comes from ONFAIL_ACTION_REPOSITORY (owner/repo), and
+# ONFAIL_INSTALL_DIR, when set, is where the verified binary is put (replaced atomically).
 #
 # install=auto     the release asset of this action's own version (Cargo.toml), SHA-256 verified
 #                  against the release's SHA256SUMS; if the release has no asset for this
@@ -14,7 +19,12 @@
 #
 # ONFAIL_RELEASE_BASE_URL replaces the download base
 # ($GITHUB_SERVER_URL/<owner>/<repo>/releases/download/v<version>) for mirrors and tests; it
-# may be https://, file://, or http:// on a loopback host.
+# may be https://, file://, or http:// on a loopback host (127.0.0.1, localhost or [::1], with
+# an optional port and nothing else before the path).
+#
+# Every download has a connect timeout (10 s) and a total timeout (60 s, retries included), so a
+# stalled server fails the step in about a minute instead of at the job's timeout.
+# ONFAIL_INSTALL_TIMEOUT (whole seconds) replaces the 60 s; it exists for the tests.
 set -euo pipefail
 
 # Messages go to stderr (the runner reads workflow commands there too), so that functions whose
@@ -36,7 +46,14 @@ to_native() {
   if command -v cygpath >/dev/null 2>&1; then cygpath -w "$1"; else printf '%s\n' "$1"; fi
 }
 
-action_path=$(to_posix "${GITHUB_ACTION_PATH:?GITHUB_ACTION_PATH is not set: run this script from action.yml}")
+if [ -n "${GITHUB_ACTION_PATH:-}" ]; then
+  action_path=$(to_posix "$GITHUB_ACTION_PATH")
+  standalone=false
+else
+  # On its own: the checkout this script lives in, if it is in one.
+  action_path=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  standalone=true
+fi
 runner_temp=$(to_posix "${RUNNER_TEMP:-${TMPDIR:-/tmp}}")
 mode=${ONFAIL_INSTALL:-auto}
 
@@ -45,8 +62,23 @@ case "$mode" in
   *) fail "install: '$mode' is not valid; use auto, release or source" ;;
 esac
 
-version=$(sed -n 's/^version *= *"\([^"]*\)".*/\1/p' "$action_path/Cargo.toml" | head -n 1)
-[ -n "$version" ] || fail "could not read the version from $action_path/Cargo.toml"
+max_time=${ONFAIL_INSTALL_TIMEOUT:-60}
+case "$max_time" in
+  '' | *[!0-9]*) fail "ONFAIL_INSTALL_TIMEOUT: '$max_time' is not a whole number of seconds" ;;
+esac
+[ "$max_time" -gt 0 ] || fail "ONFAIL_INSTALL_TIMEOUT must be at least 1 second"
+connect_timeout=$((max_time < 10 ? max_time : 10))
+
+# Under the action the version is always the action's own, so the two cannot drift apart.
+if $standalone && [ -n "${ONFAIL_VERSION:-}" ]; then
+  version=${ONFAIL_VERSION#v}
+  [[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "ONFAIL_VERSION: '$ONFAIL_VERSION' is not a release version such as 1.0.0"
+else
+  [ -f "$action_path/Cargo.toml" ] ||
+    fail "no Cargo.toml next to this script ($action_path) to read the version from; set ONFAIL_VERSION, e.g. ONFAIL_VERSION=1.0.0"
+  version=$(sed -n 's/^version *= *"\([^"]*\)".*/\1/p' "$action_path/Cargo.toml" | head -n 1)
+  [ -n "$version" ] || fail "could not read the version from $action_path/Cargo.toml"
+fi
 
 # The release target for this runner, or "" when no asset is built for it.
 target_for() {
@@ -80,14 +112,35 @@ case "${RUNNER_OS:-$(uname -s)}" in
   Windows | MINGW* | MSYS* | CYGWIN*) exe=onfail.exe ;;
 esac
 
-sha256_of() {
+# The SHA-256 tool, chosen before anything is downloaded: a missing one is one clear error here,
+# not a failure inside a command substitution further down.
+sha256_tool() {
   if command -v sha256sum >/dev/null 2>&1; then
-    sha256sum "$1" | cut -d ' ' -f 1
+    echo sha256sum
   elif command -v shasum >/dev/null 2>&1; then
-    shasum -a 256 "$1" | cut -d ' ' -f 1
+    echo shasum
   else
-    fail "neither sha256sum nor shasum is installed, so the download cannot be verified"
+    fail "neither sha256sum nor shasum is installed, so a download cannot be verified; install one (coreutils or perl), or use install: source"
   fi
+}
+
+sha256_of() {
+  case "$hasher" in
+    sha256sum) sha256sum "$1" | cut -d ' ' -f 1 ;;
+    *) shasum -a 256 "$1" | cut -d ' ' -f 1 ;;
+  esac
+}
+
+# Only http:// to a loopback host is allowed in clear text. The authority (everything between
+# "//" and the first "/", "?" or "#") must be exactly a loopback host with an optional port, so
+# userinfo such as http://127.0.0.1:x@example.invalid/ (whose host is example.invalid) is refused.
+is_loopback_http() {
+  local url rest authority
+  url=$(printf '%s' "$1" | tr '[:upper:]' '[:lower:]')
+  case "$url" in http://*) ;; *) return 1 ;; esac
+  rest=${url#http://}
+  authority=${rest%%[/?#]*}
+  [[ "$authority" =~ ^(127\.0\.0\.1|localhost|\[::1\])(:[0-9]{1,5})?$ ]]
 }
 
 # fetch URL FILE: 0 downloaded, 4 not found (404 / missing file), 1 anything else.
@@ -102,7 +155,11 @@ fetch() {
       return 0
       ;;
   esac
-  if ! code=$(curl --proto "$protocols" --tlsv1.2 -sSL --retry 5 --retry-connrefused -o "$out" -w '%{http_code}' "$url"); then
+  # --proto-redir: a redirect may only go to https (GitHub sends release downloads to its CDN).
+  if ! code=$(curl --proto "$protocols" --proto-redir '=https' --tlsv1.2 -sSL \
+    --connect-timeout "$connect_timeout" --max-time "$max_time" \
+    --retry 5 --retry-connrefused --retry-max-time "$max_time" \
+    -o "$out" -w '%{http_code}' "$url"); then
     return 1
   fi
   case "$code" in
@@ -122,8 +179,11 @@ install_release() {
     base=${ONFAIL_RELEASE_BASE_URL%/}
     case "$base" in
       https://* | file://*) protocols='=https,file' ;;
-      http://127.0.0.1[:/]* | http://localhost[:/]* | http://\[::1\][:/]*) protocols='=https,http' ;;
-      *) fail "ONFAIL_RELEASE_BASE_URL must be https://, file:// or http:// on a loopback host" ;;
+      *) if is_loopback_http "$base"; then
+        protocols='=https,http'
+      else
+        fail "ONFAIL_RELEASE_BASE_URL must be https://, file:// or http:// on a loopback host (127.0.0.1, localhost or [::1], optionally with a port)"
+      fi ;;
     esac
   else
     local repo=${ONFAIL_ACTION_REPOSITORY:-}
@@ -138,13 +198,17 @@ install_release() {
         *) repo=${GITHUB_REPOSITORY:-} ;;
       esac
     fi
-    [ -n "$repo" ] || fail "cannot tell which repository this action comes from; use install: source"
+    [ -n "$repo" ] || fail "cannot tell which repository this action comes from; set ONFAIL_ACTION_REPOSITORY=owner/repo, or use install: source"
     base="${GITHUB_SERVER_URL:-https://github.com}/$repo/releases/download/v$version"
     protocols='=https'
   fi
   case "$target" in
     *windows*) asset="onfail-$target.zip" ;;
     *) asset="onfail-$target.tar.gz" ;;
+  esac
+  case "$asset" in
+    *.zip) command -v unzip >/dev/null 2>&1 || command -v 7z >/dev/null 2>&1 ||
+      fail "unpacking $asset needs unzip or 7z, and neither is on PATH; install one, or use install: source" ;;
   esac
   dir="$runner_temp/onfail/$version/$target"
   { rm -rf "$dir" && mkdir -p "$dir"; } || fail "cannot create $dir"
@@ -169,7 +233,8 @@ install_release() {
       if command -v unzip >/dev/null 2>&1; then
         unzip -q -o "$dir/$asset" -d "$dir" >&2 || fail "cannot unpack $asset"
       else
-        7z x -y -o"$dir" "$dir/$asset" >&2 || fail "cannot unpack $asset"
+        # 7z is a native Windows program: it reads Windows paths, not Git Bash's POSIX ones.
+        7z x -y -o"$(to_native "$dir")" "$(to_native "$dir/$asset")" >&2 || fail "cannot unpack $asset"
       fi
       ;;
     *) tar -xzf "$dir/$asset" -C "$dir" >&2 || fail "cannot unpack $asset" ;;
@@ -180,6 +245,8 @@ install_release() {
 }
 
 install_source() {
+  [ -f "$action_path/Cargo.toml" ] ||
+    fail "building onfail from source needs its source next to this script (a checkout of the repository); or run: cargo install --locked --git <repository URL> --tag v$version onfail"
   command -v cargo >/dev/null 2>&1 ||
     fail "building onfail from source needs cargo (Rust), which is not on PATH; install Rust first, or use install: auto on a platform with a release asset"
   # CARGO_TARGET_DIR, when set, lets repeated runs reuse one build.
@@ -200,6 +267,7 @@ if [ "$mode" != source ]; then
     [ "$mode" = auto ] || fail "no release asset is built for ${RUNNER_OS:-$(uname -s)}/${RUNNER_ARCH:-$(uname -m)}; use install: source"
     note "no release asset for this platform; building from source"
   else
+    hasher=$(sha256_tool) || exit 1
     status=0
     bin=$(install_release "$target") || status=$?
     if [ "$status" -eq 4 ]; then
@@ -212,6 +280,14 @@ if [ "$mode" != source ]; then
   fi
 fi
 [ -n "$bin" ] || bin=$(install_source)
+
+if $standalone && [ -n "${ONFAIL_INSTALL_DIR:-}" ]; then
+  dest=$(to_posix "$ONFAIL_INSTALL_DIR")
+  # A rename, so a cron job that starts onfail meanwhile runs the old binary or the new one.
+  { mkdir -p "$dest" && cp "$bin" "$dest/.$exe.new" && chmod +x "$dest/.$exe.new" && mv -f "$dest/.$exe.new" "$dest/$exe"; } ||
+    fail "cannot install onfail into ONFAIL_INSTALL_DIR=$dest"
+  bin="$dest/$exe"
+fi
 
 "$bin" --version >/dev/null 2>&1 || fail "the installed binary $bin does not run on this runner"
 note "using $("$bin" --version) at $bin"

@@ -72,6 +72,10 @@ chmod +x "$CARGO_TARGET_DIR/release/onfail"
 EOF
 chmod +x "$scratch/fakebin/cargo"
 
+# A script that hangs (a download without a timeout) fails its case instead of hanging the tests.
+guard=()
+if command -v timeout >/dev/null 2>&1; then guard=(timeout 120); fi
+
 # install NAME [VAR=VALUE...]: runs install.sh as the action would; sets $rc, $log, $bin.
 install() {
   local name=$1
@@ -80,7 +84,7 @@ install() {
   mkdir -p "$dir/temp"
   : >"$dir/output"
   rc=0
-  env -u CARGO_TARGET_DIR GITHUB_ACTION_PATH="$repo" RUNNER_TEMP="$dir/temp" GITHUB_OUTPUT="$dir/output" \
+  ${guard[@]+"${guard[@]}"} env -u CARGO_TARGET_DIR GITHUB_ACTION_PATH="$repo" RUNNER_TEMP="$dir/temp" GITHUB_OUTPUT="$dir/output" \
     RUNNER_OS=Linux RUNNER_ARCH=X64 ONFAIL_RELEASE_BASE_URL="file://$release" FAKE_CARGO_LOG="$dir/cargo.log" \
     PATH="$scratch/fakebin:$PATH" "$@" bash "$script" >"$dir/log" 2>&1 || rc=$?
   log=$(cat "$dir/log")
@@ -148,6 +152,113 @@ expect_error "a bad install value is refused" "install: 'latest' is not valid; u
 
 install plain-http ONFAIL_RELEASE_BASE_URL="http://example.com/releases"
 expect_error "plain http to another host is refused" "ONFAIL_RELEASE_BASE_URL must be https://"
+# The host of each of these is not loopback, whatever its first characters say.
+for bad in "http://127.0.0.1:x@example.invalid/" "http://localhost@example.invalid" "http://[::1]@example.invalid/" \
+  "http://127.0.0.1.example.invalid/" "http://localhost.example.invalid:80/" "http://127.0.0.1:80\\@example.invalid/"; do
+  install userinfo ONFAIL_RELEASE_BASE_URL="$bad"
+  expect_error "plain http to $bad is refused" "ONFAIL_RELEASE_BASE_URL must be https://"
+done
+install loopback-upper ONFAIL_RELEASE_BASE_URL="HTTP://LOCALHOST:$(cat "$scratch/port")"
+expect_ok "http://localhost:PORT (any case, no path) is accepted" "onfail $version (x86_64-unknown-linux-musl)"
+# A bare http://localhost means port 80, where nothing of ours listens: the URL must pass the
+# check and the download be tried (and fail quickly with the short test timeout).
+install loopback-bare ONFAIL_RELEASE_BASE_URL="http://localhost" ONFAIL_INSTALL_TIMEOUT=2
+if grep -qF "downloading http://localhost/onfail-x86_64-unknown-linux-musl.tar.gz" <<<"$log" &&
+  ! grep -qF "must be https://" <<<"$log"; then
+  pass "a bare http://localhost is accepted"
+else
+  fail "a bare http://localhost was not tried: $log"
+fi
+
+# Every curl call carries the connect and total timeouts (a spy curl records the arguments).
+mkdir -p "$scratch/spy"
+real_curl=$(command -v curl)
+printf '#!/bin/sh\necho "$*" >>"%s"\nexec "%s" "$@"\n' "$scratch/spy/calls" "$real_curl" >"$scratch/spy/curl"
+chmod +x "$scratch/spy/curl"
+install curl-args ONFAIL_RELEASE_BASE_URL="$http_base" PATH="$scratch/spy:$scratch/fakebin:$PATH"
+expect_ok "the curl download works through the spy" "onfail $version (x86_64-unknown-linux-musl)"
+calls=$(wc -l <"$scratch/spy/calls")
+timed=$(grep -c -- "--connect-timeout 10 --max-time 60 .*--retry-max-time 60 " "$scratch/spy/calls" || true)
+if [ "$calls" -eq 2 ] && [ "$timed" -eq 2 ]; then
+  pass "both curl calls have --connect-timeout 10, --max-time 60 and --retry-max-time 60"
+else
+  fail "curl calls without the timeouts ($timed of $calls): $(cat "$scratch/spy/calls")"
+fi
+
+# A server that accepts the connection and never answers: the download must give up on its own.
+python3 - "$scratch/stall-port" <<'PY' &
+import os, socket, sys, time
+listener = socket.socket()
+listener.bind(("127.0.0.1", 0))
+listener.listen(16)
+open(sys.argv[1] + ".tmp", "w").write(str(listener.getsockname()[1]))
+os.replace(sys.argv[1] + ".tmp", sys.argv[1])
+held = []
+while True:
+    conn, _ = listener.accept()
+    held.append(conn)  # read nothing, answer nothing, keep it open
+PY
+stall_pid=$!
+for _ in $(seq 1 100); do [ -s "$scratch/stall-port" ] && break; sleep 0.1; done
+started=$(date +%s)
+install stalled ONFAIL_RELEASE_BASE_URL="http://127.0.0.1:$(cat "$scratch/stall-port")" ONFAIL_INSTALL_TIMEOUT=2
+elapsed=$(($(date +%s) - started))
+kill "$stall_pid" 2>/dev/null || true
+expect_error "a stalled download fails" "downloading http://127.0.0.1:"
+# 2 s of total time; the bound is generous for a loaded machine, and far below curl's default of never.
+if [ "$elapsed" -le 30 ]; then pass "the stalled download gave up after ${elapsed}s (timeout 2s)"; else fail "the stalled download took ${elapsed}s"; fi
+install bad-timeout ONFAIL_INSTALL_TIMEOUT=1m
+expect_error "a bad ONFAIL_INSTALL_TIMEOUT is refused" "ONFAIL_INSTALL_TIMEOUT: '1m' is not a whole number of seconds"
+
+# path_without NAME TOOL...: a directory of links to everything on PATH except TOOL..., to take
+# a tool away from the script while keeping bash, curl, tar and the rest.
+path_without() {
+  local dir="$scratch/path-$1"
+  shift
+  python3 - "$dir" "$@" <<'PY'
+import os, sys
+out, skip = sys.argv[1], set(sys.argv[2:])
+os.makedirs(out, exist_ok=True)
+for d in os.environ["PATH"].split(os.pathsep):
+    if not os.path.isdir(d):
+        continue
+    for name in os.listdir(d):
+        src, dst = os.path.join(d, name), os.path.join(out, name)
+        if name not in skip and os.access(src, os.X_OK) and not os.path.lexists(dst):
+            os.symlink(src, dst)
+PY
+  echo "$dir"
+}
+
+install no-hasher PATH="$(path_without no-hasher sha256sum shasum)"
+expect_error "no sha256sum or shasum is one clear error" "neither sha256sum nor shasum is installed"
+if [ "$(grep -c '::error' <<<"$log")" = 1 ]; then pass "exactly one ::error:: for the missing hash tool"; else fail "several errors: $log"; fi
+if [ -z "$(ls -A "$scratch/case-no-hasher/temp" 2>/dev/null)" ]; then pass "nothing was downloaded without a hash tool"; else fail "downloaded without a hash tool"; fi
+
+no_unzip=$(path_without no-unzip unzip 7z cygpath)
+install windows-no-unzip RUNNER_OS=Windows PATH="$no_unzip"
+expect_error "a .zip without unzip or 7z fails clearly" "needs unzip or 7z, and neither is on PATH"
+# The 7z fallback, as on Git Bash: 7z is native and reads Windows paths, so the script must hand
+# it paths through cygpath -w. The stand-ins mark native paths with a Z: drive and 7z refuses
+# anything else.
+mkdir -p "$scratch/win"
+cat >"$scratch/win/cygpath" <<'SH'
+#!/bin/sh
+case "$1" in
+  -w) echo "Z:$2" ;;
+  *) echo "${2#Z:}" ;;
+esac
+SH
+cat >"$scratch/win/7z" <<'SH'
+#!/bin/sh
+[ "$1" = x ] && [ "$2" = -y ] || { echo "7z: unexpected arguments $*" >&2; exit 2; }
+case "$3" in -oZ:/*) out=${3#-oZ:} ;; *) echo "7z: cannot read the output path $3" >&2; exit 2 ;; esac
+case "$4" in Z:/*) archive=${4#Z:} ;; *) echo "7z: cannot read the archive path $4" >&2; exit 2 ;; esac
+python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' "$archive" "$out"
+SH
+chmod +x "$scratch/win/cygpath" "$scratch/win/7z"
+install windows-7z RUNNER_OS=Windows PATH="$scratch/win:$no_unzip"
+expect_ok "without unzip, 7z unpacks the .zip from a native path" "onfail $version (x86_64-pc-windows-msvc)"
 
 no_cargo_path="/usr/bin:/bin"
 if PATH="$no_cargo_path" command -v cargo >/dev/null 2>&1; then
@@ -156,6 +267,41 @@ else
   install no-cargo ONFAIL_INSTALL=source PATH="$no_cargo_path"
   expect_error "a source build without cargo fails clearly" "needs cargo (Rust), which is not on PATH"
 fi
+
+# On its own, as on a cron host: only the script (no checkout, so no Cargo.toml), no GitHub or
+# runner variables; the platform comes from uname.
+mkdir -p "$scratch/alone"
+cp "$script" "$scratch/alone/install.sh"
+standalone() { # NAME VAR=VALUE...: sets $rc, $log, $out
+  local name=$1
+  shift
+  rc=0
+  env -i PATH="$PATH" HOME="$scratch/alone" TMPDIR="$scratch/alone" "$@" bash "$scratch/alone/install.sh" \
+    >"$scratch/alone/$name.out" 2>"$scratch/alone/$name.log" || rc=$?
+  out=$(cat "$scratch/alone/$name.out")
+  log=$(cat "$scratch/alone/$name.log")
+}
+for round in first again; do
+  standalone "$round" ONFAIL_VERSION="v$version" ONFAIL_INSTALL=release ONFAIL_RELEASE_BASE_URL="$http_base" \
+    ONFAIL_INSTALL_DIR="$scratch/alone/bin"
+  if [ "$rc" = 0 ] && [ "$out" = "$scratch/alone/bin/onfail" ] && [[ "$("$out" --version)" == "onfail $version ("* ]] &&
+    grep -qF "verified onfail-" <<<"$log"; then
+    pass "on its own ($round): verified, installed into ONFAIL_INSTALL_DIR, path printed"
+  else
+    fail "on its own ($round): rc $rc, printed '$out': $log"
+  fi
+done
+standalone no-version ONFAIL_INSTALL=release ONFAIL_RELEASE_BASE_URL="$http_base"
+if [ "$rc" != 0 ] && grep -qF "set ONFAIL_VERSION, e.g. ONFAIL_VERSION=1.0.0" <<<"$log"; then pass "on its own without a version: says to set ONFAIL_VERSION"; else fail "no version: rc $rc: $log"; fi
+standalone bad-version ONFAIL_VERSION=latest ONFAIL_RELEASE_BASE_URL="$http_base"
+if [ "$rc" != 0 ] && grep -qF "ONFAIL_VERSION: 'latest' is not a release version" <<<"$log"; then pass "a bad ONFAIL_VERSION is refused"; else fail "bad version: rc $rc: $log"; fi
+standalone no-repo ONFAIL_VERSION="$version" ONFAIL_INSTALL=release
+if [ "$rc" != 0 ] && grep -qF "set ONFAIL_ACTION_REPOSITORY=owner/repo" <<<"$log"; then pass "on its own without a repository: says to set ONFAIL_ACTION_REPOSITORY"; else fail "no repo: rc $rc: $log"; fi
+standalone no-source ONFAIL_VERSION="$version" ONFAIL_INSTALL=source
+if [ "$rc" != 0 ] && grep -qF "needs its source next to this script" <<<"$log"; then pass "on its own, install: source without a checkout fails clearly"; else fail "no source: rc $rc: $log"; fi
+# Under the action the action's own version always wins.
+install action-ignores-version ONFAIL_VERSION=9.9.9
+expect_ok "under the action, ONFAIL_VERSION is ignored" "onfail $version (x86_64-unknown-linux-musl)"
 
 if [ "$failures" -ne 0 ]; then
   echo "install-tests: $passes passed, $failures failed" >&2
