@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
 """A fake provider for benchmarks: answers every POST on 127.0.0.1:PORT with a canned reply for
-its path, optionally after a delay. Prints the port it bound, then serves until killed."""
+its path, optionally after a delay. Prints the port it bound, then serves until killed.
+
+Usage: fake_provider.py [DELAY] [CERT.pem KEY.pem]   (with a certificate it speaks HTTPS)"""
 import json
+import socket
+import ssl
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 DELAY = float(sys.argv[1]) if len(sys.argv) > 1 else 0.0
+TLS = sys.argv[2:4] if len(sys.argv) > 3 else None
 
 REPLIES = {
     "send-sms": {"response": {"status": {"code": 200, "message": "ok"}, "order": {"id": "4711"}}},
@@ -33,6 +38,18 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+class Server(ThreadingHTTPServer):
+    def get_request(self):
+        conn, addr = super().get_request()
+        # Without this, Nagle's algorithm holds the small answer back and dominates the timing.
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return conn, addr
+
+
+server = Server(("127.0.0.1", 0), Handler)
+if TLS:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*TLS)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
 print(server.server_address[1], flush=True)
 server.serve_forever()

@@ -45,6 +45,17 @@ print(f"| one voice alert POST (mean ± σ) | {cells} | ≤ 0.5× curl, ≥ 50×
       f"{mark(target_ok)} |")
 ratios = " | ".join(f"{one[p][0] / onfail_ms:.1f}×" for p in ["onfail", "curl", "apprise", "node"])
 print(f"| time relative to onfail | {ratios} | | |")
+https = {name: timing("https.json", name) for name in ["onfail-a", "curl-a", "onfail-b", "curl-b"]}
+for setup, label in [("a", "private CA alone in `SSL_CERT_FILE`"),
+                     ("b", "system bundle + private CA in `SSL_CERT_FILE`, `SSL_CERT_DIR=/etc/ssl/certs`")]:
+    ours, curl = https[f"onfail-{setup}"], https[f"curl-{setup}"]
+    ok = ours[0] <= 0.5 * curl[0]
+    target = "≤ 0.5× curl"
+    if setup == "b":
+        ok = ok and ours[0] - https["onfail-a"][0] <= 2
+        target += ", ≤ 2 ms over (a)"
+    print(f"| one voice alert over HTTPS, {label} | {ours[0]:.1f} ± {ours[1]:.1f} ms | "
+          f"{curl[0]:.1f} ± {curl[1]:.1f} ms | | | {target} | {mark(ok)} |")
 print(f"| peak RSS, one alert | {rss['onfail']:.1f} MiB | {rss['curl']:.1f} MiB | {rss['apprise']:.1f} MiB | "
       f"{rss['node']:.1f} MiB | ≤ 8 MiB | {mark(rss['onfail'] <= 8)} |")
 print(f"| four channels, each provider answering after 500 ms | {four[0]:.0f} ± {four[1]:.0f} ms | | | | "

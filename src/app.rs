@@ -238,8 +238,11 @@ fn alert_id(config: &Config, args: &AlertArgs) -> Result<String, ConfigError> {
 /// The HTTP transport for this configuration; provider answers are scrubbed of its secrets.
 fn transport(config: &Config, env: &Env, out: &Output) -> Result<Transport, ConfigError> {
     let settings = &config.settings;
-    Transport::new(settings.timeout, settings.retries, config.needs_tls(), env, out.redactor().secrets_only())
-        .map_err(|e| ConfigError::new(e.what, e.message))
+    let transport =
+        Transport::new(settings.timeout, settings.retries, config.needs_tls(), env, out.redactor().secrets_only())
+            .map_err(|e| ConfigError::new(e.what, e.message))?;
+    transport.warnings().iter().for_each(|w| out.warning(w));
+    Ok(transport)
 }
 
 /// Every channel runs on its own thread, so the send takes about as long as the slowest one.

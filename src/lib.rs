@@ -11,7 +11,8 @@
 //! - `channels` holds one module per provider, listed once in `providers!`, plus what several
 //!   providers share; a provider gets plain values and never sees `cli`, `config` or `app`;
 //! - `transport` is the delivery engine (deadline, retries); it exchanges the `wire` types with
-//!   the channels and knows no provider and no configuration;
+//!   the channels and knows no provider and no configuration; under it, `tls` (which servers
+//!   to trust, with `der` for certificate names) and `proxy` (which requests go through one);
 //! - at the bottom, `error` (the usage error every layer can raise), `values` (value parsers),
 //!   `context`, `template`, `texts` (the default texts, one file per language), `needs` (the
 //!   status of a whole workflow from `toJSON(needs)`), `phone`, `redact` and `status`.
@@ -21,6 +22,7 @@ pub mod channels;
 pub mod cli;
 pub mod config;
 pub mod context;
+pub mod der;
 pub mod edge;
 pub mod error;
 pub mod escalation;
@@ -29,6 +31,7 @@ pub mod history;
 pub mod needs;
 pub mod output;
 pub mod phone;
+pub mod proxy;
 pub mod redact;
 pub mod render;
 pub mod report;
@@ -36,6 +39,7 @@ pub mod runner;
 pub mod status;
 pub mod template;
 pub mod texts;
+pub mod tls;
 pub mod transport;
 pub mod values;
 pub mod wire;

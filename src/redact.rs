@@ -101,8 +101,15 @@ impl Redactor {
     pub fn url_secrets(&mut self, raw: &str, hide_path: bool) {
         let Ok(url) = reqwest::Url::parse(raw.trim()) else {
             // Not a URL: configuration will reject it; until then treat all of it as secret,
-            // and its userinfo on its own, which an error may quote.
-            self.secret(raw);
+            // and its userinfo on its own, which an error may quote. A bare scheme (`https://`
+            // from an empty secret) holds no key, but would blot out the error's own
+            // "give a full https:// URL", so only what follows it counts.
+            let value = raw.trim();
+            let rest = ["https://", "http://", "https:", "http:", "https", "http"]
+                .iter()
+                .find_map(|scheme| value.strip_prefix(scheme))
+                .unwrap_or(value);
+            self.secret(rest);
             self.userinfo_of_unparsed(raw);
             return;
         };

@@ -16,8 +16,12 @@ use crate::wire::{Delivery, Ids, Request, Response, Verdict};
 /// server cannot make onfail buffer without limit.
 pub const MAX_BODY: u64 = 64 * 1024;
 
-/// No single attempt may take longer than this, so a hung connection leaves time to retry.
+/// A cap for a follow-up request that is safe to repeat (a delivery-report poll).
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a TCP connection may take to open. A refused connection fails at once; one that
+/// gets no answer at all is given up on after this, so it still leaves time to retry.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The first backoff step; each later one doubles, with full jitter.
 const BACKOFF_BASE: Duration = Duration::from_millis(250);
@@ -55,11 +59,14 @@ pub struct Transport {
     /// Provider answers are redacted as they arrive: a provider echoing a key must not reach
     /// the output, not even the part of it left after a channel shortens the answer.
     redactor: Redactor,
+    warnings: Vec<String>,
 }
 
 impl Transport {
-    /// Builds the client. Extra trust roots from `SSL_CERT_FILE` / `SSL_CERT_DIR` are read only
-    /// when some channel talks https: plain-http local runs skip that I/O entirely.
+    /// Builds the client. Nothing in the environment can make this fail: a trust or proxy
+    /// setting that cannot be used is reported by [`Transport::warnings`] and left out, so an
+    /// alert is never stopped by it. Extra trust roots are read only when some channel talks
+    /// https, and even then only when a certificate chain needs them (see `tls`).
     pub fn new(
         timeout: Duration,
         retries: u32,
@@ -68,20 +75,31 @@ impl Transport {
         redactor: Redactor,
     ) -> Result<Transport, SetupError> {
         // reqwest is built without a default crypto provider (ring is smaller and builds
-        // everywhere); installing it twice is harmless, forgetting it would panic.
+        // everywhere); it needs one even for plain http. Installing it twice is harmless.
         let _ = rustls::crypto::ring::default_provider().install_default();
+        let (proxies, mut warnings) = crate::proxy::from_env(env);
         let mut builder = Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("onfail/", env!("CARGO_PKG_VERSION")));
+            .connect_timeout(CONNECT_TIMEOUT)
+            .user_agent(concat!("onfail/", env!("CARGO_PKG_VERSION")))
+            .no_proxy();
+        for proxy in proxies {
+            builder = builder.proxy(proxy);
+        }
         if https {
-            for certificate in extra_roots(env)? {
-                builder = builder.add_root_certificate(certificate);
-            }
+            let (tls, tls_warnings) = crate::tls::client_config(env);
+            warnings.extend(tls_warnings);
+            builder = builder.use_preconfigured_tls(tls);
         }
         let client = builder
             .build()
             .map_err(|e| SetupError::new("--timeout", format!("could not set up the HTTP client: {e}")))?;
-        Ok(Transport { client, deadline: Instant::now() + timeout, retries, redactor })
+        Ok(Transport { client, deadline: Instant::now() + timeout, retries, redactor, warnings })
+    }
+
+    /// What in the environment could not be used (a broken `SSL_CERT_FILE`, a bad proxy URL).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// The same client with a new overall deadline `timeout` from now: a later delivery in the
@@ -132,8 +150,8 @@ impl Transport {
         let mut http_status = None;
         loop {
             attempt += 1;
-            let remaining = self.remaining();
-            let (last_error, retry_after) = match self.send_once(&request(attempt), remaining.min(ATTEMPT_TIMEOUT)) {
+            let timeout = attempt_timeout(self.remaining(), attempt > self.retries);
+            let (last_error, retry_after) = match self.send_once(&request(attempt), timeout) {
                 Ok(response) => {
                     http_status = Some(response.status);
                     match classify(&response, attempt) {
@@ -174,6 +192,16 @@ impl Transport {
             std::thread::sleep(wait);
         }
     }
+}
+
+/// How long one attempt may wait for its answer (README, "Delivery"). The last attempt the
+/// retries allow gets all the time left. An earlier one gets two thirds of it: a provider that
+/// is slow but answers within the deadline (an Alertalk taking 11 s under `--timeout 30s`) is
+/// sent the alert once, not again after a short per-attempt cap, which would ring the phones
+/// twice; and one that never answers still leaves a third of the time for its retries.
+/// Connection failures do not wait for this at all (see [`CONNECT_TIMEOUT`]).
+pub fn attempt_timeout(remaining: Duration, last: bool) -> Duration {
+    if last { remaining } else { remaining - remaining / 3 }
 }
 
 /// Exponential backoff with full jitter: a random wait up to base × 2^(attempt-1), capped.
@@ -225,30 +253,6 @@ fn io_reason(error: &std::io::Error) -> String {
         source = cause.source();
     }
     last
-}
-
-/// Trust roots from `SSL_CERT_FILE` (a PEM bundle) and `SSL_CERT_DIR` (a folder of PEM files),
-/// added to the built-in web roots, for private CAs on self-hosted runners and GHES.
-pub(crate) fn extra_roots(env: &Env) -> Result<Vec<reqwest::Certificate>, SetupError> {
-    let mut roots = Vec::new();
-    if let Some(file) = env.get("SSL_CERT_FILE").filter(|v| !v.is_empty()) {
-        let pem =
-            std::fs::read(file).map_err(|e| SetupError::new("SSL_CERT_FILE", format!("cannot read {file}: {e}")))?;
-        roots.extend(
-            reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|e| SetupError::new("SSL_CERT_FILE", format!("{file} is not a PEM bundle: {e}")))?,
-        );
-    }
-    if let Some(dir) = env.get("SSL_CERT_DIR").filter(|v| !v.is_empty()) {
-        // OpenSSL allows a ':'-separated list; unreadable or non-PEM entries are skipped,
-        // as OpenSSL itself does.
-        for entry in std::env::split_paths(dir).filter_map(|d| std::fs::read_dir(d).ok()).flatten().flatten() {
-            if let Ok(pem) = std::fs::read(entry.path()) {
-                roots.extend(reqwest::Certificate::from_pem_bundle(&pem).unwrap_or_default());
-            }
-        }
-    }
-    Ok(roots)
 }
 
 #[cfg(test)]

@@ -99,21 +99,43 @@ pub fn parse_duration(value: &str) -> Result<Duration, String> {
     }
 }
 
-/// Checks a provider URL (README, "Delivery"): https, or plain http only to a loopback host.
-/// The error never repeats the URL, since URLs can carry keys.
+/// Checks a provider URL (README, "Delivery"): https, or plain http only to a loopback host,
+/// and nothing the HTTP client would refuse at send time, so `check` and `--dry-run` never
+/// call a URL fine that cannot be sent to. The error never repeats the URL, since URLs can
+/// carry keys.
 pub fn check_url(option: &str, value: &str) -> Result<reqwest::Url, ConfigError> {
     let url = reqwest::Url::parse(value.trim())
         .map_err(|e| ConfigError::new(option, format!("not a valid URL ({e}): give a full https:// URL")))?;
     match url.scheme() {
-        "https" => Ok(url),
-        "http" if is_loopback(&url) => Ok(url),
-        "http" => Err(ConfigError::new(
-            option,
-            "must use https://; plain http:// is allowed only for 127.0.0.1, ::1 and localhost (local testing)",
-        )),
-        _ => Err(ConfigError::new(option, "must be an https:// URL")),
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => {
+            return Err(ConfigError::new(
+                option,
+                "must use https://; plain http:// is allowed only for 127.0.0.1, ::1 and localhost (local testing)",
+            ));
+        }
+        _ => return Err(ConfigError::new(option, "must be an https:// URL")),
     }
+    // reqwest moves user:password into an Authorization header and then needs the rest to
+    // be a valid HTTP request target.
+    let mut target = url.clone();
+    let _ = (target.set_username(""), target.set_password(None));
+    let length = target.as_str().len();
+    if length > MAX_URL {
+        return Err(ConfigError::new(
+            option,
+            format!("is {length} bytes long; the HTTP client sends at most {MAX_URL}: shorten the URL"),
+        ));
+    }
+    if let Err(e) = target.as_str().parse::<http::Uri>() {
+        return Err(ConfigError::new(option, format!("cannot be sent by the HTTP client ({e}); check the URL")));
+    }
+    Ok(url)
 }
+
+/// The longest request target the HTTP client (the `http` crate) accepts: 64 KiB minus 2.
+const MAX_URL: usize = u16::MAX as usize - 1;
 
 pub fn is_loopback(url: &reqwest::Url) -> bool {
     match url.host() {
@@ -196,6 +218,13 @@ mod tests {
         assert!(err.contains("--x") && err.contains("https") && !err.contains("secret-path"), "{err}");
         assert!(check_url("--x", "ftp://example.com").is_err());
         assert!(check_url("--x", "not a url").is_err());
+        let long = format!("https://example.com/{}", "a".repeat(MAX_URL));
+        let err = check_url("--x", &long).unwrap_err().to_string();
+        assert!(err.starts_with("--x: is ") && err.contains("at most 65534") && !err.contains("aaaa"), "{err}");
+        let fits = format!("https://example.com/{}", "a".repeat(MAX_URL - 20));
+        assert!(check_url("--x", &fits).is_ok());
+        // user:password leaves the URL before the length and syntax checks, as in reqwest.
+        assert!(check_url("--x", "https://user:pa%20ss@example.com/").is_ok());
     }
 
     #[test]

@@ -227,9 +227,9 @@ fn a_dropped_connection_and_a_429_are_retried() {
 
 #[test]
 fn a_timed_out_attempt_is_retried() {
-    // Each attempt gets at most 10 s (transport::ATTEMPT_TIMEOUT), so this test takes that long.
+    // A first attempt that is not the last waits two thirds of --timeout (README, "Delivery").
     let server = Server::new(vec![Reply::Hang], Reply::json(200, "{}"));
-    let out = run(send(&server).args(["--timeout", "25s"]));
+    let out = run(send(&server).args(["--timeout", "6s"]));
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(server.received().len(), 2);
     assert!(out.stderr.contains("sent after 2 attempts, HTTP 200"), "{}", out.stderr);

@@ -348,12 +348,15 @@ impl Api {
                 attempt.stop()
             }
         });
-        let mut builder = Client::builder().redirect(policy).user_agent(concat!("onfail/", env!("CARGO_PKG_VERSION")));
+        let mut builder =
+            Client::builder().redirect(policy).user_agent(concat!("onfail/", env!("CARGO_PKG_VERSION"))).no_proxy();
+        // The delivery's proxy and trust rules (README, "Delivery"); what cannot be used in
+        // them is reported by the delivery itself.
+        for proxy in crate::proxy::from_env(env).0 {
+            builder = builder.proxy(proxy);
+        }
         if url.scheme() == "https" {
-            // A broken SSL_CERT_FILE is reported by the delivery itself; here the web roots do.
-            for certificate in crate::transport::extra_roots(env).unwrap_or_default() {
-                builder = builder.add_root_certificate(certificate);
-            }
+            builder = builder.use_preconfigured_tls(crate::tls::client_config(env).0);
         }
         let client = builder.build().map_err(|e| format!("could not set up the HTTP client: {e}"))?;
         Ok(Api {

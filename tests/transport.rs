@@ -1,0 +1,127 @@
+//! The delivery engine's rules that no single channel owns: how long an attempt may wait, which
+//! requests go through a proxy, and which URLs validation lets through.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{KEY, PHONES, Reply, Server, onfail, run};
+
+const QUEUED: &str = r#"{"message":"1 call(s) queued","status":"success"}"#;
+
+fn voice(url: &str) -> assert_cmd::Command {
+    let mut cmd = onfail();
+    cmd.args(["send", "--alertalk-url", url, "--phone-numbers", PHONES[0]]).env("ONFAIL_ALERTALK_WEBHOOK_KEY", KEY);
+    cmd
+}
+
+#[test]
+fn a_slow_provider_that_answers_within_the_deadline_is_sent_the_alert_once() {
+    // Past the old 10 s per-attempt cap, well within --timeout: a second request would ring
+    // the phones twice.
+    let server = Server::new(vec![], Reply::json(200, QUEUED).after(Duration::from_secs(11)));
+    let out = run(voice(&server.url("/webhook/receive")).args(["--timeout", "30s"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(server.received().len(), 1);
+    assert!(out.stderr.contains("sent after 1 attempt"), "{}", out.stderr);
+}
+
+#[test]
+fn a_provider_that_never_answers_still_gets_its_retries_within_the_deadline() {
+    let server = Server::new(vec![], Reply::Hang);
+    let out = run(voice(&server.url("/webhook/receive")).args(["--timeout", "3s", "--retries", "3"]));
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(server.wait_for(2).len() >= 2, "{} requests", server.received().len());
+    assert!(out.stderr.contains("no answer within"), "{}", out.stderr);
+    assert!(out.elapsed < Duration::from_secs(8), "took {:?}", out.elapsed);
+}
+
+#[test]
+fn the_last_attempt_gets_all_the_time_left() {
+    let server = Server::new(vec![], Reply::json(200, QUEUED).after(Duration::from_millis(2500)));
+    let out = run(voice(&server.url("/webhook/receive")).args(["--timeout", "3s", "--retries", "0"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(server.received().len(), 1);
+}
+
+/// Every proxy variable pointing at `proxy`, a server that records what it is handed.
+fn through(cmd: &mut assert_cmd::Command, proxy: &Server) {
+    for name in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"] {
+        cmd.env(name, proxy.url(""));
+    }
+}
+
+#[test]
+fn loopback_providers_never_go_through_a_proxy() {
+    let proxy = Server::ok("{}");
+    let provider = Server::ok(QUEUED);
+    let localhost = provider.url("/webhook/receive").replace("127.0.0.1", "localhost");
+    for url in [provider.url("/webhook/receive"), localhost] {
+        let mut cmd = voice(&url);
+        through(&mut cmd, &proxy);
+        let out = run(&mut cmd);
+        assert_eq!(out.code, 0, "{url}: {}", out.stderr);
+    }
+    assert_eq!(provider.received().len(), 2);
+    assert!(proxy.received().is_empty(), "the proxy was handed {:?}", proxy.received());
+}
+
+/// A provider at an address outside 127.0.0.0/8 that nothing answers on (TEST-NET-1).
+const REMOTE: &str = "https://192.0.2.1/webhook/receive";
+
+#[test]
+fn a_remote_provider_goes_through_the_proxy() {
+    // The control for the NO_PROXY test below: without it, the proxy is asked to connect.
+    let proxy = Server::new(vec![], Reply::status(502));
+    let mut cmd = voice(REMOTE);
+    through(&mut cmd, &proxy);
+    let out = run(cmd.args(["--timeout", "2s", "--retries", "0"]));
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let asked = proxy.wait_for(1);
+    assert_eq!(asked.first().map(|r| r.method.as_str()), Some("CONNECT"), "{asked:?}");
+}
+
+#[test]
+fn no_proxy_star_turns_proxies_off_for_every_host() {
+    for name in ["NO_PROXY", "no_proxy"] {
+        let proxy = Server::new(vec![], Reply::status(502));
+        let mut cmd = voice(REMOTE);
+        through(&mut cmd, &proxy);
+        let out = run(cmd.env(name, "example.com, *").args(["--timeout", "1s", "--retries", "0"]));
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        assert!(proxy.received().is_empty(), "{name}=*: the proxy was handed {:?}", proxy.received());
+    }
+}
+
+#[test]
+fn an_unusable_proxy_setting_only_warns() {
+    let provider = Server::ok(QUEUED);
+    let out = run(voice(&provider.url("/webhook/receive")).env("HTTPS_PROXY", "http://[::1"));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("warning: HTTPS_PROXY is not a usable proxy URL"), "{}", out.stderr);
+    assert!(!out.stderr.contains("[::1"), "{}", out.stderr);
+}
+
+#[test]
+fn a_url_the_http_client_would_refuse_is_refused_at_validation() {
+    let server = Server::ok("{}");
+    let long = server.url(&format!("/{}", "a".repeat(70_000)));
+    for mode in [&["check"][..], &["send", "--dry-run"], &["send"]] {
+        let out = run(onfail().args(mode).args(["--webhook-url", &long]));
+        assert_eq!(out.code, 2, "{mode:?}: {}", out.stderr);
+        assert!(out.stderr.contains("--webhook-url: is 70") && out.stderr.contains("at most 65534"), "{}", out.stderr);
+        assert!(!out.stderr.contains("aaaaaaaa"), "the URL is not repeated: {}", out.stderr);
+    }
+    assert!(server.received().is_empty());
+}
+
+#[test]
+fn an_unparseable_url_error_keeps_onfails_own_words() {
+    for value in ["https://", "https", "https:"] {
+        let out = run(onfail().args(["check", "--webhook-url", value]));
+        assert_eq!(out.code, 2, "{value}: {}", out.stderr);
+        assert!(out.stderr.contains("--webhook-url: not a valid URL"), "{value}: {}", out.stderr);
+        assert!(out.stderr.contains("give a full https:// URL"), "{value}: {}", out.stderr);
+        assert!(!out.stderr.contains("***"), "{value}: {}", out.stderr);
+    }
+}
