@@ -8,10 +8,11 @@ use crate::channels::{self, Alert, Channel};
 use crate::cli::{AlertArgs, Command, OutputFormat, RunArgs};
 use crate::config::{self, Config};
 use crate::context::{CommandRun, Env};
+use crate::details;
 use crate::edge::{Decision, NotifyWhen};
 use crate::error::ConfigError;
 use crate::escalation::{self, Escalation};
-use crate::history::{self, Lookup};
+use crate::history::{self, Lookup, github};
 use crate::output::Output;
 use crate::redact::{self, Redactor};
 use crate::render;
@@ -147,7 +148,9 @@ fn with_config(
 /// `onfail send`: deliver to every channel that fires, concurrently, and report.
 fn send(config: &mut Config, args: &AlertArgs, env: &Env, out: &Output) -> Result<Exit, ConfigError> {
     let started = Instant::now();
-    let history = look_back(config, args, env)?;
+    let github = wants_details(config, env).then(|| github::Api::connect(env, args.history.token()));
+    failure_details(config, args, env, github.as_ref())?;
+    let history = look_back(config, args, env, github.as_ref())?;
     let settings = &config.settings;
     let (channels, escalated) = match config.escalation.as_ref().filter(|e| e.applies(&config.alert)) {
         Some(escalation) => escalate(config, escalation, env, out)?,
@@ -201,10 +204,51 @@ fn escalate(
     Ok((channels, Some(report)))
 }
 
+/// Whether the failure details are read from the jobs API: with `--needs` on a failure, on
+/// GitHub Actions (README, "One alert for a whole workflow"). Without `--needs` onfail runs in
+/// the job that failed, and already knows its name and link.
+fn wants_details(config: &Config, env: &Env) -> bool {
+    config.needs.is_some()
+        && config.alert.status() == Status::Failure
+        && env.get("GITHUB_ACTIONS").map(String::as_str) == Some("true")
+}
+
+/// The failed jobs' names, first failed steps and link from the jobs API, through `github` (the
+/// client the history lookup shares); the configuration is built again around them. A failed
+/// lookup is a warning naming the fix, and the alert goes out with what `--needs` says.
+fn failure_details(
+    config: &mut Config,
+    args: &AlertArgs,
+    env: &Env,
+    github: Option<&Result<github::Api, String>>,
+) -> Result<(), ConfigError> {
+    let Some(api) = github else { return Ok(()) };
+    let own = args.general.check_run_id.as_deref();
+    match api.as_ref().map_err(String::clone).and_then(|api| details::failed_jobs(api, env, own)) {
+        Ok(jobs) if jobs.is_empty() => Ok(()),
+        Ok(jobs) => {
+            *config = Config::with_failed_jobs(args, env, SystemTime::now(), &jobs)?;
+            Ok(())
+        }
+        Err(problem) => {
+            config.warnings.push(format!(
+                "failure details: this run's jobs could not be read, so the alert names the jobs --needs lists: \
+                 {problem}"
+            ));
+            Ok(())
+        }
+    }
+}
+
 /// Under `--notify-when changes`: learns what the same alert did last time, decides the edge,
 /// and configures the channels again so that each knows it. Under `always` (`None`): no lookup
 /// and no cost.
-fn look_back(config: &mut Config, args: &AlertArgs, env: &Env) -> Result<Option<Lookup>, ConfigError> {
+fn look_back(
+    config: &mut Config,
+    args: &AlertArgs,
+    env: &Env,
+    github: Option<&Result<github::Api, String>>,
+) -> Result<Option<Lookup>, ConfigError> {
     if args.history.notify_when() != NotifyWhen::Changes {
         return Ok(None);
     }
@@ -217,6 +261,7 @@ fn look_back(config: &mut Config, args: &AlertArgs, env: &Env) -> Result<Option<
         // notify job itself passes every time (README, "One alert for a whole workflow").
         check_run_id: if config.needs.is_some() { None } else { args.general.check_run_id.as_deref() },
         dry_run: config.settings.dry_run,
+        github,
     };
     let lookup = history::look_back(&args.history, &query);
     config.alert.decision = Some(Decision::new(config.alert.status(), &lookup.previous));

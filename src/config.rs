@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::channels::{Alert, Channel};
 use crate::cli::{AlertArgs, GeneralArgs, OutputFormat};
-use crate::context::{CommandRun, Context, Env};
+use crate::context::{CommandRun, Context, Env, FailedJob};
 use crate::error::ConfigError;
 use crate::escalation::Escalation;
 use crate::needs::{self, Verdict};
@@ -59,6 +59,27 @@ impl Config {
         now: SystemTime,
         command: Option<CommandRun>,
     ) -> Result<Config, ConfigError> {
+        Config::build(args, env, now, command, &[])
+    }
+
+    /// As [`Config::from_args`], with the failed jobs the jobs API named: every text, template
+    /// and channel is configured again from the one context that holds them.
+    pub fn with_failed_jobs(
+        args: &AlertArgs,
+        env: &Env,
+        now: SystemTime,
+        failed: &[FailedJob],
+    ) -> Result<Config, ConfigError> {
+        Config::build(args, env, now, None, failed)
+    }
+
+    fn build(
+        args: &AlertArgs,
+        env: &Env,
+        now: SystemTime,
+        command: Option<CommandRun>,
+        failed: &[FailedJob],
+    ) -> Result<Config, ConfigError> {
         let general = &args.general;
         let (needs, warnings) = needs_verdict(general)?;
         let status = needs.as_ref().map(|v| v.status).or(general.status).unwrap_or(crate::status::Status::Failure);
@@ -68,6 +89,7 @@ impl Config {
             context.failed_jobs.clone_from(&verdict.failed_jobs);
             context.skipped_jobs.clone_from(&verdict.skipped_jobs);
         }
+        context.add_failed_jobs(failed);
         let render = |option: &str, source: &str| -> Result<String, ConfigError> {
             let template = Template::parse(source).map_err(|e| ConfigError::new(option, e.to_string()))?;
             Ok(template.render(|name| context.placeholder(name)))

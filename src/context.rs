@@ -61,6 +61,27 @@ pub struct Context {
     /// From `--needs`: ids of skipped jobs that were not allowed to be, when they alone made the
     /// status a failure; the default texts name them when no job failed.
     pub skipped_jobs: Vec<String>,
+    /// From the jobs API: the first failed step of each failed job that has one, in the order of
+    /// `failed_jobs`.
+    pub failed_steps: Vec<FailedStep>,
+}
+
+/// A failed job's first failed step (README, "One alert for a whole workflow").
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct FailedStep {
+    pub job: String,
+    pub step: String,
+}
+
+/// One failed job of this run, as the jobs API describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FailedJob {
+    /// The display name, matrix values included: `test (ubuntu-latest, 1.24)`.
+    pub name: String,
+    /// The first step that failed, when the job got that far.
+    pub step: Option<String>,
+    /// The job's page, when it is an http(s) URL.
+    pub url: Option<String>,
 }
 
 impl Context {
@@ -88,6 +109,7 @@ impl Context {
             command: None,
             failed_jobs: Vec::new(),
             skipped_jobs: Vec::new(),
+            failed_steps: Vec::new(),
         };
         if var("GITHUB_ACTIONS") == "true" {
             context.fill_from_github(&var, check_run_id);
@@ -161,6 +183,23 @@ impl Context {
             Some(id) if !self.run_url.is_empty() => format!("{}/job/{id}", self.run_url),
             _ => self.run_url.clone(),
         };
+    }
+
+    /// The failure details from the run itself replace what `--needs` said: display names rather
+    /// than job ids, the first failed step of each, and `{job_url}` at the first failed job.
+    /// Nothing found changes nothing (the API may not have caught up with a job's end yet).
+    pub fn add_failed_jobs(&mut self, jobs: &[FailedJob]) {
+        if jobs.is_empty() {
+            return;
+        }
+        self.failed_jobs = jobs.iter().map(|job| job.name.clone()).collect();
+        self.failed_steps = jobs
+            .iter()
+            .filter_map(|job| job.step.as_ref().map(|step| FailedStep { job: job.name.clone(), step: step.clone() }))
+            .collect();
+        if let Some(url) = jobs.iter().find_map(|job| job.url.as_ref()) {
+            self.job_url.clone_from(url);
+        }
     }
 
     /// The first 7 characters of the commit, as GitHub shows it.

@@ -10,6 +10,8 @@
 //!   SMS providers; it sits above `channels` and below `config`;
 //! - `channels` holds one module per provider, listed once in `providers!`, plus what several
 //!   providers share; a provider gets plain values and never sees `cli`, `config` or `app`;
+//! - `details` reads the failed jobs and steps of this run from the GitHub API, through the
+//!   history lookup's client (`history::github`), for `--needs`;
 //! - `transport` is the delivery engine (deadline, retries); it exchanges the `wire` types with
 //!   the channels and knows no provider and no configuration; under it, `tls` (which servers
 //!   to trust, with `der` for certificate names) and `proxy` (which requests go through one);
@@ -23,6 +25,7 @@ pub mod cli;
 pub mod config;
 pub mod context;
 pub mod der;
+pub mod details;
 pub mod edge;
 pub mod error;
 pub mod escalation;

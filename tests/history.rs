@@ -304,9 +304,12 @@ fn with_needs_the_whole_run_is_compared_not_the_notify_job() {
     let out = go(send(&api, &p, "success").args(["--needs", needs, "--check-run-id", &CHECK_RUN_ID.to_string()]), &p);
     assert_eq!(out.json()["status"], "failure", "{}", out.stderr);
     assert_eq!(edge(&out), "still-failing", "{}", out.stderr);
+    // This run's jobs for the failure details (README, "One alert for a whole workflow"), then
+    // the runs; never the notify job's name.
     let paths = api.paths();
-    assert_eq!(paths.len(), 1, "{paths:?}");
-    assert!(paths[0].starts_with("/repos/acme/api/actions/workflows/deploy.yml/runs?"), "{paths:?}");
+    assert_eq!(paths.len(), 2, "{paths:?}");
+    assert!(paths[0].starts_with("/repos/acme/api/actions/runs/4242/jobs?"), "{paths:?}");
+    assert!(paths[1].starts_with("/repos/acme/api/actions/workflows/deploy.yml/runs?"), "{paths:?}");
 }
 
 #[test]

@@ -44,7 +44,9 @@ fn a_failed_job_in_needs_overrides_status_success_and_is_named() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stderr.contains("status from --needs: failure (failed jobs: test, lint)"), "{}", out.stderr);
     // deploy was skipped because test failed: that is the failure's doing, not worth a warning.
-    assert!(!out.stderr.contains("onfail: warning:"), "{}", out.stderr);
+    // (Without a token, the failure details from the jobs API are the one warning.)
+    let warnings: Vec<&str> = out.stderr.lines().filter(|l| l.starts_with("onfail: warning:")).collect();
+    assert!(warnings.iter().all(|w| w.contains("failure details: ") && w.contains("no GitHub token")), "{warnings:?}");
 
     // Calls are in Turkish by default (README, "Language"); the webhook's text is in English.
     let call = voice.received()[0].json();

@@ -176,3 +176,75 @@ fn overlapping_runs_leave_a_whole_state_file() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+/// `onfail run --notify-when changes --escalate chain` as cron runs it, voice and SMS on one
+/// local server (`hits` notes every request), the state in `dir`.
+fn escalating(server: &Server, dir: &Path, script: &str) -> assert_cmd::Command {
+    let mut cmd = onfail();
+    cmd.args(["run", "--notify-when", "changes", "--output", "json", "--alert-id", "nightly-backup"])
+        .arg("--state-dir")
+        .arg(dir)
+        .args(["--escalate", "chain", "--escalate-after", "1s"])
+        .args(["--phone-numbers", PHONES[0], "--escalation-phone-numbers", PHONES[1], "--sms-sender", "ACME"])
+        .args(["--alertalk-url", &server.url("/webhook/receive"), "--iletimerkezi-url", &server.url("")])
+        .env("ONFAIL_ALERTALK_WEBHOOK_KEY", KEY)
+        .env("ONFAIL_ILETIMERKEZI_KEY", SMS_KEY)
+        .env("ONFAIL_ILETIMERKEZI_HASH", SMS_HASH)
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .args(["--", "sh", "-c", script]);
+    cmd
+}
+
+const SMS_KEY: &str = "ik-SENTINEL-key-3e7a01";
+const SMS_HASH: &str = "ih-SENTINEL-hash-5c2b88";
+
+/// The JSON document `--output json` printed after the command's own output.
+fn document(out: &Run) -> serde_json::Value {
+    let text = out.stdout.lines().skip_while(|l| *l != "{").collect::<Vec<_>>().join("\n");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("no JSON document ({e}):\n{}", out.stdout))
+}
+
+#[test]
+fn a_still_failing_or_recovered_run_never_starts_an_escalation() {
+    let dir = tempfile::tempdir().unwrap();
+    let accepted = r#"{"response":{"status":{"code":200,"message":"OK"},"order":{"id":"555"}}}"#;
+    let server = Server::routed(move |request| match request.path.as_str() {
+        "/webhook/receive" => Reply::json(200, QUEUED),
+        "/v1/send-sms/json" => Reply::json(200, accepted),
+        _ => Reply::status(404),
+    });
+    let calls = |server: &Server| server.received().iter().filter(|r| r.path == "/webhook/receive").count();
+    let texts = |server: &Server| -> Vec<String> {
+        let sent = server.received().into_iter().filter(|r| r.path == "/v1/send-sms/json");
+        sent.map(|r| r.json()["request"]["order"]["message"]["text"].as_str().unwrap().to_string()).collect()
+    };
+    let secrets = [SMS_KEY.to_string(), SMS_HASH.to_string()];
+
+    // The first failure climbs the chain: the first list, and after the wait the second.
+    let first = run(&mut escalating(&server, dir.path(), "exit 3"));
+    first.assert_clean(&secrets);
+    assert_eq!(first.code, 3, "{}", first.stderr);
+    assert!(first.stderr.contains("edge: first-failure"), "{}", first.stderr);
+    assert_eq!(document(&first)["escalation"]["ended"], "completed", "{}", first.stdout);
+    assert_eq!((calls(&server), texts(&server).len()), (2, 2), "{}", first.stderr);
+
+    // Still failing: no level is paged, nobody is called or texted, and nothing waits.
+    let second = run(&mut escalating(&server, dir.path(), "exit 3"));
+    second.assert_clean(&secrets);
+    assert_eq!(second.code, 3, "{}", second.stderr);
+    assert!(second.stderr.contains("edge: still-failing"), "{}", second.stderr);
+    assert!(document(&second).get("escalation").is_none(), "{}", second.stdout);
+    assert!(!second.stderr.contains("escalation: round"), "{}", second.stderr);
+    assert_eq!((calls(&server), texts(&server).len()), (2, 2), "a still-failing run paged:\n{}", second.stderr);
+
+    // Recovered: the short notice by SMS, no call and no escalation.
+    let third = run(&mut escalating(&server, dir.path(), "true"));
+    third.assert_clean(&secrets);
+    assert_eq!(third.code, 0, "{}", third.stderr);
+    assert!(third.stderr.contains("edge: recovered"), "{}", third.stderr);
+    assert!(document(&third).get("escalation").is_none(), "{}", third.stdout);
+    assert_eq!(calls(&server), 2, "a recovery rang:\n{}", third.stderr);
+    let sent = texts(&server);
+    assert_eq!(sent.len(), 3, "one recovery notice, to the first list only: {sent:?}");
+    assert!(sent[2].starts_with("DÜZELDİ: sh (test-host sunucusu) yeniden başarılı."), "{sent:?}");
+}

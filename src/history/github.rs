@@ -49,15 +49,8 @@ pub struct Found {
 }
 
 /// The same alert's previous result. `check_run_id` (`--check-run-id`) makes it the same job's.
-pub fn previous(env: &Env, token: Option<&str>, check_run_id: Option<&str>) -> Result<Found, String> {
-    let token = token.ok_or_else(|| {
-        "no GitHub token: pass github-token (the action's default is the workflow's own token) or \
-         --github-token / ONFAIL_GITHUB_TOKEN, and "
-            .to_string()
-            + PERMISSIONS_FIX
-    })?;
+pub fn previous(api: &Api, env: &Env, check_run_id: Option<&str>) -> Result<Found, String> {
     let here = Here::from_env(env)?;
-    let api = Api::new(env, token)?;
     let job = match check_run_id.map(str::trim).filter(|id| !id.is_empty()) {
         Some(id) if id.bytes().all(|b| b.is_ascii_digit()) => {
             Some(api.get::<Job>(&format!("/repos/{}/actions/jobs/{id}", here.repo), &[])?.name)
@@ -65,11 +58,11 @@ pub fn previous(env: &Env, token: Option<&str>, check_run_id: Option<&str>) -> R
         Some(_) => return Err("--check-run-id is not a number: pass ${{ job.check_run_id }}".into()),
         None => None,
     };
-    let lookup = Lookup { api: &api, job: job.as_deref() };
+    let lookup = Lookup { api, job: job.as_deref() };
     if let Some(found) = lookup.earlier_attempts(&here)? {
         return Ok(found);
     }
-    let here = here.complete(&api)?;
+    let here = here.complete(api)?;
     lookup.earlier_runs(&here)
 }
 
@@ -322,8 +315,9 @@ fn streak_start(runs: &[Run]) -> u64 {
     start
 }
 
-/// The REST API: base URL, token, one client, and the budget.
-struct Api {
+/// The REST API: base URL, token, one client, and the budget. One per onfail run: the history
+/// lookup and the failure details share it, so together they stay within [`BUDGET`].
+pub struct Api {
     client: Client,
     base: String,
     token: String,
@@ -332,6 +326,17 @@ struct Api {
 }
 
 impl Api {
+    /// The client for `GITHUB_API_URL` with `--github-token`; no token is an error naming the fix.
+    pub fn connect(env: &Env, token: Option<&str>) -> Result<Api, String> {
+        let token = token.ok_or_else(|| {
+            "no GitHub token: pass github-token (the action's default is the workflow's own token) or \
+             --github-token / ONFAIL_GITHUB_TOKEN, and "
+                .to_string()
+                + PERMISSIONS_FIX
+        })?;
+        Api::new(env, token)
+    }
+
     fn new(env: &Env, token: &str) -> Result<Api, String> {
         let raw =
             env.get("GITHUB_API_URL").map(|v| v.trim()).filter(|v| !v.is_empty()).unwrap_or("https://api.github.com");
@@ -368,7 +373,7 @@ impl Api {
         })
     }
 
-    fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<T, String> {
+    pub fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<T, String> {
         let count = self.requests.get() + 1;
         if count > MAX_REQUESTS {
             return Err(format!("no answer after {MAX_REQUESTS} requests to the GitHub API"));

@@ -28,8 +28,8 @@ pub struct Args {
           hide_env_values = true)]
     pub notify_when: Option<NotifyWhen>,
 
-    /// GitHub token to read the run history with --notify-when changes (the workflow needs
-    /// `permissions: actions: read`)
+    /// GitHub token to read the run history with --notify-when changes, and with --needs the
+    /// failed jobs' names and steps (the workflow needs `permissions: actions: read`)
     #[arg(long, env = "ONFAIL_GITHUB_TOKEN", value_name = "TOKEN", hide_env_values = true)]
     pub github_token: Option<String>,
 
@@ -66,6 +66,9 @@ pub struct Query<'a> {
     pub check_run_id: Option<&'a str>,
     /// A dry run reads the history but writes nothing.
     pub dry_run: bool,
+    /// The GitHub API client already set up for this run (the failure details use it too), so
+    /// both lookups share one budget; `None` sets one up when needed.
+    pub github: Option<&'a Result<github::Api, String>>,
 }
 
 /// What the lookup found.
@@ -91,7 +94,16 @@ pub fn look_back(args: &Args, query: &Query) -> Lookup {
         return Lookup { previous: Previous::Unknown, previous_run_url: None, warnings: Vec::new(), store: None };
     }
     if query.env.get("GITHUB_ACTIONS").map(String::as_str) == Some("true") {
-        return match github::previous(query.env, args.token(), query.check_run_id) {
+        let connected;
+        let api = match query.github {
+            Some(api) => api,
+            None => {
+                connected = github::Api::connect(query.env, args.token());
+                &connected
+            }
+        };
+        let found = api.as_ref().map_err(String::clone);
+        return match found.and_then(|api| github::previous(api, query.env, query.check_run_id)) {
             Ok(found) => {
                 Lookup { previous: found.previous, previous_run_url: found.url, warnings: Vec::new(), store: None }
             }

@@ -1,7 +1,7 @@
 //! The English texts (README, "Language"): the ones onfail always had, with speakable names in
 //! the voice text and the failed jobs when they are known.
 
-use super::{JobsNamed, Spoken, Texts, clip, end_sentence, job_list, named_jobs, with_link};
+use super::{JobsNamed, Spoken, Texts, clip, end_sentence, job_list, linked_step, named_jobs, with_link};
 use crate::context::{CommandRun, Context, Source};
 use crate::runner::Ended;
 use crate::status::Status;
@@ -58,6 +58,9 @@ fn sms_with(ctx: &Context, note: Option<&str>) -> String {
     if let Some((kind, jobs)) = named_jobs(ctx) {
         end_sentence(&mut text);
         text.push_str(&format!(" {}.", jobs_note(kind, &jobs.iter().map(|j| clip(j)).collect::<Vec<_>>())));
+    }
+    if let Some(step) = linked_step(ctx) {
+        text.push_str(&format!(" Failed step: {step}."));
     }
     if let Some(note) = note {
         end_sentence(&mut text);
@@ -160,6 +163,7 @@ impl Texts for English {
         if let Some((kind, jobs)) = named_jobs(ctx) {
             lines.push(format!("{}: {}", jobs_label(kind, false), jobs.join(", ")));
         }
+        lines.extend(ctx.failed_steps.iter().map(|failed| format!("Failed step ({}): {}", failed.job, failed.step)));
         if let Some(command) = &ctx.command {
             lines.push(format!("Command: {}", command.command_line));
             lines.push(format!("Result: {}", command.ended.describe()));
@@ -200,6 +204,7 @@ impl Texts for English {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::context::FailedStep;
     use crate::texts::fixtures::{self, github, gitlab, host, jenkins};
 
     fn all(status: Status) -> [Context; 4] {
@@ -319,6 +324,35 @@ mod tests {
         assert!(English.detailed(&ctx).ends_with("\nFailed jobs: build, test (ubuntu-latest)"));
         ctx.failed_jobs.truncate(1);
         assert!(English.voice(&ctx).ends_with(" Failed job: build."));
+    }
+
+    #[test]
+    fn the_first_failed_step_goes_into_the_sms_and_every_step_into_the_long_text() {
+        let mut ctx = github(Status::Failure);
+        ctx.failed_jobs = vec!["test (ubuntu-latest, 1.24)".into(), "lint".into()];
+        ctx.failed_steps = vec![
+            FailedStep { job: "test (ubuntu-latest, 1.24)".into(), step: "Run tests".into() },
+            FailedStep { job: "lint".into(), step: "clippy".into() },
+        ];
+        ctx.job_url = "https://github.com/acme/payments-api/actions/runs/9/job/5".into();
+        assert_eq!(
+            English.sms(&ctx),
+            "CI FAILURE: Deploy failed in acme/payments-api (main a1b2c3d). Failed jobs: test (ubuntu-latest, 1.24), \
+             lint. Failed step: Run tests. https://github.com/acme/payments-api/actions/runs/9/job/5"
+        );
+        assert!(
+            English.detailed(&ctx).ends_with(
+                "\nFailed jobs: test (ubuntu-latest, 1.24), lint\nFailed step (test (ubuntu-latest, 1.24)): Run tests\n\
+                 Failed step (lint): clippy"
+            ),
+            "{}",
+            English.detailed(&ctx)
+        );
+        // The voice names the jobs, never a step.
+        assert!(!English.voice(&ctx).contains("Run tests"), "{}", English.voice(&ctx));
+        // A step of another job than the one the link opens stays out of the SMS.
+        ctx.failed_steps.remove(0);
+        assert!(!English.sms(&ctx).contains("Failed step"), "{}", English.sms(&ctx));
     }
 
     #[test]

@@ -161,6 +161,13 @@ pub(crate) fn named_jobs(ctx: &Context) -> Option<(JobsNamed, &[String])> {
     }
 }
 
+/// The first failed step of the job an SMS links to (the first failed job), cut for an SMS;
+/// `None` when the jobs API did not name one.
+pub(crate) fn linked_step(ctx: &Context) -> Option<String> {
+    let first = ctx.failed_steps.first()?;
+    (ctx.failed_jobs.first() == Some(&first.job)).then(|| clip(&first.step))
+}
+
 /// The names a voice text uses, made speakable once. An empty value is unknown (or unsayable).
 pub(crate) struct Spoken {
     pub repository: String,

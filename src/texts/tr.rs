@@ -2,7 +2,7 @@
 //! "iş akışı"), never on a name, whose last vowel nobody knows in advance; the voice text says
 //! its key sentence twice, because the first seconds of a call are lost while answering.
 
-use super::{JobsNamed, Spoken, Texts, clip, end_sentence, job_list, named_jobs, with_link};
+use super::{JobsNamed, Spoken, Texts, clip, end_sentence, job_list, linked_step, named_jobs, with_link};
 use crate::context::{CommandRun, Context, Source};
 use crate::runner::{Ended, signal_name};
 use crate::status::Status;
@@ -176,6 +176,9 @@ fn sms_with(ctx: &Context, note: Option<&str>) -> String {
         end_sentence(&mut text);
         text.push_str(&format!(" {}.", jobs_note(kind, &jobs.iter().map(|j| clip(j)).collect::<Vec<_>>())));
     }
+    if let Some(step) = linked_step(ctx) {
+        text.push_str(&format!(" Başarısız adım: {step}."));
+    }
     if let Some(note) = note {
         end_sentence(&mut text);
         text.push_str(&format!(" {note}"));
@@ -255,6 +258,7 @@ impl Texts for Turkish {
         if let Some((kind, jobs)) = named_jobs(ctx) {
             lines.push(format!("{}: {}", jobs_label(kind, false), jobs.join(", ")));
         }
+        lines.extend(ctx.failed_steps.iter().map(|failed| format!("Başarısız adım ({}): {}", failed.job, failed.step)));
         if let Some(command) = &ctx.command {
             lines.push(format!("Komut: {}", command.command_line));
             let result = match command.ended {
@@ -300,6 +304,7 @@ impl Texts for Turkish {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::context::FailedStep;
     use crate::texts::fixtures::{self, github, gitlab, host, jenkins};
 
     fn all(status: Status) -> [Context; 4] {
@@ -432,6 +437,27 @@ mod tests {
         assert!(Turkish.voice(&ctx).contains(" Başarısız işler: job 1, job 2, job 3, job 4, job 5 ve 2 iş daha. "));
         ctx.failed_jobs.truncate(1);
         assert!(Turkish.voice(&ctx).contains(" Başarısız iş: job 1. "));
+    }
+
+    #[test]
+    fn the_first_failed_step_goes_into_the_sms_and_every_step_into_the_long_text() {
+        let mut ctx = github(Status::Failure);
+        ctx.failed_jobs = vec!["test (ubuntu-latest, 1.24)".into()];
+        ctx.failed_steps =
+            vec![FailedStep { job: "test (ubuntu-latest, 1.24)".into(), step: "Testleri çalıştır".into() }];
+        assert_eq!(
+            Turkish.sms(&ctx),
+            "CI HATA: Deploy başarısız - acme/payments-api (main, a1b2c3d). Başarısız iş: test (ubuntu-latest, 1.24). \
+             Başarısız adım: Testleri çalıştır. https://github.com/acme/payments-api/actions/runs/9"
+        );
+        assert!(
+            Turkish.detailed(&ctx).ends_with(
+                "\nBaşarısız işler: test (ubuntu-latest, 1.24)\nBaşarısız adım (test (ubuntu-latest, 1.24)): Testleri çalıştır"
+            ),
+            "{}",
+            Turkish.detailed(&ctx)
+        );
+        assert!(!Turkish.voice(&ctx).contains("Testleri"), "{}", Turkish.voice(&ctx));
     }
 
     #[test]

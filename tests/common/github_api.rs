@@ -1,7 +1,7 @@
 //! A fake GitHub REST API on 127.0.0.1: the Actions runs and jobs endpoints onfail reads for
 //! `--notify-when changes`, routed by path and query over a scripted list of runs, with the
 //! pitfalls of the real one (a fuzzy branch filter, the current run in progress, other branches
-//! and forks, re-run attempts, pages) and faults (any status, rate limits, hangs, garbage).
+//! and forks, re-run attempts, pages, jobs with steps and matrix names) and faults (any status, rate limits, hangs, garbage).
 
 use serde_json::{Value, json};
 
@@ -20,6 +20,9 @@ pub const RUN_NUMBER: u64 = 17;
 
 pub type Jobs = Vec<(&'static str, Option<&'static str>)>;
 
+/// Steps of a job: name and conclusion, in order (numbered from 1).
+pub type Steps = Vec<(&'static str, &'static str)>;
+
 #[derive(Clone, Debug)]
 pub struct FakeRun {
     pub id: u64,
@@ -32,6 +35,8 @@ pub struct FakeRun {
     pub jobs: Jobs,
     /// Earlier attempts, oldest first: conclusion and jobs.
     pub attempts: Vec<(Option<&'static str>, Jobs)>,
+    /// The steps of the latest attempt's jobs, by job name (a job not listed has none).
+    pub steps: Vec<(&'static str, Steps)>,
 }
 
 impl FakeRun {
@@ -46,6 +51,7 @@ impl FakeRun {
             head_repo: REPO,
             jobs: Vec::new(),
             attempts: Vec::new(),
+            steps: Vec::new(),
         }
     }
 
@@ -63,6 +69,23 @@ impl FakeRun {
     pub fn job(mut self, name: &'static str, conclusion: &'static str) -> FakeRun {
         self.jobs.push((name, Some(conclusion)));
         self
+    }
+
+    /// A job still running (the notify job itself): no conclusion yet.
+    pub fn running(mut self, name: &'static str) -> FakeRun {
+        self.jobs.push((name, None));
+        self
+    }
+
+    /// `job` (added with [`FakeRun::job`]) ran these steps.
+    pub fn steps(mut self, job: &'static str, steps: Steps) -> FakeRun {
+        self.steps.push((job, steps));
+        self
+    }
+
+    /// The check run id the fake gives the `index`th job of the latest attempt.
+    pub fn job_id(&self, index: usize) -> u64 {
+        self.id * 100 + index as u64
     }
 
     pub fn attempt(mut self, conclusion: &'static str, jobs: Jobs) -> FakeRun {
@@ -90,15 +113,25 @@ impl FakeRun {
     }
 }
 
-fn jobs_json(jobs: &Jobs, run_id: u64, page: usize, per_page: usize) -> Value {
+fn jobs_json(jobs: &Jobs, steps: &[(&str, Steps)], run_id: u64, page: usize, per_page: usize) -> Value {
     let shown: Vec<Value> = jobs
         .iter()
         .enumerate()
         .skip((page - 1) * per_page)
         .take(per_page)
         .map(|(i, (name, conclusion))| {
-            json!({"id": run_id * 100 + i as u64, "run_id": run_id, "name": name, "status": "completed",
-                   "conclusion": conclusion, "steps": []})
+            let id = run_id * 100 + i as u64;
+            let status = if conclusion.is_some() { "completed" } else { "in_progress" };
+            let ran = steps.iter().find(|(job, _)| job == name).map(|(_, s)| s.as_slice()).unwrap_or_default();
+            let steps: Vec<Value> = ran
+                .iter()
+                .enumerate()
+                .map(|(n, (step, c))| json!({"name": step, "status": "completed", "conclusion": c, "number": n + 1}))
+                .collect();
+            json!({"id": id, "run_id": run_id, "name": name, "status": status, "conclusion": conclusion,
+                   "html_url": format!("https://github.com/{REPO}/actions/runs/{run_id}/job/{id}"),
+                   "check_run_url": format!("https://api.github.com/repos/{REPO}/check-runs/{id}"),
+                   "steps": steps})
         })
         .collect();
     json!({"total_count": jobs.len(), "jobs": shown})
@@ -185,7 +218,9 @@ fn route(script: &Script, request: &Received) -> Reply {
             None => not_found,
         },
         ["repos", "acme", "api", "actions", "runs", id, "jobs"] => match run(id) {
-            Some(run) => ok(jobs_json(&run.jobs, run.id, number("page", 1), number("per_page", 30))),
+            Some(run) => {
+                ok(jobs_json(&run.jobs, &run.steps, run.id, number("page", 1), number("per_page", 30).min(100)))
+            }
             None => not_found,
         },
         ["repos", "acme", "api", "actions", "runs", id, "attempts", k] => {
@@ -197,10 +232,10 @@ fn route(script: &Script, request: &Received) -> Reply {
         ["repos", "acme", "api", "actions", "runs", id, "attempts", k, "jobs"] => {
             match (run(id), k.parse::<usize>().ok().and_then(|k| k.checked_sub(1))) {
                 (Some(run), Some(k)) if k < run.attempts.len() => {
-                    ok(jobs_json(&run.attempts[k].1, run.id, number("page", 1), number("per_page", 30)))
+                    ok(jobs_json(&run.attempts[k].1, &[], run.id, number("page", 1), number("per_page", 30).min(100)))
                 }
                 (Some(run), Some(k)) if k == run.attempts.len() => {
-                    ok(jobs_json(&run.jobs, run.id, number("page", 1), number("per_page", 30)))
+                    ok(jobs_json(&run.jobs, &run.steps, run.id, number("page", 1), number("per_page", 30).min(100)))
                 }
                 _ => not_found,
             }

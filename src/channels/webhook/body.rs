@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::context::Context;
+use crate::context::{Context, FailedStep};
 use crate::template::{Template, TemplateError};
 
 /// Placeholders `--webhook-body` knows beyond the context's.
@@ -50,8 +50,11 @@ struct Data<'a> {
     run_number: &'a str,
     server_url: &'a str,
     hostname: &'a str,
-    /// From `--needs`: the ids of the jobs that failed; empty when not known.
+    /// The jobs that failed: display names from the jobs API, else the ids `--needs` gives;
+    /// empty when not known.
     failed_jobs: &'a [String],
+    /// From the jobs API: `{"job": …, "step": …}`, the first failed step of each failed job.
+    failed_steps: &'a [FailedStep],
 }
 
 pub fn standard(context: &Context, title: &str, message: &str) -> Vec<u8> {
@@ -77,6 +80,7 @@ pub fn standard(context: &Context, title: &str, message: &str) -> Vec<u8> {
             server_url: &context.server_url,
             hostname: &context.hostname,
             failed_jobs: &context.failed_jobs,
+            failed_steps: &context.failed_steps,
         },
     };
     serde_json::to_vec(&event).expect("a struct of strings always serialises")
