@@ -144,6 +144,15 @@ pub fn details(ctx: &Context, priority: Priority) -> Map<String, Value> {
         put("command", &command.command_line);
         put("command_result", &command.ended.describe());
     }
+    // The failure details (README, "One alert for a whole workflow"), as lists a platform's
+    // templates can read, like the webhook event's `failed_jobs` and `failed_steps`.
+    if !ctx.failed_jobs.is_empty() {
+        map.insert("failed_jobs".into(), ctx.failed_jobs.clone().into());
+    }
+    if !ctx.failed_steps.is_empty() {
+        let steps = ctx.failed_steps.iter().map(|s| serde_json::json!({"job": s.job, "step": s.step}));
+        map.insert("failed_steps".into(), Value::Array(steps.collect()));
+    }
     map
 }
 
@@ -329,5 +338,18 @@ mod tests {
         assert!(empty.resolve(&ctx(&[])).unwrap_err().to_string().starts_with("--alert-id: renders to an empty id"));
         let bad_link = IncidentArgs { alert_url: Some("not a link".into()), ..IncidentArgs::default() };
         assert!(bad_link.resolve(&ctx(&[])).unwrap_err().to_string().starts_with("--alert-url: not an http(s) URL"));
+    }
+
+    #[test]
+    fn the_details_carry_the_failed_jobs_and_steps_when_known() {
+        let mut run = ctx(&[]);
+        let plain = details(&run, Priority::Critical);
+        assert!(!plain.contains_key("failed_jobs") && !plain.contains_key("failed_steps"));
+        run.failed_jobs = vec!["test (ubuntu, 1.24)".into()];
+        run.failed_steps =
+            vec![crate::context::FailedStep { job: "test (ubuntu, 1.24)".into(), step: "cargo test".into() }];
+        let map = details(&run, Priority::Critical);
+        assert_eq!(map["failed_jobs"], serde_json::json!(["test (ubuntu, 1.24)"]));
+        assert_eq!(map["failed_steps"], serde_json::json!([{"job": "test (ubuntu, 1.24)", "step": "cargo test"}]));
     }
 }
