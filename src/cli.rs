@@ -62,8 +62,8 @@ Examples:
   # Any CI: post the failure with the last 50 lines of output to a webhook
   onfail run --tail-lines 50 -- make deploy
 
-The status comes from the command: exit 0 is success (only the incident channel acts: it
-resolves), anything else is a failure. A stop signal sent to onfail (SIGINT, SIGTERM) is passed
+The status comes from the command: exit 0 is success (only the incident channels act: they
+resolve), anything else is a failure. A stop signal sent to onfail (SIGINT, SIGTERM) is passed
 on to the command and makes the run 'cancelled'. onfail exits with the command's exit code,
 128 + N when a signal N killed it, or 127 when it could not be started.";
 

@@ -129,6 +129,7 @@ fn compare(server: &Server, args: &[String], paths: &[(&str, &str)]) {
 fn every_channel_prints_the_body_it_sends() {
     let server = Server::new(Vec::new(), Reply::json(200, SMS_ACCEPTED));
     let temperstack = format!("/api/integration/webhook/{TEMPERSTACK_KEY}");
+    let grafana = format!("/integrations/v1/formatted_webhook/{TEMPERSTACK_KEY}/");
     let args = args(
         &server,
         &[
@@ -152,6 +153,16 @@ fn every_channel_prints_the_body_it_sends() {
             "medium",
             "--runbook-url",
             "https://wiki.example.com/run?x=1&y=ş",
+            "--pagerduty-routing-key",
+            KEY,
+            "--pagerduty-url",
+            "{server}/v2/enqueue",
+            "--incidentio-url",
+            "{server}/v2/alert_events/http/01HSOURCE",
+            "--incidentio-token",
+            KEY,
+            "--grafana-irm-url",
+            &format!("{{server}}{grafana}"),
             "--webhook-url",
             "{server}/hook",
             "--webhook-headers",
@@ -164,6 +175,9 @@ fn every_channel_prints_the_body_it_sends() {
         ("voice", "/webhook/receive"),
         ("sms", "/v1/send-sms/json"),
         ("temperstack", temperstack.as_str()),
+        ("pagerduty", "/v2/enqueue"),
+        ("incidentio", "/v2/alert_events/http/01HSOURCE"),
+        ("grafana-irm", grafana.as_str()),
         ("webhook", "/hook"),
     ];
     compare(&server, &args, &paths);

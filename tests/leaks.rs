@@ -20,6 +20,10 @@ const HOOK_PATH: &str = "pJ2kL9zX4cV7bN1mQ6";
 const HOOK_QUERY: &str = "qW5eR8tY3uI6oP9aZ2";
 const HEADER_VALUE: &str = "vB4nM7kJ1hG9fD2sA5";
 const HOOK_SECRET: &str = "sC6xZ3lK8jH5gF2dQ9";
+const PAGERDUTY_KEY: &str = "kR7vT2mQ9xL4wN8pZ3cF6hJ1bD5gS0yA";
+const INCIDENTIO_SOURCE: &str = "xC1vB4nM7qW0eR3tY6";
+const INCIDENTIO_TOKEN: &str = "iU3oP6aS9dF2gH5jK8";
+const GRAFANA_TOKEN: &str = "gL2kJ5hG8fD1sA4zX7";
 /// The password in the webhook URL's userinfo, percent-encoded as written there...
 const URL_PASSWORD: &str = "uF3hJ8%40kL2mN5bV9";
 /// ... and as it reads decoded.
@@ -37,6 +41,10 @@ fn sentinels() -> Vec<String> {
         SMS_KEY,
         SMS_HASH,
         INCIDENT_KEY,
+        PAGERDUTY_KEY,
+        INCIDENTIO_SOURCE,
+        INCIDENTIO_TOKEN,
+        GRAFANA_TOKEN,
         HOOK_PATH,
         HOOK_QUERY,
         HEADER_VALUE,
@@ -80,6 +88,16 @@ fn channels_at(base: &str) -> Vec<String> {
         format!("0{SMS_PHONE}"),
         "--temperstack-url".into(),
         format!("{base}/api/integration/webhook/{INCIDENT_KEY}"),
+        "--pagerduty-routing-key".into(),
+        PAGERDUTY_KEY.into(),
+        "--pagerduty-url".into(),
+        format!("{base}/v2/enqueue"),
+        "--incidentio-url".into(),
+        format!("{base}/v2/alert_events/http/{INCIDENTIO_SOURCE}"),
+        "--incidentio-token".into(),
+        INCIDENTIO_TOKEN.into(),
+        "--grafana-irm-url".into(),
+        format!("{base}/integrations/v1/formatted_webhook/{GRAFANA_TOKEN}/"),
         "--alert-url".into(),
         format!("https://viewer:{LINK_PASSWORD}@dash.example/alerts"),
         "--webhook-url".into(),
@@ -293,15 +311,18 @@ fn run_leaks_nothing_even_when_the_command_prints_secrets() {
     }
 }
 
-/// A provider legitimately receives its own credential (iletiMerkezi's key and hash go in the
-/// body) and its own recipients; any other secret in a body came from the command.
+/// A provider legitimately receives its own credential (iletiMerkezi's key and hash and
+/// PagerDuty's routing key go in the body) and its own recipients; any other secret in a body
+/// came from the command.
 fn without_own_credentials(path: &str, body: &str) -> String {
     let own: Vec<String> = if path.contains("send-sms") {
         vec![SMS_KEY.into(), SMS_HASH.into(), format!("90{SMS_PHONE}")]
+    } else if path.contains("v2/enqueue") {
+        vec![PAGERDUTY_KEY.into(), LINK_PASSWORD.into()]
     } else if path.contains("webhook/receive") {
         vec![VOICE_PHONE.into()]
-    } else if path.contains(INCIDENT_KEY) {
-        // The user's own `--alert-url`, password and all, is the link Temperstack is given.
+    } else if [INCIDENT_KEY, INCIDENTIO_SOURCE, GRAFANA_TOKEN].iter().any(|key| path.contains(key)) {
+        // The user's own `--alert-url`, password and all, is the link an incident platform is given.
         vec![LINK_PASSWORD.into()]
     } else {
         vec![]
@@ -322,6 +343,10 @@ fn every_configuration_error_leaks_nothing() {
         vec!["--webhook-url".into(), format!("http://example.com/{HOOK_PATH}?t={HOOK_QUERY}")],
         vec!["--temperstack-url".into(), format!("http://example.com/api/integration/webhook/{INCIDENT_KEY}")],
         vec!["--alertalk-url".into(), format!("not a url {ALERTALK_KEY}")],
+        vec!["--pagerduty-routing-key".into(), format!("{PAGERDUTY_KEY}\n{PAGERDUTY_KEY}")],
+        vec!["--incidentio-token".into(), format!("Bearer {INCIDENTIO_TOKEN}")],
+        vec!["--incidentio-url".into(), format!("http://example.com/v2/alert_events/http/{INCIDENTIO_SOURCE}")],
+        vec!["--grafana-irm-url".into(), format!("ftp://example.com/formatted_webhook/{GRAFANA_TOKEN}/")],
         vec!["--message".into(), format!("{{nope}} {SMS_KEY}")],
         vec!["--sms-sender".into(), "TOO-LONG-SENDER".into()],
     ];

@@ -3,13 +3,15 @@
 //! ties the resolve on a green run to the incident a red run opened, and the rule that a
 //! cancelled or skipped run neither opens nor resolves anything.
 
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::context::Context;
 use crate::error::ConfigError;
 use crate::status::Status;
 use crate::template::Template;
-use crate::values::{choose, non_empty};
+use crate::texts::Audience;
+use crate::values::{choose, non_empty, truncate_chars};
 
 #[derive(clap::Args, Clone, Debug, Default)]
 #[command(next_help_heading = "Incidents (every platform)")]
@@ -68,6 +70,90 @@ impl IncidentArgs {
         }
         Ok(Incident { alert_id, priority, link })
     }
+}
+
+impl Priority {
+    /// The word `--priority` takes, for platforms that carry it as a plain field.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Critical => "critical",
+            Priority::Medium => "medium",
+        }
+    }
+}
+
+/// The incident's text: `--message`, else every known field of the run, one per line, in the
+/// language of the texts people read.
+pub fn description(alert: &super::Alert) -> String {
+    alert.message.clone().unwrap_or_else(|| alert.language.texts(Audience::Screen).detailed(&alert.context))
+}
+
+/// Most platforms refuse an incident without a name.
+pub fn require_title(title: &str, platform: &str) -> Result<(), ConfigError> {
+    if title.trim().is_empty() {
+        return Err(ConfigError::new(
+            "--title",
+            format!("renders to an empty text: {platform} needs a title for the incident"),
+        ));
+    }
+    Ok(())
+}
+
+/// Cuts `text` to `max` characters on a character boundary; the warning names the platform's
+/// field and limit, so the user knows where the rest went.
+pub fn cut(text: &str, max: usize, field: &str, warnings: &mut Vec<String>) -> String {
+    let (kept, was_cut) = truncate_chars(text, max);
+    if was_cut {
+        warnings.push(format!("{field} cut to {max} characters (from {})", text.chars().count()));
+    }
+    kept
+}
+
+/// The run's context as a flat JSON object of its known fields, for the platforms' free-form
+/// detail objects (PagerDuty `custom_details`, incident.io `metadata`). Unknown fields are left
+/// out, so a cron job's details are not a list of empty strings.
+pub fn details(ctx: &Context, priority: Priority) -> Map<String, Value> {
+    let mut map = Map::new();
+    let mut put = |key: &str, value: &str| {
+        if !value.is_empty() {
+            map.insert(key.into(), value.into());
+        }
+    };
+    put("status", ctx.status.as_str());
+    put("priority", priority.as_str());
+    for name in [
+        "repository",
+        "workflow",
+        "job",
+        "ref_name",
+        "sha",
+        "actor",
+        "event",
+        "run_id",
+        "run_number",
+        "run_attempt",
+        "run_url",
+        "job_url",
+        "server_url",
+        "hostname",
+        "time",
+    ] {
+        put(name, &ctx.placeholder(name));
+    }
+    if let Some(command) = &ctx.command {
+        put("command", &command.command_line);
+        put("command_result", &command.ended.describe());
+    }
+    // The failure details (README, "One alert for a whole workflow"), as lists a platform's
+    // templates can read, like the webhook event's `failed_jobs` and `failed_steps`.
+    if !ctx.failed_jobs.is_empty() {
+        map.insert("failed_jobs".into(), ctx.failed_jobs.clone().into());
+    }
+    if !ctx.failed_steps.is_empty() {
+        let steps = ctx.failed_steps.iter().map(|s| serde_json::json!({"job": s.job, "step": s.step}));
+        map.insert("failed_steps".into(), Value::Array(steps.collect()));
+    }
+    map
 }
 
 /// `--priority`: `critical` or `medium`, read like every enumerated value (`crate::values`).
@@ -131,6 +217,22 @@ pub fn skip_reason(status: Status) -> Option<String> {
     }
 }
 
+/// An alert about the GitHub run of `context::github_fixture`, for the incident providers' unit
+/// tests: one constructor, so a new `Alert` field is added in one place.
+#[cfg(test)]
+pub(crate) fn test_alert(status: Status, title: &str, message: Option<&str>) -> super::Alert {
+    super::Alert {
+        context: crate::context::github_fixture(status, std::time::SystemTime::now()),
+        title: title.into(),
+        message: message.map(str::to_string),
+        voice_message: None,
+        sms_message: None,
+        language: crate::texts::Language::default(),
+        notify_on: crate::status::NotifyOn::default(),
+        decision: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,6 +291,34 @@ mod tests {
     }
 
     #[test]
+    fn details_hold_the_known_context_fields_only() {
+        let github = ctx(&[("GITHUB_SHA", "abc123")]);
+        let map = details(&github, Priority::Medium);
+        assert_eq!(map["status"], "failure");
+        assert_eq!(map["priority"], "medium");
+        assert_eq!(map["repository"], "acme/api");
+        assert_eq!(map["sha"], "abc123");
+        assert_eq!(map["run_url"], "https://github.com/acme/api/actions/runs/1");
+        assert!(!map.contains_key("actor") && !map.contains_key("command"), "{map:?}");
+        let host = Context::detect(&Default::default(), Status::Success, None, SystemTime::now());
+        let map = details(&host, Priority::Critical);
+        let keys: Vec<&String> = map.keys().collect();
+        assert!(
+            keys.iter().all(|k| ["status", "priority", "hostname", "time", "actor"].contains(&k.as_str())),
+            "{keys:?}"
+        );
+    }
+
+    #[test]
+    fn cutting_warns_with_the_field_and_the_limit() {
+        let mut warnings = Vec::new();
+        assert_eq!(cut("çok uzun", 3, "summary", &mut warnings), "çok");
+        assert_eq!(warnings, ["summary cut to 3 characters (from 8)"]);
+        assert_eq!(cut("ok", 3, "summary", &mut warnings), "ok");
+        assert_eq!(warnings.len(), 1);
+    }
+
+    #[test]
     fn priorities_parse_in_any_case() {
         assert_eq!(parse_priority("CRITICAL").unwrap(), Priority::Critical);
         assert_eq!(parse_priority(" medium ").unwrap(), Priority::Medium);
@@ -208,5 +338,18 @@ mod tests {
         assert!(empty.resolve(&ctx(&[])).unwrap_err().to_string().starts_with("--alert-id: renders to an empty id"));
         let bad_link = IncidentArgs { alert_url: Some("not a link".into()), ..IncidentArgs::default() };
         assert!(bad_link.resolve(&ctx(&[])).unwrap_err().to_string().starts_with("--alert-url: not an http(s) URL"));
+    }
+
+    #[test]
+    fn the_details_carry_the_failed_jobs_and_steps_when_known() {
+        let mut run = ctx(&[]);
+        let plain = details(&run, Priority::Critical);
+        assert!(!plain.contains_key("failed_jobs") && !plain.contains_key("failed_steps"));
+        run.failed_jobs = vec!["test (ubuntu, 1.24)".into()];
+        run.failed_steps =
+            vec![crate::context::FailedStep { job: "test (ubuntu, 1.24)".into(), step: "cargo test".into() }];
+        let map = details(&run, Priority::Critical);
+        assert_eq!(map["failed_jobs"], serde_json::json!(["test (ubuntu, 1.24)"]));
+        assert_eq!(map["failed_steps"], serde_json::json!([{"job": "test (ubuntu, 1.24)", "step": "cargo test"}]));
     }
 }

@@ -209,5 +209,8 @@ providers! {
     alertalk,
     iletimerkezi,
     temperstack,
+    pagerduty,
+    incidentio,
+    grafana_irm,
     webhook,
 }

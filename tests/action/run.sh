@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Action tests: runs the workflows in tests/action/workflows/ under nektos/act in host mode (no
 # Docker), with `uses: ./` and `install: source`, against a fake server on 127.0.0.1 that stands
-# in for Alertalk and Temperstack.
+# in for Alertalk, Temperstack and PagerDuty.
 # Each scenario asserts what the server received, what the action output, and what act's log
 # shows, and fails loudly.
 #
@@ -27,6 +27,7 @@ key="ak-act-SENTINEL-5f1e2d9c"
 phone_one="5321234567"
 phones="+90 532 123 45 67, 05339876543"
 temperstack_key="ts-act-SENTINEL-8a3c7b1e"
+pagerduty_key="pdactSENTINEL0123456789abcdef012"
 
 # rustup and cargo must keep finding the real toolchain once HOME points at the scratch dir.
 export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}" CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
@@ -50,6 +51,7 @@ for _ in $(seq 1 100); do [ -s "$scratch/port" ] && break; sleep 0.1; done
 url="http://127.0.0.1:$(cat "$scratch/port")/webhook/receive"
 temperstack_path="/api/integration/webhook/$temperstack_key"
 temperstack_url="http://127.0.0.1:$(cat "$scratch/port")$temperstack_path"
+pagerduty_url="http://127.0.0.1:$(cat "$scratch/port")/v2/enqueue"
 echo "   listening: $url (pid $server_pid)"
 
 # run_act NAME: runs tests/action/workflows/NAME.yml; its log goes to $scratch/NAME.log, and
@@ -69,6 +71,8 @@ run_act() {
     --env "TEST_PHONE_ONE=$phone_one" \
     --env "TEST_ALERTALK_URL=$url" \
     --env "TEST_TEMPERSTACK_URL=$temperstack_url" \
+    --env "TEST_PAGERDUTY_KEY=$pagerduty_key" \
+    --env "TEST_PAGERDUTY_URL=$pagerduty_url" \
     --env "ONFAIL_TEST_OUT=$out" \
     --env "CARGO_TARGET_DIR=$target_dir" \
     --env "RUSTUP_HOME=$RUSTUP_HOME" \
@@ -82,7 +86,7 @@ field() { python3 -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1
 
 check_log_clean() {
   local log="$scratch/$1.log"
-  for secret in "$key" "$temperstack_key" "$phone_one" "0$phone_one" "90$phone_one" "5339876543"; do
+  for secret in "$key" "$temperstack_key" "$pagerduty_key" "$phone_one" "0$phone_one" "90$phone_one" "5339876543"; do
     if grep -qF -- "$secret" "$log"; then fail "$1: act's log shows $secret unmasked"; else pass "$1: act's log never shows $secret"; fi
   done
 }
@@ -131,20 +135,20 @@ expect_eq "the if: failure() step did not run" "$(cat "$out/never-result" 2>/dev
 expect_eq "the if: always() step saw success and skipped" "$(cat "$out/result" 2>/dev/null)" "skipped"
 check_log_clean passing
 
-echo "== scenario 5: one run, two jobs, if: always() with the default status: red raises the incident, green clears one"
+echo "== scenario 5: one run, two jobs, if: always() with the default status: red raises the incident, green clears one (Temperstack and PagerDuty)"
 rc=$(run_act incident)
 out="$scratch/out-incident"
 expect_eq "act exits non-zero because the red job failed" "$([ "$rc" -ne 0 ] && echo yes)" "yes"
-expect_eq "the server received two calls, one per job" "$(requests)" "2"
-# by_id ID EXPR: EXPR of each request whose JSON body has alert_id ID (b: the body, x: the
-# record), comma-joined. ID is an onfail-<hex> id from default_id, so it is safe to quote.
-by_id() { field "','.join(str($2) for x in r for b in [json.loads(x['body'])] if b.get('alert_id') == '$1')"; }
+expect_eq "the server received four calls, Temperstack and PagerDuty for each job" "$(requests)" "4"
+# by_id ID EXPR [KEY]: EXPR of each request whose JSON body has KEY (default alert_id) ID (b: the
+# body, x: the record), comma-joined. ID is an onfail-<hex> id from default_id, so it is safe to quote.
+by_id() { field "','.join(str($2) for x in r for b in [json.loads(x['body'])] if b.get('${3:-alert_id}') == '$1')"; }
 # default_id CONTEXT_FILE: the default alert_id (README, "Incidents (Temperstack)"; src/channels/incident.rs) of the
 # repository, workflow, job and branch a job recorded, one per line: onfail- and the first 16
 # hex digits of the SHA-256 of the four joined by NUL.
 default_id() { python3 -c 'import hashlib,sys; p=open(sys.argv[1]).read().split("\n")[:4]; print("onfail-" + hashlib.sha256("\0".join(p).encode()).hexdigest()[:16], end="")' "$1"; }
-for pair in red:Alarm green:OK; do
-  job=${pair%%:*} state=${pair#*:}
+for triple in red:Alarm:trigger green:OK:resolve; do
+  IFS=: read -r job state action <<<"$triple"
   if [ ! -s "$out/$job/context" ]; then fail "$job: the job recorded no context (did it run?)"; continue; fi
   expect_eq "$job: the run has a repository (else the id falls back to the hostname)" "$([ -n "$(sed -n 1p "$out/$job/context")" ] && echo yes)" "yes"
   expect_eq "$job: the job name in the id is the job's" "$(sed -n 3p "$out/$job/context")" "$job"
@@ -152,13 +156,17 @@ for pair in red:Alarm green:OK; do
   expect_eq "$job: outputs.alert-id is onfail- and SHA-256 of repository, workflow, job, branch" "$(cat "$out/$job/alert-id")" "$id"
   expect_eq "$job: the server received status $state under that alert_id" "$(by_id "$id" "b['status']")" "$state"
   expect_eq "$job: it went to the integration URL, key in the path" "$(by_id "$id" "x['path']")" "$temperstack_path"
+  expect_eq "$job: PagerDuty received event_action $action under dedup_key = that id" \
+    "$(by_id "$id" "b['event_action']" dedup_key)" "$action"
+  expect_eq "$job: with the routing key in the body, at the Events API path" \
+    "$(by_id "$id" "b['routing_key'] == '$pagerduty_key' and x['path']" dedup_key)" "/v2/enqueue"
   expect_eq "$job: outputs.result" "$(cat "$out/$job/result")" "sent"
-  expect_eq "$job: outputs.sent-channels" "$(cat "$out/$job/sent-channels")" "temperstack"
+  expect_eq "$job: outputs.sent-channels" "$(cat "$out/$job/sent-channels")" "temperstack,pagerduty"
 done
-expect_eq "both requests carry an alert_id starting with onfail-" \
-  "$(field "sum(json.loads(x['body']).get('alert_id', '').startswith('onfail-') for x in r)")" "2"
-expect_eq "the two jobs' alert_ids differ (the job name is part of the id)" \
-  "$(field "len({json.loads(x['body']).get('alert_id') for x in r})")" "2"
+expect_eq "every request carries an alert_id or dedup_key starting with onfail-" \
+  "$(field "sum(str(b.get('alert_id', b.get('dedup_key'))).startswith('onfail-') for x in r for b in [json.loads(x['body'])])")" "4"
+expect_eq "the two jobs' ids differ (the job name is part of the id)" \
+  "$(field "len({b.get('alert_id', b.get('dedup_key')) for x in r for b in [json.loads(x['body'])]})")" "2"
 if grep -qE 'temperstack=http://127\.0\.0\.1:[0-9]+/\*\*\*$' "$scratch/incident.log"; then
   pass "a later step's echo of the URL shows its path as ***"
 else

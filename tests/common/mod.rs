@@ -116,6 +116,13 @@ impl Server {
         Server::start(Vec::new(), Reply::status(500), Some(Box::new(route)))
     }
 
+    /// A server that uses the scripted `replies` in order, then answers with what `handler`
+    /// makes of each request: a fake provider that checks the fields, after a few faults.
+    pub fn answering(replies: Vec<Reply>, handler: impl Fn(&Received) -> Reply + Send + Sync + 'static) -> Server {
+        let script = Mutex::new(VecDeque::from(replies));
+        Server::routed(move |request| script.lock().unwrap().pop_front().unwrap_or_else(|| handler(request)))
+    }
+
     fn start(replies: Vec<Reply>, fallback: Reply, route: Option<Route>) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
         let port = listener.local_addr().unwrap().port();
@@ -287,13 +294,19 @@ fn read_request(stream: &TcpStream) -> Option<Received> {
 pub const KEY: &str = "ak-SENTINEL-key-7f3a9c";
 /// The Temperstack integration key, which lives in the URL path.
 pub const TEMPERSTACK_KEY: &str = "ts-SENTINEL-key-5e81d0";
+/// The PagerDuty routing key (32 characters, as PagerDuty's are), sent in the body.
+pub const PAGERDUTY_KEY: &str = "pdSENTINELkey0123456789abcdef012";
+/// The incident.io source token, sent as a bearer token.
+pub const INCIDENTIO_TOKEN: &str = "inc-SENTINEL-token-3b7e19";
+/// The Grafana IRM integration token, which lives in the URL path.
+pub const GRAFANA_TOKEN: &str = "gr-SENTINEL-token-c4d2a8";
 /// Numbers used in tests; none of their spellings may appear in output.
 pub const PHONES: [&str; 2] = ["5321234567", "5339876543"];
 
 /// Every spelling of the sentinel numbers, plus the key.
 pub fn sentinels() -> Vec<String> {
     let mut all = vec![KEY.to_string()];
-    all.push(TEMPERSTACK_KEY.to_string());
+    all.extend([TEMPERSTACK_KEY, PAGERDUTY_KEY, INCIDENTIO_TOKEN, GRAFANA_TOKEN].map(String::from));
     for n in PHONES {
         all.extend([n.to_string(), format!("90{n}"), format!("0{n}")]);
     }
