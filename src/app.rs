@@ -1,6 +1,7 @@
 //! Runs a parsed command: build the redactor first, validate, then send, dry-run or check, and
 //! report. Exit codes are decided here and nowhere else.
 
+use std::ffi::OsString;
 use std::path::Path;
 use std::time::{Instant, SystemTime};
 
@@ -60,14 +61,39 @@ pub fn run(command: Command, env: &Env) -> Exit {
 /// A command line that clap could not parse, or `--help` / `--version` (exit code 0). clap's
 /// message can echo any argument, so errors go through [`Output`] like every other text: under
 /// GitHub Actions an argument such as `::add-mask::x` or `##[set-output]` stays inert.
-pub fn parse_failed(error: &clap::Error, env: &Env) -> Exit {
+pub fn parse_failed(error: &clap::Error, args: &[OsString], env: &Env) -> Exit {
     if !error.use_stderr() {
         // --help and --version: onfail's own text, to stdout as clap prints it.
         let _ = error.print();
         return Exit::Ok;
     }
-    Output::new(Redactor::new(), env).usage_error(&error.render().to_string());
+    let mut text = error.render().to_string();
+    if error.kind() == clap::error::ErrorKind::UnknownArgument {
+        // Hidden in this text only: these are guesses, and an `::add-mask::` of a guess such as
+        // `true` would blank that word out of the rest of the job's log.
+        let mut guesses = Redactor::new();
+        register_unparsed_values(&mut guesses, args, env);
+        text = guesses.apply(&text);
+    }
+    Output::new(Redactor::new(), env).usage_error(&text);
     Exit::Usage
+}
+
+/// An unknown argument is quoted whole, and clap failed before onfail learned which values are
+/// secrets: a misspelled `--alertalk-webhok-key=KEY` would print KEY. So every value on the
+/// command line (a `--name=value` suffix or a word that is not a flag or a command) and every
+/// `ONFAIL_*` value is hidden in that error; the flag names stay readable.
+fn register_unparsed_values(redactor: &mut Redactor, args: &[OsString], env: &Env) {
+    const COMMANDS: &[&str] = &["send", "run", "check", "help"];
+    // After `--` come the command of `onfail run` and its arguments, which clap does not quote.
+    for arg in args.iter().skip(1).map(|a| a.to_string_lossy()).take_while(|a| a != "--") {
+        match arg.strip_prefix("--").and_then(|flag| flag.split_once('=')) {
+            Some((_, value)) => redactor.secret(value),
+            None if !arg.starts_with('-') && !COMMANDS.contains(&arg.as_ref()) => redactor.secret(&arg),
+            None => {}
+        }
+    }
+    env.iter().filter(|(name, _)| name.starts_with("ONFAIL_")).for_each(|(_, value)| redactor.secret(value));
 }
 
 /// `onfail run`: validate first (a broken configuration should show when the job is set up,

@@ -8,10 +8,11 @@ use onfail::context::Env;
 fn main() -> ExitCode {
     drop_empty_onfail_vars();
     let env = environment();
-    let exit = match onfail::cli::parse_from(std::env::args_os()) {
+    let args: Vec<_> = std::env::args_os().collect();
+    let exit = match onfail::cli::parse_from(args.clone()) {
         Ok(cli) => onfail::app::run(cli.command, &env),
         // --help and --version land here too, with exit code 0; usage errors exit 2.
-        Err(error) => onfail::app::parse_failed(&name_non_utf8_variable(error), &env),
+        Err(error) => onfail::app::parse_failed(&name_non_utf8_variable(error), &args, &env),
     };
     ExitCode::from(exit.code())
 }

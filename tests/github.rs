@@ -419,17 +419,22 @@ fn a_usage_error_cannot_carry_a_workflow_command() {
     let files = Files::new();
     let server = Server::ok(QUEUED);
     let payload = "5s\n::add-mask::onfail\n::set-output name=result::sent\n x ##[warning]legacy";
-    for args in [vec!["--timeout", payload], vec![payload]] {
-        let out = run(send(&server, &files).args(&args));
-        assert_eq!(out.code, 2, "{}", out.stderr);
-        assert!(out.stdout.is_empty(), "{}", out.stdout);
-        // clap quotes the argument; under GitHub Actions that quote is inert.
-        assert!(out.stderr.contains("::set-output name=result::sent"), "{}", out.stderr);
-        let cmds = commands(&out.stderr);
-        let names: Vec<&str> = cmds.iter().map(|c| c.name.as_str()).collect();
-        assert_eq!(names, ["stop-commands", "(resume)", "error"], "{}", out.stderr);
-        assert!(!files.output.exists());
-    }
+    let out = run(send(&server, &files).args(["--timeout", payload]));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+    // clap quotes the argument; under GitHub Actions that quote is inert.
+    assert!(out.stderr.contains("::set-output name=result::sent"), "{}", out.stderr);
+    let cmds = commands(&out.stderr);
+    let names: Vec<&str> = cmds.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["stop-commands", "(resume)", "error"], "{}", out.stderr);
+    assert!(!files.output.exists());
+    // An unexpected argument may be a misplaced secret: it is not quoted at all.
+    let out = run(send(&server, &files).arg(payload));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stdout.is_empty() && !out.stderr.contains("set-output"), "{}", out.stderr);
+    let names: Vec<String> = commands(&out.stderr).into_iter().map(|c| c.name).collect();
+    assert_eq!(names, ["error"], "{}", out.stderr);
+    assert!(!files.output.exists());
     assert!(server.received().is_empty());
     // Outside GitHub Actions clap's message is printed as it is.
     let out = run(onfail().args(["send", "--timeout", payload]));

@@ -490,3 +490,21 @@ fn numbers_written_with_separators_are_masked() {
         .args(["--message", &message]));
     assert_eq!(out.stdout.matches("5*******33").count(), 4, "{}", out.stdout);
 }
+
+/// clap quotes an unexpected argument whole, before onfail knows which values are secrets: a key
+/// that lands where no option takes it (`--message hi $KEY`, a misspelled flag before it) must
+/// not be printed, from the command line or from an `ONFAIL_*` variable.
+#[test]
+fn a_usage_error_quoting_an_argument_leaks_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["send", "--message", "hi", ALERTALK_KEY],
+        vec!["send", "--alertalk-webhok-key", ALERTALK_KEY],
+        vec!["run", "--phone-numbrs=05321234567", "--", "true"],
+    ] {
+        let out = sweep(onfail().args(&args).env("ONFAIL_WEBHOOK_SECRET", HOOK_SECRET), dir.path());
+        assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains("unexpected argument"), "{args:?}: {}", out.stderr);
+        assert!(!out.stderr.contains("5321234567"), "no mask line names a guess either: {}", out.stderr);
+    }
+}
