@@ -51,6 +51,12 @@ impl Response {
         serde_json::from_slice(&self.body).ok()
     }
 
+    /// ` (<who> said: <excerpt>)`, or nothing for an empty body: the provider's own words, to end
+    /// an error message with.
+    pub fn said_by(&self, who: &str) -> String {
+        said_by(who, &self.excerpt())
+    }
+
     /// A short, printable excerpt of the body for error messages. The body's secrets are gone
     /// already (the transport scrubs it on arrival), so the cut cannot leave part of one.
     pub fn excerpt(&self) -> String {
@@ -114,6 +120,11 @@ impl Ids {
 pub struct RecipientState {
     pub recipient: String,
     pub state: String,
+}
+
+/// ` (<who> said: <text>)`, or nothing when `text` is empty.
+pub fn said_by(who: &str, text: &str) -> String {
+    if text.is_empty() { String::new() } else { format!(" ({who} said: {text})") }
 }
 
 /// The verdict for a response no provider-specific rule covered (README, "Delivery"): 2xx is the caller's

@@ -133,10 +133,7 @@ impl Channel for GrafanaIrm {
     }
 
     fn classify(&self, response: &Response, _attempt: u32) -> Verdict {
-        let said = match response.excerpt() {
-            excerpt if excerpt.is_empty() => String::new(),
-            excerpt => format!(" (Grafana said: {excerpt})"),
-        };
+        let said = response.said_by("Grafana");
         match response.status {
             200..=299 => Verdict::Delivered(Delivery {
                 detail: format!("state {} for alert_uid {}", self.event.state, self.event.alert_uid),

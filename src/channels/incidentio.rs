@@ -127,10 +127,7 @@ fn reason(response: &Response) -> String {
         .filter_map(|e| e["message"].as_str().map(str::to_string))
         .collect();
     let text = if messages.is_empty() { response.excerpt() } else { messages.join("; ") };
-    match crate::values::truncate_chars(&text, 300).0 {
-        said if said.is_empty() => String::new(),
-        said => format!(" (incident.io said: {said})"),
-    }
+    crate::wire::said_by("incident.io", &crate::values::truncate_chars(&text, 300).0)
 }
 
 impl Channel for IncidentIo {

@@ -243,10 +243,7 @@ impl Channel for PagerDuty {
                 "PagerDuty did not accept the request (HTTP {}): check --pagerduty-url (default {DEFAULT_URL}; EU \
                  accounts: https://events.eu.pagerduty.com/v2/enqueue){}",
                 response.status,
-                match response.excerpt() {
-                    said if said.is_empty() => String::new(),
-                    said => format!(" (PagerDuty said: {said})"),
-                }
+                response.said_by("PagerDuty")
             )),
             _ => generic_verdict(response, "PagerDuty"),
         }

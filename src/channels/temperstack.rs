@@ -177,10 +177,7 @@ impl Channel for Temperstack {
     }
 
     fn classify(&self, response: &Response, _attempt: u32) -> Verdict {
-        let said = match response.excerpt() {
-            excerpt if excerpt.is_empty() => String::new(),
-            excerpt => format!(" (Temperstack said: {excerpt})"),
-        };
+        let said = response.said_by("Temperstack");
         match response.status {
             200..=299 => Verdict::Delivered(Delivery {
                 detail: format!("status {} for alert_id {}", self.body.status, self.body.alert_id),

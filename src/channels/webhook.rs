@@ -241,10 +241,7 @@ impl Channel for Webhook {
     fn classify(&self, response: &Response, _attempt: u32) -> Verdict {
         let receiver = self.format.receiver();
         let status = response.status;
-        let said = match response.excerpt() {
-            excerpt if excerpt.is_empty() => String::new(),
-            excerpt => format!(" ({receiver} said: {excerpt})"),
-        };
+        let said = response.said_by(receiver);
         match status {
             200..=299 => {
                 let detail = match self.signer {
