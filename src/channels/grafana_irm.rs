@@ -9,7 +9,6 @@ use super::incident;
 use super::{Alert, Channel, Provider, SharedArgs};
 use crate::error::ConfigError;
 use crate::redact::{self, Redactor};
-use crate::status::Status;
 use crate::values::{check_url, non_empty};
 use crate::wire::{Delivery, Ids, Request, Response, Verdict, generic_verdict};
 
@@ -38,15 +37,6 @@ struct Event {
     #[serde(skip_serializing_if = "String::is_empty")]
     link_to_upstream_details: String,
     priority: &'static str,
-}
-
-/// Grafana's state for a job status; cancelled and skipped send nothing.
-fn state(status: Status) -> Option<&'static str> {
-    match status {
-        Status::Failure => Some("alerting"),
-        Status::Success => Some("ok"),
-        Status::Cancelled | Status::Skipped => None,
-    }
 }
 
 pub struct GrafanaIrm {
@@ -95,7 +85,7 @@ fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Option<B
         alert_uid: incident.alert_id,
         title: alert.title.clone(),
         // Cancelled and skipped never reach a request (see `skip_reason`).
-        state: state(ctx.status).unwrap_or("alerting"),
+        state: incident::open_or_resolve(ctx.status, "alerting", "ok"),
         message: incident::description(alert),
         link_to_upstream_details: incident.link,
         priority: incident.priority.as_str(),
@@ -154,6 +144,7 @@ impl Channel for GrafanaIrm {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::status::Status;
     use serde_json::Value;
 
     fn alert(status: Status) -> Alert {

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use crate::context::Context;
 use crate::error::ConfigError;
 use crate::status::Status;
-use crate::template::Template;
+use crate::template::{PLACEHOLDERS, Template};
 use crate::texts::Audience;
 use crate::values::{choose, non_empty, truncate_chars};
 
@@ -121,23 +121,10 @@ pub fn details(ctx: &Context, priority: Priority) -> Map<String, Value> {
     };
     put("status", ctx.status.as_str());
     put("priority", priority.as_str());
-    for name in [
-        "repository",
-        "workflow",
-        "job",
-        "ref_name",
-        "sha",
-        "actor",
-        "event",
-        "run_id",
-        "run_number",
-        "run_attempt",
-        "run_url",
-        "job_url",
-        "server_url",
-        "hostname",
-        "time",
-    ] {
+    // Every other context field a template can name, but the short hash (the full one is there)
+    // and the failed jobs (a list, added below).
+    let skipped = ["status", "short_sha", "failed_jobs"];
+    for name in PLACEHOLDERS.into_iter().filter(|name| !skipped.contains(name)) {
         put(name, &ctx.placeholder(name));
     }
     if let Some(command) = &ctx.command {
@@ -196,6 +183,12 @@ pub fn check_link(option: &str, value: &str) -> Result<(), ConfigError> {
             "not an http(s) URL: give a full link such as https://wiki.example.com/runbook",
         )),
     }
+}
+
+/// The platform's word for this status: `resolve` for a success, `open` for a failure. Only
+/// those two are ever sent: [`skip_reason`] stops cancelled and skipped runs first.
+pub fn open_or_resolve(status: Status, open: &'static str, resolve: &'static str) -> &'static str {
+    if status == Status::Success { resolve } else { open }
 }
 
 /// An incident follows the job's state, not `--notify-on`: it must hear about the green run to

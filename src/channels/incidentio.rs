@@ -10,7 +10,6 @@ use super::incident;
 use super::{Alert, Channel, Provider, SharedArgs};
 use crate::error::ConfigError;
 use crate::redact::{self, Redactor};
-use crate::status::Status;
 use crate::values::{check_url, non_empty};
 use crate::wire::{Delivery, Header, Ids, Request, Response, Verdict, generic_verdict};
 
@@ -41,15 +40,6 @@ struct Event {
     #[serde(skip_serializing_if = "String::is_empty")]
     source_url: String,
     metadata: Map<String, Value>,
-}
-
-/// incident.io's status for a job status; cancelled and skipped send nothing.
-fn alert_status(status: Status) -> Option<&'static str> {
-    match status {
-        Status::Failure => Some("firing"),
-        Status::Success => Some("resolved"),
-        Status::Cancelled | Status::Skipped => None,
-    }
 }
 
 pub struct IncidentIo {
@@ -107,7 +97,7 @@ fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Option<B
     incident::require_title(&alert.title, "incident.io")?;
     let event = Event {
         // Cancelled and skipped never reach a request (see `skip_reason`).
-        status: alert_status(ctx.status).unwrap_or("firing"),
+        status: incident::open_or_resolve(ctx.status, "firing", "resolved"),
         title: alert.title.clone(),
         description: incident::description(alert),
         deduplication_key: incident.alert_id,
@@ -189,6 +179,7 @@ impl Channel for IncidentIo {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::status::Status;
 
     fn alert(status: Status) -> Alert {
         incident::test_alert(status, "Deploy failed in acme/api", Some("it broke"))

@@ -10,7 +10,6 @@ use super::incident::{self, Priority};
 use super::{Alert, Channel, Provider, SharedArgs};
 use crate::error::ConfigError;
 use crate::redact::{self, Redactor};
-use crate::status::Status;
 use crate::values::{check_url, non_empty};
 use crate::wire::{Delivery, Ids, Request, Response, Verdict, generic_verdict};
 
@@ -66,16 +65,6 @@ struct Payload {
 struct Link {
     href: String,
     text: &'static str,
-}
-
-/// The event action for a job status. Cancelled and skipped have none: they say nothing about
-/// whether the job works (README, "Incidents (Temperstack)").
-fn event_action(status: Status) -> Option<&'static str> {
-    match status {
-        Status::Failure => Some("trigger"),
-        Status::Success => Some("resolve"),
-        Status::Cancelled | Status::Skipped => None,
-    }
 }
 
 /// PagerDuty's severity for `--priority`: medium is a warning, not an error, so it does not
@@ -144,7 +133,7 @@ fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Option<B
             key.chars().count()
         ));
     }
-    let action = event_action(ctx.status).unwrap_or("trigger");
+    let action = incident::open_or_resolve(ctx.status, "trigger", "resolve");
     let (payload, links) = if action == "trigger" {
         let mut custom_details = incident::details(ctx, incident.priority);
         let message = incident::description(alert);
@@ -253,6 +242,7 @@ impl Channel for PagerDuty {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::status::Status;
     use crate::channels::incident::IncidentArgs;
 
     const KEY: &str = "0123456789abcdef0123456789abcdef";

@@ -9,7 +9,6 @@ use super::incident::{self, Priority, check_link, render};
 use super::{Alert, Channel, Provider, SharedArgs};
 use crate::error::ConfigError;
 use crate::redact::{self, Redactor};
-use crate::status::Status;
 use crate::texts::Audience;
 use crate::values::{check_url, non_empty};
 use crate::wire::{Delivery, Ids, Request, Response, Verdict, generic_verdict};
@@ -64,16 +63,6 @@ struct Body {
     resource_type: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     run_book_url: String,
-}
-
-/// Temperstack's state for a job status. Cancelled and skipped jobs have none: a cancelled run
-/// says nothing about whether the job is healthy, so it must neither page nor resolve.
-fn alarm_state(status: Status) -> Option<&'static str> {
-    match status {
-        Status::Failure => Some("Alarm"),
-        Status::Success => Some("OK"),
-        Status::Cancelled | Status::Skipped => None,
-    }
 }
 
 /// Temperstack's spelling of `--priority`.
@@ -133,7 +122,7 @@ fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Option<B
     let body = Body {
         alert_name: alert.title.clone(),
         // Cancelled and skipped never reach a request (see `skip_reason`), so this "Alarm" is never sent.
-        status: alarm_state(ctx.status).unwrap_or("Alarm"),
+        status: incident::open_or_resolve(ctx.status, "Alarm", "OK"),
         alert_priority: priority(incident.priority),
         alert_id: incident.alert_id,
         description: alert.message.clone().unwrap_or_else(|| alert.language.texts(Audience::Screen).detailed(ctx)),
