@@ -99,13 +99,26 @@ pub fn parse_duration(value: &str) -> Result<Duration, String> {
     }
 }
 
+/// What is wrong with a URL that does not parse, and the fix. Host names must be ASCII: the
+/// Unicode tables that convert an internationalized name would cost a twentieth of the binary
+/// (README, "Delivery"), and its `xn--` form is what DNS sees anyway.
+pub fn url_error(error: url::ParseError, value: &str) -> String {
+    match error {
+        url::ParseError::IdnaError if !value.is_ascii() => {
+            "the host name is not ASCII: write an internationalized domain name in its \
+                                       ASCII form (xn--...), as DNS sees it"
+                .to_string()
+        }
+        e => format!("not a valid URL ({e}): give a full https:// URL"),
+    }
+}
+
 /// Checks a provider URL (README, "Delivery"): https, or plain http only to a loopback host,
 /// and nothing the HTTP client would refuse at send time, so `check` and `--dry-run` never
 /// call a URL fine that cannot be sent to. The error never repeats the URL, since URLs can
 /// carry keys.
 pub fn check_url(option: &str, value: &str) -> Result<reqwest::Url, ConfigError> {
-    let url = reqwest::Url::parse(value.trim())
-        .map_err(|e| ConfigError::new(option, format!("not a valid URL ({e}): give a full https:// URL")))?;
+    let url = reqwest::Url::parse(value.trim()).map_err(|e| ConfigError::new(option, url_error(e, value)))?;
     match url.scheme() {
         "https" => {}
         "http" if is_loopback(&url) => {}

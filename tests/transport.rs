@@ -116,6 +116,25 @@ fn a_url_the_http_client_would_refuse_is_refused_at_validation() {
 }
 
 #[test]
+fn a_non_ascii_host_is_refused_with_its_ascii_form_as_the_fix() {
+    let out = run(onfail().args(["send", "--webhook-url", "https://şirket.example/hook/SECRETPATH"]));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("--webhook-url: the host name is not ASCII"), "{}", out.stderr);
+    assert!(out.stderr.contains("(xn--...)"), "{}", out.stderr);
+    assert!(!out.stderr.contains("SECRETPATH"), "the URL is not repeated: {}", out.stderr);
+    // The ASCII form of the same name is accepted as it is.
+    let out =
+        run(onfail().args(["send", "--dry-run", "--webhook-url", "https://xn--irket-idb.example/hook/SECRETPATH"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("POST https://xn--irket-idb.example/***"), "{}", out.stdout);
+    let out = run(onfail()
+        .args(["send", "--dry-run", "--pagerduty-routing-key", "R0UT1NGKEY0123456789abcdef012345"])
+        .args(["--alert-url", "https://şirket.example/run"]));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("--alert-url: the host name is not ASCII"), "{}", out.stderr);
+}
+
+#[test]
 fn an_unparseable_url_error_keeps_onfails_own_words() {
     for value in ["https://", "https", "https:"] {
         let out = run(onfail().args(["check", "--webhook-url", value]));

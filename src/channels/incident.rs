@@ -11,7 +11,7 @@ use crate::error::ConfigError;
 use crate::status::Status;
 use crate::template::{PLACEHOLDERS, Template};
 use crate::texts::Audience;
-use crate::values::{choose, non_empty, truncate_chars};
+use crate::values::{choose, non_empty, truncate_chars, url_error};
 
 #[derive(clap::Args, Clone, Debug, Default)]
 #[command(next_help_heading = "Incidents (every platform)")]
@@ -178,6 +178,7 @@ pub fn render(option: &str, value: &Option<String>, ctx: &Context) -> Result<Opt
 pub fn check_link(option: &str, value: &str) -> Result<(), ConfigError> {
     match reqwest::Url::parse(value) {
         Ok(url) if matches!(url.scheme(), "https" | "http") => Ok(()),
+        Err(e @ url::ParseError::IdnaError) if !value.is_ascii() => Err(ConfigError::new(option, url_error(e, value))),
         _ => Err(ConfigError::new(
             option,
             "not an http(s) URL: give a full link such as https://wiki.example.com/runbook",
