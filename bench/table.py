@@ -45,7 +45,8 @@ print(f"| one voice alert POST (mean ± σ) | {cells} | ≤ 0.5× curl, ≥ 50×
       f"{mark(target_ok)} |")
 ratios = " | ".join(f"{one[p][0] / onfail_ms:.1f}×" for p in ["onfail", "curl", "apprise", "node"])
 print(f"| time relative to onfail | {ratios} | | |")
-https = {name: timing("https.json", name) for name in ["onfail-a", "curl-a", "onfail-b", "curl-b"]}
+https = {f"{tool}-{setup}": timing(f"https-{setup}.json", f"{tool}-{setup}")
+         for tool in ["onfail", "curl"] for setup in "ab"}
 for setup, label in [("a", "private CA alone in `SSL_CERT_FILE`"),
                      ("b", "system bundle + private CA in `SSL_CERT_FILE`, `SSL_CERT_DIR=/etc/ssl/certs`")]:
     ours, curl = https[f"onfail-{setup}"], https[f"curl-{setup}"]

@@ -19,9 +19,20 @@ const SET: u8 = 0x31;
 pub fn certificate_names(der: &[u8]) -> Option<Names<'_>> {
     let (tag, certificate, _) = read(der)?;
     let (tbs_tag, tbs, _) = read(certificate).filter(|_| tag == SEQUENCE)?;
-    if tbs_tag != SEQUENCE {
-        return None;
-    }
+    tbs_names(tbs).filter(|_| tbs_tag == SEQUENCE)
+}
+
+/// The names of a certificate read from its first bytes alone: the two outer SEQUENCEs may
+/// end past `start`, but every field up to the subject must be within it.
+pub fn certificate_names_at_start(start: &[u8]) -> Option<Names<'_>> {
+    let (tag, length, certificate) = header(start)?;
+    let (tbs_tag, tbs_length, tbs) = header(certificate).filter(|_| tag == SEQUENCE)?;
+    let tbs = tbs.get(..tbs_length).unwrap_or(tbs);
+    tbs_names(tbs).filter(|_| tbs_tag == SEQUENCE && tbs_length < length)
+}
+
+/// The issuer and subject among the fields of a `tbsCertificate`.
+fn tbs_names(tbs: &[u8]) -> Option<Names<'_>> {
     let mut rest = tbs;
     let mut next = || -> Option<(u8, &[u8])> {
         let (tag, value, after) = read(rest)?;
@@ -112,6 +123,13 @@ fn canonical_string(tag: u8, content: &[u8]) -> Option<String> {
 
 /// Reads one TLV: (tag, contents, the bytes after it). Single-byte tags, definite lengths.
 fn read(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (tag, length, rest) = header(input)?;
+    let contents = rest.get(..length)?;
+    Some((tag, contents, &rest[length..]))
+}
+
+/// Reads the tag and length of a TLV: (tag, length, the bytes after the header).
+fn header(input: &[u8]) -> Option<(u8, usize, &[u8])> {
     let (&tag, rest) = input.split_first()?;
     let (&first, rest) = rest.split_first()?;
     let (length, rest) = match first {
@@ -123,8 +141,7 @@ fn read(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
         }
         _ => return None,
     };
-    let contents = rest.get(..length)?;
-    Some((tag, contents, &rest[length..]))
+    Some((tag, length, rest))
 }
 
 fn encode(tag: u8, contents: &[u8]) -> Vec<u8> {
@@ -157,6 +174,23 @@ mod tests {
         }
         assert_eq!(read(&[0x30, 0x80]), None, "indefinite lengths are not DER");
         assert_eq!(read(&[]), None);
+    }
+
+    #[test]
+    fn names_are_read_from_the_start_of_a_certificate_alone() {
+        let names = (0..40).map(|n| format!("n{n}.onfail.test")).collect::<Vec<_>>();
+        let mut params = rcgen::CertificateParams::new(names).unwrap();
+        params.distinguished_name.push(rcgen::DnType::CommonName, "onfail start CA");
+        let cert = params.self_signed(&rcgen::KeyPair::generate().unwrap()).unwrap();
+        let der: &[u8] = cert.der();
+        let whole = certificate_names(der).unwrap();
+        let subject_end = whole.subject.as_ptr() as usize - der.as_ptr() as usize + whole.subject.len();
+        assert!(der.len() > subject_end + 500, "the extensions follow the subject");
+        for end in 0..=der.len() {
+            let start = certificate_names_at_start(&der[..end]);
+            assert_eq!(start.as_ref(), (end >= subject_end).then_some(&whole), "{end} of {}", der.len());
+            assert_eq!(certificate_names(&der[..end]).is_some(), end == der.len(), "{end}");
+        }
     }
 
     #[test]

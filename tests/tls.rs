@@ -28,9 +28,18 @@ struct Pki {
 
 fn pki() -> &'static Pki {
     static PKI: OnceLock<Pki> = OnceLock::new();
-    PKI.get_or_init(|| {
-        let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca.distinguished_name.push(DnType::CommonName, "onfail test CA");
+    PKI.get_or_init(|| Pki::new(&[(DnType::CommonName, "onfail test CA")], 0))
+}
+
+impl Pki {
+    /// A CA named `name`, with `extra_names` DNS names in its subjectAltName extension (to make
+    /// its PEM block long after its subject), and a server certificate it signed.
+    fn new(name: &[(DnType, &str)], extra_names: usize) -> Pki {
+        let mut ca =
+            CertificateParams::new((0..extra_names).map(|n| format!("ca{n}.onfail.test")).collect::<Vec<_>>()).unwrap();
+        for (kind, value) in name {
+            ca.distinguished_name.push(kind.clone(), *value);
+        }
         ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::DigitalSignature];
         let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().unwrap()).unwrap();
@@ -40,7 +49,7 @@ fn pki() -> &'static Pki {
             .signed_by(&server_key, &ca)
             .unwrap();
         Pki { ca_pem: ca.pem(), chain: vec![server.der().clone()], key: server_key.serialize_der() }
-    })
+    }
 }
 
 /// An HTTPS server that answers every request 200 `{}` and counts them. A client that rejects
@@ -52,7 +61,10 @@ struct TlsServer {
 
 impl TlsServer {
     fn start() -> TlsServer {
-        let pki = pki();
+        TlsServer::start_with(pki())
+    }
+
+    fn start_with(pki: &Pki) -> TlsServer {
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(pki.key.clone()));
         let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
             .with_safe_default_protocol_versions()
@@ -199,6 +211,58 @@ fn a_bundle_with_one_broken_entry_still_trusts_the_others() {
     let out = send(&server, &[("SSL_CERT_FILE", &bundle)]);
     assert_sent(&server, &out);
     assert!(out.stderr.contains("1 of the entries in"), "{}", out.stderr);
+}
+
+/// The system bundle of this machine, if it has one: set-up (b) of the README's Benchmarks.
+fn system_bundle() -> String {
+    std::fs::read_to_string("/etc/ssl/certs/ca-certificates.crt").unwrap_or_default()
+}
+
+#[test]
+fn a_ca_with_a_long_block_is_found_by_the_start_of_it_behind_the_system_bundle() {
+    // Only the start of each block is decoded to read the subject (README, "Delivery"); a CA
+    // whose extensions make its block long is still found, and decoded whole when used.
+    let pki = Pki::new(&[(DnType::CommonName, "onfail long CA")], 60);
+    assert!(pki.ca_pem.len() > 2_000, "the CA's block is long: {}", pki.ca_pem.len());
+    let server = TlsServer::start_with(&pki);
+    let scratch = tempfile::tempdir().unwrap();
+    let bundle = write(scratch.path(), "bundle.pem", &format!("{}{}", system_bundle(), pki.ca_pem));
+    let out = send(&server, &[("SSL_CERT_FILE", &bundle), ("SSL_CERT_DIR", Path::new("/etc/ssl/certs"))]);
+    assert_sent(&server, &out);
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+}
+
+#[test]
+fn a_ca_whose_names_run_past_the_start_of_its_block_is_read_whole() {
+    let long = "onfail test organisation ".repeat(20);
+    let pki = Pki::new(&[(DnType::OrganizationName, &long), (DnType::CommonName, "onfail wordy CA")], 0);
+    let server = TlsServer::start_with(&pki);
+    let scratch = tempfile::tempdir().unwrap();
+    let bundle = write(scratch.path(), "bundle.pem", &format!("{}{}", system_bundle(), pki.ca_pem));
+    let out = send(&server, &[("SSL_CERT_FILE", &bundle)]);
+    assert_sent(&server, &out);
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+}
+
+#[test]
+fn a_copy_of_the_ca_broken_after_its_names_does_not_hide_the_good_one() {
+    // The broken copy passes the look at the start of its block; it is left out when a chain
+    // needs it, and the good copy after it is still used.
+    let pki = Pki::new(&[(DnType::CommonName, "onfail twice CA")], 60);
+    let server = TlsServer::start_with(&pki);
+    let lines: Vec<&str> = pki.ca_pem.lines().collect();
+    let cut = lines.len() - 3;
+    let broken = format!("{}\n!!!!\n{}\n", lines[..cut].join("\n"), lines[cut..].join("\n"));
+    let scratch = tempfile::tempdir().unwrap();
+    let bundle = write(scratch.path(), "bundle.pem", &format!("{broken}{}", pki.ca_pem));
+    let out = send(&server, &[("SSL_CERT_FILE", &bundle)]);
+    assert_sent(&server, &out);
+    // Alone, the broken copy cannot complete the chain: the channel fails, the alert is not
+    // mistaken for sent.
+    let alone = write(scratch.path(), "broken.pem", &broken);
+    let out = send(&server, &[("SSL_CERT_FILE", &alone)]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("UnknownIssuer"), "{}", out.stderr);
 }
 
 #[test]
