@@ -5,12 +5,12 @@
 
 use serde::Serialize;
 
-use super::incident;
+use super::incident::{self, IncidentChannel};
 use super::{Alert, Channel, Provider, SharedArgs};
 use crate::error::ConfigError;
-use crate::redact::{self, Redactor};
+use crate::redact::Redactor;
 use crate::values::{check_url, non_empty};
-use crate::wire::{Delivery, Ids, Request, Response, Verdict, generic_verdict};
+use crate::wire::{Delivery, Ids, Response, Verdict, generic_verdict};
 
 /// Where Grafana shows the URL.
 const WHERE: &str = "Grafana: Alerts & IRM → IRM → Integrations → your \"Formatted webhook\" integration";
@@ -37,11 +37,6 @@ struct Event {
     #[serde(skip_serializing_if = "String::is_empty")]
     link_to_upstream_details: String,
     priority: &'static str,
-}
-
-pub struct GrafanaIrm {
-    url: reqwest::Url,
-    event: Event,
 }
 
 impl Provider for Args {
@@ -90,44 +85,24 @@ fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Option<B
         link_to_upstream_details: incident.link,
         priority: incident.priority.as_str(),
     };
-    Ok(Some(Box::new(GrafanaIrm { url, event })))
+    // The token is the URL's path.
+    Ok(Some(Box::new(IncidentChannel::new(url, true, event))))
 }
 
-impl Channel for GrafanaIrm {
-    fn name(&self) -> &'static str {
-        Args::CHANNEL
+impl incident::Event for Event {
+    const CHANNEL: &'static str = Args::CHANNEL;
+    const PROVIDER: &'static str = "grafana";
+
+    fn alert_id(&self) -> &str {
+        &self.alert_uid
     }
 
-    fn provider(&self) -> &'static str {
-        "grafana"
-    }
-
-    fn endpoint(&self) -> String {
-        redact::url(&self.url, true)
-    }
-
-    fn ids(&self) -> Ids {
-        Ids { alert_id: Some(self.event.alert_uid.clone()), ..Ids::default() }
-    }
-
-    fn skip_reason(&self, alert: &Alert) -> Option<String> {
-        incident::skip_reason(alert.status())
-    }
-
-    fn request(&self, _attempt: u32) -> Request {
-        Request {
-            url: self.url.clone(),
-            headers: Vec::new(),
-            body: serde_json::to_vec(&self.event).expect("a struct of strings always serialises"),
-        }
-    }
-
-    fn classify(&self, response: &Response, _attempt: u32) -> Verdict {
+    fn verdict(&self, response: &Response, ids: Ids) -> Verdict {
         let said = response.said_by("Grafana");
         match response.status {
             200..=299 => Verdict::Delivered(Delivery {
-                detail: format!("state {} for alert_uid {}", self.event.state, self.event.alert_uid),
-                ids: self.ids(),
+                detail: format!("state {} for alert_uid {}", self.state, self.alert_uid),
+                ids,
                 warnings: Vec::new(),
             }),
             401 | 403 | 404 => Verdict::Permanent(format!(

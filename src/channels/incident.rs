@@ -1,17 +1,95 @@
 //! What every incident channel shares (README, "Incidents (Temperstack)" and `docs/providers.md`):
 //! the options `--alert-id`, `--priority` and `--alert-url`, the stable default alert id that
-//! ties the resolve on a green run to the incident a red run opened, and the rule that a
-//! cancelled or skipped run neither opens nor resolves anything.
+//! ties the resolve on a green run to the incident a red run opened, the rule that a
+//! cancelled or skipped run neither opens nor resolves anything, and the channel itself
+//! ([`IncidentChannel`]): a platform's module only adds its event and its reading of answers.
 
+use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use super::{Alert, Channel};
 use crate::context::Context;
 use crate::error::ConfigError;
+use crate::redact;
 use crate::status::Status;
 use crate::template::{PLACEHOLDERS, Template};
 use crate::texts::Audience;
 use crate::values::{choose, non_empty, truncate_chars, url_error};
+use crate::wire::{Header, Ids, Request, Response, Verdict};
+
+/// What makes one incident platform's channel: the event it sends (the JSON body), the key that
+/// event deduplicates by, and the platform's answers read in its own terms. Everything else is
+/// the same for every platform and lives in [`IncidentChannel`].
+pub trait Event: Serialize + Send + Sync {
+    /// The channel's name, its provider's [`super::Provider::CHANNEL`].
+    const CHANNEL: &'static str;
+    /// The provider's name in outputs (`provider` in the JSON).
+    const PROVIDER: &'static str;
+    /// The deduplication key the event carries, reported as `alert_id`.
+    fn alert_id(&self) -> &str;
+    /// Judges the platform's answer; `ids` belong in a delivery.
+    fn verdict(&self, response: &Response, ids: Ids) -> Verdict;
+}
+
+/// An incident platform's channel: one event POSTed as JSON to one URL, the same on every
+/// attempt (the platform deduplicates a repeat by the event's key); a cancelled or skipped run
+/// sends nothing (see [`skip_reason`]).
+pub struct IncidentChannel<E> {
+    pub url: reqwest::Url,
+    /// Whether the URL's path is a secret (a token, or the id of an alert source).
+    pub secret_path: bool,
+    /// Headers besides `Content-Type` (a bearer token).
+    pub headers: Vec<Header>,
+    pub event: E,
+    /// What configuring found (a field cut to the platform's limit).
+    pub warnings: Vec<String>,
+}
+
+impl<E: Event> IncidentChannel<E> {
+    /// The channel for `event` at `url`, with no headers of its own and nothing to warn about.
+    pub fn new(url: reqwest::Url, secret_path: bool, event: E) -> IncidentChannel<E> {
+        IncidentChannel { url, secret_path, headers: Vec::new(), event, warnings: Vec::new() }
+    }
+}
+
+impl<E: Event> Channel for IncidentChannel<E> {
+    fn name(&self) -> &'static str {
+        E::CHANNEL
+    }
+
+    fn provider(&self) -> &'static str {
+        E::PROVIDER
+    }
+
+    fn endpoint(&self) -> String {
+        redact::url(&self.url, self.secret_path)
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        self.warnings.clone()
+    }
+
+    fn ids(&self) -> Ids {
+        Ids { alert_id: Some(self.event.alert_id().to_string()), ..Ids::default() }
+    }
+
+    fn skip_reason(&self, alert: &Alert) -> Option<String> {
+        skip_reason(alert.status())
+    }
+
+    fn request(&self, _attempt: u32) -> Request {
+        Request {
+            url: self.url.clone(),
+            headers: self.headers.clone(),
+            body: serde_json::to_vec(&self.event).expect("an event of strings and maps always serialises"),
+        }
+    }
+
+    fn classify(&self, response: &Response, _attempt: u32) -> Verdict {
+        self.event.verdict(response, self.ids())
+    }
+}
 
 #[derive(clap::Args, Clone, Debug, Default)]
 #[command(next_help_heading = "Incidents (every platform)")]

@@ -6,12 +6,12 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::incident;
+use super::incident::{self, IncidentChannel};
 use super::{Alert, Channel, Provider, SharedArgs};
 use crate::error::ConfigError;
-use crate::redact::{self, Redactor};
+use crate::redact::Redactor;
 use crate::values::{check_url, non_empty};
-use crate::wire::{Delivery, Header, Ids, Request, Response, Verdict, generic_verdict};
+use crate::wire::{Delivery, Header, Ids, Response, Verdict, generic_verdict};
 
 /// Where the alert source's page shows the two values.
 const WHERE: &str = "incident.io: Alerts → Sources → your HTTP source";
@@ -40,12 +40,6 @@ struct Event {
     #[serde(skip_serializing_if = "String::is_empty")]
     source_url: String,
     metadata: Map<String, Value>,
-}
-
-pub struct IncidentIo {
-    url: reqwest::Url,
-    token: String,
-    event: Event,
 }
 
 impl Provider for Args {
@@ -104,7 +98,10 @@ fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Option<B
         source_url: incident.link,
         metadata: incident::details(ctx, incident.priority),
     };
-    Ok(Some(Box::new(IncidentIo { url, token: token.to_string(), event })))
+    // The path names the alert source: hidden too.
+    let mut channel = IncidentChannel::new(url, true, event);
+    channel.headers.push(Header::secret("Authorization", &format!("Bearer {token}")));
+    Ok(Some(Box::new(channel)))
 }
 
 /// incident.io's reason for a refusal: the `message` of each entry of `errors`, else the body.
@@ -120,40 +117,19 @@ fn reason(response: &Response) -> String {
     crate::wire::said_by("incident.io", &crate::values::truncate_chars(&text, 300).0)
 }
 
-impl Channel for IncidentIo {
-    fn name(&self) -> &'static str {
-        Args::CHANNEL
+impl incident::Event for Event {
+    const CHANNEL: &'static str = Args::CHANNEL;
+    const PROVIDER: &'static str = "incident.io";
+
+    fn alert_id(&self) -> &str {
+        &self.deduplication_key
     }
 
-    fn provider(&self) -> &'static str {
-        "incident.io"
-    }
-
-    fn endpoint(&self) -> String {
-        redact::url(&self.url, true)
-    }
-
-    fn ids(&self) -> Ids {
-        Ids { alert_id: Some(self.event.deduplication_key.clone()), ..Ids::default() }
-    }
-
-    fn skip_reason(&self, alert: &Alert) -> Option<String> {
-        incident::skip_reason(alert.status())
-    }
-
-    fn request(&self, _attempt: u32) -> Request {
-        Request {
-            url: self.url.clone(),
-            headers: vec![Header::secret("Authorization", &format!("Bearer {}", self.token))],
-            body: serde_json::to_vec(&self.event).expect("an event of strings and maps always serialises"),
-        }
-    }
-
-    fn classify(&self, response: &Response, _attempt: u32) -> Verdict {
+    fn verdict(&self, response: &Response, ids: Ids) -> Verdict {
         match response.status {
             200..=299 => Verdict::Delivered(Delivery {
-                detail: format!("status {} for deduplication_key {}", self.event.status, self.event.deduplication_key),
-                ids: self.ids(),
+                detail: format!("status {} for deduplication_key {}", self.status, self.deduplication_key),
+                ids,
                 warnings: Vec::new(),
             }),
             401 | 403 => Verdict::Permanent(format!(

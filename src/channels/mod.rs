@@ -7,7 +7,9 @@
 //!   after its type, and every provider's type is `Args`, so each needs its own id);
 //! - `impl Provider for Args`: the channel name, the option that enables it, the secrets to
 //!   register, and `configure`, which validates the flags into a [`Channel`];
-//! - `impl Channel` for the configured channel: the request and the verdict on a response.
+//! - `impl Channel` for the configured channel: the request and the verdict on a response;
+//!   an incident platform instead implements [`incident::Event`] for its event and configures
+//!   an [`incident::IncidentChannel`] of it.
 //!
 //! The flags, secret registration, configuration and the "what enables a channel" list all
 //! derive from `providers!`; the delivery engine (retries, deadline, concurrency) and every

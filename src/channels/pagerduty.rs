@@ -6,12 +6,12 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::incident::{self, Priority};
+use super::incident::{self, IncidentChannel, Priority};
 use super::{Alert, Channel, Provider, SharedArgs};
 use crate::error::ConfigError;
-use crate::redact::{self, Redactor};
+use crate::redact::Redactor;
 use crate::values::{check_url, non_empty};
-use crate::wire::{Delivery, Ids, Request, Response, Verdict, generic_verdict};
+use crate::wire::{Delivery, Ids, Response, Verdict, generic_verdict};
 
 /// PagerDuty's US endpoint; EU accounts use `https://events.eu.pagerduty.com/v2/enqueue`.
 pub const DEFAULT_URL: &str = "https://events.pagerduty.com/v2/enqueue";
@@ -74,12 +74,6 @@ fn severity(priority: Priority) -> &'static str {
         Priority::Critical => "critical",
         Priority::Medium => "warning",
     }
-}
-
-pub struct PagerDuty {
-    url: reqwest::Url,
-    event: Event,
-    warnings: Vec<String>,
 }
 
 impl Provider for Args {
@@ -152,7 +146,10 @@ fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Option<B
         (None, Vec::new())
     };
     let event = Event { routing_key: key.to_string(), event_action: action, dedup_key: incident.alert_id, payload, links };
-    Ok(Some(Box::new(PagerDuty { url, event, warnings })))
+    // The routing key travels in the body; the URL is PagerDuty's public endpoint.
+    let mut channel = IncidentChannel::new(url, false, event);
+    channel.warnings = warnings;
+    Ok(Some(Box::new(channel)))
 }
 
 /// PagerDuty's reason for a refusal: `message` and each of `errors`, e.g. "Event object is
@@ -175,48 +172,23 @@ fn reason(response: &Response) -> String {
     crate::values::truncate_chars(&text, 300).0
 }
 
-impl Channel for PagerDuty {
-    fn name(&self) -> &'static str {
-        Args::CHANNEL
+impl incident::Event for Event {
+    const CHANNEL: &'static str = Args::CHANNEL;
+    const PROVIDER: &'static str = "pagerduty";
+
+    fn alert_id(&self) -> &str {
+        &self.dedup_key
     }
 
-    fn provider(&self) -> &'static str {
-        "pagerduty"
-    }
-
-    fn endpoint(&self) -> String {
-        redact::url(&self.url, false)
-    }
-
-    fn warnings(&self) -> Vec<String> {
-        self.warnings.clone()
-    }
-
-    fn ids(&self) -> Ids {
-        Ids { alert_id: Some(self.event.dedup_key.clone()), ..Ids::default() }
-    }
-
-    fn skip_reason(&self, alert: &Alert) -> Option<String> {
-        incident::skip_reason(alert.status())
-    }
-
-    fn request(&self, _attempt: u32) -> Request {
-        Request {
-            url: self.url.clone(),
-            headers: Vec::new(),
-            body: serde_json::to_vec(&self.event).expect("an event of strings and maps always serialises"),
-        }
-    }
-
-    fn classify(&self, response: &Response, _attempt: u32) -> Verdict {
-        let detail = format!("{} for dedup_key {}", self.event.event_action, self.event.dedup_key);
+    fn verdict(&self, response: &Response, ids: Ids) -> Verdict {
+        let detail = format!("{} for dedup_key {}", self.event_action, self.dedup_key);
         match response.status {
-            202 => Verdict::Delivered(Delivery { detail, ids: self.ids(), warnings: Vec::new() }),
+            202 => Verdict::Delivered(Delivery { detail, ids, warnings: Vec::new() }),
             // Not PagerDuty's documented answer (perhaps a proxy in between), but a 2xx is an
             // acceptance, and a duplicate trigger would only add to the same alert.
             200..=299 => Verdict::Delivered(Delivery {
                 detail,
-                ids: self.ids(),
+                ids,
                 warnings: vec![format!(
                     "PagerDuty answered HTTP {} instead of its usual 202; check --pagerduty-url if the event does \
                      not show up",

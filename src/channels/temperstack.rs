@@ -5,13 +5,13 @@
 
 use serde::Serialize;
 
-use super::incident::{self, Priority, check_link, render};
+use super::incident::{self, IncidentChannel, Priority, check_link, render};
 use super::{Alert, Channel, Provider, SharedArgs};
 use crate::error::ConfigError;
-use crate::redact::{self, Redactor};
+use crate::redact::Redactor;
 use crate::texts::Audience;
 use crate::values::{check_url, non_empty};
-use crate::wire::{Delivery, Ids, Request, Response, Verdict, generic_verdict};
+use crate::wire::{Delivery, Ids, Response, Verdict, generic_verdict};
 
 #[derive(clap::Args, Clone, Debug, Default)]
 #[command(next_help_heading = "Incident (Temperstack)")]
@@ -73,11 +73,6 @@ fn priority(priority: Priority) -> &'static str {
     }
 }
 
-pub struct Temperstack {
-    url: reqwest::Url,
-    body: Body,
-}
-
 impl Provider for Args {
     const CHANNEL: &'static str = "temperstack";
     const ENABLED_BY: &'static str = "--temperstack-url";
@@ -133,44 +128,24 @@ fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Option<B
         resource_type: render("--resource-type", &args.resource_type, ctx)?.unwrap_or_default(),
         run_book_url,
     };
-    Ok(Some(Box::new(Temperstack { url, body })))
+    // The key is the URL's last path segment.
+    Ok(Some(Box::new(IncidentChannel::new(url, true, body))))
 }
 
-impl Channel for Temperstack {
-    fn name(&self) -> &'static str {
-        Args::CHANNEL
+impl incident::Event for Body {
+    const CHANNEL: &'static str = Args::CHANNEL;
+    const PROVIDER: &'static str = "temperstack";
+
+    fn alert_id(&self) -> &str {
+        &self.alert_id
     }
 
-    fn provider(&self) -> &'static str {
-        "temperstack"
-    }
-
-    fn endpoint(&self) -> String {
-        redact::url(&self.url, true)
-    }
-
-    fn ids(&self) -> Ids {
-        Ids { alert_id: Some(self.body.alert_id.clone()), ..Ids::default() }
-    }
-
-    fn skip_reason(&self, alert: &Alert) -> Option<String> {
-        incident::skip_reason(alert.status())
-    }
-
-    fn request(&self, _attempt: u32) -> Request {
-        Request {
-            url: self.url.clone(),
-            headers: Vec::new(),
-            body: serde_json::to_vec(&self.body).expect("a struct of strings always serialises"),
-        }
-    }
-
-    fn classify(&self, response: &Response, _attempt: u32) -> Verdict {
+    fn verdict(&self, response: &Response, ids: Ids) -> Verdict {
         let said = response.said_by("Temperstack");
         match response.status {
             200..=299 => Verdict::Delivered(Delivery {
-                detail: format!("status {} for alert_id {}", self.body.status, self.body.alert_id),
-                ids: self.ids(),
+                detail: format!("status {} for alert_id {}", self.status, self.alert_id),
+                ids,
                 warnings: Vec::new(),
             }),
             400 => Verdict::Permanent(format!(
