@@ -4,14 +4,10 @@
 //! that aggregates other jobs cannot see their names and steps otherwise, while onfail inside a
 //! failing job is that job, whose name and link it already has.
 
+use std::ops::ControlFlow;
+
 use crate::context::{Env, FailedJob};
-use crate::history::github::{Api, Job, JobList};
-
-/// Jobs per page; GitHub's maximum.
-const PER_PAGE: usize = 100;
-
-/// Pages of jobs read at most: 300 jobs is a very large workflow.
-const MAX_PAGES: u32 = 3;
+use crate::history::github::{Api, Job};
 
 /// At most this many failed jobs are kept (the texts name five; the webhook carries them all).
 const MAX_JOBS: usize = 50;
@@ -30,17 +26,10 @@ pub fn failed_jobs(api: &Api, env: &Env, own_check_run_id: Option<&str>) -> Resu
     let own: Option<u64> = own_check_run_id.and_then(|id| id.trim().parse().ok());
     let path = format!("/repos/{repo}/actions/runs/{run_id}/jobs");
     let mut failed = Vec::new();
-    let mut seen = 0;
-    for page in 1..=MAX_PAGES {
-        let query = [("filter", "latest".to_string()), ("per_page", PER_PAGE.to_string()), ("page", page.to_string())];
-        let list: JobList = api.get(&path, &query)?;
-        seen += list.jobs.len() as u64;
-        let last = list.jobs.len() < PER_PAGE || list.total_count.is_some_and(|total| seen >= total);
-        failed.extend(list.jobs.into_iter().filter(|job| own.is_none() || job.id != own).filter_map(failure));
-        if last {
-            break;
-        }
-    }
+    api.job_pages(&path, &[("filter", "latest".to_string())], |jobs| {
+        failed.extend(jobs.into_iter().filter(|job| own.is_none() || job.id != own).filter_map(failure));
+        ControlFlow::Continue(())
+    })?;
     failed.truncate(MAX_JOBS);
     Ok(failed)
 }

@@ -11,6 +11,7 @@
 
 use std::cell::Cell;
 use std::io::Read;
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use reqwest::blocking::Client;
@@ -32,6 +33,10 @@ const PER_PAGE: usize = 30;
 
 /// Pages of runs looked through before giving up (all cancelled or skipped, say).
 const MAX_PAGES: u32 = 3;
+
+/// Jobs per page of a run's jobs list (GitHub's maximum), and pages of it read at most.
+const JOBS_PER_PAGE: usize = 100;
+const JOB_PAGES: u32 = 3;
 
 /// Requests in all, whatever happens (jobs of many runs that lack this job, say).
 const MAX_REQUESTS: u32 = 12;
@@ -174,14 +179,15 @@ struct Repo {
     full_name: String,
 }
 
-/// A page of a run's jobs: what the lookup here compares by name, and what `crate::details`
-/// reads the failed jobs and steps from.
+/// A page of a run's jobs (read by [`Api::job_pages`]).
 #[derive(Deserialize)]
-pub(crate) struct JobList {
-    pub total_count: Option<u64>,
-    pub jobs: Vec<Job>,
+struct JobList {
+    total_count: Option<u64>,
+    jobs: Vec<Job>,
 }
 
+/// A job of a run: what the lookup here compares by name, and what `crate::details` reads the
+/// failed jobs and steps from.
 #[derive(Deserialize)]
 pub(crate) struct Job {
     /// The job's id, which is also its check run's.
@@ -301,19 +307,15 @@ impl Lookup<'_> {
 
     /// The health of the job named `name` in a jobs list (`Silent` when the run has no such job).
     fn job_health(&self, path: &str, name: &str) -> Result<Health, String> {
-        let mut seen = 0;
-        for page in 1..=3 {
-            let query = [("per_page", "100".to_string()), ("page", page.to_string())];
-            let list: JobList = self.api.get(path, &query)?;
-            if let Some(job) = list.jobs.iter().find(|j| j.name == name) {
-                return Ok(health(job.conclusion.as_deref()));
+        let mut found = Health::Silent;
+        self.api.job_pages(path, &[], |jobs| match jobs.iter().find(|j| j.name == name) {
+            Some(job) => {
+                found = health(job.conclusion.as_deref());
+                ControlFlow::Break(())
             }
-            seen += list.jobs.len() as u64;
-            if list.jobs.len() < 100 || list.total_count.is_some_and(|total| seen >= total) {
-                break;
-            }
-        }
-        Ok(Health::Silent)
+            None => ControlFlow::Continue(()),
+        })?;
+        Ok(found)
     }
 }
 
@@ -386,6 +388,28 @@ impl Api {
             deadline: Instant::now() + BUDGET,
             requests: Cell::new(0),
         })
+    }
+
+    /// A run's jobs list at `path`, page by page (100 jobs each, three pages at most: 300 jobs is
+    /// a very large workflow), each page handed to `visit` until it breaks or the list ends.
+    pub(crate) fn job_pages(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        mut visit: impl FnMut(Vec<Job>) -> ControlFlow<()>,
+    ) -> Result<(), String> {
+        let mut seen = 0;
+        for page in 1..=JOB_PAGES {
+            let mut page_query = query.to_vec();
+            page_query.extend([("per_page", JOBS_PER_PAGE.to_string()), ("page", page.to_string())]);
+            let list: JobList = self.get(path, &page_query)?;
+            seen += list.jobs.len() as u64;
+            let last = list.jobs.len() < JOBS_PER_PAGE || list.total_count.is_some_and(|total| seen >= total);
+            if visit(list.jobs).is_break() || last {
+                break;
+            }
+        }
+        Ok(())
     }
 
     pub fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<T, String> {
