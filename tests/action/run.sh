@@ -11,16 +11,9 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
-scratch=$(mktemp -d)
-server_pid=""
-cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; fi
-  rm -rf "$scratch"
-}
-trap cleanup EXIT
-
 # shellcheck source-path=SCRIPTDIR/.. source=lib.sh
 . "$repo/tests/lib.sh"
+make_scratch
 
 # Sentinels: if any shows up in act's log unmasked, the action leaked it.
 key="ak-act-SENTINEL-5f1e2d9c"

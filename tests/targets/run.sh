@@ -53,16 +53,10 @@ build_started=$SECONDS
 cargo build --release --locked "${targets[@]/#/--target=}"
 echo "built in $((SECONDS - build_started)) s"
 
-scratch=$(mktemp -d)
-server_pid=""
+make_scratch
 export WINEPREFIX="$scratch/wine" WINEDEBUG=-all
-cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; fi
-  # Stops the Wine server of this scratch prefix only.
-  if [ -d "$WINEPREFIX" ]; then wineserver -k 2>/dev/null || true; fi
-  rm -rf "$scratch"
-}
-trap cleanup EXIT
+# Stops the Wine server of this scratch prefix only.
+cleanup_more() { if [ -d "$WINEPREFIX" ]; then wineserver -k 2>/dev/null || true; fi; }
 
 binary() {
   case "$1" in
