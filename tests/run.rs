@@ -232,9 +232,7 @@ fn start_waiting(server: &Server, trap: &str) -> (std::process::Child, BufReader
         .spawn()
         .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    assert_eq!(line, "ready\n");
+    assert_ready(&mut stdout);
     (child, stdout)
 }
 
@@ -302,9 +300,7 @@ fn a_process_that_outlives_a_forwarded_sigterm_does_not_hold_onfail() {
         .spawn()
         .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    assert_eq!(line, "ready\n");
+    assert_ready(&mut stdout);
     let started = Instant::now();
     assert!(std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
     let exit = wait_with_limit(&mut child);
@@ -450,10 +446,15 @@ fn spawn_waiting(server: &Server, script: &str, setup: impl FnOnce(&mut std::pro
     cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     setup(&mut cmd);
     let mut child = cmd.spawn().unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
-    assert_eq!(line, "ready\n");
+    assert_ready(&mut BufReader::new(child.stdout.as_mut().unwrap()));
     child
+}
+
+/// Reads the script's first line, which says it has set its traps: `ready`.
+fn assert_ready(stdout: &mut impl BufRead) {
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(line, "ready\n");
 }
 
 /// Waits for `child`, then checks the run was `cancelled`: nobody paged, 128 + SIGINT.
