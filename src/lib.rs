@@ -5,7 +5,9 @@
 //! where GitHub mode is decided, once, for every command).
 //!
 //! Modules import only downwards, and `tests/structure.rs` keeps it so:
-//! - `app` runs everything; `config` turns the parsed `cli` arguments into a `Config`;
+//! - `app` runs `send`, `run` and `check`; `config` turns the parsed `cli` arguments into a `Config`;
+//! - `serve` is the standing companion (`onfail serve`), a sibling of `app` over the same core:
+//!   neither imports the other, and both take their exit codes from `exit`;
 //! - `escalation` climbs from one page to the next while the step waits, driving the voice and
 //!   SMS providers; it sits above `channels` and below `config`;
 //! - `channels` holds one module per provider, listed once in `providers!`, plus what several
@@ -29,6 +31,7 @@ pub mod details;
 pub mod edge;
 pub mod error;
 pub mod escalation;
+pub mod exit;
 pub mod gha;
 pub mod history;
 pub mod needs;
@@ -39,6 +42,7 @@ pub mod redact;
 pub mod render;
 pub mod report;
 pub mod runner;
+pub mod serve;
 pub mod status;
 pub mod template;
 pub mod texts;
