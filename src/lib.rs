@@ -4,7 +4,7 @@
 //! check) → `report` + `render` (pure text) → `output` (the only printing, always redacted, and
 //! where GitHub mode is decided, once, for every command).
 //!
-//! Modules import only downwards, and `tests/structure.rs` keeps it so:
+//! Modules import only downwards, and `tests/it/structure.rs` keeps it so:
 //! - `app` runs everything; `config` turns the parsed `cli` arguments into a `Config`;
 //! - `escalation` climbs from one page to the next while the step waits, driving the voice and
 //!   SMS providers; it sits above `channels` and below `config`;
