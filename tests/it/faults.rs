@@ -2,7 +2,6 @@
 //! or provider can. Each case must end in a clear result with the right retry behaviour, within
 //! the deadline, without a panic.
 
-
 use std::time::Duration;
 
 use crate::common::{KEY, PHONES, Reply, Run, Server, TEMPERSTACK_KEY, onfail, run};

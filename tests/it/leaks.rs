@@ -4,7 +4,6 @@
 //! them back: URL-encoded, JSON-escaped, cut at any length, or (numbers) written with
 //! separators. Every output is also read decoded, so an encoded echo counts as a leak.
 
-
 use std::path::Path;
 
 use crate::common::{Reply, Run, Server, github_env, onfail, read, run};

@@ -1,7 +1,6 @@
 //! The delivery engine's rules that no single channel owns: how long an attempt may wait, which
 //! requests go through a proxy, and which URLs validation lets through.
 
-
 use std::time::Duration;
 
 use crate::common::{KEY, PHONES, Reply, Server, onfail, run};
