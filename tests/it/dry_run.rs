@@ -6,9 +6,7 @@
 //!   `webhook-timestamp` headers, which belong to the moment and the process that sends: they
 //!   are masked in both before comparing.
 
-mod common;
-
-use common::{KEY, PHONES, Reply, Server, TEMPERSTACK_KEY, onfail, run};
+use crate::common::{KEY, PHONES, Reply, Server, TEMPERSTACK_KEY, onfail, run};
 
 const HASH: &str = "ih-SENTINEL-hash-0c41e2";
 
