@@ -51,7 +51,17 @@ pub fn run(args: &ServeArgs, env: &Env) -> Exit {
             return Exit::ServiceFailed;
         }
     };
-    match runtime.block_on(serve(settings, env, log.clone())) {
+    // Before the runtime runs: the forwarding threads' blocking HTTP client must not be made
+    // (or dropped) on an async thread.
+    let forward = match settings.forward_reports_to.clone().map(|to| forward::Forwarder::start(to, env, log.clone())) {
+        None => None,
+        Some(Ok(forward)) => Some(forward),
+        Some(Err(e)) => {
+            log.error(&e);
+            return Exit::ServiceFailed;
+        }
+    };
+    match runtime.block_on(serve(settings, forward, log.clone())) {
         Ok(()) => Exit::Ok,
         Err(e) => {
             log.error(&e);
@@ -79,7 +89,7 @@ fn redactor(args: &ServeArgs) -> Redactor {
     redactor
 }
 
-async fn serve(settings: Settings, env: &Env, log: Arc<Output>) -> Result<(), String> {
+async fn serve(settings: Settings, forward: Option<forward::Forwarder>, log: Arc<Output>) -> Result<(), String> {
     let tls = match &settings.tls {
         Some((cert, key)) => Some(http::tls_acceptor(cert, key)?),
         None => None,
@@ -91,10 +101,6 @@ async fn serve(settings: Settings, env: &Env, log: Arc<Output>) -> Result<(), St
     let store = Store::open(&settings.store).await.map_err(|e| format!("--store: {e}"))?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     let url = format!("{scheme}://{address}");
-    let forward = match settings.forward_reports_to.clone() {
-        Some(to) => Some(forward::Forwarder::start(to, env, log.clone())?),
-        None => None,
-    };
     let (stop, stopping) = watch::channel(false);
     let app = Arc::new(App {
         store,

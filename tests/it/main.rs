@@ -21,6 +21,7 @@ mod output;
 mod parsing;
 mod properties;
 mod run;
+mod serve;
 mod sms;
 mod state;
 mod structure;
