@@ -22,6 +22,7 @@ mod parsing;
 mod properties;
 mod run;
 mod serve;
+mod serve_robustness;
 mod sms;
 mod state;
 mod structure;
