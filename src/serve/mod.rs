@@ -44,6 +44,14 @@ pub fn run(args: &ServeArgs, env: &Env) -> Exit {
             return Exit::Usage;
         }
     };
+    // The certificate and key are configuration: a file that cannot be used is a usage error.
+    let tls = match settings.tls.as_ref().map(|(cert, key)| http::tls_acceptor(cert, key)).transpose() {
+        Ok(tls) => tls,
+        Err(e) => {
+            log.error(&e);
+            return Exit::Usage;
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -61,7 +69,7 @@ pub fn run(args: &ServeArgs, env: &Env) -> Exit {
             return Exit::ServiceFailed;
         }
     };
-    match runtime.block_on(serve(settings, forward, log.clone())) {
+    match runtime.block_on(serve(settings, tls, forward, log.clone())) {
         Ok(()) => Exit::Ok,
         Err(e) => {
             log.error(&e);
@@ -89,11 +97,12 @@ fn redactor(args: &ServeArgs) -> Redactor {
     redactor
 }
 
-async fn serve(settings: Settings, forward: Option<forward::Forwarder>, log: Arc<Output>) -> Result<(), String> {
-    let tls = match &settings.tls {
-        Some((cert, key)) => Some(http::tls_acceptor(cert, key)?),
-        None => None,
-    };
+async fn serve(
+    settings: Settings,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    forward: Option<forward::Forwarder>,
+    log: Arc<Output>,
+) -> Result<(), String> {
     let listener = TcpListener::bind(settings.listen)
         .await
         .map_err(|e| format!("--listen: cannot listen on {}: {e}", settings.listen))?;

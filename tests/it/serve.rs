@@ -340,3 +340,44 @@ fn the_default_store_is_created_under_xdg_state_home() {
     assert!(state.path().join("onfail/serve.db").is_file());
     assert_eq!(service.report_of(1, "1", "accepted", "+905320000001").0, 200);
 }
+
+#[test]
+fn tls_cert_and_key_serve_https() {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap().self_signed(&key).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_path, cert.pem()).unwrap();
+    std::fs::write(&key_path, key.serialize_pem()).unwrap();
+    let backend = Backend::sqlite();
+    let service =
+        Service::start(&backend, &["--tls-cert", cert_path.to_str().unwrap(), "--tls-key", key_path.to_str().unwrap()]);
+    assert!(service.url.starts_with("https://127.0.0.1:"), "{}", service.url);
+    let port = service.url.rsplit(':').next().unwrap();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::blocking::Client::builder()
+        .no_proxy()
+        .add_root_certificate(reqwest::Certificate::from_pem(cert.pem().as_bytes()).unwrap())
+        .resolve("localhost", format!("127.0.0.1:{port}").parse().unwrap())
+        .build()
+        .unwrap();
+    let response = client
+        .post(format!("https://localhost:{port}/v1/iletimerkezi/reports?token={RECEIVE_TOKEN}"))
+        .body(report_body(1, "1", "accepted", "+905320000001"))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    // Plain HTTP to the TLS port is dropped, and the service goes on.
+    let plain = crate::common::service::client().get(format!("http://127.0.0.1:{port}/healthz")).send();
+    assert!(plain.is_err() || plain.unwrap().status() != 200);
+    assert_eq!(client.get(format!("https://localhost:{port}/healthz")).send().unwrap().text().unwrap(), "ok");
+    // A key that does not parse: a usage error naming the option.
+    std::fs::write(&key_path, "not a key").unwrap();
+    let output = command(&backend)
+        .args(["--tls-cert", cert_path.to_str().unwrap(), "--tls-key", key_path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--tls-key"), "{stderr}");
+}
