@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::context::Env;
 use crate::output::Output;
 use crate::transport::Transport;
-use crate::wire::{Delivery, Request, Verdict, generic_verdict};
+use crate::wire::{Delivery, Request, Response, Verdict};
 
 /// Reports waiting to be forwarded; past this a report is dropped from forwarding (it is kept
 /// in the store either way) with a warning.
@@ -62,18 +62,24 @@ fn work(url: &reqwest::Url, transport: &Transport, reports: &Mutex<Receiver<Vec<
         };
         let Ok(body) = next else { return };
         let request = Request { url: url.clone(), headers: Vec::new(), body };
-        let outcome = transport.renewed(DEADLINE).deliver(&|_| request.clone(), &|response, _| {
-            if (200..300).contains(&response.status) {
-                Verdict::Delivered(Delivery::default())
-            } else {
-                generic_verdict(response, "the --forward-reports-to server")
-            }
-        });
+        let outcome = transport.renewed(DEADLINE).deliver(&|_| request.clone(), &|response, _| verdict(response));
         if let Err(why) = outcome.result {
             log.warning(&format!(
                 "a delivery report could not be forwarded after {} attempts: {why}",
                 outcome.attempts
             ));
         }
+    }
+}
+
+/// By the status alone: the other app's answer may well echo the report, phone number and all,
+/// and it must not reach the log.
+fn verdict(response: &Response) -> Verdict {
+    let said = |what: &str| format!("the --forward-reports-to server {what} (HTTP {})", response.status);
+    match response.status {
+        200..=299 => Verdict::Delivered(Delivery::default()),
+        429 | 500..=599 => Verdict::Transient(said("is busy or failing")),
+        300..=399 => Verdict::Permanent(said("answered with a redirect, which is never followed")),
+        _ => Verdict::Permanent(said("refused the report")),
     }
 }
