@@ -69,7 +69,10 @@ pub fn run(args: &ServeArgs, env: &Env) -> Exit {
             return Exit::ServiceFailed;
         }
     };
-    match runtime.block_on(serve(settings, tls, forward, log.clone())) {
+    let served = runtime.block_on(serve(settings, tls, forward, log.clone()));
+    // Every request has been answered by now; idle threads of the runtime need not be waited for.
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    match served {
         Ok(()) => Exit::Ok,
         Err(e) => {
             log.error(&e);
