@@ -464,3 +464,17 @@ fn a_page_acknowledged_elsewhere_ends_its_long_poll(backend: &Backend) {
         assert!(took < Duration::from_secs(5), "{took:?}");
     });
 }
+
+#[test]
+fn an_unreachable_database_is_exit_1_without_its_password() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let backend = Backend::sqlite();
+    let store = format!("postgres://onfail:pw-SENTINEL-3c1d@127.0.0.1:{closed}/onfail");
+    let started = Instant::now();
+    let output = command(&backend).args(["--store", &store]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("--store") && stderr.contains("PostgreSQL"), "{stderr}");
+    assert!(!stderr.contains("SENTINEL"), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
