@@ -74,7 +74,8 @@ pub struct Service {
     log: Arc<Mutex<String>>,
 }
 
-/// The `onfail serve` command with an empty environment, the two tokens and the store.
+/// The `onfail serve` command with an empty environment, the two tokens, the store and port 0
+/// (all as variables, so a test can override any of them with a flag).
 pub fn command(backend: &Backend) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_onfail"));
     cmd.env_clear()
@@ -82,7 +83,8 @@ pub fn command(backend: &Backend) -> Command {
         .env("ONFAIL_RECEIVE_TOKEN", RECEIVE_TOKEN)
         .env("ONFAIL_API_TOKEN", API_TOKEN)
         .env("ONFAIL_LISTEN", "127.0.0.1:0")
-        .args(["serve", "--store", &backend.store]);
+        .env("ONFAIL_STORE", &backend.store)
+        .arg("serve");
     cmd
 }
 
