@@ -49,7 +49,7 @@ pub enum Command {
     #[command(flatten)]
     Alert(AlertCommand),
     /// Run the standing companion: receive iletiMerkezi delivery reports, serve the API of
-    /// orders, pages and alert states (README, "onfail serve")
+    /// orders, pages and alert states
     #[command(after_help = SERVE_EXAMPLES)]
     Serve(ServeArgs),
 }
