@@ -17,9 +17,11 @@ use crate::history::{self, Lookup, github};
 use crate::output::Output;
 use crate::redact::{self, Redactor};
 use crate::render;
+use crate::report::pages::{self, PageRecord};
 use crate::report::{ChannelReport, ChannelResult, EscalationReport, RunReport, RunResult};
 use crate::runner::{self, Ended};
 use crate::status::Status;
+use crate::stop::Listener;
 use crate::transport::Transport;
 use crate::values::non_empty;
 
@@ -49,7 +51,7 @@ impl Exit {
 
 pub fn run(command: Command, env: &Env) -> Exit {
     match command {
-        Command::Send(args) => with_config(&args, env, |config, out| send(config, &args, env, out)),
+        Command::Send(args) => with_config(&args, env, |config, out| send(config, &args, env, out, None)),
         Command::Run(args) => run_command(&args, env),
         Command::Check(args) => {
             let online = args.online.unwrap_or(false).then_some(env);
@@ -107,6 +109,10 @@ fn run_command(args: &RunArgs, env: &Env) -> Exit {
         return Exit::Usage;
     }
     let finished = runner::run(&args.command, args.tail_lines.unwrap_or(20) as usize);
+    // From here on a SIGINT or SIGTERM stops the alert promptly, never kills it midway
+    // (README, "Cron jobs and any CI: `onfail run`").
+    let listener = Listener::listen();
+    listener.exit_code_if_abandoned(finished.ended.exit_code());
     let status = match (&finished.ended, finished.stopped_by) {
         (ended, _) if ended.success() => Status::Success,
         (_, Some(_)) => Status::Cancelled,
@@ -128,7 +134,7 @@ fn run_command(args: &RunArgs, env: &Env) -> Exit {
     let mut alert_args = args.alert.clone();
     alert_args.general.status = Some(status);
     let result = Config::for_command(&alert_args, env, SystemTime::now(), Some(command))
-        .and_then(|mut config| send(&mut config, &alert_args, env, &out));
+        .and_then(|mut config| send(&mut config, &alert_args, env, &out, Some(&listener)));
     if let Err(error) = result {
         out.error(&error.to_string());
     }
@@ -171,29 +177,60 @@ fn with_config(
     })
 }
 
-/// `onfail send`: deliver to every channel that fires, concurrently, and report.
-fn send(config: &mut Config, args: &AlertArgs, env: &Env, out: &Output) -> Result<Exit, ConfigError> {
+/// `onfail send`: deliver to every channel that fires, concurrently, and report. `listener`
+/// hears a stop request (`onfail run` listens once its command ended); without one, an
+/// escalation listens from the start, so that a cancel during the lookups already stops every
+/// further request (README, "Escalation").
+fn send(
+    config: &mut Config,
+    args: &AlertArgs,
+    env: &Env,
+    out: &Output,
+    listener: Option<&Listener>,
+) -> Result<Exit, ConfigError> {
     let started = Instant::now();
-    let github = wants_details(config, env).then(|| github::Api::connect(env, args.history.token()));
+    let own;
+    let stop = match listener {
+        Some(listener) => listener,
+        None => {
+            let listens = config.escalation.is_some() && !config.settings.dry_run;
+            own = if listens { Listener::listen() } else { Listener::deaf() };
+            &own
+        }
+    };
+    let connect = || github::Api::connect(env, args.history.token()).map(|api| api.stopping_on(stop.flag()));
+    let github = wants_details(config, env).then(connect);
     failure_details(config, args, env, github.as_ref())?;
-    let history = look_back(config, args, env, github.as_ref())?;
+    let history = look_back(config, args, env, github.as_ref(), stop)?;
     let settings = &config.settings;
     let (channels, escalated) = match config.escalation.as_ref().filter(|e| e.applies(&config.alert)) {
-        Some(escalation) => escalate(config, escalation, env, out)?,
+        Some(escalation) => escalate(config, escalation, env, out, stop)?,
         None if settings.dry_run => (dry_run(config), None),
-        None => (deliver_all(config, &transport(config, env, out)?), None),
+        None => (deliver_all(config, &transport(config, env, out)?.stopping_on(stop.flag())), None),
     };
     let mut report =
         RunReport::new(config.alert.status().as_str(), config.alert.title.clone(), channels, settings.dry_run);
+    report.pages = match escalated.as_ref() {
+        Some(escalation) => escalation.pages.clone(),
+        None => pages_of(config, &report.channels),
+    };
+    report.escalation = escalated;
+    if stop.given() {
+        let warning = stopped(args, env, &mut report);
+        report.warnings.push(warning);
+    }
+    stop.settled();
+    if config.alert.status() == Status::Failure && !settings.dry_run {
+        report.paged = paged(&report);
+    }
     if let Some(lookup) = &history {
         report.edge = config.alert.decision.as_ref().map(|d| d.edge.as_str());
         report.previous_run_url = lookup.previous_run_url.clone();
         report.warnings.extend(lookup.warnings.iter().cloned());
-        let delivered = report.channels.iter().any(|c| c.result == ChannelResult::Sent);
+        let paged = report.paged.unwrap_or(false);
         let status = config.alert.status();
-        report.warnings.extend(history::record(lookup, status, delivered, &config.alert.context.run_url));
+        report.warnings.extend(history::record(lookup, status, paged, &config.alert.context.run_url));
     }
-    report.escalation = escalated;
     report.duration_ms = started.elapsed().as_millis() as u64;
     report.warnings.extend(config.warnings.iter().cloned());
     if let Some(needs) = &config.needs {
@@ -205,10 +242,77 @@ fn send(config: &mut Config, args: &AlertArgs, env: &Env, out: &Output) -> Resul
     let report = out.redacted(&report);
     print_report(&report, settings.output, out);
     out.github_report(&report);
-    // An acknowledged page reached a person: not a failure, whatever a channel did.
-    let failed = report.any_failed() && settings.fail_on_error && !report.acknowledged();
+    // An acknowledged page reached a person: not a failure, whatever a channel did. On any
+    // other status than a failure, a notice that did not go out is a warning: a green job
+    // never turns red (README, "Exit codes").
+    let failed = report.any_failed()
+        && settings.fail_on_error
+        && !report.acknowledged()
+        && !report.superseded()
+        && config.alert.status() == Status::Failure;
     Ok(if failed { Exit::ChannelFailed } else { Exit::Ok })
 }
+
+/// The record of who each call and text reached, for a send without escalation: every voice
+/// and SMS channel's numbers, by its result and delivery report.
+fn pages_of(config: &Config, reports: &[ChannelReport]) -> Vec<PageRecord> {
+    config
+        .channels
+        .iter()
+        .zip(reports)
+        .flat_map(|(channel, report)| pages::records(report, channel.phones(), None))
+        .collect()
+}
+
+/// Whether this failure counts as paged (README, "Paged means a person was reached"): an
+/// acknowledgement says someone was reached; else every call and text must have reached its
+/// person, or been made up for by a later level; with neither voice nor SMS firing, every
+/// channel that fired must have delivered. `None` when nothing fired at all.
+fn paged(report: &RunReport) -> Option<bool> {
+    if report.acknowledged() {
+        return Some(true);
+    }
+    if !report.pages.is_empty() {
+        return Some(pages::unreached(&report.pages).is_empty());
+    }
+    let fired = report.channels.iter().any(|c| matches!(c.result, ChannelResult::Sent | ChannelResult::Failed));
+    fired.then(|| !report.any_failed())
+}
+
+/// A stop request came while onfail alerted: says so, and on GitHub Actions tells a cancel by a
+/// newer run of the same workflow and branch (`superseded`) from an acknowledgement.
+fn stopped(args: &AlertArgs, env: &Env, report: &mut RunReport) -> String {
+    let newer = superseded_by(args, env);
+    if let (Some(escalation), Some(run)) = (report.escalation.as_mut(), &newer) {
+        escalation.acknowledged = false;
+        escalation.superseded = true;
+        escalation.ended = "superseded";
+        escalation.superseded_by = Some(run.clone());
+    }
+    match (&report.escalation, newer) {
+        (_, Some(run)) => format!(
+            "superseded: a newer run of this workflow and branch ({run}) cancelled this one; nothing more was sent"
+        ),
+        (Some(_), None) => "acknowledged: the run was cancelled (SIGINT/SIGTERM); nothing more was sent".to_string(),
+        (None, None) => "stopped (SIGINT/SIGTERM) while alerting: what was in flight finished, no request or retry \
+                         started after it"
+            .to_string(),
+    }
+}
+
+/// On GitHub Actions with a token: the newer run of the same workflow and branch that is
+/// queued or in progress, which `concurrency: cancel-in-progress` cancels this one for
+/// (README, "Escalation"). Anything unknown is `None`: the cancel is then an acknowledgement.
+fn superseded_by(args: &AlertArgs, env: &Env) -> Option<String> {
+    if env.get("GITHUB_ACTIONS").map(String::as_str) != Some("true") {
+        return None;
+    }
+    let api = github::Api::connect_within(env, args.history.token(), SUPERSEDED_BUDGET).ok()?;
+    github::newer_run(&api, env).ok().flatten()
+}
+
+/// How long the superseded check may take, after the cancel: within the grace a cancel leaves.
+const SUPERSEDED_BUDGET: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// `--escalate` (README, "Escalation"): the escalation drives voice and SMS; the other channels
 /// go out with its first page.
@@ -217,6 +321,7 @@ fn escalate(
     escalation: &Escalation,
     env: &Env,
     out: &Output,
+    stop: &Listener,
 ) -> Result<(Vec<ChannelReport>, Option<EscalationReport>), ConfigError> {
     let others: Vec<&dyn Channel> =
         config.channels.iter().map(|c| c.as_ref()).filter(|c| !escalation::drives(*c)).collect();
@@ -224,8 +329,8 @@ fn escalate(
     let (channels, report) = if config.settings.dry_run {
         escalation::dry_run(escalation, &others, &config.alert)
     } else {
-        let transport = transport(config, env, out)?;
-        escalation::run(escalation, &others, &config.alert, &transport, config.settings.timeout, out)
+        let transport = transport(config, env, out)?.stopping_on(stop.flag());
+        escalation::run(escalation, &others, &config.alert, &transport, config.settings.timeout, out, stop)
     };
     Ok((channels, Some(report)))
 }
@@ -274,6 +379,7 @@ fn look_back(
     args: &AlertArgs,
     env: &Env,
     github: Option<&Result<github::Api, String>>,
+    stop: &Listener,
 ) -> Result<Option<Lookup>, ConfigError> {
     if args.history.notify_when() != NotifyWhen::Changes {
         return Ok(None);
@@ -288,6 +394,7 @@ fn look_back(
         check_run_id: if config.needs.is_some() { None } else { args.general.check_run_id.as_deref() },
         dry_run: config.settings.dry_run,
         github,
+        stop: stop.flag(),
     };
     let lookup = history::look_back(&args.history, &query);
     config.alert.decision = Some(Decision::new(config.alert.status(), &lookup.previous));
@@ -426,6 +533,9 @@ fn print_report(report: &RunReport, format: OutputFormat, out: &Output) {
             out.rendered_warning(&format!("{}: {warning}", channel.channel));
         }
         out.rendered_line(&render::channel_line(channel));
+    }
+    if let Some(line) = render::paged_line(report) {
+        out.rendered_line(&line);
     }
     if let Some(line) = render::edge_line(report) {
         out.rendered_line(&line);

@@ -16,8 +16,9 @@
 //!   the channels and knows no provider and no configuration; under it, `tls` (which servers
 //!   to trust, with `der` for certificate names) and `proxy` (which requests go through one);
 //! - at the bottom, `error` (the usage error every layer can raise), `values` (value parsers),
-//!   `context`, `template`, `texts` (the default texts, one file per language), `needs` (the
-//!   status of a whole workflow from `toJSON(needs)`), `phone`, `redact` and `status`.
+//!   `context`, `stop` (SIGINT and SIGTERM while onfail alerts), `template`, `texts` (the default
+//!   texts, one file per language), `needs` (the status of a whole workflow from
+//!   `toJSON(needs)`), `phone`, `redact` and `status`.
 
 pub mod app;
 pub mod channels;
@@ -40,6 +41,7 @@ pub mod render;
 pub mod report;
 pub mod runner;
 pub mod status;
+pub mod stop;
 pub mod template;
 pub mod texts;
 pub mod tls;

@@ -5,10 +5,9 @@
 //!
 //! It sits above `channels` and drives the voice and SMS providers through their own types,
 //! re-targeted at other numbers ([`crate::channels::alertalk::Voice::to`]); the delivery engine
-//! knows nothing of it. [`plan`] is the pure order of pages and waits, [`ack`] listens for the
-//! cancel, and [`driver`] runs the plan.
+//! knows nothing of it. [`plan`] is the pure order of pages and waits, and [`driver`] runs the
+//! plan; `crate::stop` hears the cancel.
 
-mod ack;
 mod driver;
 pub mod plan;
 

@@ -50,7 +50,13 @@ pub fn steps(mode: Mode, after: Duration, repeat: u32, cap: Duration) -> (Vec<St
     }
 }
 
-/// The numbers an `sms-first` escalation calls: every one whose SMS was not delivered, that is
+/// The numbers an `sms-first` escalation calls at once, with its first SMS: those only voice
+/// knows (on `--phone-numbers` but not on `--sms-phone-numbers`), which get no SMS to wait for.
+pub fn call_at_once(called: &[Phone], texted: &[Phone]) -> Vec<Phone> {
+    called.iter().filter(|phone| !texted.contains(phone)).cloned().collect()
+}
+
+/// The numbers an `sms-first` escalation calls once the report is read: every one whose SMS was not delivered, that is
 /// undelivered or still pending, in the order they were texted.
 pub fn to_call(phones: &[Phone], states: &[DeliveryState]) -> Vec<Phone> {
     phones

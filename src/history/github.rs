@@ -21,6 +21,7 @@ use serde::de::DeserializeOwned;
 use crate::context::Env;
 use crate::edge::Previous;
 use crate::error::root_cause;
+use crate::stop::StopFlag;
 
 /// The whole lookup, every request included, never takes longer than this.
 pub const BUDGET: Duration = Duration::from_secs(5);
@@ -70,6 +71,28 @@ pub fn previous(api: &Api, env: &Env, check_run_id: Option<&str>) -> Result<Foun
     }
     let here = here.complete(api)?;
     lookup.earlier_runs(&here)
+}
+
+/// The newer run of this workflow and branch (and head repository) that is queued or in
+/// progress, if there is one: the run whose start cancels this one under `concurrency:
+/// cancel-in-progress` (README, "Escalation"). Its page, or "run #N".
+pub fn newer_run(api: &Api, env: &Env) -> Result<Option<String>, String> {
+    let here = Here::from_env(env)?.complete(api)?;
+    let (Some(number), Some(branch), Some(workflow)) = (here.run_number, &here.branch, &here.workflow) else {
+        return Err("this run's number, branch or workflow is unknown".into());
+    };
+    let path = format!("/repos/{}/actions/workflows/{workflow}/runs", here.repo);
+    let query = [("branch", branch.clone()), ("per_page", PER_PAGE.to_string())];
+    let list: RunList = api.get(&path, &query)?;
+    let newer = list.workflow_runs.into_iter().find(|run| {
+        run.run_number > number
+            && run.id != here.run_id
+            && run.status.as_deref() != Some("completed")
+            && run.head_branch.as_deref() == Some(branch.as_str())
+            && (here.head_repo.is_none()
+                || run.head_repository.as_ref().map(|h| &h.full_name) == here.head_repo.as_ref())
+    });
+    Ok(newer.map(|run| run.html_url.unwrap_or_else(|| format!("run #{}", run.run_number))))
 }
 
 /// This run, as the environment describes it.
@@ -340,6 +363,8 @@ pub struct Api {
     token: String,
     deadline: Instant,
     requests: Cell<u32>,
+    /// A stop request (a cancel): no request starts after it.
+    stop: StopFlag,
 }
 
 impl Api {
@@ -351,10 +376,20 @@ impl Api {
                 .to_string()
                 + PERMISSIONS_FIX
         })?;
-        Api::new(env, token)
+        Api::new(env, token, BUDGET)
     }
 
-    fn new(env: &Env, token: &str) -> Result<Api, String> {
+    /// As [`Api::connect`], with its own `budget` for every request together.
+    pub fn connect_within(env: &Env, token: Option<&str>, budget: Duration) -> Result<Api, String> {
+        Api::connect(env, token).map(|api| Api { deadline: Instant::now() + budget, ..api })
+    }
+
+    /// The same client, asking nothing more once `stop` is set (README, "Escalation").
+    pub fn stopping_on(self, stop: StopFlag) -> Api {
+        Api { stop, ..self }
+    }
+
+    fn new(env: &Env, token: &str, budget: Duration) -> Result<Api, String> {
         let raw =
             env.get("GITHUB_API_URL").map(|v| v.trim()).filter(|v| !v.is_empty()).unwrap_or("https://api.github.com");
         let url = crate::values::check_url("GITHUB_API_URL", raw).map_err(|e| e.to_string())?;
@@ -385,8 +420,9 @@ impl Api {
             client,
             base: url.as_str().trim_end_matches('/').to_string(),
             token: token.to_string(),
-            deadline: Instant::now() + BUDGET,
+            deadline: Instant::now() + budget,
             requests: Cell::new(0),
+            stop: StopFlag::default(),
         })
     }
 
@@ -413,6 +449,9 @@ impl Api {
     }
 
     pub fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<T, String> {
+        if self.stop.is_set() {
+            return Err("onfail was asked to stop (the run was cancelled)".into());
+        }
         let count = self.requests.get() + 1;
         if count > MAX_REQUESTS {
             return Err(format!("no answer after {MAX_REQUESTS} requests to the GitHub API"));
