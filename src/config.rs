@@ -114,7 +114,7 @@ impl Config {
             alert.sms_message = Some(text);
         }
         let channels = args.channels.configure(&alert)?;
-        let escalation = Escalation::configure(&args.escalation, &args.channels, &alert)?;
+        let escalation = Escalation::configure(&args.escalation, &args.channels, &alert, !channels.is_empty())?;
         let settings = Settings {
             dry_run: general.dry_run.unwrap_or(false),
             timeout: general.timeout.unwrap_or(Duration::from_secs(30)),

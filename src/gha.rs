@@ -18,6 +18,8 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use crate::context::Env;
+// The title of the annotation that marks a failure whose page did not reach everyone.
+use crate::history::github::NOT_PAGED;
 use crate::report::pages;
 use crate::report::{ChannelResult, EscalationReport, RunReport};
 
@@ -119,10 +121,6 @@ pub enum Level {
     Error,
     Warning,
 }
-
-/// The title of the annotation that marks a failure whose page did not reach everyone; the
-/// history lookup of the next run looks for it (`crate::history::github`).
-pub const NOT_PAGED: &str = "onfail: not paged";
 
 /// A `::error::` or `::warning::` annotation.
 #[derive(Clone, Debug, PartialEq, Eq)]

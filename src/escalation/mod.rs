@@ -134,8 +134,15 @@ pub struct Escalation {
 
 impl Escalation {
     /// The escalation `args` ask for, or `None` for `off`. Every wrong combination is an error
-    /// naming the option, found before anything is sent.
-    pub fn configure(args: &Args, channels: &ChannelArgs, alert: &Alert) -> Result<Option<Escalation>, ConfigError> {
+    /// naming the option, found before anything is sent. With no channel enabled at all (a fork
+    /// pull request, which gets no secrets) there is nothing to escalate: `None`, and the run
+    /// is the clean skip any send without a channel is (README, "Escalation").
+    pub fn configure(
+        args: &Args,
+        channels: &ChannelArgs,
+        alert: &Alert,
+        any_channel: bool,
+    ) -> Result<Option<Escalation>, ConfigError> {
         let mode = args.mode();
         let backup = non_empty(&args.escalation_phone_numbers);
         if mode != Mode::Chain {
@@ -152,7 +159,7 @@ impl Escalation {
                 ));
             }
         }
-        if mode == Mode::Off {
+        if mode == Mode::Off || !any_channel {
             return Ok(None);
         }
         let after = args.escalate_after.unwrap_or(DEFAULT_AFTER);

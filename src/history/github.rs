@@ -47,12 +47,25 @@ const MAX_EVENT: u64 = 32 * 1024 * 1024;
 
 const PERMISSIONS_FIX: &str = "give the workflow or the job `permissions: actions: read`";
 
+/// The title of the annotation onfail leaves on a job whose failure did not reach everyone it
+/// pages (README, "Paged means a person was reached"): the next run finds it on the previous
+/// job and pages again.
+pub const NOT_PAGED: &str = "onfail: not paged";
+
 /// What the lookup found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Found {
     pub previous: Previous,
     /// The previous run's page, when there is one.
     pub url: Option<String>,
+    /// What could not be learnt on the way (whether the previous failure was paged).
+    pub warnings: Vec<String>,
+}
+
+impl Found {
+    fn new(previous: Previous, url: Option<String>) -> Found {
+        Found { previous, url, warnings: Vec::new() }
+    }
 }
 
 /// The same alert's previous result. `check_run_id` (`--check-run-id`) makes it the same job's.
@@ -197,6 +210,12 @@ struct Run {
     workflow_id: Option<u64>,
 }
 
+/// A check run annotation (`GET /repos/{repo}/check-runs/{id}/annotations`).
+#[derive(Deserialize)]
+struct Annotation {
+    title: Option<String>,
+}
+
 #[derive(Clone, Deserialize)]
 struct Repo {
     full_name: String,
@@ -240,18 +259,21 @@ impl Lookup<'_> {
     fn earlier_attempts(&self, here: &Here) -> Result<Option<Found>, String> {
         let base = format!("/repos/{}/actions/runs/{}/attempts", here.repo, here.run_id);
         for attempt in (1..here.attempt).rev() {
-            let (health, url) = match self.job {
-                Some(name) => (self.job_health(&format!("{base}/{attempt}/jobs"), name)?, None),
+            let (health, job_id, url) = match self.job {
+                Some(name) => {
+                    let (health, job_id) = self.job_health(&format!("{base}/{attempt}/jobs"), name)?;
+                    (health, job_id, None)
+                }
                 None => {
                     let run: Run = self.api.get(&format!("{base}/{attempt}"), &[])?;
-                    (health(run.conclusion.as_deref()), run.html_url)
+                    (health(run.conclusion.as_deref()), None, run.html_url)
                 }
             };
             let number = here.run_number.map(|n| format!("run #{n}, ")).unwrap_or_default();
             let since = format!("{number}attempt {attempt}");
             match health {
-                Health::Good => return Ok(Some(Found { previous: Previous::Succeeded, url })),
-                Health::Bad => return Ok(Some(Found { previous: Previous::Failed { since }, url })),
+                Health::Good => return Ok(Some(Found::new(Previous::Succeeded, url))),
+                Health::Bad => return Ok(Some(self.failed(here, job_id, since, url))),
                 Health::Silent => {}
             }
         }
@@ -292,7 +314,7 @@ impl Lookup<'_> {
                 return Ok(found);
             }
             if !full {
-                return Ok(Found { previous: Previous::Nothing, url: None });
+                return Ok(Found::new(Previous::Nothing, None));
             }
         }
         Err(format!(
@@ -303,9 +325,9 @@ impl Lookup<'_> {
 
     fn first_decisive(&self, runs: &[Run], here: &Here) -> Result<Option<Found>, String> {
         for (index, run) in runs.iter().enumerate() {
-            let health = match (health(run.conclusion.as_deref()), self.job) {
+            let (health, job_id) = match (health(run.conclusion.as_deref()), self.job) {
                 (Health::Silent, _) => continue,
-                (run_health, None) => run_health,
+                (run_health, None) => (run_health, None),
                 (_, Some(name)) => {
                     self.job_health(&format!("/repos/{}/actions/runs/{}/jobs", here.repo, run.id), name)?
                 }
@@ -313,32 +335,53 @@ impl Lookup<'_> {
             let url = run.html_url.clone();
             match health {
                 Health::Silent => continue,
-                Health::Good => return Ok(Some(Found { previous: Previous::Succeeded, url })),
+                Health::Good => return Ok(Some(Found::new(Previous::Succeeded, url))),
                 Health::Bad => {
                     // For a whole run, the rest of the page tells where the streak began.
                     let start = match self.job {
                         Some(_) => run.run_number,
                         None => streak_start(&runs[index..]),
                     };
-                    let previous = Previous::Failed { since: format!("run #{start}") };
-                    return Ok(Some(Found { previous, url }));
+                    return Ok(Some(self.failed(here, job_id, format!("run #{start}"), url)));
                 }
             }
         }
         Ok(None)
     }
 
-    /// The health of the job named `name` in a jobs list (`Silent` when the run has no such job).
-    fn job_health(&self, path: &str, name: &str) -> Result<Health, String> {
-        let mut found = Health::Silent;
+    /// The health of the job named `name` in a jobs list (`Silent` when the run has no such
+    /// job), and its id.
+    fn job_health(&self, path: &str, name: &str) -> Result<(Health, Option<u64>), String> {
+        let mut found = (Health::Silent, None);
         self.api.job_pages(path, &[], |jobs| match jobs.iter().find(|j| j.name == name) {
             Some(job) => {
-                found = health(job.conclusion.as_deref());
+                found = (health(job.conclusion.as_deref()), job.id);
                 ControlFlow::Break(())
             }
             None => ControlFlow::Continue(()),
         })?;
         Ok(found)
+    }
+
+    /// A failed previous job, as paged or not: the job's annotations hold [`NOT_PAGED`] when
+    /// its page did not reach everyone. Reading them needs `checks: read`; when they cannot be
+    /// read the failure counts as paged, as before, with a warning naming the fix.
+    fn failed(&self, here: &Here, job_id: Option<u64>, since: String, url: Option<String>) -> Found {
+        let Some(id) = job_id else { return Found::new(Previous::Failed { since }, url) };
+        let path = format!("/repos/{}/check-runs/{id}/annotations", here.repo);
+        match self.api.get::<Vec<Annotation>>(&path, &[("per_page", "50".to_string())]) {
+            Ok(notes) if notes.iter().any(|n| n.title.as_deref() == Some(NOT_PAGED)) => {
+                Found::new(Previous::Unpaged { since }, url)
+            }
+            Ok(_) => Found::new(Previous::Failed { since }, url),
+            Err(problem) => Found {
+                warnings: vec![format!(
+                    "--notify-when changes: whether the previous failure ({since}) reached everyone it pages is \
+                     unknown, so it counts as paged: {problem}; give the workflow `permissions: checks: read` too"
+                )],
+                ..Found::new(Previous::Failed { since }, url)
+            },
+        }
     }
 }
 

@@ -109,7 +109,7 @@ pub fn look_back(args: &Args, query: &Query) -> Lookup {
         let found = api.as_ref().map_err(String::clone);
         return match found.and_then(|api| github::previous(api, query.env, query.check_run_id)) {
             Ok(found) => {
-                Lookup { previous: found.previous, previous_run_url: found.url, warnings: Vec::new(), store: None }
+                Lookup { previous: found.previous, previous_run_url: found.url, warnings: found.warnings, store: None }
             }
             Err(problem) => Lookup::unknown(format!(
                 "--notify-when changes: the run history is unknown, so this alert goes out as a first failure \
