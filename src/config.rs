@@ -44,6 +44,8 @@ pub fn redactor(args: &AlertArgs) -> Redactor {
     args.channels.register_secrets(&mut redactor);
     args.history.register_secrets(&mut redactor);
     args.escalation.register_secrets(&mut redactor);
+    // Every number of the alert is known now: their masks tell them apart from here on.
+    crate::phone::distinguish(redactor.phones());
     redactor
 }
 
