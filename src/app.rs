@@ -312,7 +312,7 @@ fn superseded_by(args: &AlertArgs, env: &Env) -> Option<String> {
 }
 
 /// How long the superseded check may take, after the cancel: within the grace a cancel leaves.
-const SUPERSEDED_BUDGET: std::time::Duration = std::time::Duration::from_secs(2);
+const SUPERSEDED_BUDGET: std::time::Duration = std::time::Duration::from_millis(1500);
 
 /// `--escalate` (README, "Escalation"): the escalation drives voice and SMS; the other channels
 /// go out with its first page.

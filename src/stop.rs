@@ -16,12 +16,50 @@ const SLICE: Duration = Duration::from_millis(50);
 /// on it and exits: well within the 7.5 s GitHub leaves before its SIGTERM.
 pub const GRACE: Duration = Duration::from_secs(4);
 
+/// How long the delivery engine waits for the answer to a request in flight after a stop
+/// request before it abandons it and reports its result as unknown: within [`GRACE`], so that
+/// the outputs are still written.
+pub const IN_FLIGHT: Duration = Duration::from_secs(2);
+
+/// Runs `work` on its own thread and waits for it, but no longer than `patience` after a stop
+/// request (`None` when it was abandoned). The work goes on unseen until it ends by itself (its
+/// own timeout); onfail exits without waiting for it. Without a listener, it simply runs.
+pub fn unless_stopped<T: Send + 'static>(
+    stop: &StopFlag,
+    patience: Duration,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    if !stop.listening() {
+        return Some(work());
+    }
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(work());
+    });
+    let mut stopped_at: Option<Instant> = None;
+    loop {
+        match receiver.recv_timeout(SLICE) {
+            Ok(done) => return Some(done),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return None,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+        }
+        if stop.is_set() && stopped_at.get_or_insert_with(Instant::now).elapsed() >= patience {
+            return None;
+        }
+    }
+}
+
 /// Whether a stop was requested; cheap to clone and hand to the delivery engine. The default
 /// flag is never set (nothing listens).
 #[derive(Clone, Debug, Default)]
 pub struct StopFlag(Option<Arc<AtomicBool>>);
 
 impl StopFlag {
+    /// Whether anything listens for a stop at all.
+    pub fn listening(&self) -> bool {
+        self.0.is_some()
+    }
+
     pub fn is_set(&self) -> bool {
         self.0.as_ref().is_some_and(|flag| flag.load(Ordering::SeqCst))
     }
@@ -44,6 +82,8 @@ impl StopFlag {
 /// [`GRACE`] after a stop request if it is still busy then.
 pub struct Listener {
     flag: Arc<AtomicBool>,
+    /// False for [`Listener::deaf`]: its flag is never set, and nothing needs to watch it.
+    listening: bool,
     /// The code onfail exits with if the watch has to end it.
     exit_code: Arc<AtomicU8>,
     done: Arc<AtomicBool>,
@@ -67,16 +107,17 @@ impl Listener {
                 .filter_map(|signal| signal_hook::flag::register(signal, Arc::clone(&flag)).ok())
                 .collect();
             watch(Arc::clone(&flag), Arc::clone(&exit_code), Arc::clone(&done));
-            Listener { flag, exit_code, done, registered }
+            Listener { flag, listening: true, exit_code, done, registered }
         }
         #[cfg(not(unix))]
-        Listener { flag, exit_code, done }
+        Listener { flag, listening: false, exit_code, done }
     }
 
     /// A listener that never hears anything, for runs that do not listen (tests of the logic).
     pub fn deaf() -> Listener {
         Listener {
             flag: Arc::new(AtomicBool::new(false)),
+            listening: false,
             exit_code: Arc::new(AtomicU8::new(0)),
             done: Arc::new(AtomicBool::new(true)),
             #[cfg(unix)]
@@ -85,7 +126,7 @@ impl Listener {
     }
 
     pub fn flag(&self) -> StopFlag {
-        StopFlag(Some(Arc::clone(&self.flag)))
+        StopFlag(self.listening.then(|| Arc::clone(&self.flag)))
     }
 
     pub fn given(&self) -> bool {
@@ -94,7 +135,7 @@ impl Listener {
 
     /// Waits `duration`, or less if a stop is requested meanwhile; `true` if it was.
     pub fn wait(&self, duration: Duration) -> bool {
-        self.flag().pause(duration)
+        StopFlag(Some(Arc::clone(&self.flag))).pause(duration)
     }
 
     /// The sending is over (what remains is writing the outputs): the watch no longer ends onfail.
@@ -160,7 +201,24 @@ mod tests {
         assert!(started.elapsed() >= Duration::from_millis(120));
         listener.flag.store(true, Ordering::SeqCst);
         assert!(listener.wait(Duration::from_secs(60)) && listener.given());
-        assert!(listener.flag().is_set());
         assert!(!StopFlag::default().is_set());
+    }
+}
+
+#[cfg(test)]
+mod in_flight {
+    use super::*;
+
+    #[test]
+    fn work_is_awaited_until_the_patience_after_a_stop_runs_out() {
+        let flag = StopFlag(Some(Arc::new(AtomicBool::new(false))));
+        assert_eq!(unless_stopped(&flag, Duration::ZERO, || 7), Some(7));
+        flag.0.as_ref().unwrap().store(true, Ordering::SeqCst);
+        let started = Instant::now();
+        let slow = unless_stopped(&flag, Duration::from_millis(200), || std::thread::sleep(Duration::from_secs(5)));
+        assert_eq!(slow, None);
+        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+        // Nobody listening: the work simply runs.
+        assert_eq!(unless_stopped(&StopFlag::default(), Duration::ZERO, || 8), Some(8));
     }
 }

@@ -11,7 +11,7 @@ use reqwest::header::{CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use crate::context::Env;
 use crate::error::root_cause;
 use crate::redact::Redactor;
-use crate::stop::StopFlag;
+use crate::stop::{self, StopFlag};
 use crate::wire::{Delivery, Ids, Request, Response, Verdict};
 
 /// Provider answers are short; anything past this is dropped unread, so a hostile or broken
@@ -31,6 +31,9 @@ const BACKOFF_CAP: Duration = Duration::from_secs(8);
 
 /// Why a request was not sent: a stop request came first (README, "Escalation").
 pub const STOPPED: &str = "onfail was asked to stop (SIGINT/SIGTERM: the run was cancelled)";
+
+/// How the detail of a request given up on in flight begins: its result is unknown.
+pub const ABANDONED: &str = "abandoned in flight";
 
 /// How one channel's delivery ended.
 #[derive(Clone, Debug)]
@@ -136,8 +139,22 @@ impl Transport {
         self.deadline.saturating_duration_since(Instant::now())
     }
 
-    /// Sends one request with the given timeout. The error text never contains the URL.
+    /// Sends one request with the given timeout. The error text never contains the URL. After a
+    /// stop request, an answer is awaited for [`stop::IN_FLIGHT`] at most: past that the request
+    /// is abandoned, and whether it arrived is unknown.
     pub fn send_once(&self, request: &Request, timeout: Duration) -> Result<Response, String> {
+        let (this, request) = (self.clone(), request.clone());
+        stop::unless_stopped(&self.stop, stop::IN_FLIGHT, move || this.exchange(&request, timeout)).unwrap_or_else(
+            || {
+                Err(format!(
+                    "{ABANDONED} {}s after onfail was asked to stop: whether it arrived is unknown",
+                    stop::IN_FLIGHT.as_secs()
+                ))
+            },
+        )
+    }
+
+    fn exchange(&self, request: &Request, timeout: Duration) -> Result<Response, String> {
         let mut builder = self
             .client
             .post(request.url.clone())

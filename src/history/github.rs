@@ -508,35 +508,39 @@ impl Api {
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
         }
-        let response = self
-            .client
-            .get(url)
-            .timeout(left)
-            .bearer_auth(&self.token)
-            .header("Accept", "application/vnd.github+json")
-            .header("X-GitHub-Api-Version", "2022-11-28")
-            .send()
-            .map_err(|e| {
-                if e.is_timeout() { too_slow() } else { format!("could not reach the GitHub API: {}", root_cause(&e)) }
-            })?;
-        let status = response.status().as_u16();
-        let rate_limited = response.headers().get("x-ratelimit-remaining").is_some_and(|v| v.as_bytes() == b"0");
-        if !(200..300).contains(&status) {
-            return Err(refusal(status, rate_limited));
-        }
-        let mut body = Vec::new();
-        response.take(MAX_BODY + 1).read_to_end(&mut body).map_err(|e| {
-            if e.to_string().contains("timed out") {
-                too_slow()
-            } else {
-                format!("the GitHub API's answer broke off: {e}")
-            }
-        })?;
-        if body.len() as u64 > MAX_BODY {
-            return Err("the GitHub API's answer is far larger than expected".into());
-        }
+        // A stop request (a cancel) ends the wait at once: the lookup is not an alert.
+        let (client, token) = (self.client.clone(), self.token.clone());
+        let body = crate::stop::unless_stopped(&self.stop, Duration::ZERO, move || fetch(&client, url, &token, left))
+            .unwrap_or_else(|| Err("onfail was asked to stop (the run was cancelled)".into()))?;
         serde_json::from_slice(&body).map_err(|e| format!("the GitHub API's answer is not the JSON expected ({e})"))
     }
+}
+
+/// One GET with the token, within `left`: the body, or why there is none.
+fn fetch(client: &Client, url: reqwest::Url, token: &str, left: Duration) -> Result<Vec<u8>, String> {
+    let response = client
+        .get(url)
+        .timeout(left)
+        .bearer_auth(token)
+        .header("Accept", "application/vnd.github+json")
+        .header("X-GitHub-Api-Version", "2022-11-28")
+        .send()
+        .map_err(|e| {
+            if e.is_timeout() { too_slow() } else { format!("could not reach the GitHub API: {}", root_cause(&e)) }
+        })?;
+    let status = response.status().as_u16();
+    let rate_limited = response.headers().get("x-ratelimit-remaining").is_some_and(|v| v.as_bytes() == b"0");
+    if !(200..300).contains(&status) {
+        return Err(refusal(status, rate_limited));
+    }
+    let mut body = Vec::new();
+    response.take(MAX_BODY + 1).read_to_end(&mut body).map_err(|e| {
+        if e.to_string().contains("timed out") { too_slow() } else { format!("the GitHub API's answer broke off: {e}") }
+    })?;
+    if body.len() as u64 > MAX_BODY {
+        return Err("the GitHub API's answer is far larger than expected".into());
+    }
+    Ok(body)
 }
 
 fn too_slow() -> String {

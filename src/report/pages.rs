@@ -9,6 +9,7 @@ use serde::{Serialize, Serializer};
 
 use super::{ChannelReport, ChannelResult, Stage};
 use crate::phone::Phone;
+use crate::transport::ABANDONED;
 
 /// Whether one person was reached by one channel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -19,7 +20,8 @@ pub enum Reach {
     Delivered,
     /// It did not go out, or the delivery report says it was not delivered.
     Failed,
-    /// Sent, but whether it arrived is not known: a delivery report still pending.
+    /// Sent, but whether it arrived is not known: a delivery report still pending, a request
+    /// abandoned in flight after a stop request.
     Unknown,
 }
 
@@ -70,6 +72,8 @@ pub fn records(report: &ChannelReport, phones: &[Phone], stage: Option<Stage>) -
     let at = SystemTime::now();
     let whole = match report.result {
         ChannelResult::Sent => Reach::Delivered,
+        // Given up on after a stop request: it may have arrived.
+        ChannelResult::Failed if report.detail.starts_with(ABANDONED) => Reach::Unknown,
         ChannelResult::Failed => Reach::Failed,
         ChannelResult::Skipped | ChannelResult::DryRun => return Vec::new(),
     };
