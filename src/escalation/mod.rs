@@ -247,10 +247,19 @@ impl Escalation {
         let after = humantime::format_duration(self.after);
         let cap = humantime::format_duration(self.cap);
         match self.mode {
-            Mode::SmsFirst => format!(
-                "escalation sms-first: text first, wait up to {after} for the delivery report, then call \
-                 the numbers whose SMS was not delivered"
-            ),
+            Mode::SmsFirst => {
+                let texted = self.sms.as_ref().map(|s| s.phones()).unwrap_or_default();
+                let called = self.voice.as_ref().map(|v| v.phones()).unwrap_or_default();
+                let at_once: Vec<String> = plan::call_at_once(called, texted).iter().map(Phone::masked).collect();
+                let at_once = match at_once.is_empty() {
+                    true => String::new(),
+                    false => format!("; calls {} at once (no SMS list has it)", at_once.join(", ")),
+                };
+                format!(
+                    "escalation sms-first: text first, wait up to {after} for the delivery report, then call \
+                     the numbers whose SMS was not delivered{at_once}"
+                )
+            }
             _ => {
                 let backup: Vec<String> = self.backup.iter().map(Phone::masked).collect();
                 let rounds = match self.repeat {
