@@ -11,8 +11,8 @@ use std::sync::OnceLock;
 /// shows as many last digits as it takes to tell each number from the others.
 static ALERT_NUMBERS: OnceLock<Vec<String>> = OnceLock::new();
 
-/// Makes the masks of `phones`, the numbers of this alert, tell them apart (README, "Voice calls
-/// (Alertalk)"): a report must say who was called. One onfail process sends one alert, so this
+/// Makes the masks of `phones`, the numbers of this alert, tell them apart: a report must say
+/// who was called (README, "Voice calls (Alertalk)"). One onfail process sends one alert, so this
 /// is set once; later calls change nothing.
 pub fn distinguish(phones: &[Phone]) {
     let _ = ALERT_NUMBERS.set(phones.iter().map(|p| p.0.clone()).collect());
