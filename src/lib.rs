@@ -23,14 +23,14 @@
 //! 9. `history`, `transport`: what the same alert did last time (the GitHub runs API, the state
 //!    file); the delivery engine (deadline, retries), which knows no provider.
 //! 10. `texts`, `tls`, `proxy`: the default texts, one file per language; which servers to
-//!    trust; which requests go through a proxy.
+//!     trust; which requests go through a proxy.
 //! 11. `context`, `edge`, `needs`, `wire`: where the alert runs; the decision table of
-//!    `--notify-when changes`; the status of a workflow from `toJSON(needs)`; the requests,
-//!    answers and verdicts the engine exchanges with the channels.
+//!     `--notify-when changes`; the status of a workflow from `toJSON(needs)`; the requests,
+//!     answers and verdicts the engine exchanges with the channels.
 //! 12. `redact`, `runner`, `status`: the redactor; `onfail run`'s command and its end; the
-//!    job status words.
+//!     job status words.
 //! 13. `values`, `phone`, `template`, `der`: value parsers, phone numbers, `{placeholder}`
-//!    templates, certificate names.
+//!     templates, certificate names.
 //! 14. `error`: the usage error every layer can raise.
 
 pub mod app;
