@@ -3,15 +3,13 @@
 //! providers on 127.0.0.1. The fake iletiMerkezi refuses the same text to the same number as the
 //! real one does (451), and the fake Alertalk can fail, hang or ask for a retry.
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::github_api::{FakeGitHub, FakeRun, Fault, Script, TOKEN};
-use common::{KEY, PHONES, Received, Reply, Run, Server, Spawned, read, sentinels};
+use crate::common::github_api::{FakeGitHub, FakeRun, Fault, Script, TOKEN};
+use crate::common::{KEY, PHONES, Received, Reply, Run, Server, Spawned, read, sentinels};
 
 const SMS_KEY: &str = "im-SENTINEL-key-5d21c8";
 const HASH: &str = "ih-SENTINEL-hash-77e0a4";
@@ -144,7 +142,7 @@ fn delivery_report(numbers: &[(String, u16)]) -> Reply {
 /// Runs to the end; no secret and no number shows in any output.
 fn go(mut cmd: Command) -> Run {
     cmd.env("ONFAIL_TIMEOUT", "10s");
-    let out = common::run(&mut assert_cmd::Command::from_std(cmd));
+    let out = crate::common::run(&mut assert_cmd::Command::from_std(cmd));
     out.assert_clean(&[SMS_KEY.to_string(), HASH.to_string(), C.to_string(), TOKEN.to_string()]);
     out
 }
@@ -390,15 +388,15 @@ fn a_fork_pull_request_without_secrets_skips_cleanly_under_escalation() {
     for mode in ["chain", "sms-first"] {
         for status in ["failure", "success"] {
             let dir = tempfile::tempdir().unwrap();
-            let mut cmd = common::onfail();
-            common::github_env(&mut cmd)
+            let mut cmd = crate::common::onfail();
+            crate::common::github_env(&mut cmd)
                 .env("GITHUB_OUTPUT", dir.path().join("output"))
                 // A fork's run: every secret is empty.
                 .env("ONFAIL_ALERTALK_WEBHOOK_KEY", "")
                 .env("ONFAIL_PHONE_NUMBERS", "")
                 .env("ONFAIL_ESCALATION_PHONE_NUMBERS", "")
                 .args(["send", "--escalate", mode, "--status", status]);
-            let out = common::run(&mut cmd);
+            let out = crate::common::run(&mut cmd);
             assert_eq!(out.code, 0, "{mode} {status}: {}", out.stderr);
             assert!(out.stderr.contains("no channel is configured"), "{mode} {status}: {}", out.stderr);
             assert_eq!(output(dir.path(), "result").as_deref(), Some("skipped"));
@@ -410,22 +408,22 @@ fn a_fork_pull_request_without_secrets_skips_cleanly_under_escalation() {
 fn a_resolve_that_fails_on_success_is_a_warning_and_exit_0() {
     let incident = Server::new(Vec::new(), Reply::json(500, "{}"));
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = common::onfail();
-    common::github_env(&mut cmd)
+    let mut cmd = crate::common::onfail();
+    crate::common::github_env(&mut cmd)
         .env("GITHUB_OUTPUT", dir.path().join("output"))
         .args(["send", "--status", "success", "--retries", "0"])
-        .args(["--temperstack-url", &incident.url(&format!("/api/integration/webhook/{}", common::TEMPERSTACK_KEY))]);
-    let out = common::run(&mut cmd);
+        .args(["--temperstack-url", &incident.url(&format!("/api/integration/webhook/{}", crate::common::TEMPERSTACK_KEY))]);
+    let out = crate::common::run(&mut cmd);
     assert_eq!(out.code, 0, "a green job stays green: {}", out.stderr);
     assert_eq!(incident.received().len(), 1);
     assert!(out.stderr.contains("::warning title=onfail temperstack"), "{}", out.stderr);
     assert!(!out.stderr.contains("::error"), "{}", out.stderr);
     assert_eq!(output(dir.path(), "result").as_deref(), Some("failed"));
     // A failure whose incident fails is still exit 1.
-    let mut cmd = common::onfail();
+    let mut cmd = crate::common::onfail();
     cmd.args(["send", "--status", "failure", "--retries", "0"])
-        .args(["--temperstack-url", &incident.url(&format!("/api/integration/webhook/{}", common::TEMPERSTACK_KEY))]);
-    assert_eq!(common::run(&mut cmd).code, 1);
+        .args(["--temperstack-url", &incident.url(&format!("/api/integration/webhook/{}", crate::common::TEMPERSTACK_KEY))]);
+    assert_eq!(crate::common::run(&mut cmd).code, 1);
 }
 
 /// Starts `cmd`, waits for the stderr line `ready`, sends `signal`, and returns the run and how
