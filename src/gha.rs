@@ -150,9 +150,9 @@ impl Annotation {
 pub fn annotations(report: &RunReport) -> Vec<Annotation> {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
-    // First, so that no cap drops it: the next run's history reads it (README, "Paged means a
-    // person was reached").
-    if report.paged == Some(false) {
+    // Under `--notify-when changes` (an edge was decided), first, so that no cap drops it: the
+    // next run's history reads it (README, "Paged means a person was reached").
+    if report.paged == Some(false) && report.edge.is_some() {
         let unreached = pages::unreached(&report.pages);
         let who = if unreached.is_empty() { "a channel failed".to_string() } else { pages::describe(&unreached) };
         warnings.push(Annotation::new(

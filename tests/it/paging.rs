@@ -412,7 +412,10 @@ fn a_resolve_that_fails_on_success_is_a_warning_and_exit_0() {
     crate::common::github_env(&mut cmd)
         .env("GITHUB_OUTPUT", dir.path().join("output"))
         .args(["send", "--status", "success", "--retries", "0"])
-        .args(["--temperstack-url", &incident.url(&format!("/api/integration/webhook/{}", crate::common::TEMPERSTACK_KEY))]);
+        .args([
+            "--temperstack-url",
+            &incident.url(&format!("/api/integration/webhook/{}", crate::common::TEMPERSTACK_KEY)),
+        ]);
     let out = crate::common::run(&mut cmd);
     assert_eq!(out.code, 0, "a green job stays green: {}", out.stderr);
     assert_eq!(incident.received().len(), 1);
@@ -421,8 +424,10 @@ fn a_resolve_that_fails_on_success_is_a_warning_and_exit_0() {
     assert_eq!(output(dir.path(), "result").as_deref(), Some("failed"));
     // A failure whose incident fails is still exit 1.
     let mut cmd = crate::common::onfail();
-    cmd.args(["send", "--status", "failure", "--retries", "0"])
-        .args(["--temperstack-url", &incident.url(&format!("/api/integration/webhook/{}", crate::common::TEMPERSTACK_KEY))]);
+    cmd.args(["send", "--status", "failure", "--retries", "0"]).args([
+        "--temperstack-url",
+        &incident.url(&format!("/api/integration/webhook/{}", crate::common::TEMPERSTACK_KEY)),
+    ]);
     assert_eq!(crate::common::run(&mut cmd).code, 1);
 }
 
