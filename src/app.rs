@@ -216,8 +216,7 @@ fn send(
     };
     report.escalation = escalated;
     if stop.given() {
-        let warning = stopped(args, env, &mut report);
-        report.warnings.push(warning);
+        stopped(args, env, &mut report, out);
     }
     stop.settled();
     if config.alert.status() == Status::Failure && !settings.dry_run {
@@ -269,7 +268,8 @@ fn pages_of(config: &Config, reports: &[ChannelReport]) -> Vec<PageRecord> {
 /// person, or been made up for by a later level; with neither voice nor SMS firing, every
 /// channel that fired must have delivered. `None` when nothing fired at all.
 fn paged(report: &RunReport) -> Option<bool> {
-    if report.acknowledged() {
+    // Someone answered; a cancel before any page reached nobody, though.
+    if report.acknowledged() && !report.pages.is_empty() {
         return Some(true);
     }
     if !report.pages.is_empty() {
@@ -279,24 +279,31 @@ fn paged(report: &RunReport) -> Option<bool> {
     fired.then(|| !report.any_failed())
 }
 
-/// A stop request came while onfail alerted: says so, and on GitHub Actions tells a cancel by a
-/// newer run of the same workflow and branch (`superseded`) from an acknowledgement.
-fn stopped(args: &AlertArgs, env: &Env, report: &mut RunReport) -> String {
+/// A stop request came while onfail alerted. Under an escalation it is an acknowledgement, or,
+/// on GitHub Actions, `superseded` when a newer run of the same workflow and branch cancelled
+/// this one: the line says which. Without an escalation it is a warning: the alert was stopped.
+fn stopped(args: &AlertArgs, env: &Env, report: &mut RunReport, out: &Output) {
     let newer = superseded_by(args, env);
-    if let (Some(escalation), Some(run)) = (report.escalation.as_mut(), &newer) {
-        escalation.acknowledged = false;
-        escalation.superseded = true;
-        escalation.ended = "superseded";
-        escalation.superseded_by = Some(run.clone());
-    }
-    match (&report.escalation, newer) {
-        (_, Some(run)) => format!(
-            "superseded: a newer run of this workflow and branch ({run}) cancelled this one; nothing more was sent"
-        ),
-        (Some(_), None) => "acknowledged: the run was cancelled (SIGINT/SIGTERM); nothing more was sent".to_string(),
-        (None, None) => "stopped (SIGINT/SIGTERM) while alerting: what was in flight finished, no request or retry \
-                         started after it"
-            .to_string(),
+    match (report.escalation.as_mut(), newer) {
+        (Some(escalation), Some(run)) => {
+            escalation.acknowledged = false;
+            escalation.superseded = true;
+            escalation.ended = "superseded";
+            out.line(&format!(
+                "escalation: superseded by a newer run of this workflow and branch ({run}), which cancelled this \
+                 one: nothing more is sent, and nobody acknowledged"
+            ));
+            escalation.superseded_by = Some(run);
+        }
+        (Some(_), None) => out.line("escalation: acknowledged (the run was cancelled): nothing more is sent"),
+        (None, newer) => {
+            let why = newer.map(|run| format!(" by a newer run ({run})")).unwrap_or_default();
+            report.warnings.push(format!(
+                "stopped (SIGINT/SIGTERM{why}) while alerting: no request or retry started after it, and a \
+                 request in flight was given {}s to be answered (each channel says how it ended)",
+                crate::stop::IN_FLIGHT.as_secs()
+            ));
+        }
     }
 }
 

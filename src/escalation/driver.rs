@@ -99,8 +99,9 @@ pub fn run(
         }
     }
     let acknowledged = driver.ack.given();
+    // What the cancel was (an acknowledgement, or a newer run's) is said by the caller, which
+    // can ask GitHub (README, "Escalation").
     let ended = if acknowledged {
-        out.line("escalation: acknowledged (the run was cancelled): nothing more is sent");
         "acknowledged"
     } else if cut {
         out.line(&format!(

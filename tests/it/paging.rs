@@ -473,6 +473,13 @@ fn a_cancel_during_the_history_lookup_acknowledges_cleanly_and_sends_nothing() {
     assert!(fake.calls().is_empty() && fake.texts().is_empty() && fake.hits("/hook").is_empty());
     assert_eq!(output(dir.path(), "acknowledged").as_deref(), Some("true"), "{}", out.stderr);
     assert_eq!(out.json()["escalation"]["ended"], "acknowledged");
+    // Nobody was reached: the failure is not taken for paged.
+    assert_eq!(output(dir.path(), "paged").as_deref(), Some(""));
+    assert!(
+        out.stderr.contains("escalation: acknowledged (the run was cancelled): nothing more is sent"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[cfg(unix)]
@@ -562,7 +569,12 @@ fn a_cancel_by_a_newer_run_of_the_workflow_and_branch_is_superseded() {
     assert_eq!(json["escalation"]["ended"], "superseded");
     assert_eq!(json["escalation"]["superseded_by"], "https://github.com/acme/api/actions/runs/1018");
     assert!(read(&dir.path().join("summary")).contains("**superseded**"));
-    assert!(out.stderr.contains("superseded: a newer run of this workflow and branch"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("escalation: superseded by a newer run of this workflow and branch (https://github.com/acme/api/actions/runs/1018)"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("escalation: acknowledged"), "{}", out.stderr);
     assert_eq!(fake.calls().len(), 1);
 
     // With no newer run, the same cancel is an acknowledgement.
@@ -605,7 +617,7 @@ fn sigterm_after_the_command_ended_stops_onfail_run_promptly() {
     assert!(took < Duration::from_secs(5), "onfail run took {took:?} after SIGTERM");
     assert_eq!(out.code, 3, "the command's own code: {}", out.stderr);
     assert!(out.stderr.contains("abandoned in flight"), "{}", out.stderr);
-    assert!(out.stderr.contains("stopped (SIGINT/SIGTERM) while alerting"), "{}", out.stderr);
+    assert!(out.stderr.contains("stopped (SIGINT/SIGTERM) while alerting: no request or retry"), "{}", out.stderr);
     assert_eq!(fake.calls().len(), 1, "no retry after the stop");
 }
 
