@@ -138,8 +138,13 @@ pub fn dry_run(
     match escalation.mode {
         Mode::SmsFirst => {
             planned.extend(sms.map(|s| (first, Box::new(s.clone()) as Box<dyn Channel>)));
-            // Which numbers get the call depends on the report; at most every number texted.
             if let (Some(voice), Some(sms)) = (voice, sms) {
+                // The numbers only voice knows are called with the SMS.
+                let at_once = plan::call_at_once(voice.phones(), sms.phones());
+                if !at_once.is_empty() {
+                    planned.push((first, Box::new(voice.to(&at_once))));
+                }
+                // Which numbers get the call depends on the report; at most every number texted.
                 planned.push((second, Box::new(voice.to(sms.phones()))));
             }
         }
