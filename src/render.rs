@@ -89,9 +89,10 @@ pub fn edge_line(report: &RunReport) -> Option<String> {
 }
 
 /// Who was reached (README, "Paged means a person was reached"): each number with the channels
-/// that reached it, or what did not reach its person. `None` when no call or text went out.
+/// that reached it, or what did not reach its person. `None` when no call or text went out, and
+/// for anything but a failure (a "recovered" text is not a page).
 pub fn paged_line(report: &RunReport) -> Option<String> {
-    if report.pages.is_empty() {
+    if report.pages.is_empty() || report.paged.is_none() {
         return None;
     }
     let unreached = pages::unreached(&report.pages);
