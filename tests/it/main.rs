@@ -6,6 +6,7 @@
 mod common;
 
 mod action_inputs;
+mod cancel;
 mod details;
 mod dry_run;
 mod escalation;

@@ -2,6 +2,7 @@
 //! for the `onfail` binary with a hermetic environment that scans every output for leaks.
 
 pub mod github_api;
+pub mod phones;
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
