@@ -79,7 +79,9 @@ fn an_acknowledgement_between_retries_stops_every_request() {
     while fake.calls().is_empty() && Instant::now() < until {
         std::thread::sleep(Duration::from_millis(10));
     }
-    // The first call was answered 503 with Retry-After: 2; the retry waits.
+    // The first call is answered 503 at once with Retry-After: 2, so onfail is in its backoff
+    // from a moment after the call arrived until 2 s later: the signal lands in that window (no
+    // line on stderr marks a backoff to wait for).
     std::thread::sleep(Duration::from_millis(300));
     let signalled = Instant::now();
     spawned.signal("-INT");
