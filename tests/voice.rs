@@ -281,6 +281,37 @@ fn bad_values_name_the_option() {
     assert!(out.stderr.contains("--fail-on-error takes true or false"), "{}", out.stderr);
 }
 
+/// GitLab's `CI_JOB_STATUS` and Jenkins' `currentBuild.result` words are read as the outcome
+/// they name: `--status $CI_JOB_STATUS` in an `after_script` pages on `failed`.
+#[test]
+fn gitlab_and_jenkins_status_words_are_read() {
+    for (word, calls) in [
+        ("failed", true),
+        ("FAILURE", true),
+        ("UNSTABLE", true),
+        ("canceled", false),
+        ("ABORTED", false),
+        ("NOT_BUILT", false),
+        ("SUCCESS", false),
+    ] {
+        let server = Server::ok(QUEUED);
+        let out = run(send(&server).args(["--phone-numbers", PHONES[0], "--status", word, "--output", "json"]));
+        assert_eq!(out.code, 0, "{word}: {}", out.stderr);
+        assert_eq!(server.received().len(), usize::from(calls), "{word}: {}", out.stderr);
+        let status = out.json()["status"].as_str().unwrap().to_string();
+        let want = match word {
+            "failed" | "FAILURE" | "UNSTABLE" => "failure",
+            "canceled" | "ABORTED" => "cancelled",
+            "NOT_BUILT" => "skipped",
+            _ => "success",
+        };
+        assert_eq!(status, want, "{word}");
+    }
+    let out = run(onfail().args(["send", "--status", "broke"]));
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("--status") && out.stderr.contains("UNSTABLE"), "{}", out.stderr);
+}
+
 #[test]
 fn fail_on_error_false_exits_zero_on_failure() {
     let server = Server::new(vec![], Reply::status(403));
