@@ -127,6 +127,26 @@ pub fn look_back(args: &Args, query: &Query) -> Lookup {
     let store = state::Store::new(dir, query.alert_id);
     let (previous, previous_run_url, warnings) = match store.read() {
         Ok(None) => (Previous::Nothing, None, Vec::new()),
+        // A failure after a "failing" state stays silent, so that state is trusted only where
+        // a success could have replaced it: in a folder that cannot be written, it may be stale.
+        Ok(Some(last))
+            if query.status == Status::Failure
+                && matches!(last.previous(), Previous::Failed { .. })
+                && !query.dry_run =>
+        {
+            match store.check_writable() {
+                Ok(()) => (last.previous(), last.run_url().map(str::to_string), Vec::new()),
+                Err(problem) => (
+                    Previous::Unknown,
+                    None,
+                    vec![format!(
+                        "--notify-when changes: {problem}: the recorded failure may be stale (a success could not \
+                         have replaced it), so the history is unknown and this alert goes out as a first failure \
+                         would"
+                    )],
+                ),
+            }
+        }
         Ok(Some(last)) => (last.previous(), last.run_url().map(str::to_string), Vec::new()),
         Err(problem) => (
             Previous::Unknown,
@@ -159,8 +179,5 @@ pub fn record(lookup: &Lookup, status: Status, delivered: bool, run_url: &str) -
         Status::Success => state::Outcome::Success,
         Status::Cancelled | Status::Skipped => return None,
     };
-    store
-        .record(outcome, run_url, SystemTime::now())
-        .err()
-        .map(|problem| format!("--notify-when changes: {problem}; the next run may page again"))
+    store.record(outcome, run_url, SystemTime::now()).err().map(|problem| format!("--notify-when changes: {problem}"))
 }
