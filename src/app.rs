@@ -279,10 +279,13 @@ fn look_back(
         return Ok(None);
     }
     let alert_id = alert_id(config, args)?;
+    let command = config.alert.context.command.as_ref().map(|c| c.command_line.as_str());
     let query = history::Query {
         env,
         status: config.alert.status(),
         alert_id: &alert_id,
+        alert_id_given: non_empty(&args.channels.shared.incident.alert_id).is_some(),
+        command,
         // With --needs the status is the whole workflow's, so the whole run is compared: the
         // notify job itself passes every time (README, "One alert for a whole workflow").
         check_run_id: if config.needs.is_some() { None } else { args.general.check_run_id.as_deref() },

@@ -143,9 +143,68 @@ fn the_default_folder_is_under_xdg_state_home() {
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .args(["--", "false"]);
     run(&mut cmd);
-    // The default alert id outside CI comes from the host name (test-host).
-    let file = dir.path().join("onfail").join("onfail-c80cb283080a15df.json");
-    assert!(file.exists(), "{} missing", file.display());
+    // The default alert id outside CI comes from the host name (test-host) and the command.
+    let names: Vec<String> = std::fs::read_dir(dir.path().join("onfail"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".json"))
+        .collect();
+    assert!(names.len() == 1 && names[0].starts_with("onfail-") && names[0].len() == 28, "{names:?}");
+}
+
+/// `onfail run --notify-when changes` with the default alert id, voice only, `script` as the command.
+fn cron_default_id(voice: &Server, dir: &Path, script: &str) -> assert_cmd::Command {
+    let mut cmd = onfail();
+    cmd.args(["run", "--notify-when", "changes", "--output", "json"])
+        .arg("--state-dir")
+        .arg(dir)
+        .args(["--alertalk-url", &voice.url("/webhook/receive"), "--phone-numbers", PHONES[0]])
+        .env("ONFAIL_ALERTALK_WEBHOOK_KEY", KEY)
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .args(["--", "sh", "-c", script]);
+    cmd
+}
+
+/// Item: outside GitHub the default alert id includes the wrapped command, so a second cron job
+/// on the same host that starts failing is a new incident, not the first one's "still failing".
+#[test]
+fn two_cron_jobs_on_one_host_never_share_an_incident() {
+    let dir = tempfile::tempdir().unwrap();
+    let voice = Server::ok(QUEUED);
+    let backup = run(&mut cron_default_id(&voice, dir.path(), "echo backup; exit 1"));
+    assert_eq!(result(&backup, "voice").0, "sent", "{}", backup.stderr);
+    let disk = run(&mut cron_default_id(&voice, dir.path(), "echo disk check; exit 1"));
+    assert_eq!(result(&disk, "voice").0, "sent", "the second job's failure was silenced:\n{}", disk.stderr);
+    assert!(disk.stderr.contains("edge: first-failure"), "{}", disk.stderr);
+    assert_eq!(voice.received().len(), 2);
+    let states = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".json"));
+    assert_eq!(states.count(), 2, "one state file per job");
+    // The same job again is the same incident: still failing, silent.
+    let again = run(&mut cron_default_id(&voice, dir.path(), "echo backup; exit 1"));
+    assert!(again.stderr.contains("edge: still-failing"), "{}", again.stderr);
+    assert_eq!(voice.received().len(), 2);
+}
+
+/// Item: a `--alert-id` given to two different commands is shared on purpose or by mistake:
+/// either way a warning says so.
+#[test]
+fn a_given_alert_id_shared_by_two_commands_warns() {
+    let dir = tempfile::tempdir().unwrap();
+    let (voice, webhook) = (Server::ok(QUEUED), Server::ok("{}"));
+    let first = run(&mut cron(&voice, &webhook, dir.path(), "exit 1"));
+    assert!(!first.stderr.contains("last used by another command"), "{}", first.stderr);
+    assert_eq!(state(dir.path())["command"], "sh -c exit 1");
+    let same = run(&mut cron(&voice, &webhook, dir.path(), "exit 1"));
+    assert!(!same.stderr.contains("last used by another command"), "{}", same.stderr);
+    let other = run(&mut cron(&voice, &webhook, dir.path(), "exit 2"));
+    assert!(
+        other.stderr.contains("--alert-id nightly-backup was last used by another command (sh -c exit 1)"),
+        "{}",
+        other.stderr
+    );
+    assert!(other.stderr.contains("give each job its own --alert-id"), "{}", other.stderr);
 }
 
 #[test]

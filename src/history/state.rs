@@ -52,6 +52,10 @@ pub struct State {
     /// The last run's link, when it had one (GitLab, Jenkins).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub run_url: String,
+    /// The command of `onfail run` that last recorded this alert id (redacted), so that a
+    /// second job sharing a `--alert-id` is noticed.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub command: String,
     pub updated: String,
 }
 
@@ -83,6 +87,8 @@ pub struct Store {
     alert_id: String,
     file: PathBuf,
     lock: PathBuf,
+    /// The command of `onfail run`, recorded with the outcome; empty for `onfail send`.
+    command: String,
 }
 
 impl Store {
@@ -90,7 +96,12 @@ impl Store {
         let name = file_name(alert_id);
         let file = dir.join(format!("{name}.json"));
         let lock = dir.join(format!("{name}.lock"));
-        Store { dir, alert_id: alert_id.to_string(), file, lock }
+        Store { dir, alert_id: alert_id.to_string(), file, lock, command: String::new() }
+    }
+
+    /// The store that records `command` (the command line of `onfail run`) with each outcome.
+    pub fn for_command(self, command: Option<&str>) -> Store {
+        Store { command: command.unwrap_or_default().to_string(), ..self }
     }
 
     pub fn path(&self) -> &Path {
@@ -202,6 +213,7 @@ impl Store {
             (Outcome::Failure, Some(last)) if last.status == "failure" => State {
                 failures: last.failures.saturating_add(1),
                 run_url: run_url.to_string(),
+                command: self.command.clone(),
                 updated: now_text,
                 ..last
             },
@@ -220,6 +232,7 @@ impl Store {
             since: now.clone(),
             failures,
             run_url: run_url.to_string(),
+            command: self.command.clone(),
             updated: now,
         }
     }
