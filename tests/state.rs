@@ -83,7 +83,9 @@ fn fail_fail_succeed_gives_page_silence_recovered() {
     assert!(third.stderr.contains("edge: recovered"), "{}", third.stderr);
     let recovered = webhook.received()[2].json();
     let message = recovered["data"]["message"].as_str().unwrap();
-    assert!(message.starts_with("CI RECOVERED: sh (on test-host) is passing again."), "{message}");
+    // Outside CI nothing says "CI"; the text says since when it failed (the first failure's time).
+    let shown = format!("{} {} UTC", &since[..10], &since[11..16]);
+    assert_eq!(message, format!("RECOVERED: true (on test-host) is passing again. It had failed since {shown}."));
     assert_eq!(voice.received().len(), 1, "a recovery never rings");
     assert_eq!(state(dir.path())["status"], "success");
 
@@ -410,5 +412,5 @@ fn a_still_failing_or_recovered_run_never_starts_an_escalation() {
     assert_eq!(calls(&server), 2, "a recovery rang:\n{}", third.stderr);
     let sent = texts(&server);
     assert_eq!(sent.len(), 3, "one recovery notice, to the first list only: {sent:?}");
-    assert!(sent[2].starts_with("DÜZELDİ: sh (test-host sunucusu) yeniden başarılı."), "{sent:?}");
+    assert!(sent[2].starts_with("DÜZELDİ: true (test-host sunucusu) yeniden başarılı. Hata başlangıcı: "), "{sent:?}");
 }

@@ -106,7 +106,7 @@ fn transient_errors_are_retried_until_delivered() {
     let channel = &out.json()["channels"][0];
     assert_eq!(channel["result"], "sent");
     assert_eq!(channel["attempts"], 3);
-    assert_eq!(channel["ids"]["calls_queued"], "2 call(s) queued");
+    assert_eq!(channel["ids"]["calls_queued"], 2, "a number, not the provider's sentence");
 }
 
 #[test]
