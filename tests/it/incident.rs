@@ -1,11 +1,9 @@
 //! The incident channel (Temperstack), end to end: the binary runs as a process against a fake
 //! Temperstack on 127.0.0.1. Every run is scanned for the integration key (see `common::run`).
 
-mod common;
-
 use std::time::Duration;
 
-use common::{KEY, PHONES, Reply, Server, TEMPERSTACK_KEY, github_env, onfail, run};
+use crate::common::{KEY, PHONES, Reply, Server, TEMPERSTACK_KEY, github_env, onfail, run};
 use serde_json::Value;
 
 /// The path Temperstack puts in an integration URL, with the sentinel key.
@@ -41,7 +39,7 @@ fn keys(body: &Value) -> Vec<String> {
 
 /// No trace of the key's path in either stream, not even with the key itself redacted (the
 /// sentinel scan covers the key). The usage hint's `.../webhook/API_KEY` template is no leak.
-fn assert_path_hidden(out: &common::Run) {
+fn assert_path_hidden(out: &crate::common::Run) {
     let (stdout, stderr) = out.shown();
     for text in [&stdout, &stderr] {
         let text = text.replace("/api/integration/webhook/API_KEY", "");

@@ -1,13 +1,11 @@
 //! The webhook channel end to end: the binary runs as a process against a real HTTP server on
 //! 127.0.0.1, which checks headers, bodies and Standard Webhooks signatures itself.
 
-mod common;
-
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::common::{Received, Reply, Run, Server, github_env, onfail, run};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use common::{Received, Reply, Run, Server, github_env, onfail, run};
 use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::Sha256;
@@ -484,8 +482,8 @@ fn webhook_and_voice_run_side_by_side() {
     let hook = Server::new(vec![], Reply::status(500));
     let out = run_clean(
         send(&hook, "/")
-            .args(["--alertalk-url", &voice.url("/webhook/receive"), "--alertalk-webhook-key", common::KEY])
-            .args(["--phone-numbers", common::PHONES[0], "--retries", "0", "--output", "json"]),
+            .args(["--alertalk-url", &voice.url("/webhook/receive"), "--alertalk-webhook-key", crate::common::KEY])
+            .args(["--phone-numbers", crate::common::PHONES[0], "--retries", "0", "--output", "json"]),
     );
     assert_eq!(out.code, 1);
     let json = out.json();

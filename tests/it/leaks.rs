@@ -4,11 +4,9 @@
 //! them back: URL-encoded, JSON-escaped, cut at any length, or (numbers) written with
 //! separators. Every output is also read decoded, so an encoded echo counts as a leak.
 
-mod common;
-
 use std::path::Path;
 
-use common::{Reply, Run, Server, github_env, onfail, read, run};
+use crate::common::{Reply, Run, Server, github_env, onfail, read, run};
 
 // Random-looking on purpose: the sweep looks for every 6-character piece of each, and a
 // piece of an ordinary word ("-temperstack") would match the help text.

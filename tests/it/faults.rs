@@ -2,11 +2,9 @@
 //! or provider can. Each case must end in a clear result with the right retry behaviour, within
 //! the deadline, without a panic.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{KEY, PHONES, Reply, Run, Server, TEMPERSTACK_KEY, onfail, run};
+use crate::common::{KEY, PHONES, Reply, Run, Server, TEMPERSTACK_KEY, onfail, run};
 
 /// How to aim one channel at a base URL, and how it judges an answer.
 struct Target {

@@ -2,8 +2,6 @@
 //! chains to a CA made at test time, trusted through `SSL_CERT_FILE` or `SSL_CERT_DIR`; and
 //! every way those settings can be broken, which must only warn.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -11,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::thread;
 
-use common::{Run, onfail, run};
+use crate::common::{Run, onfail, run};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 

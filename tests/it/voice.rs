@@ -1,11 +1,9 @@
 //! The voice channel (Alertalk) and the shared send pipeline, end to end: the binary runs as a
 //! process against a real HTTP server on 127.0.0.1.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{KEY, PHONES, Reply, Server, github_env, onfail, run};
+use crate::common::{KEY, PHONES, Reply, Server, github_env, onfail, run};
 
 /// `onfail send` aimed at `server`, with the sentinel key.
 fn send(server: &Server) -> assert_cmd::Command {

@@ -2,13 +2,11 @@
 //! context from GitLab CI. The binary runs as a process against a server on 127.0.0.1.
 #![cfg(unix)] // the commands under test are POSIX shell scripts
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{KEY, PHONES, Server, TEMPERSTACK_KEY, github_env, onfail, run};
+use crate::common::{KEY, PHONES, Server, TEMPERSTACK_KEY, github_env, onfail, run};
 
 const QUEUED: &str = r#"{"message":"1 call(s) queued","status":"success"}"#;
 

@@ -3,11 +3,11 @@
 //! the real ones do, refusing what the real ones would refuse. Every run is scanned for the
 //! routing key, the token and the URL token (see `common::run`).
 
-mod common;
-
 use std::time::Duration;
 
-use common::{GRAFANA_TOKEN, INCIDENTIO_TOKEN, PAGERDUTY_KEY, Received, Reply, Server, github_env, onfail, read, run};
+use crate::common::{
+    GRAFANA_TOKEN, INCIDENTIO_TOKEN, PAGERDUTY_KEY, Received, Reply, Server, github_env, onfail, read, run,
+};
 use serde_json::{Value, json};
 
 /// `printf 'acme/api\0Deploy\0build\0main' | sha256sum | cut -c1-16`, for `common::github_env`.
@@ -195,7 +195,7 @@ fn channel<'a>(json: &'a Value, name: &str) -> &'a Value {
 }
 
 /// No trace of a secret URL path in either stream (the tokens themselves are sentinels).
-fn assert_paths_hidden(out: &common::Run) {
+fn assert_paths_hidden(out: &crate::common::Run) {
     let (stdout, stderr) = out.shown();
     for text in [&stdout, &stderr] {
         for path in ["formatted_webhook", "alert_events/http/01HSOURCE"] {
@@ -435,7 +435,10 @@ fn all_four_incident_channels_run_concurrently_and_fill_the_outputs() {
     let dir = tempfile::tempdir().unwrap();
     let (output, summary) = (dir.path().join("output"), dir.path().join("summary"));
     let out = run(github_send("failure", &platforms.all_args())
-        .args(["--temperstack-url", &temperstack.url(&format!("/api/integration/webhook/{}", common::TEMPERSTACK_KEY))])
+        .args([
+            "--temperstack-url",
+            &temperstack.url(&format!("/api/integration/webhook/{}", crate::common::TEMPERSTACK_KEY)),
+        ])
         .env("GITHUB_OUTPUT", &output)
         .env("GITHUB_STEP_SUMMARY", &summary));
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -453,7 +456,7 @@ fn all_four_incident_channels_run_concurrently_and_fill_the_outputs() {
     for row in ["| pagerduty | pagerduty |", "| incidentio | incident.io |", "| grafana-irm | grafana |"] {
         assert!(summary.contains(row), "{row}\n{summary}");
     }
-    for secret in [PAGERDUTY_KEY, INCIDENTIO_TOKEN, GRAFANA_TOKEN, common::TEMPERSTACK_KEY] {
+    for secret in [PAGERDUTY_KEY, INCIDENTIO_TOKEN, GRAFANA_TOKEN, crate::common::TEMPERSTACK_KEY] {
         assert!(!outputs.contains(secret) && !summary.contains(secret), "{secret}");
     }
 }
@@ -526,8 +529,8 @@ fn under_notify_when_changes_each_failure_reopens_and_the_success_resolves() {
             .arg("--state-dir")
             .arg(dir.path())
             .args(platforms.all_args())
-            .args(["--alertalk-url", &voice.url("/webhook/receive"), "--phone-numbers", common::PHONES[0]])
-            .env("ONFAIL_ALERTALK_WEBHOOK_KEY", common::KEY)
+            .args(["--alertalk-url", &voice.url("/webhook/receive"), "--phone-numbers", crate::common::PHONES[0]])
+            .env("ONFAIL_ALERTALK_WEBHOOK_KEY", crate::common::KEY)
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .args(["--", "sh", "-c", script]);
         let out = run(&mut cmd);

@@ -2,15 +2,13 @@
 //! Alertalk and iletiMerkezi on 127.0.0.1 whose delivery report is scripted per number, and which
 //! notes when each request arrived, so the waits between levels can be checked from outside.
 
-mod common;
-
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{KEY, PHONES, Received, Reply, Run, Server, read, run, sentinels};
+use crate::common::{KEY, PHONES, Received, Reply, Run, Server, read, run, sentinels};
 
 /// The iletiMerkezi credentials, sentinels too.
 const SMS_KEY: &str = "im-SENTINEL-key-41c7aa";

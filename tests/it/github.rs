@@ -3,12 +3,10 @@
 //! `GITHUB_OUTPUT` and `GITHUB_STEP_SUMMARY`. What the runner would make of the output is checked
 //! with a small model of its command parser, so an injection shows up as an unexpected command.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::{KEY, PHONES, Reply, Run, Server, github_env, onfail, read, run, sentinels};
+use crate::common::{KEY, PHONES, Reply, Run, Server, github_env, onfail, read, run, sentinels};
 
 const QUEUED: &str = r#"{"message":"1 call(s) queued","status":"success"}"#;
 

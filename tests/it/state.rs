@@ -2,12 +2,10 @@
 //! in `--state-dir`. The binary runs as a process against local servers, as cron would run it.
 #![cfg(unix)] // the commands under test are POSIX shell scripts
 
-mod common;
-
 use std::path::Path;
 use std::process::Stdio;
 
-use common::{KEY, PHONES, Reply, Run, Server, onfail, run};
+use crate::common::{KEY, PHONES, Reply, Run, Server, onfail, run};
 
 const QUEUED: &str = r#"{"message":"1 call(s) queued","status":"success"}"#;
 

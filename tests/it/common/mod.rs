@@ -1,6 +1,5 @@
 //! Shared test harness: a real HTTP/1.1 server on 127.0.0.1 with scripted replies, and a runner
 //! for the `onfail` binary with a hermetic environment that scans every output for leaks.
-#![allow(dead_code)] // each test binary uses a different part of the harness
 
 pub mod github_api;
 

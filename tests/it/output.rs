@@ -2,11 +2,9 @@
 //! and a secret that happens to be an ordinary word (`sent`, `null`, `voice`) cannot rewrite the
 //! result or break the JSON document.
 
-mod common;
-
 use std::path::Path;
 
-use common::{Reply, Server, github_env, onfail, read, run};
+use crate::common::{Reply, Server, github_env, onfail, read, run};
 
 const KEY: &str = "ak-output-key-41b7c2";
 const PHONE: &str = "5321234567";

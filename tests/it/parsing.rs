@@ -4,9 +4,7 @@
 //! `onfail run` refuses `--status`. The option lists come from the command definition itself,
 //! so an option added later is covered without touching this file.
 
-mod common;
-
-use common::{Run, Server, onfail, run};
+use crate::common::{Run, Server, onfail, run};
 
 /// Every option of `onfail send` that takes a value: its long name, its environment variable
 /// and its value name.

@@ -1,9 +1,7 @@
 //! The SMS channel (iletiMerkezi) and `check --online`, end to end: the binary runs as a process
 //! against a fake iletiMerkezi on 127.0.0.1 that answers send-sms, get-report and get-balance.
 
-mod common;
-
-use common::{KEY, PHONES, Reply, Run, Server, github_env, onfail, run};
+use crate::common::{KEY, PHONES, Reply, Run, Server, github_env, onfail, run};
 
 /// A second sentinel: the hash must never show up either.
 const HASH: &str = "ih-SENTINEL-hash-5b2e81";

@@ -3,14 +3,12 @@
 //! channel points at its own local server. Each row of the decision table and each pitfall of
 //! the runs API has a case; the token appears in no output.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use common::github_api::{FakeGitHub, FakeRun, Fault, RUN_ID, Script, TOKEN};
-use common::{KEY, PHONES, Run, Server, TEMPERSTACK_KEY, github_env, onfail, read, run};
+use crate::common::github_api::{FakeGitHub, FakeRun, Fault, RUN_ID, Script, TOKEN};
+use crate::common::{KEY, PHONES, Run, Server, TEMPERSTACK_KEY, github_env, onfail, read, run};
 
 const QUEUED: &str = r#"{"message":"1 call(s) queued","status":"success"}"#;
 const ACCEPTED: &str = r#"{"response":{"status":{"code":200,"message":"İşlem başarılı"},"order":{"id":"12323232"}}}"#;

@@ -2,11 +2,9 @@
 //! release workflow's tag check and major tag, and the version `action/install.sh` downloads
 //! (README "Pinning" and "How the binary is fetched and verified").
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::onfail;
+use crate::common::onfail;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 

@@ -1,11 +1,9 @@
 //! The delivery engine's rules that no single channel owns: how long an attempt may wait, which
 //! requests go through a proxy, and which URLs validation lets through.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{KEY, PHONES, Reply, Server, onfail, run};
+use crate::common::{KEY, PHONES, Reply, Server, onfail, run};
 
 const QUEUED: &str = r#"{"message":"1 call(s) queued","status":"success"}"#;
 

@@ -1,0 +1,32 @@
+//! The integration tests, in one binary: each module is one area (a channel, a command, a
+//! property of every output), run against the real `onfail` binary and local servers on
+//! 127.0.0.1. One binary links the crate once, so a change under `src/` rebuilds one test
+//! executable, and `common` is the harness every module shares.
+
+mod common;
+
+mod action_inputs;
+mod details;
+mod dry_run;
+mod escalation;
+mod faults;
+mod github;
+mod history;
+mod incident;
+mod incident_platforms;
+mod language;
+mod leaks;
+mod needs;
+mod output;
+mod parsing;
+mod properties;
+mod run;
+mod sms;
+mod state;
+mod structure;
+mod tls;
+mod transport;
+mod versions;
+mod voice;
+mod voice_properties;
+mod webhook;
