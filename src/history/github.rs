@@ -385,7 +385,8 @@ impl Lookup<'_> {
     /// This job's health in `run`; `None` when it did not run there (then, and for a run of an
     /// event it proved absent from, the run is stepped over).
     fn job_health_in(&self, run: &Run, here: &Here, name: &str) -> Result<Option<Health>, String> {
-        let other_event = run.event.is_some() && run.event != here.event;
+        // Only when this run's event is known: else no run is of "another" event.
+        let other_event = here.event.is_some() && run.event.is_some() && run.event != here.event;
         {
             let mut seen = self.seen.borrow_mut();
             if seen.ids.contains(&run.id) {
