@@ -11,6 +11,7 @@ use reqwest::header::{CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use crate::context::Env;
 use crate::error::root_cause;
 use crate::redact::Redactor;
+use crate::stop::{self, StopFlag};
 use crate::wire::{Delivery, Ids, Request, Response, Verdict};
 
 /// Provider answers are short; anything past this is dropped unread, so a hostile or broken
@@ -27,6 +28,12 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The first backoff step; each later one doubles, with full jitter.
 const BACKOFF_BASE: Duration = Duration::from_millis(250);
 const BACKOFF_CAP: Duration = Duration::from_secs(8);
+
+/// Why a request was not sent: a stop request came first (README, "Escalation").
+pub const STOPPED: &str = "onfail was asked to stop (SIGINT/SIGTERM: the run was cancelled)";
+
+/// How the detail of a request given up on in flight begins: its result is unknown.
+pub const ABANDONED: &str = "abandoned in flight";
 
 /// How one channel's delivery ended.
 #[derive(Clone, Debug)]
@@ -61,6 +68,8 @@ pub struct Transport {
     /// the output, not even the part of it left after a channel shortens the answer.
     redactor: Redactor,
     warnings: Vec<String>,
+    /// A stop request (a cancel, an acknowledgement): no attempt starts after it, no retry.
+    stop: StopFlag,
 }
 
 impl Transport {
@@ -95,7 +104,21 @@ impl Transport {
         let client = builder
             .build()
             .map_err(|e| SetupError::new("--timeout", format!("could not set up the HTTP client: {e}")))?;
-        Ok(Transport { client, deadline: Instant::now() + timeout, retries, redactor, warnings })
+        Ok(Transport {
+            client,
+            deadline: Instant::now() + timeout,
+            retries,
+            redactor,
+            warnings,
+            stop: StopFlag::default(),
+        })
+    }
+
+    /// The same transport, heeding `stop` (README, "Escalation"): once it is set, no request
+    /// starts and no retry is made.
+    pub fn stopping_on(mut self, stop: StopFlag) -> Transport {
+        self.stop = stop;
+        self
     }
 
     /// What in the environment could not be used (a broken `SSL_CERT_FILE`, a bad proxy URL).
@@ -116,8 +139,22 @@ impl Transport {
         self.deadline.saturating_duration_since(Instant::now())
     }
 
-    /// Sends one request with the given timeout. The error text never contains the URL.
+    /// Sends one request with the given timeout. The error text never contains the URL. After a
+    /// stop request, an answer is awaited for [`stop::IN_FLIGHT`] at most: past that the request
+    /// is abandoned, and whether it arrived is unknown.
     pub fn send_once(&self, request: &Request, timeout: Duration) -> Result<Response, String> {
+        let (this, request) = (self.clone(), request.clone());
+        stop::unless_stopped(&self.stop, stop::IN_FLIGHT, move || this.exchange(&request, timeout)).unwrap_or_else(
+            || {
+                Err(format!(
+                    "{ABANDONED} {}s after onfail was asked to stop: whether it arrived is unknown",
+                    stop::IN_FLIGHT.as_secs()
+                ))
+            },
+        )
+    }
+
+    fn exchange(&self, request: &Request, timeout: Duration) -> Result<Response, String> {
         let mut builder = self
             .client
             .post(request.url.clone())
@@ -150,6 +187,14 @@ impl Transport {
         let mut attempt = 0;
         let mut http_status = None;
         loop {
+            if self.stop.is_set() {
+                return Outcome {
+                    result: Err(format!("not sent: {STOPPED}")),
+                    attempts: attempt,
+                    http_status,
+                    failed_ids: Ids::default(),
+                };
+            }
             attempt += 1;
             let timeout = attempt_timeout(self.remaining(), attempt > self.retries);
             let (last_error, retry_after) = match self.send_once(&request(attempt), timeout) {
@@ -190,7 +235,9 @@ impl Transport {
                     humantime::format_duration(round_ms(wait))
                 ));
             }
-            std::thread::sleep(wait);
+            if self.stop.pause(wait) {
+                return fail(format!("{last_error}; no retry: {STOPPED}"));
+            }
         }
     }
 }

@@ -23,9 +23,10 @@ pub mod sms_text;
 use crate::context::Context;
 use crate::edge::{self, Decision, Role};
 use crate::error::ConfigError;
+use crate::phone::Phone;
 use crate::redact::Redactor;
 use crate::status::{NotifyOn, Status};
-use crate::texts::Language;
+use crate::texts::{Audience, Language};
 use crate::transport::{Outcome, Transport};
 use crate::values::non_empty;
 use crate::wire::{Ids, Request, Response, Verdict};
@@ -63,6 +64,12 @@ impl Alert {
     pub fn recovered(&self, role: Role) -> bool {
         self.decision.as_ref().is_some_and(|d| d.recovered(role, self.status()))
     }
+
+    /// The short "recovered" text for `audience`, saying since when the failure lasted.
+    pub fn recovered_text(&self, audience: Audience) -> String {
+        let since = self.decision.as_ref().and_then(|d| d.since.as_deref());
+        self.language.texts(audience).recovered(&self.context, since)
+    }
 }
 
 /// One configured, validated channel.
@@ -76,6 +83,11 @@ pub trait Channel: Send + Sync {
     /// Masked recipients, if the channel has any.
     fn recipients(&self) -> Vec<String> {
         Vec::new()
+    }
+    /// The numbers it calls or texts, normalised: who the record of a page names
+    /// (`crate::report::pages`). Channels that page no phone have none.
+    fn phones(&self) -> &[Phone] {
+        &[]
     }
     /// Warnings found while configuring (text cut to a provider limit, ...).
     fn warnings(&self) -> Vec<String> {

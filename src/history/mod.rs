@@ -13,6 +13,7 @@ use crate::context::Env;
 use crate::edge::{NotifyWhen, Previous};
 use crate::redact::Redactor;
 use crate::status::Status;
+use crate::stop::StopFlag;
 use crate::values::one_of;
 
 /// The words `--notify-when` takes (read through `crate::values::word`, like every enumerated option).
@@ -62,6 +63,11 @@ pub struct Query<'a> {
     pub status: Status,
     /// The stable alert id (README, "Incidents (Temperstack)"): the key of the state file.
     pub alert_id: &'a str,
+    /// Whether the alert id was given (`--alert-id`) rather than derived: only a given id can be
+    /// shared by two jobs by mistake.
+    pub alert_id_given: bool,
+    /// `onfail run`: the command line (redacted), remembered in the state file.
+    pub command: Option<&'a str>,
     /// `--check-run-id`: on GitHub, compare with the same job rather than the whole run.
     pub check_run_id: Option<&'a str>,
     /// A dry run reads the history but writes nothing.
@@ -69,6 +75,8 @@ pub struct Query<'a> {
     /// The GitHub API client already set up for this run (the failure details use it too), so
     /// both lookups share one budget; `None` sets one up when needed.
     pub github: Option<&'a Result<github::Api, String>>,
+    /// A stop request (a cancel): the lookup asks nothing more once it is set.
+    pub stop: StopFlag,
 }
 
 /// What the lookup found.
@@ -98,14 +106,15 @@ pub fn look_back(args: &Args, query: &Query) -> Lookup {
         let api = match query.github {
             Some(api) => api,
             None => {
-                connected = github::Api::connect(query.env, args.token());
+                connected =
+                    github::Api::connect(query.env, args.token()).map(|api| api.stopping_on(query.stop.clone()));
                 &connected
             }
         };
         let found = api.as_ref().map_err(String::clone);
         return match found.and_then(|api| github::previous(api, query.env, query.check_run_id)) {
             Ok(found) => {
-                Lookup { previous: found.previous, previous_run_url: found.url, warnings: Vec::new(), store: None }
+                Lookup { previous: found.previous, previous_run_url: found.url, warnings: found.warnings, store: None }
             }
             Err(problem) => Lookup::unknown(format!(
                 "--notify-when changes: the run history is unknown, so this alert goes out as a first failure \
@@ -124,9 +133,34 @@ pub fn look_back(args: &Args, query: &Query) -> Lookup {
                 );
             }
         };
-    let store = state::Store::new(dir, query.alert_id);
-    let (previous, previous_run_url, warnings) = match store.read() {
+    let store = state::Store::new(dir, query.alert_id).for_command(query.command);
+    let read = store.read();
+    let shared = match (&read, query.command) {
+        (Ok(Some(last)), Some(command)) if query.alert_id_given => shared_id(query.alert_id, &last.command, command),
+        _ => None,
+    };
+    let (previous, previous_run_url, mut warnings) = match read {
         Ok(None) => (Previous::Nothing, None, Vec::new()),
+        // A failure after a "failing" state stays silent, so that state is trusted only where
+        // a success could have replaced it: in a folder that cannot be written, it may be stale.
+        Ok(Some(last))
+            if query.status == Status::Failure
+                && matches!(last.previous(), Previous::Failed { .. })
+                && !query.dry_run =>
+        {
+            match store.check_writable() {
+                Ok(()) => (last.previous(), last.run_url().map(str::to_string), Vec::new()),
+                Err(problem) => (
+                    Previous::Unknown,
+                    None,
+                    vec![format!(
+                        "--notify-when changes: {problem}: the recorded failure may be stale (a success could not \
+                         have replaced it), so the history is unknown and this alert goes out as a first failure \
+                         would"
+                    )],
+                ),
+            }
+        }
         Ok(Some(last)) => (last.previous(), last.run_url().map(str::to_string), Vec::new()),
         Err(problem) => (
             Previous::Unknown,
@@ -137,30 +171,43 @@ pub fn look_back(args: &Args, query: &Query) -> Lookup {
             )],
         ),
     };
+    warnings.extend(shared);
     let store = (!query.dry_run).then_some(store);
     Lookup { previous, previous_run_url, warnings, store }
 }
 
+/// The warning for a `--alert-id` that another command recorded last: the two jobs share one
+/// incident and one state, so one's failure can stay silent as the other's "still failing".
+fn shared_id(alert_id: &str, last: &str, command: &str) -> Option<String> {
+    (!last.is_empty() && last != command).then(|| {
+        format!(
+            "--alert-id {alert_id} was last used by another command ({}): the two share one incident and one \
+             state, so a failure of one can stay silent as the other's \"still failing\"; give each job its own \
+             --alert-id, or leave it unset (outside GitHub the default includes the command)",
+            crate::redact::cut(last, 80)
+        )
+    })
+}
+
 /// Outside GitHub, after the alert went out: records this outcome for the next run. A failure
-/// is recorded only when something got out (`delivered`) or the alert was already failing, so a
-/// page that never arrived is tried again next time. Returns a warning when the file could not
-/// be written; the alert itself is done by then.
-pub fn record(lookup: &Lookup, status: Status, delivered: bool, run_url: &str) -> Option<String> {
+/// is recorded only when it was `paged` (README, "Paged means a person was reached": every call
+/// and text reached its person) or the alert was already failing, so a page that did not reach
+/// everyone is tried again next time. Returns a warning when the file could not be written; the
+/// alert itself is done by then.
+pub fn record(lookup: &Lookup, status: Status, paged: bool, run_url: &str) -> Option<String> {
     let store = lookup.store.as_ref()?;
     let already_failing = matches!(lookup.previous, Previous::Failed { .. });
     let outcome = match status {
-        Status::Failure if delivered || already_failing => state::Outcome::Failure,
+        Status::Failure if paged || already_failing => state::Outcome::Failure,
         Status::Failure => {
             return Some(
-                "--notify-when changes: nothing was delivered, so this failure is not recorded: the next one pages again"
+                "--notify-when changes: this failure did not reach everyone it pages, so it is not recorded as \
+                 paged: the next failure pages again"
                     .into(),
             );
         }
         Status::Success => state::Outcome::Success,
         Status::Cancelled | Status::Skipped => return None,
     };
-    store
-        .record(outcome, run_url, SystemTime::now())
-        .err()
-        .map(|problem| format!("--notify-when changes: {problem}; the next run may page again"))
+    store.record(outcome, run_url, SystemTime::now()).err().map(|problem| format!("--notify-when changes: {problem}"))
 }

@@ -31,6 +31,8 @@ pub struct FakeRun {
     pub conclusion: Option<&'static str>,
     pub branch: &'static str,
     pub head_repo: &'static str,
+    /// The event that started it: `push` unless [`FakeRun::by`] says otherwise.
+    pub event: &'static str,
     /// The jobs of the latest attempt: display name and conclusion.
     pub jobs: Jobs,
     /// Earlier attempts, oldest first: conclusion and jobs.
@@ -49,6 +51,7 @@ impl FakeRun {
             conclusion: Some(conclusion),
             branch: "main",
             head_repo: REPO,
+            event: "push",
             jobs: Vec::new(),
             attempts: Vec::new(),
             steps: Vec::new(),
@@ -63,6 +66,12 @@ impl FakeRun {
     pub fn on(mut self, branch: &'static str, head_repo: &'static str) -> FakeRun {
         self.branch = branch;
         self.head_repo = head_repo;
+        self
+    }
+
+    /// Started by `event` (`schedule`, ...).
+    pub fn by(mut self, event: &'static str) -> FakeRun {
+        self.event = event;
         self
     }
 
@@ -99,7 +108,7 @@ impl FakeRun {
             "name": "Deploy",
             "run_number": self.number,
             "run_attempt": attempt,
-            "event": "push",
+            "event": self.event,
             "status": self.status,
             "conclusion": conclusion,
             "head_branch": self.branch,
@@ -157,11 +166,15 @@ pub struct Script {
     /// The check run id and display name of the job onfail runs in.
     pub current_job: Option<(u64, &'static str)>,
     pub fault: Fault,
+    /// Annotation titles per check run (job) id.
+    pub annotations: Vec<(u64, &'static str)>,
+    /// Answer the annotations of check runs with this status (403: no `checks: read`).
+    pub annotations_refused: Option<u16>,
 }
 
 impl Script {
     pub fn new(runs: Vec<FakeRun>) -> Script {
-        Script { runs, current_job: None, fault: Fault::None }
+        Script { runs, current_job: None, fault: Fault::None, annotations: Vec::new(), annotations_refused: None }
     }
 }
 
@@ -213,6 +226,20 @@ fn route(script: &Script, request: &Received) -> Reply {
             Some((job, name)) if job.to_string() == *id => ok(json!({"id": job, "run_id": RUN_ID, "name": name})),
             _ => not_found,
         },
+        ["repos", "acme", "api", "check-runs", id, "annotations"] => match script.annotations_refused {
+            Some(status) => Reply::json(status, r#"{"message":"Resource not accessible by integration"}"#),
+            None => ok(Value::Array(
+                script
+                    .annotations
+                    .iter()
+                    .filter(|(job, _)| job.to_string() == *id)
+                    .map(|(_, title)| {
+                        json!({"path": ".github", "annotation_level": "warning", "title": title,
+                                             "message": "x"})
+                    })
+                    .collect(),
+            )),
+        },
         ["repos", "acme", "api", "actions", "runs", id] => match run(id) {
             Some(run) => ok(run.json(run.attempts.len() + 1, run.conclusion)),
             None => not_found,
@@ -246,11 +273,13 @@ fn route(script: &Script, request: &Received) -> Reply {
             // Like GitHub's, the branch filter is fuzzy: it also matches `main-old` for `main`.
             let branch = query("branch");
             let status = query("status");
+            let event = query("event");
             let mut runs: Vec<&FakeRun> = script
                 .runs
                 .iter()
                 .filter(|r| branch.as_ref().is_none_or(|b| r.branch.contains(b.as_str())))
                 .filter(|r| status.as_ref().is_none_or(|s| r.status == s || r.conclusion == Some(s.as_str())))
+                .filter(|r| event.as_ref().is_none_or(|e| r.event == e))
                 .collect();
             runs.sort_by_key(|r| std::cmp::Reverse(r.id));
             let (page, per_page) = (number("page", 1), number("per_page", 30).min(100));
