@@ -47,6 +47,8 @@ pub struct App {
     /// Woken by every write of this process, so a long-poll here answers without waiting for
     /// its next look.
     pub changed: Notify,
+    /// Woken when a report was queued for forwarding.
+    pub forward_queued: Notify,
 }
 
 pub fn router(app: Arc<App>) -> Router {
@@ -148,21 +150,21 @@ async fn receive_report(State(app): State<Arc<App>>, RawQuery(query): RawQuery, 
         Ok(report) => report,
         Err(why) => return error(StatusCode::BAD_REQUEST, why),
     };
-    let raw = report.raw;
     let kept = NewReport {
         id: report.id,
         status: report.status,
         packet_id: report.packet_id,
         recipient: report.to,
-        body: String::from_utf8_lossy(&raw).into_owned(),
+        body: String::from_utf8_lossy(&report.raw).into_owned(),
         at: now_ms(),
+        forward: app.forward.is_some(),
     };
     match app.store.insert_report(kept).await {
         Ok(inserted) => {
             if inserted.new {
                 app.changed.notify_waiters();
-                if let (false, Some(forward)) = (inserted.order_known, &app.forward) {
-                    forward.forward(raw);
+                if !inserted.order_known && app.forward.is_some() {
+                    app.forward_queued.notify_one();
                 }
             }
             answer(StatusCode::OK, json!({ "received": true }))

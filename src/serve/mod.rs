@@ -61,7 +61,7 @@ pub fn run(args: &ServeArgs, env: &Env) -> Exit {
     };
     // Before the runtime runs: the forwarding threads' blocking HTTP client must not be made
     // (or dropped) on an async thread.
-    let forward = match settings.forward_reports_to.clone().map(|to| forward::Forwarder::start(to, env, log.clone())) {
+    let forward = match settings.forward_reports_to.clone().map(|to| forward::Forwarder::start(to, env, &log)) {
         None => None,
         Some(Ok(forward)) => Some(forward),
         Some(Err(e)) => {
@@ -123,8 +123,10 @@ async fn serve(
         log: log.clone(),
         stopping: stopping.clone(),
         changed: Notify::new(),
+        forward_queued: Notify::new(),
     });
     tokio::spawn(prune(app.clone()));
+    tokio::spawn(forward::run(app.clone()));
     tokio::spawn(async move {
         stop_signal().await;
         let _ = stop.send(true);

@@ -20,6 +20,7 @@ crate::on_both_stores!(
     pages_open_with_an_ack_link_and_are_long_polled,
     alert_states_are_kept_per_alert_id,
     reports_of_other_apps_are_forwarded_unchanged_in_the_background,
+    forwarding_survives_a_kill_and_happens_once_across_replicas,
     a_sigkill_loses_no_report_that_was_answered_200,
     secrets_and_numbers_never_reach_the_log,
     old_reports_are_pruned,
@@ -284,7 +285,7 @@ fn secrets_and_numbers_never_reach_the_log(backend: &Backend) {
     let (code, log) = service.stop("-TERM");
     assert_eq!(code, Some(0), "{log}");
     assert!(log.contains("onfail: serving on http://127.0.0.1:"), "{log}");
-    assert!(log.contains("could not be forwarded"), "the forwarding failure is logged: {log}");
+    assert!(log.contains("was not forwarded"), "the forwarding failure is logged: {log}");
     for secret in [RECEIVE_TOKEN, API_TOKEN, "pw-SENTINEL-91b2", "fw-SENTINEL-77aa", "SENTINEL", "5321234567"] {
         assert!(!log.contains(secret), "the log shows {secret:?}:\n{log}");
     }
@@ -410,6 +411,7 @@ fn old_reports_are_pruned(backend: &Backend) {
         recipient: "905320000001".into(),
         body: "{}".into(),
         at,
+        forward: false,
     };
     let now = now_ms();
     let pruned = with_store(backend, async |store| {
@@ -472,4 +474,41 @@ fn an_unreachable_database_is_exit_1_without_its_password() {
     assert!(stderr.contains("--store") && stderr.contains("PostgreSQL"), "{stderr}");
     assert!(!stderr.contains("SENTINEL"), "{stderr}");
     assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+/// The forwarding queue is in the store: a report answered 200 whose forwarding failed goes out
+/// after a SIGKILL and a restart, and two replicas on one store send each report once.
+fn forwarding_survives_a_kill_and_happens_once_across_replicas(backend: &Backend) {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let nowhere = format!("http://127.0.0.1:{closed}/hook");
+    let first = Service::start(backend, &["--forward-reports-to", &nowhere]);
+    let early = report_body(500, "9999", "accepted", "+905320000500");
+    assert_eq!(first.report(&early).0, 200);
+    // The attempt fails at once (connection refused) and is put off; then the kill.
+    std::thread::sleep(Duration::from_millis(500));
+    first.stop("-KILL");
+    let other_app = Server::ok("{}");
+    let target = other_app.url("/hook");
+    let (one, two) = (
+        Service::start(backend, &["--forward-reports-to", &target]),
+        Service::start(backend, &["--forward-reports-to", &target]),
+    );
+    let mut expected = vec![early];
+    for n in 0..6u64 {
+        let body = report_body(600 + n, "9999", "delivered", "+905320000600");
+        let replica = if n % 2 == 0 { &one } else { &two };
+        assert_eq!(replica.report(&body).0, 200);
+        expected.push(body);
+    }
+    let until = Instant::now() + Duration::from_secs(20);
+    while other_app.received().len() < expected.len() && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Time for a second copy to show up, if there were to be one.
+    std::thread::sleep(Duration::from_millis(1500));
+    let mut received: Vec<String> =
+        other_app.received().iter().map(|r| String::from_utf8_lossy(&r.body).into_owned()).collect();
+    received.sort();
+    expected.sort();
+    assert_eq!(received, expected, "{}\n{}", one.log(), two.log());
 }

@@ -13,7 +13,8 @@ use super::settings::StoreUrl;
 
 /// The numbered migrations, in order. A store that has more than this binary knows was made by
 /// a newer onfail and is refused.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str)] =
+    &[(1, include_str!("migrations/0001_initial.sql")), (2, include_str!("migrations/0002_forwards.sql"))];
 
 /// Created by both back ends before the migrations run.
 const MIGRATIONS_TABLE: &str =
@@ -44,6 +45,8 @@ pub struct NewReport {
     pub recipient: String,
     pub body: String,
     pub at: i64,
+    /// Queue it for `--forward-reports-to` when it is new and not for a registered order.
+    pub forward: bool,
 }
 
 /// What keeping a report did.
@@ -53,6 +56,16 @@ pub struct Inserted {
     pub new: bool,
     /// Whether its `packet_id` is a registered order.
     pub order_known: bool,
+}
+
+/// A report queued for forwarding, claimed for one attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Forward {
+    pub report_id: String,
+    pub status: String,
+    pub body: String,
+    /// Attempts so far, this one included.
+    pub attempts: i64,
 }
 
 #[derive(Clone, Debug)]
@@ -165,6 +178,17 @@ impl Store {
 
     pub async fn put_alert_state(&self, alert_id: &str, state: &str, at: i64) -> Result<(), StoreError> {
         each!(self.put_alert_state(alert_id, state, at))
+    }
+
+    /// Claims up to `limit` forwards that are due at `now`, leasing each until `lease_until`
+    /// (another replica takes it up again after that, if this one never reports back).
+    pub async fn claim_forwards(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Forward>, StoreError> {
+        each!(self.claim_forwards(now, lease_until, limit))
+    }
+
+    /// A forward is done (`None`: delivered or given up) or due again at `Some(at)`.
+    pub async fn forward_tried(&self, forward: &Forward, next: Option<i64>) -> Result<(), StoreError> {
+        each!(self.forward_tried(forward, next))
     }
 
     /// Deletes the reports received before `before`; how many.

@@ -9,8 +9,8 @@ use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 use tokio_postgres::{Client, Config, NoTls, Row};
 
 use super::{
-    Inserted, MIGRATIONS, MIGRATIONS_TABLE, NewOrder, NewPage, NewReport, Order, Page, StoreError, StoredReport,
-    newer_schema,
+    Forward, Inserted, MIGRATIONS, MIGRATIONS_TABLE, NewOrder, NewPage, NewReport, Order, Page, StoreError,
+    StoredReport, newer_schema,
 };
 
 const CONNECTIONS: usize = 4;
@@ -82,9 +82,23 @@ impl Postgres {
             .query_one(
                 "WITH inserted AS (\
                    INSERT INTO reports (report_id, status, packet_id, recipient, received_at, body) \
-                   VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING 1) \
-                 SELECT EXISTS (SELECT 1 FROM inserted), EXISTS (SELECT 1 FROM orders WHERE order_id = $3)",
-                &[&report.id, &report.status, &report.packet_id, &report.recipient, &report.at, &report.body],
+                   VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING 1), \
+                 known AS (SELECT EXISTS (SELECT 1 FROM orders WHERE order_id = $3) AS known), \
+                 queued AS (\
+                   INSERT INTO forwards (report_id, status, body, due_at, attempts) \
+                   SELECT $1, $2, $6, $5, 0 \
+                   WHERE $7 AND EXISTS (SELECT 1 FROM inserted) AND NOT (SELECT known FROM known) \
+                   ON CONFLICT DO NOTHING RETURNING 1) \
+                 SELECT EXISTS (SELECT 1 FROM inserted), (SELECT known FROM known), EXISTS (SELECT 1 FROM queued)",
+                &[
+                    &report.id,
+                    &report.status,
+                    &report.packet_id,
+                    &report.recipient,
+                    &report.at,
+                    &report.body,
+                    &report.forward,
+                ],
             )
             .await
             .map_err(error)?;
@@ -203,6 +217,41 @@ impl Postgres {
             )
             .await
             .map_err(error)?;
+        Ok(())
+    }
+
+    pub async fn claim_forwards(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Forward>, StoreError> {
+        // SKIP LOCKED: two replicas claiming at once take different rows.
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "UPDATE forwards SET due_at = $2, attempts = attempts + 1 WHERE (report_id, status) IN \
+                 (SELECT report_id, status FROM forwards WHERE due_at <= $1 ORDER BY due_at LIMIT $3 \
+                  FOR UPDATE SKIP LOCKED) \
+                 RETURNING report_id, status, body, attempts",
+                &[&now, &lease_until, &limit],
+            )
+            .await
+            .map_err(error)?;
+        Ok(rows
+            .iter()
+            .map(|row| Forward { report_id: row.get(0), status: row.get(1), body: row.get(2), attempts: row.get(3) })
+            .collect())
+    }
+
+    pub async fn forward_tried(&self, forward: &Forward, next: Option<i64>) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let (id, status) = (&forward.report_id, &forward.status);
+        match next {
+            Some(at) => {
+                client
+                    .execute("UPDATE forwards SET due_at = $3 WHERE report_id = $1 AND status = $2", &[id, status, &at])
+                    .await
+            }
+            None => client.execute("DELETE FROM forwards WHERE report_id = $1 AND status = $2", &[id, status]).await,
+        }
+        .map_err(error)?;
         Ok(())
     }
 

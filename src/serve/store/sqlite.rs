@@ -12,8 +12,8 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use tokio::sync::oneshot;
 
 use super::{
-    Inserted, MIGRATIONS, MIGRATIONS_TABLE, NewOrder, NewPage, NewReport, Order, Page, StoreError, StoredReport,
-    newer_schema,
+    Forward, Inserted, MIGRATIONS, MIGRATIONS_TABLE, NewOrder, NewPage, NewReport, Order, Page, StoreError,
+    StoredReport, newer_schema,
 };
 
 /// Writes taken into one transaction at most.
@@ -111,11 +111,18 @@ impl Sqlite {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
                 params![report.id, report.status, report.packet_id, report.recipient, report.at, report.body],
             )? == 1;
-            let order_known = conn.query_row(
+            let order_known: bool = conn.query_row(
                 "SELECT EXISTS (SELECT 1 FROM orders WHERE order_id = ?1)",
                 [&report.packet_id],
                 |row| row.get(0),
             )?;
+            if new && !order_known && report.forward {
+                conn.execute(
+                    "INSERT INTO forwards (report_id, status, body, due_at, attempts) VALUES (?1, ?2, ?3, ?4, 0) \
+                     ON CONFLICT DO NOTHING",
+                    params![report.id, report.status, report.body, report.at],
+                )?;
+            }
             Ok(Inserted { new, order_known })
         })
         .await
@@ -209,6 +216,38 @@ impl Sqlite {
                  ON CONFLICT (alert_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
                 params![alert_id, state, at],
             )?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn claim_forwards(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Forward>, StoreError> {
+        self.write(move |conn| {
+            conn.prepare(
+                "UPDATE forwards SET due_at = ?2, attempts = attempts + 1 WHERE (report_id, status) IN \
+                 (SELECT report_id, status FROM forwards WHERE due_at <= ?1 ORDER BY due_at LIMIT ?3) \
+                 RETURNING report_id, status, body, attempts",
+            )?
+            .query_map(params![now, lease_until, limit], |row| {
+                Ok(Forward { report_id: row.get(0)?, status: row.get(1)?, body: row.get(2)?, attempts: row.get(3)? })
+            })?
+            .collect()
+        })
+        .await
+    }
+
+    pub async fn forward_tried(&self, forward: &Forward, next: Option<i64>) -> Result<(), StoreError> {
+        let (id, status) = (forward.report_id.clone(), forward.status.clone());
+        self.write(move |conn| {
+            match next {
+                Some(at) => conn.execute(
+                    "UPDATE forwards SET due_at = ?3 WHERE report_id = ?1 AND status = ?2",
+                    params![id, status, at],
+                )?,
+                None => {
+                    conn.execute("DELETE FROM forwards WHERE report_id = ?1 AND status = ?2", params![id, status])?
+                }
+            };
             Ok(())
         })
         .await
