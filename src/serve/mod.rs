@@ -132,6 +132,9 @@ async fn serve(
         let _ = stop.send(true);
     });
     log.line(&format!("serving on {url} (store {})", shown_store(&settings.store)));
+    if settings.public_url.is_none() && address.ip().is_unspecified() {
+        log.warning(&format!("acknowledge links will point at {url}, which no one can open: set --public-url"));
+    }
     if let Some(config) = &settings.config {
         log.warning(&format!("--config: this version serves no checks yet; {} is not read", config.display()));
     }
