@@ -146,6 +146,7 @@ mod tests {
             url: "https://x.test/a".parse().unwrap(),
             headers: vec![Header::secret("X-Webhook-Key", "k-123456"), Header::public("X-Trace", "t")],
             body: body.to_vec(),
+            repeat_safe: true,
         };
         let mut r = report(ChannelResult::DryRun);
         r.request = Some(shown_request(&request, "https://x.test/a".into()));

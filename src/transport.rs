@@ -1,6 +1,11 @@
 //! The delivery engine every channel shares (README, "Delivery"): one HTTP client, an overall
 //! deadline, a per-attempt timeout inside it, and retries with exponential backoff and jitter
 //! for transient failures only, honouring `Retry-After`.
+//!
+//! Never twice, never never: a request that may page twice when repeated (a voice call) is sent
+//! again only when it surely did not arrive (the connection never opened) or the provider said
+//! so (429, 5xx); once it is sent, it waits for its answer until the deadline. A request the
+//! provider deduplicates ([`Request::repeat_safe`]) is also repeated after a lost answer.
 
 use std::io::Read;
 use std::time::{Duration, Instant, SystemTime};
@@ -118,6 +123,11 @@ impl Transport {
 
     /// Sends one request with the given timeout. The error text never contains the URL.
     pub fn send_once(&self, request: &Request, timeout: Duration) -> Result<Response, String> {
+        self.attempt(request, timeout).map_err(|failure| failure.reason)
+    }
+
+    /// [`Transport::send_once`], saying on failure whether the request surely never arrived.
+    fn attempt(&self, request: &Request, timeout: Duration) -> Result<Response, Failure> {
         let mut builder = self
             .client
             .post(request.url.clone())
@@ -127,7 +137,7 @@ impl Transport {
         for header in &request.headers {
             builder = builder.header(header.name.as_str(), header.value.as_str());
         }
-        let response = builder.send().map_err(|e| describe(e, timeout))?;
+        let response = builder.send().map_err(|e| Failure { unsent: e.is_connect(), reason: describe(e, timeout) })?;
         let status = response.status().as_u16();
         let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
         let retry_after = header(RETRY_AFTER).and_then(|v| parse_retry_after(&v, SystemTime::now()));
@@ -145,14 +155,26 @@ impl Transport {
     }
 
     /// Sends with retries until the channel's `classify` says delivered or permanent, the
-    /// retries run out, or the deadline comes.
+    /// retries run out, or the deadline comes. A request that is not
+    /// [`repeat_safe`](Request::repeat_safe) waits for its answer until the deadline and is sent
+    /// again only after a connection that never opened or an answer that asks for it.
     pub fn deliver(&self, request: &dyn Fn(u32) -> Request, classify: &dyn Fn(&Response, u32) -> Verdict) -> Outcome {
         let mut attempt = 0;
         let mut http_status = None;
         loop {
             attempt += 1;
-            let timeout = attempt_timeout(self.remaining(), attempt > self.retries);
-            let (last_error, retry_after) = match self.send_once(&request(attempt), timeout) {
+            let request = request(attempt);
+            let timeout = match request.repeat_safe {
+                true => attempt_timeout(self.remaining(), attempt > self.retries),
+                false => self.remaining(),
+            };
+            let fail = |why: String, http_status| Outcome {
+                result: Err(why),
+                attempts: attempt,
+                http_status,
+                failed_ids: Ids::default(),
+            };
+            let (last_error, retry_after) = match self.attempt(&request, timeout) {
                 Ok(response) => {
                     http_status = Some(response.status);
                     match classify(&response, attempt) {
@@ -165,42 +187,53 @@ impl Transport {
                                 failed_ids: Ids::default(),
                             };
                         }
-                        Verdict::Permanent(reason) => {
-                            return Outcome {
-                                result: Err(reason),
-                                attempts: attempt,
-                                http_status,
-                                failed_ids: Ids::default(),
-                            };
-                        }
+                        Verdict::Permanent(reason) => return fail(reason, http_status),
                         Verdict::Transient(reason) => (reason, response.retry_after),
                     }
                 }
-                Err(reason) => (reason, None),
+                Err(failure) if !failure.unsent && !request.repeat_safe => {
+                    return fail(
+                        format!(
+                            "{}; the request had been sent, so the provider may have taken it: it is not sent \
+                             again, so that no one is paged twice",
+                            failure.reason
+                        ),
+                        http_status,
+                    );
+                }
+                Err(failure) => (failure.reason, None),
             };
-            let fail =
-                |why: String| Outcome { result: Err(why), attempts: attempt, http_status, failed_ids: Ids::default() };
             if attempt > self.retries {
-                return fail(last_error);
+                return fail(last_error, http_status);
             }
             let wait = retry_after.unwrap_or_else(|| backoff(attempt));
             if wait >= self.remaining() {
-                return fail(format!(
-                    "{last_error}; no time left within --timeout for another attempt (next in {})",
-                    humantime::format_duration(round_ms(wait))
-                ));
+                return fail(
+                    format!(
+                        "{last_error}; no time left within --timeout for another attempt (next in {})",
+                        humantime::format_duration(round_ms(wait))
+                    ),
+                    http_status,
+                );
             }
             std::thread::sleep(wait);
         }
     }
 }
 
-/// How long one attempt may wait for its answer (README, "Delivery"). The last attempt the
-/// retries allow gets all the time left. An earlier one gets two thirds of it: a provider that
-/// is slow but answers within the deadline (an Alertalk taking 11 s under `--timeout 30s`) is
-/// sent the alert once, not again after a short per-attempt cap, which would ring the phones
-/// twice; and one that never answers still leaves a third of the time for its retries.
-/// Connection failures do not wait for this at all (see [`CONNECT_TIMEOUT`]).
+/// Why an attempt got no answer, and whether the request surely never reached the provider
+/// (the connection did not open: DNS, TCP, TLS or the proxy's tunnel failed).
+struct Failure {
+    reason: String,
+    unsent: bool,
+}
+
+/// How long one attempt of a [`repeat_safe`](Request::repeat_safe) request may wait for its
+/// answer (README, "Delivery"). The last attempt the retries allow gets all the time left. An
+/// earlier one gets two thirds of it: a slow provider has time to answer, and one that never
+/// answers still leaves a third of the time for its retries, whose repeat it deduplicates.
+/// Any other request waits until the deadline. Connection failures do not wait for this at
+/// all (see [`CONNECT_TIMEOUT`]).
 pub fn attempt_timeout(remaining: Duration, last: bool) -> Duration {
     if last { remaining } else { remaining - remaining / 3 }
 }

@@ -13,6 +13,11 @@ pub struct Request {
     pub url: reqwest::Url,
     pub headers: Vec<Header>,
     pub body: Vec<u8>,
+    /// Whether the provider takes a second copy of this request for the same one (it
+    /// deduplicates by a key, or the request only reads). Then a request that got no answer may
+    /// be sent again; otherwise only one that surely did not arrive is (README, "Delivery":
+    /// never twice, never never).
+    pub repeat_safe: bool,
 }
 
 #[derive(Clone, Debug)]

@@ -148,6 +148,8 @@ impl Channel for Voice {
             url: self.url.clone(),
             headers: vec![Header::secret("X-Webhook-Key", &self.key)],
             body: serde_json::to_vec(&body).expect("a struct of strings always serialises"),
+            // Every accepted POST queues the calls again (`docs/providers.md`, "Alertalk").
+            repeat_safe: false,
         }
     }
 

@@ -356,6 +356,9 @@ impl Channel for Sms {
             url: self.send_url.clone(),
             headers: Vec::new(),
             body: self.credentials.send_sms(&self.sender, &self.text, &numbers),
+            // iletiMerkezi refuses the same text to the same numbers within 10 minutes (451),
+            // which `classify` reads as the earlier attempt's success.
+            repeat_safe: true,
         }
     }
 
@@ -394,8 +397,12 @@ impl Channel for Sms {
     }
 
     fn check_online(&self, transport: &Transport) -> Option<Result<String, String>> {
-        let request =
-            Request { url: self.balance_url.clone(), headers: Vec::new(), body: self.credentials.get_balance() };
+        let request = Request {
+            url: self.balance_url.clone(),
+            headers: Vec::new(),
+            body: self.credentials.get_balance(),
+            repeat_safe: true,
+        };
         let outcome = transport.deliver(&|_| request.clone(), &|response, _| balance(response));
         Some(outcome.result.map(|delivery| delivery.detail))
     }

@@ -83,6 +83,8 @@ impl<E: Event> Channel for IncidentChannel<E> {
             url: self.url.clone(),
             headers: self.headers.clone(),
             body: serde_json::to_vec(&self.event).expect("an event of strings and maps always serialises"),
+            // The platform folds a repeat into the alert of the same key.
+            repeat_safe: true,
         }
     }
 

@@ -235,7 +235,10 @@ impl Channel for Webhook {
             // within the receiver's tolerance window; dry runs show it as ***.
             headers.push(Header::secret("webhook-signature", &signer.sign(&self.id, timestamp, &self.body)));
         }
-        Request { url: self.url.clone(), headers, body: self.body.clone() }
+        // A signed request carries the same `webhook-id` on every attempt, which Standard
+        // Webhooks receivers deduplicate by; an unsigned one has nothing a receiver could tell a
+        // repeat by.
+        Request { url: self.url.clone(), headers, body: self.body.clone(), repeat_safe: self.signer.is_some() }
     }
 
     fn classify(&self, response: &Response, _attempt: u32) -> Verdict {
