@@ -142,6 +142,7 @@ impl Transport {
         let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
         let retry_after = header(RETRY_AFTER).and_then(|v| parse_retry_after(&v, SystemTime::now()));
         let location = header(LOCATION);
+        let content_type = header(CONTENT_TYPE);
         let mut body = Vec::new();
         let cut_off = response
             .take(MAX_BODY)
@@ -151,7 +152,7 @@ impl Transport {
         // As bytes, before anything decodes or cuts them: an answer in another character set
         // or with the secret escaped is scrubbed too.
         let body = self.redactor.apply_body(&body);
-        Ok(Response { status, retry_after, location, body, cut_off })
+        Ok(Response { status, retry_after, location, content_type, body, cut_off })
     }
 
     /// Sends with retries until the channel's `classify` says delivered or permanent, the

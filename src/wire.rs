@@ -44,6 +44,7 @@ pub struct Response {
     pub status: u16,
     pub retry_after: Option<Duration>,
     pub location: Option<String>,
+    pub content_type: Option<String>,
     pub body: Vec<u8>,
     /// Why the body is incomplete, when the connection broke or stalled after the status line.
     /// The status still stands: a provider that answered 200 has accepted the request, and
@@ -125,6 +126,50 @@ impl Ids {
 pub struct RecipientState {
     pub recipient: String,
     pub state: String,
+}
+
+/// Why a 2xx answer that is a web page (HTML) is not a delivery, or `None` for any other
+/// answer. The JSON APIs never answer with a page; a proxy's or captive portal's login page,
+/// or a web site at a mistyped URL, does, with 200 (README, "Delivery"). The page's title, if it
+/// has one, says whose page it is. `what` is what did not arrive ("the call", "the event"),
+/// `option` the URL option to check.
+pub fn web_page(response: &Response, provider: &str, what: &str, option: &str) -> Option<String> {
+    if !(200..=299).contains(&response.status) || !is_html(response) {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&response.body);
+    let lower = text.to_ascii_lowercase();
+    let title = lower
+        .find("<title")
+        .and_then(|start| Some(start + lower[start..].find('>')? + 1))
+        .and_then(|start| Some(&text[start..start + lower[start..].find("</title")?]))
+        .map(|title| title.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|title| !title.is_empty())
+        .map(|title| format!(" titled \"{}\"", crate::redact::cut(&title, 80)))
+        .unwrap_or_default();
+    Some(format!(
+        "HTTP {} with a web page{title} instead of {provider}'s answer: a proxy's or captive portal's login \
+         page, or a web site at a wrong URL, took the request, so {what} did not reach {provider}; check \
+         {option} and HTTPS_PROXY",
+        response.status
+    ))
+}
+
+/// Whether an answer is HTML: by its `Content-Type`, or by how its body starts.
+fn is_html(response: &Response) -> bool {
+    if response.content_type.as_deref().is_some_and(|t| t.trim().to_ascii_lowercase().starts_with("text/html")) {
+        return true;
+    }
+    let start: Vec<u8> = response
+        .body
+        .strip_prefix(b"\xef\xbb\xbf")
+        .unwrap_or(&response.body)
+        .iter()
+        .skip_while(|b| b.is_ascii_whitespace())
+        .take(14)
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    start.starts_with(b"<!doctype html") || start.starts_with(b"<html")
 }
 
 /// ` (<who> said: <text>)`, or nothing when `text` is empty.

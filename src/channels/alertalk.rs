@@ -4,13 +4,13 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Alert, Channel, Provider, SharedArgs};
-use crate::error::ConfigError;
 use crate::edge::Role;
+use crate::error::ConfigError;
 use crate::phone::{self, Phone};
 use crate::redact::{self, Redactor};
 use crate::texts::Audience;
 use crate::values::{check_url, non_empty, truncate_chars};
-use crate::wire::{Delivery, Header, Ids, Request, Response, Verdict, generic_verdict};
+use crate::wire::{Delivery, Header, Ids, Request, Response, Verdict, generic_verdict, web_page};
 
 pub const DEFAULT_URL: &str = "https://tr.alertalk.net/webhook/receive";
 
@@ -154,6 +154,11 @@ impl Channel for Voice {
     }
 
     fn classify(&self, response: &Response, _attempt: u32) -> Verdict {
+        // Alertalk answers in JSON; a 200 page is someone else's, and no call was queued. Not
+        // retried: the page would come again, and the request might have got through after all.
+        if let Some(why) = web_page(response, "Alertalk", "the call", "--alertalk-url") {
+            return Verdict::Permanent(why);
+        }
         let said = serde_json::from_slice::<Answer>(&response.body).ok().and_then(|a| a.message);
         let provider_said = || said.as_deref().map(|m| format!(" (Alertalk said: {m})")).unwrap_or_default();
         match response.status {

@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use crate::common::{KEY, PHONES, Reply, Run, Server, TEMPERSTACK_KEY, onfail, run};
+use crate::common::{
+    GRAFANA_TOKEN, INCIDENTIO_TOKEN, KEY, PAGERDUTY_KEY, PHONES, Reply, Run, Server, TEMPERSTACK_KEY, onfail, run,
+};
 
 /// How to aim one channel at a base URL, and how it judges an answer.
 struct Target {
@@ -177,15 +179,106 @@ fn truncated_json_is_handled() {
 }
 
 #[test]
-fn a_200_that_is_not_json_is_handled() {
+fn a_200_that_is_not_json_is_judged_by_the_status() {
     for target in targets() {
-        let server =
-            Server::new(vec![], Reply::Respond { status: 200, headers: vec![], body: b"<html>ok?</html>".to_vec() });
+        let server = Server::new(vec![], Reply::Respond { status: 200, headers: vec![], body: b"OK".to_vec() });
         let out = send(&target, &server.url(""));
         let channel = channel(&out);
         let expected = if target.status_decides { "sent" } else { "failed" };
         assert_eq!(channel["result"], expected, "{}: {channel}", target.channel);
     }
+}
+
+/// A proxy's or captive portal's login page, answered with 200 in the provider's place.
+fn login_page(content_type: Option<&str>) -> Reply {
+    let body =
+        "\n<!DOCTYPE html>\n<html><head><title>Sign in - Corporate Proxy</title></head><body>Log in</body></html>";
+    let headers = content_type.map(|t| vec![("Content-Type".to_string(), t.to_string())]).unwrap_or_default();
+    Reply::Respond { status: 200, headers, body: body.as_bytes().to_vec() }
+}
+
+/// Every channel whose provider's success answer can be told from a web page, aimed at `base`.
+fn paging_channels(base: &str) -> Vec<(&'static str, Vec<String>)> {
+    let strings = |args: &[&str]| args.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    vec![
+        (
+            "voice",
+            strings(&[
+                "--alertalk-webhook-key",
+                KEY,
+                "--phone-numbers",
+                PHONES[0],
+                "--alertalk-url",
+                &format!("{base}/webhook"),
+            ]),
+        ),
+        (
+            "sms",
+            strings(&[
+                "--iletimerkezi-key",
+                "k-SENTINEL-123",
+                "--iletimerkezi-hash",
+                "h-SENTINEL-456",
+                "--sms-sender",
+                "ACME",
+                "--phone-numbers",
+                PHONES[0],
+                "--iletimerkezi-url",
+                base,
+            ]),
+        ),
+        ("temperstack", strings(&["--temperstack-url", &format!("{base}/api/integration/webhook/{TEMPERSTACK_KEY}")])),
+        (
+            "pagerduty",
+            strings(&["--pagerduty-routing-key", PAGERDUTY_KEY, "--pagerduty-url", &format!("{base}/v2/enqueue")]),
+        ),
+        (
+            "incidentio",
+            strings(&[
+                "--incidentio-url",
+                &format!("{base}/v2/alert_events/http/01SOURCE"),
+                "--incidentio-token",
+                INCIDENTIO_TOKEN,
+            ]),
+        ),
+        (
+            "grafana-irm",
+            strings(&["--grafana-irm-url", &format!("{base}/integrations/v1/formatted_webhook/{GRAFANA_TOKEN}/")]),
+        ),
+        ("webhook", strings(&["--webhook-url", &format!("{base}/services/T0/B0/x"), "--webhook-format", "slack"])),
+        ("webhook", strings(&["--webhook-url", &format!("{base}/api/webhooks/1/x"), "--webhook-format", "discord"])),
+    ]
+}
+
+#[test]
+fn a_login_page_answering_200_is_never_a_delivered_page() {
+    for content_type in [Some("text/html; charset=utf-8"), None] {
+        for index in 0..paging_channels("").len() {
+            let server = Server::new(vec![], login_page(content_type));
+            let (name, args) = paging_channels(&server.url("")).swap_remove(index);
+            let out =
+                run(onfail().args(["send", "--timeout", TIMEOUT, "--retries", "1", "--output", "json"]).args(&args));
+            let channel = channel(&out);
+            assert_eq!(out.code, 1, "{name} {content_type:?}: {}", out.stderr);
+            assert_eq!(channel["result"], "failed", "{name}: {channel}");
+            let detail = channel["detail"].as_str().unwrap_or_default();
+            assert!(
+                detail.contains("HTTP 200 with a web page titled \"Sign in - Corporate Proxy\"")
+                    && detail.contains("HTTPS_PROXY"),
+                "{name}: {detail}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_web_page_from_your_own_webhook_receiver_is_delivered_with_a_warning() {
+    let server = Server::new(vec![], login_page(Some("text/html")));
+    let out = run(onfail().args(["send", "--output", "json", "--webhook-url", &server.url("/hook")]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let channel = channel(&out);
+    assert_eq!(channel["result"], "sent", "{channel}");
+    assert!(channel["warnings"].to_string().contains("login page, the alert did not arrive"), "{channel}");
 }
 
 #[test]
