@@ -62,9 +62,11 @@ impl Redactor {
     }
 
     /// Adds a secret value (a key, a hash, a header value...). Surrounding whitespace is ignored.
+    /// An authorization scheme alone (`Bearer`, from a secret that did not arrive) holds no
+    /// secret: hiding the word would blot out the error that says so, and every `Bearer` after.
     pub fn secret(&mut self, value: &str) {
         let value = value.trim();
-        if value.chars().count() >= MIN_SECRET_LEN {
+        if value.chars().count() >= MIN_SECRET_LEN && !crate::values::is_scheme(value) {
             self.push(value.to_string(), REDACTED.to_string());
         }
     }

@@ -137,7 +137,10 @@ impl Transport {
         for header in &request.headers {
             builder = builder.header(header.name.as_str(), header.value.as_str());
         }
-        let response = builder.send().map_err(|e| Failure { unsent: e.is_connect(), reason: describe(e, timeout) })?;
+        // A request that could not be built, or whose connection never opened, was not sent.
+        let response = builder
+            .send()
+            .map_err(|e| Failure { unsent: e.is_connect() || e.is_builder(), reason: describe(e, timeout) })?;
         let status = response.status().as_u16();
         let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
         let retry_after = header(RETRY_AFTER).and_then(|v| parse_retry_after(&v, SystemTime::now()));

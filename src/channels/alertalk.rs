@@ -9,7 +9,7 @@ use crate::error::ConfigError;
 use crate::phone::{self, Phone};
 use crate::redact::{self, Redactor};
 use crate::texts::Audience;
-use crate::values::{check_url, non_empty, truncate_chars};
+use crate::values::{check_url, header_value_error, non_empty, truncate_chars};
 use crate::wire::{Delivery, Header, Ids, Request, Response, Verdict, generic_verdict, web_page};
 
 pub const DEFAULT_URL: &str = "https://tr.alertalk.net/webhook/receive";
@@ -75,6 +75,9 @@ pub fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Opti
     let Some(key) = non_empty(&args.alertalk_webhook_key) else {
         return Ok(None);
     };
+    if let Some(why) = header_value_error(key) {
+        return Err(ConfigError::new("--alertalk-webhook-key", format!("{why} (it is sent as the X-Webhook-Key header)")));
+    }
     let url = check_url("--alertalk-url", non_empty(&args.alertalk_url).unwrap_or(DEFAULT_URL))?;
     let list = non_empty(&shared.phone_numbers).ok_or_else(|| {
         ConfigError::new("--phone-numbers", "missing: voice calls need the numbers to call (the Alertalk key is set)")

@@ -10,7 +10,7 @@ use super::incident::{self, IncidentChannel};
 use super::{Alert, Channel, Provider, SharedArgs};
 use crate::error::ConfigError;
 use crate::redact::Redactor;
-use crate::values::{check_url, non_empty};
+use crate::values::{check_url, header_value_error, non_empty};
 use crate::wire::{Delivery, Header, Ids, Response, Verdict, generic_verdict, web_page};
 
 /// Where the alert source's page shows the two values.
@@ -80,6 +80,11 @@ fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Option<B
             format!("is required with --incidentio-url: give the alert source's token ({WHERE})"),
         ));
     };
+    // Sent as `Authorization: Bearer <token>`: a token that is itself only a scheme is the
+    // rest of `Bearer ${{ secrets.UNSET }}`.
+    if let Some(why) = header_value_error(token) {
+        return Err(ConfigError::new("--incidentio-token", format!("{why} (it is sent as Authorization: Bearer)")));
+    }
     if token.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(ConfigError::new(
             "--incidentio-token",

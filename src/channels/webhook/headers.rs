@@ -88,6 +88,10 @@ pub fn parse(values: &[String]) -> Result<Vec<HeaderLine>, String> {
                 "line {number} ({name}): the value is empty; is the secret it comes from set for this workflow?"
             ));
         }
+        // `Authorization: Bearer ${{ secrets.UNSET }}` arrives as `Authorization: Bearer`.
+        if let Some(why) = crate::values::header_value_error(value) {
+            return Err(format!("line {number} ({name}): the value {why}"));
+        }
         headers.push(HeaderLine { name: name.to_string(), value: value.to_string() });
     }
     Ok(headers)
@@ -124,6 +128,8 @@ mod tests {
             ("X-A: s3cr3t\rvalue", "line 1 (X-A): the value holds a carriage return"),
             ("X-A: s3cr3t\u{0}value", "line 1 (X-A): the value holds"),
             ("X-A:   ", "line 1 (X-A): the value is empty"),
+            ("Authorization: Bearer ", "line 1 (Authorization): the value is only the authorization scheme `Bearer`"),
+            ("X-Key:  apikey", "line 1 (X-Key): the value is only the authorization scheme `apikey`"),
             ("content-TYPE: s3cr3t-value", "line 1: content-TYPE cannot be set here (onfail always sends"),
             ("Webhook-Signature: s3cr3t-value", "line 1: Webhook-Signature cannot be set here"),
             ("Host: s3cr3t-value", "line 1: Host cannot be set here"),
