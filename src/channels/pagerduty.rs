@@ -16,7 +16,8 @@ use crate::wire::{Delivery, Ids, Response, Verdict, generic_verdict, web_page};
 /// PagerDuty's US endpoint; EU accounts use `https://events.eu.pagerduty.com/v2/enqueue`.
 pub const DEFAULT_URL: &str = "https://events.pagerduty.com/v2/enqueue";
 
-/// The limits PagerDuty documents for `dedup_key` and `payload.summary`.
+/// The limits PagerDuty documents for `dedup_key` and `payload.summary`. The key is counted in
+/// bytes, so it fits however PagerDuty counts.
 const MAX_DEDUP_KEY: usize = 255;
 const MAX_SUMMARY: usize = 1024;
 /// The whole event may be at most 512 KB; the message in `custom_details` is the only part
@@ -45,6 +46,9 @@ struct Event {
     routing_key: String,
     event_action: &'static str,
     dedup_key: String,
+    /// The alert id the key comes from: the same, unless it was too long (see `platform_key`).
+    #[serde(skip)]
+    alert_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     payload: Option<Payload>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -108,17 +112,9 @@ fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Option<B
     let url = check_url("--pagerduty-url", non_empty(&args.pagerduty_url).unwrap_or(DEFAULT_URL))?;
     let ctx = &alert.context;
     let incident = shared.incident.resolve(ctx)?;
-    if incident.alert_id.chars().count() > MAX_DEDUP_KEY {
-        return Err(ConfigError::new(
-            "--alert-id",
-            format!(
-                "renders to {} characters, but PagerDuty takes at most {MAX_DEDUP_KEY} as dedup_key: use a shorter id",
-                incident.alert_id.chars().count()
-            ),
-        ));
-    }
     incident::require_title(&alert.title, "PagerDuty")?;
     let mut warnings = Vec::new();
+    let dedup_key = incident::platform_key(&incident.alert_id, MAX_DEDUP_KEY, "PagerDuty's dedup_key", &mut warnings);
     if key.chars().count() != 32 {
         // PagerDuty answers 400 for a key of the wrong length; say so now, but still try.
         warnings.push(format!(
@@ -149,8 +145,14 @@ fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Option<B
     } else {
         (None, Vec::new())
     };
-    let event =
-        Event { routing_key: key.to_string(), event_action: action, dedup_key: incident.alert_id, payload, links };
+    let event = Event {
+        routing_key: key.to_string(),
+        event_action: action,
+        dedup_key,
+        alert_id: incident.alert_id,
+        payload,
+        links,
+    };
     // The routing key travels in the body; the URL is PagerDuty's public endpoint.
     let mut channel = IncidentChannel::new(url, false, event);
     channel.warnings = warnings;
@@ -184,7 +186,7 @@ impl incident::Event for Event {
     const PROVIDER: &'static str = "pagerduty";
 
     fn alert_id(&self) -> &str {
-        &self.dedup_key
+        &self.alert_id
     }
 
     fn verdict(&self, response: &Response, ids: Ids) -> Verdict {
@@ -316,8 +318,10 @@ mod tests {
         let http = Args { pagerduty_url: Some("http://events.pagerduty.com/v2/enqueue".into()), ..args() };
         assert!(err(http, SharedArgs::default()).starts_with("--pagerduty-url: must use https://"));
         let incident = IncidentArgs { alert_id: Some("x".repeat(256)), ..IncidentArgs::default() };
-        let long_id = SharedArgs { incident, ..SharedArgs::default() };
-        assert!(err(args(), long_id).starts_with("--alert-id: renders to 256 characters"));
+        let long_id = channel(args(), SharedArgs { incident, ..SharedArgs::default() }, &alert);
+        assert_eq!(body(long_id.as_ref())["dedup_key"].as_str().unwrap().len(), 255);
+        assert_eq!(long_id.ids().alert_id, Some("x".repeat(256)));
+        assert!(long_id.warnings()[0].contains("more than PagerDuty's dedup_key holds (255)"));
         let short = Args { pagerduty_routing_key: Some("short-key".into()), ..args() };
         let warnings = channel(short, SharedArgs::default(), &alert).warnings();
         assert!(warnings[0].contains("has 9 characters") && !warnings[0].contains("short-key"), "{warnings:?}");
