@@ -4,20 +4,34 @@
 //! check) → `report` + `render` (pure text) → `output` (the only printing, always redacted, and
 //! where GitHub mode is decided, once, for every command).
 //!
-//! Modules import only downwards, and `tests/it/structure.rs` keeps it so:
-//! - `app` runs everything; `config` turns the parsed `cli` arguments into a `Config`;
-//! - `escalation` climbs from one page to the next while the step waits, driving the voice and
-//!   SMS providers; it sits above `channels` and below `config`;
-//! - `channels` holds one module per provider, listed once in `providers!`, plus what several
-//!   providers share; a provider gets plain values and never sees `cli`, `config` or `app`;
-//! - `details` reads the failed jobs and steps of this run from the GitHub API, through the
-//!   history lookup's client (`history::github`), for `--needs`;
-//! - `transport` is the delivery engine (deadline, retries); it exchanges the `wire` types with
-//!   the channels and knows no provider and no configuration; under it, `tls` (which servers
-//!   to trust, with `der` for certificate names) and `proxy` (which requests go through one);
-//! - at the bottom, `error` (the usage error every layer can raise), `values` (value parsers),
-//!   `context`, `template`, `texts` (the default texts, one file per language), `needs` (the
-//!   status of a whole workflow from `toJSON(needs)`), `phone`, `redact` and `status`.
+//! The layers, top to bottom. This list is the one statement of the layering:
+//! `tests/it/structure.rs` reads it, fails on a top-level module that is not in it, and fails on
+//! any `crate::` path from a module to a module of its own layer or of a layer above.
+//!
+//! 1. `app`: runs a parsed command; the exit codes are decided here.
+//! 2. `config`: turns the parsed arguments into a validated `Config`.
+//! 3. `cli`: the command line (clap), each provider's flags flattened in.
+//! 4. `escalation`: climbs from one page to the next while the step waits, driving the voice
+//!    and SMS providers.
+//! 5. `output`: the only printing, always redacted.
+//! 6. `gha`, `render`: GitHub runtime I/O (annotations, outputs, summary) and the pure renderers
+//!    of lines, JSON and dry runs.
+//! 7. `report`: what a run did, channel by channel.
+//! 8. `channels`, `details`: one module per provider, listed once in `providers!`, plus what
+//!    several share (a provider gets plain values and never sees `cli`, `config` or `app`); the
+//!    failed jobs and steps of this run from the GitHub API, for `--needs`.
+//! 9. `history`, `transport`: what the same alert did last time (the GitHub runs API, the state
+//!    file); the delivery engine (deadline, retries), which knows no provider.
+//! 10. `texts`, `tls`, `proxy`: the default texts, one file per language; which servers to
+//!     trust; which requests go through a proxy.
+//! 11. `context`, `edge`, `needs`, `wire`: where the alert runs; the decision table of
+//!     `--notify-when changes`; the status of a workflow from `toJSON(needs)`; the requests,
+//!     answers and verdicts the engine exchanges with the channels.
+//! 12. `redact`, `runner`, `status`: the redactor; `onfail run`'s command and its end; the
+//!     job status words.
+//! 13. `values`, `phone`, `template`, `der`: value parsers, phone numbers, `{placeholder}`
+//!     templates, certificate names.
+//! 14. `error`: the usage error every layer can raise.
 
 pub mod app;
 pub mod channels;

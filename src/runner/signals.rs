@@ -69,13 +69,12 @@ mod unix {
         }
     }
 
-    #[allow(unsafe_code)]
+    /// The pid is our own child, which we have not reaped yet (wait() is still pending), so it
+    /// cannot have been reused; a signal rustix does not name (none onfail forwards) is dropped.
     fn forward(child: u32, signal: i32) {
-        let Ok(pid) = libc::pid_t::try_from(child) else { return };
-        // SAFETY: kill(2) has no memory-safety preconditions; the pid is our own child, which
-        // we have not reaped yet (wait() is still pending), so it cannot have been reused.
-        unsafe {
-            libc::kill(pid, signal);
+        let pid = i32::try_from(child).ok().and_then(rustix::process::Pid::from_raw);
+        if let (Some(pid), Some(signal)) = (pid, rustix::process::Signal::from_named_raw(signal)) {
+            let _ = rustix::process::kill_process(pid, signal);
         }
     }
 }

@@ -4,7 +4,6 @@
 //! point at their own local servers. Without a token, or when the API fails, the alert still goes
 //! out with what `--needs` says, and a warning names the fix. The token appears in no output.
 
-
 use crate::common::github_api::{FakeGitHub, FakeRun, Fault, RUN_ID, Script, TOKEN};
 use crate::common::{KEY, PHONES, Run, Server, github_env, onfail, run};
 use serde_json::json;

@@ -2,7 +2,6 @@
 //! Alertalk and iletiMerkezi on 127.0.0.1 whose delivery report is scripted per number, and which
 //! notes when each request arrived, so the waits between levels can be checked from outside.
 
-
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};

@@ -3,7 +3,6 @@
 //! `GITHUB_OUTPUT` and `GITHUB_STEP_SUMMARY`. What the runner would make of the output is checked
 //! with a small model of its command parser, so an injection shows up as an unexpected command.
 
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

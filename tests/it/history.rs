@@ -3,7 +3,6 @@
 //! channel points at its own local server. Each row of the decision table and each pitfall of
 //! the runs API has a case; the token appears in no output.
 
-
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;

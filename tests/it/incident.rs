@@ -1,7 +1,6 @@
 //! The incident channel (Temperstack), end to end: the binary runs as a process against a fake
 //! Temperstack on 127.0.0.1. Every run is scanned for the integration key (see `common::run`).
 
-
 use std::time::Duration;
 
 use crate::common::{KEY, PHONES, Reply, Server, TEMPERSTACK_KEY, github_env, onfail, run};

@@ -3,10 +3,11 @@
 //! the real ones do, refusing what the real ones would refuse. Every run is scanned for the
 //! routing key, the token and the URL token (see `common::run`).
 
-
 use std::time::Duration;
 
-use crate::common::{GRAFANA_TOKEN, INCIDENTIO_TOKEN, PAGERDUTY_KEY, Received, Reply, Server, github_env, onfail, read, run};
+use crate::common::{
+    GRAFANA_TOKEN, INCIDENTIO_TOKEN, PAGERDUTY_KEY, Received, Reply, Server, github_env, onfail, read, run,
+};
 use serde_json::{Value, json};
 
 /// `printf 'acme/api\0Deploy\0build\0main' | sha256sum | cut -c1-16`, for `common::github_env`.
@@ -434,7 +435,10 @@ fn all_four_incident_channels_run_concurrently_and_fill_the_outputs() {
     let dir = tempfile::tempdir().unwrap();
     let (output, summary) = (dir.path().join("output"), dir.path().join("summary"));
     let out = run(github_send("failure", &platforms.all_args())
-        .args(["--temperstack-url", &temperstack.url(&format!("/api/integration/webhook/{}", crate::common::TEMPERSTACK_KEY))])
+        .args([
+            "--temperstack-url",
+            &temperstack.url(&format!("/api/integration/webhook/{}", crate::common::TEMPERSTACK_KEY)),
+        ])
         .env("GITHUB_OUTPUT", &output)
         .env("GITHUB_STEP_SUMMARY", &summary));
     assert_eq!(out.code, 0, "{}", out.stderr);

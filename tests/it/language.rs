@@ -1,7 +1,6 @@
 //! Languages and per-channel texts, end to end: the binary runs as a process against fake
 //! Alertalk, iletiMerkezi and webhook servers on 127.0.0.1 (README, "Language").
 
-
 use crate::common::{KEY, PHONES, Server, github_env, onfail, run};
 
 const QUEUED: &str = r#"{"message":"1 call(s) queued","status":"success"}"#;

@@ -1,7 +1,6 @@
 //! `--needs`: one alert for a whole workflow, end to end. The binary runs as a process against
 //! a fake Alertalk and a webhook receiver on 127.0.0.1, with `toJSON(needs)` as GitHub writes it.
 
-
 use crate::common::{KEY, PHONES, Run, Server, github_env, onfail, run};
 
 const QUEUED: &str = r#"{"message":"1 call(s) queued","status":"success"}"#;

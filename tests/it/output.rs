@@ -2,7 +2,6 @@
 //! and a secret that happens to be an ordinary word (`sent`, `null`, `voice`) cannot rewrite the
 //! result or break the JSON document.
 
-
 use std::path::Path;
 
 use crate::common::{Reply, Server, github_env, onfail, read, run};

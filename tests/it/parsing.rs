@@ -4,7 +4,6 @@
 //! `onfail run` refuses `--status`. The option lists come from the command definition itself,
 //! so an option added later is covered without touching this file.
 
-
 use crate::common::{Run, Server, onfail, run};
 
 /// Every option of `onfail send` that takes a value: its long name, its environment variable

@@ -2,7 +2,6 @@
 //! context from GitLab CI. The binary runs as a process against a server on 127.0.0.1.
 #![cfg(unix)] // the commands under test are POSIX shell scripts
 
-
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};

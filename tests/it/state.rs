@@ -2,7 +2,6 @@
 //! in `--state-dir`. The binary runs as a process against local servers, as cron would run it.
 #![cfg(unix)] // the commands under test are POSIX shell scripts
 
-
 use std::path::Path;
 use std::process::Stdio;
 

@@ -1,7 +1,7 @@
 //! The layering, kept honest: reads `src/**/*.rs`, collects the `crate::X` references between
 //! top-level modules, and fails on any import cycle and on references that go the wrong way
 //! (providers reaching up to the command line, the delivery engine reaching up to providers).
-//! The layers are described in `src/lib.rs`.
+//! The layers are the numbered list in `src/lib.rs`, the one place they are described.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -153,36 +153,74 @@ fn the_top_level_modules_form_no_cycle() {
     }
 }
 
+/// The layers of `src/lib.rs`'s list, top first: `N. `a`, `b`: …` names the modules of layer N.
+fn layers() -> Vec<Vec<String>> {
+    let lib = fs::read_to_string(src().join("lib.rs")).unwrap();
+    let mut layers = Vec::new();
+    for line in lib.lines().filter_map(|l| l.strip_prefix("//! ")) {
+        let Some((number, rest)) = line.split_once(". ") else { continue };
+        if number.parse::<usize>() != Ok(layers.len() + 1) {
+            continue;
+        }
+        let names = rest.split_once(':').map_or("", |(names, _)| names);
+        layers.push(names.split(',').map(|n| n.trim().trim_matches('`').to_string()).collect());
+    }
+    layers
+}
+
+#[test]
+fn the_layer_list_names_every_top_level_module_once() {
+    let layers = layers();
+    assert!(layers.len() >= 10, "src/lib.rs: the layer list was not found: {layers:?}");
+    let listed: Vec<&String> = layers.iter().flatten().collect();
+    let (graph, per_file) = graph();
+    let mut modules: BTreeSet<String> = graph.keys().cloned().collect();
+    modules.extend(per_file.iter().filter_map(|(path, _)| top_module(path)));
+    for module in &modules {
+        let times = listed.iter().filter(|l| **l == module).count();
+        assert_eq!(times, 1, "src/lib.rs: the layer list names `{module}` {times} times; name it once");
+    }
+    for name in listed {
+        assert!(modules.contains(name), "src/lib.rs: the layer list names `{name}`, which is no module");
+    }
+}
+
 #[test]
 fn references_go_down_the_layers_only() {
-    // What a file may not reference, by where it lives.
-    let rules: [(&str, &[&str]); 6] = [
-        // Providers are configured from plain values; they never see the command line.
-        ("channels", &["cli", "config", "app"]),
-        // The delivery engine and its wire types know nothing of providers or configuration.
-        ("transport", &["channels", "config", "cli", "app"]),
-        ("wire", &["channels", "config", "cli", "app", "transport"]),
-        // The run history is looked up from plain values; the channels learn the edge from the alert.
-        ("history", &["channels", "config", "cli", "app"]),
-        ("details", &["channels", "config", "cli", "app"]),
-        ("edge", &["channels", "history", "config", "cli", "app", "transport"]),
-    ];
+    let layer_of: BTreeMap<String, usize> =
+        layers().into_iter().enumerate().flat_map(|(at, names)| names.into_iter().map(move |n| (n, at))).collect();
     let (_, per_file) = graph();
     let mut wrong = Vec::new();
+    let mut checked = 0;
     for (path, names) in &per_file {
         let Some(module) = top_module(path) else { continue };
-        for (layer, forbidden) in rules {
-            if module == layer {
-                wrong.extend(
-                    names
-                        .iter()
-                        .filter(|n| forbidden.contains(&n.as_str()))
-                        .map(|n| format!("{} uses crate::{n}", shown(path))),
-                );
+        let Some(&own) = layer_of.get(&module) else { continue };
+        for name in names.iter().filter(|n| **n != module) {
+            checked += 1;
+            match layer_of.get(name) {
+                Some(&other) if other > own => {}
+                Some(&other) => wrong.push(format!(
+                    "{} (layer {}) uses crate::{name} (layer {}): a module uses only the layers below its own",
+                    shown(path),
+                    own + 1,
+                    other + 1
+                )),
+                None => wrong.push(format!("{} uses crate::{name}, which src/lib.rs does not list", shown(path))),
             }
         }
     }
-    assert!(wrong.is_empty(), "references against the layering:\n  {}", wrong.join("\n  "));
+    assert!(checked > 50, "the reader found only {checked} references");
+    assert!(wrong.is_empty(), "references against the layering (src/lib.rs):\n  {}", wrong.join("\n  "));
+}
+
+#[test]
+fn the_layer_check_catches_an_upward_reference() {
+    // The reader and the list agree on a known edge each way: app uses config (down), and a
+    // reference from config to app would be up.
+    let layer_of: BTreeMap<String, usize> =
+        layers().into_iter().enumerate().flat_map(|(at, names)| names.into_iter().map(move |n| (n, at))).collect();
+    assert!(layer_of["app"] < layer_of["config"] && layer_of["transport"] < layer_of["wire"], "{layer_of:?}");
+    assert_eq!(referenced(&code("use crate::app::Exit;")).into_iter().collect::<Vec<_>>(), ["app"]);
 }
 
 #[test]

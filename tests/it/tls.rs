@@ -2,7 +2,6 @@
 //! chains to a CA made at test time, trusted through `SSL_CERT_FILE` or `SSL_CERT_DIR`; and
 //! every way those settings can be broken, which must only warn.
 
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,6 @@
 //! release workflow's tag check and major tag, and the version `action/install.sh` downloads
 //! (README "Pinning" and "How the binary is fetched and verified").
 
-
 use std::path::{Path, PathBuf};
 
 use crate::common::onfail;

@@ -1,7 +1,6 @@
 //! The voice channel (Alertalk) and the shared send pipeline, end to end: the binary runs as a
 //! process against a real HTTP server on 127.0.0.1.
 
-
 use std::time::Duration;
 
 use crate::common::{KEY, PHONES, Reply, Server, github_env, onfail, run};

@@ -1,12 +1,11 @@
 //! The webhook channel end to end: the binary runs as a process against a real HTTP server on
 //! 127.0.0.1, which checks headers, bodies and Standard Webhooks signatures itself.
 
-
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::common::{Received, Reply, Run, Server, github_env, onfail, run};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use crate::common::{Received, Reply, Run, Server, github_env, onfail, run};
 use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::Sha256;
