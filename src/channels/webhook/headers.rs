@@ -88,13 +88,17 @@ pub fn parse(values: &[String]) -> Result<Vec<HeaderLine>, String> {
                 "line {number} ({name}): the value is empty; is the secret it comes from set for this workflow?"
             ));
         }
-        // `Authorization: Bearer ${{ secrets.UNSET }}` arrives as `Authorization: Bearer`.
-        if let Some(why) = crate::values::header_value_error(value) {
-            return Err(format!("line {number} ({name}): the value {why}"));
-        }
-        headers.push(HeaderLine { name: name.to_string(), value: value.to_string() });
+        headers.push((number, HeaderLine { name: name.to_string(), value: value.to_string() }));
     }
-    Ok(headers)
+    // `Authorization: Bearer ${{ secrets.UNSET }}` arrives as `Authorization: Bearer`. Checked
+    // once every line is a header: `APIKEY` followed by the key on a line of its own is a line
+    // break in the value, which the line after it names.
+    for (number, header) in &headers {
+        if let Some(why) = crate::values::header_value_error(&header.value) {
+            return Err(format!("line {number} ({}): the value {why}", header.name));
+        }
+    }
+    Ok(headers.into_iter().map(|(_, header)| header).collect())
 }
 
 #[cfg(test)]
