@@ -166,6 +166,11 @@ impl Transport {
         let mut attempt = 0;
         let mut http_status = None;
         loop {
+            // A request sent with no time left would fail at once, as if it had been sent.
+            if self.remaining().is_zero() {
+                let why = "no time was left within --timeout to send it".to_string();
+                return Outcome { result: Err(why), attempts: attempt, http_status, failed_ids: Ids::default() };
+            }
             attempt += 1;
             let request = request(attempt);
             let timeout = match request.repeat_safe {
@@ -198,8 +203,8 @@ impl Transport {
                 Err(failure) if !failure.unsent && !request.repeat_safe => {
                     return fail(
                         format!(
-                            "{}; the request had been sent, so the provider may have taken it: it is not sent \
-                             again, so that no one is paged twice",
+                            "{}; the request may have reached the provider, so it is not sent again, so that \
+                             no one is paged twice",
                             failure.reason
                         ),
                         http_status,

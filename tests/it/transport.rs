@@ -41,7 +41,7 @@ fn a_call_that_was_sent_and_got_no_answer_is_not_sent_again() {
         let out = run(voice(&server.url("/webhook/receive")).args(["--timeout", "2s", "--retries", "3"]));
         assert_eq!(out.code, 1, "{reply:?}: {}", out.stderr);
         assert_eq!(server.wait_for(2).len(), 1, "{reply:?}: the call was sent again");
-        assert!(out.stderr.contains("it is not sent again, so that no one is paged twice"), "{}", out.stderr);
+        assert!(out.stderr.contains("so it is not sent again, so that no one is paged twice"), "{}", out.stderr);
         assert!(out.elapsed < Duration::from_secs(6), "{reply:?}: took {:?}", out.elapsed);
     }
 }
