@@ -163,13 +163,14 @@ impl Transport {
     /// [`repeat_safe`](Request::repeat_safe) waits for its answer until the deadline and is sent
     /// again only after a connection that never opened or an answer that asks for it.
     pub fn deliver(&self, request: &dyn Fn(u32) -> Request, classify: &dyn Fn(&Response, u32) -> Verdict) -> Outcome {
+        let outcome =
+            |result, attempts, http_status| Outcome { result, attempts, http_status, failed_ids: Ids::default() };
         let mut attempt = 0;
         let mut http_status = None;
         loop {
             // A request sent with no time left would fail at once, as if it had been sent.
             if self.remaining().is_zero() {
-                let why = "no time was left within --timeout to send it".to_string();
-                return Outcome { result: Err(why), attempts: attempt, http_status, failed_ids: Ids::default() };
+                return outcome(Err("no time was left within --timeout to send it".into()), attempt, http_status);
             }
             attempt += 1;
             let request = request(attempt);
@@ -177,53 +178,38 @@ impl Transport {
                 true => attempt_timeout(self.remaining(), attempt > self.retries),
                 false => self.remaining(),
             };
-            let fail = |why: String, http_status| Outcome {
-                result: Err(why),
-                attempts: attempt,
-                http_status,
-                failed_ids: Ids::default(),
-            };
             let (last_error, retry_after) = match self.attempt(&request, timeout) {
                 Ok(response) => {
                     http_status = Some(response.status);
                     match classify(&response, attempt) {
                         Verdict::Delivered(mut delivery) => {
                             delivery.warnings.extend(response.cut_off);
-                            return Outcome {
-                                result: Ok(delivery),
-                                attempts: attempt,
-                                http_status,
-                                failed_ids: Ids::default(),
-                            };
+                            return outcome(Ok(delivery), attempt, http_status);
                         }
-                        Verdict::Permanent(reason) => return fail(reason, http_status),
+                        Verdict::Permanent(reason) => return outcome(Err(reason), attempt, http_status),
                         Verdict::Transient(reason) => (reason, response.retry_after),
                     }
                 }
                 Err(failure) if !failure.unsent && !request.repeat_safe => {
-                    return fail(
-                        format!(
-                            "{}; the request may have reached the provider, so it is not sent again, so that \
-                             no one is paged twice",
-                            failure.reason
-                        ),
-                        http_status,
+                    let why = format!(
+                        "{}; the request may have reached the provider, so it is not sent again, so that no one is \
+                         paged twice",
+                        failure.reason
                     );
+                    return outcome(Err(why), attempt, http_status);
                 }
                 Err(failure) => (failure.reason, None),
             };
             if attempt > self.retries {
-                return fail(last_error, http_status);
+                return outcome(Err(last_error), attempt, http_status);
             }
             let wait = retry_after.unwrap_or_else(|| backoff(attempt));
             if wait >= self.remaining() {
-                return fail(
-                    format!(
-                        "{last_error}; no time left within --timeout for another attempt (next in {})",
-                        humantime::format_duration(round_ms(wait))
-                    ),
-                    http_status,
+                let why = format!(
+                    "{last_error}; no time left within --timeout for another attempt (next in {})",
+                    humantime::format_duration(round_ms(wait))
                 );
+                return outcome(Err(why), attempt, http_status);
             }
             std::thread::sleep(wait);
         }
