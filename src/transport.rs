@@ -137,10 +137,11 @@ impl Transport {
         for header in &request.headers {
             builder = builder.header(header.name.as_str(), header.value.as_str());
         }
-        // A request that could not be built, or whose connection never opened, was not sent.
-        let response = builder
-            .send()
-            .map_err(|e| Failure { unsent: e.is_connect() || e.is_builder(), reason: describe(e, timeout) })?;
+        let response = builder.send().map_err(|e| Failure {
+            unsent: e.is_connect() || e.is_builder(),
+            unbuildable: e.is_builder(),
+            reason: describe(e, timeout),
+        })?;
         let status = response.status().as_u16();
         let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
         let retry_after = header(RETRY_AFTER).and_then(|v| parse_retry_after(&v, SystemTime::now()));
@@ -190,6 +191,9 @@ impl Transport {
                         Verdict::Transient(reason) => (reason, response.retry_after),
                     }
                 }
+                // Validation keeps every value a request cannot carry out (README, "Security");
+                // should one slip through, no attempt will fare better.
+                Err(failure) if failure.unbuildable => return outcome(Err(failure.reason), attempt, http_status),
                 Err(failure) if !failure.unsent && !request.repeat_safe => {
                     let why = format!(
                         "{}; the request may have reached the provider, so it is not sent again, so that no one is \
@@ -221,6 +225,9 @@ impl Transport {
 struct Failure {
     reason: String,
     unsent: bool,
+    /// The request could not even be built (a header value it cannot carry): nothing was sent,
+    /// and no attempt will do better.
+    unbuildable: bool,
 }
 
 /// How long one attempt of a [`repeat_safe`](Request::repeat_safe) request may wait for its
@@ -259,7 +266,13 @@ fn describe(error: reqwest::Error, timeout: Duration) -> String {
     if error.is_timeout() {
         return format!("no answer within {}", humantime::format_duration(round_ms(timeout)));
     }
-    let what = if error.is_connect() { "could not connect" } else { "the request failed" };
+    let what = if error.is_connect() {
+        "could not connect"
+    } else if error.is_builder() {
+        "the request could not be built"
+    } else {
+        "the request failed"
+    };
     format!("{what}: {}", root_cause(&error.without_url()))
 }
 
@@ -274,6 +287,21 @@ mod tests {
         let later = httpdate::fmt_http_date(now + Duration::from_secs(5));
         assert_eq!(parse_retry_after(&later, now), Some(Duration::from_secs(5)));
         assert_eq!(parse_retry_after("soon", now), None);
+    }
+
+    #[test]
+    fn a_request_that_cannot_be_built_is_not_attempted_again() {
+        let transport =
+            Transport::new(Duration::from_secs(5), 3, false, &Env::default(), Redactor::new()).expect("a client");
+        let request = Request {
+            url: "http://127.0.0.1:9/".parse().unwrap(),
+            headers: vec![crate::wire::Header::secret("X-Key", "a\nb")],
+            body: Vec::new(),
+            repeat_safe: true,
+        };
+        let outcome = transport.deliver(&|_| request.clone(), &|_, _| unreachable!("nothing is sent"));
+        assert_eq!(outcome.attempts, 1);
+        assert!(outcome.result.unwrap_err().starts_with("the request could not be built"));
     }
 
     #[test]
