@@ -190,11 +190,11 @@ fn a_200_that_is_not_json_is_judged_by_the_status() {
 }
 
 /// A proxy's or captive portal's login page, answered with 200 in the provider's place.
-fn login_page(content_type: Option<&str>) -> Reply {
+fn login_page(status: u16, content_type: Option<&str>) -> Reply {
     let body =
         "\n<!DOCTYPE html>\n<html><head><title>Sign in - Corporate Proxy</title></head><body>Log in</body></html>";
     let headers = content_type.map(|t| vec![("Content-Type".to_string(), t.to_string())]).unwrap_or_default();
-    Reply::Respond { status: 200, headers, body: body.as_bytes().to_vec() }
+    Reply::Respond { status, headers, body: body.as_bytes().to_vec() }
 }
 
 /// Every channel whose provider's success answer can be told from a web page, aimed at `base`.
@@ -251,19 +251,20 @@ fn paging_channels(base: &str) -> Vec<(&'static str, Vec<String>)> {
 }
 
 #[test]
-fn a_login_page_answering_200_is_never_a_delivered_page() {
-    for content_type in [Some("text/html; charset=utf-8"), None] {
+fn a_login_page_answering_2xx_is_never_a_delivered_page() {
+    // Known by its Content-Type, or by its body alone; with 202, PagerDuty's own status, too.
+    for (status, content_type) in [(200, Some("text/html; charset=utf-8")), (200, None), (202, None)] {
         for index in 0..paging_channels("").len() {
-            let server = Server::new(vec![], login_page(content_type));
+            let server = Server::new(vec![], login_page(status, content_type));
             let (name, args) = paging_channels(&server.url("")).swap_remove(index);
             let out =
                 run(onfail().args(["send", "--timeout", TIMEOUT, "--retries", "1", "--output", "json"]).args(&args));
             let channel = channel(&out);
-            assert_eq!(out.code, 1, "{name} {content_type:?}: {}", out.stderr);
+            assert_eq!(out.code, 1, "{name} {status} {content_type:?}: {}", out.stderr);
             assert_eq!(channel["result"], "failed", "{name}: {channel}");
             let detail = channel["detail"].as_str().unwrap_or_default();
             assert!(
-                detail.contains("HTTP 200 with a web page titled \"Sign in - Corporate Proxy\"")
+                detail.contains(&format!("HTTP {status} with a web page titled \"Sign in - Corporate Proxy\""))
                     && detail.contains("HTTPS_PROXY"),
                 "{name}: {detail}"
             );
@@ -273,7 +274,7 @@ fn a_login_page_answering_200_is_never_a_delivered_page() {
 
 #[test]
 fn a_web_page_from_your_own_webhook_receiver_is_delivered_with_a_warning() {
-    let server = Server::new(vec![], login_page(Some("text/html")));
+    let server = Server::new(vec![], login_page(200, Some("text/html")));
     let out = run(onfail().args(["send", "--output", "json", "--webhook-url", &server.url("/hook")]));
     assert_eq!(out.code, 0, "{}", out.stderr);
     let channel = channel(&out);

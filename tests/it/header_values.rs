@@ -90,3 +90,34 @@ fn a_token_that_is_only_a_scheme_is_a_usage_error_and_an_empty_one_is_unset() {
     assert_eq!(received.len(), 1);
     assert_eq!(received[0].header("Authorization"), Some(format!("Bearer {INCIDENTIO_TOKEN}").as_str()));
 }
+
+/// Control characters a command line can carry (no NUL), but the tab, which a header may hold.
+fn control() -> impl proptest::strategy::Strategy<Value = char> {
+    use proptest::prelude::*;
+    prop_oneof![
+        prop::char::range('\u{1}', '\u{8}'),
+        prop::char::range('\u{a}', '\u{1f}'),
+        Just('\u{7f}'),
+        prop::char::range('\u{80}', '\u{9f}'),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 24, failure_persistence: None, ..Default::default() })]
+
+    /// Wherever a control character sits in whichever option becomes a header value, the run
+    /// stops with exit 2 naming that option, and nothing is sent.
+    #[test]
+    fn any_control_character_in_a_header_option_is_a_usage_error(
+        option in proptest::sample::select(HEADER_OPTIONS.to_vec()),
+        c in control(),
+        at in 1..KEY.len() - 1,
+    ) {
+        let server = Server::ok("{}");
+        let value = format!("{}{c}{}", &KEY[..at], &KEY[at..]);
+        let out = run(&mut with_header_option(&server, option, &value));
+        proptest::prop_assert_eq!(out.code, 2, "{} {:?}: {}", option, c, out.stderr);
+        proptest::prop_assert!(out.stderr.contains(&format!("{option}: ")), "{}", out.stderr);
+        proptest::prop_assert!(server.received().is_empty());
+    }
+}
