@@ -44,6 +44,7 @@ pub struct Response {
     pub status: u16,
     pub retry_after: Option<Duration>,
     pub location: Option<String>,
+    /// The declared media type, which tells a web page from an API's answer ([`web_page`]).
     pub content_type: Option<String>,
     pub body: Vec<u8>,
     /// Why the body is incomplete, when the connection broke or stalled after the status line.

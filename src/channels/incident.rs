@@ -26,8 +26,8 @@ pub trait Event: Serialize + Send + Sync {
     const CHANNEL: &'static str;
     /// The provider's name in outputs (`provider` in the JSON).
     const PROVIDER: &'static str;
-    /// The alert id, reported as `alert_id`: the deduplication key the event carries, or the
-    /// key was shortened from it (see [`platform_key`]).
+    /// The alert id, reported as `alert_id`: the event's deduplication key, or what that key
+    /// was shortened from when the id was too long for the platform (see [`platform_key`]).
     fn alert_id(&self) -> &str;
     /// Judges the platform's answer; `ids` belong in a delivery.
     fn verdict(&self, response: &Response, ids: Ids) -> Verdict;
