@@ -543,3 +543,18 @@ fn the_basic_credential_a_url_password_becomes_is_a_secret_everywhere() {
     let out = plain(onfail().args(["send", "--dry-run", "--webhook-url", &url]));
     assert!(out.stdout.contains("Authorization: ***\nContent-Type: application/json\n"), "{}", out.stdout);
 }
+
+#[test]
+fn a_basic_header_given_by_hand_hides_what_it_decodes_to() {
+    // printf 'ops:Secr3t-hdr-pass' | base64
+    let header = "Authorization: Basic b3BzOlNlY3IzdC1oZHItcGFzcw==";
+    let echo = Server::new(vec![], Reply::json(401, r#"{"error":"user ops, password Secr3t-hdr-pass: denied"}"#));
+    let dir = tempfile::tempdir().unwrap();
+    let out = sweep(
+        onfail().args(["send", "--webhook-url", &echo.url("/hook"), "--webhook-headers", header, "--output", "json"]),
+        dir.path(),
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    out.assert_clean(&["Secr3t-hdr-pass".to_string(), "b3BzOlNlY3IzdC1oZHItcGFzcw==".to_string()]);
+    assert!(out.stderr.contains("::add-mask::Secr3t-hdr-pass\n"), "{}", out.stderr);
+}
