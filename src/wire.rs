@@ -156,11 +156,10 @@ pub fn web_page(response: &Response, provider: &str, what: &str, option: &str) -
     ))
 }
 
-/// Whether an answer is HTML: by its `Content-Type`, or by how its body starts.
+/// Whether an answer is a web page: a body that starts as HTML does (`<!DOCTYPE html`, `<html`),
+/// or, declared `text/html`, with any tag. Not the declared type alone: many servers label
+/// every answer `text/html`, a JSON one or an empty one too, and those are still the API's.
 fn is_html(response: &Response) -> bool {
-    if response.content_type.as_deref().is_some_and(|t| t.trim().to_ascii_lowercase().starts_with("text/html")) {
-        return true;
-    }
     let start: Vec<u8> = response
         .body
         .strip_prefix(b"\xef\xbb\xbf")
@@ -170,7 +169,9 @@ fn is_html(response: &Response) -> bool {
         .take(14)
         .map(u8::to_ascii_lowercase)
         .collect();
-    start.starts_with(b"<!doctype html") || start.starts_with(b"<html")
+    let declared =
+        response.content_type.as_deref().is_some_and(|t| t.trim().to_ascii_lowercase().starts_with("text/html"));
+    start.starts_with(b"<!doctype html") || start.starts_with(b"<html") || (declared && start.starts_with(b"<"))
 }
 
 /// ` (<who> said: <text>)`, or nothing when `text` is empty.
@@ -193,5 +194,42 @@ pub fn generic_verdict(response: &Response, provider: &str) -> Verdict {
         429 => Verdict::Transient(format!("{provider} is rate limiting (HTTP 429){said}")),
         500..=599 => Verdict::Transient(format!("{provider} had a server error (HTTP {status}){said}")),
         _ => Verdict::Permanent(format!("{provider} rejected the request (HTTP {status}){said}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, content_type: Option<&str>, body: &str) -> Response {
+        Response { status, content_type: content_type.map(str::to_string), body: body.into(), ..Response::default() }
+    }
+
+    #[test]
+    fn a_web_page_is_told_from_an_api_answer() {
+        let page = |r: &Response| web_page(r, "Alertalk", "the call", "--alertalk-url");
+        let html = Some("text/html; charset=UTF-8");
+        // Servers that label every answer text/html still answer in their own terms.
+        for api in [
+            answer(200, html, r#"{"message":"1 call(s) queued","status":"success"}"#),
+            answer(200, html, ""),
+            answer(200, html, "OK"),
+            answer(200, None, "<?xml version=\"1.0\"?><ok/>"),
+            answer(302, html, "<html>moved</html>"),
+            answer(503, None, "<!DOCTYPE html><title>Down</title>"),
+        ] {
+            assert_eq!(page(&api), None, "{api:?}");
+        }
+        let portal = answer(200, None, "\u{feff}\n  <!DOCTYPE HTML><html><head><TITLE>\n Wi-Fi   login </TITLE>");
+        let why = page(&portal).unwrap();
+        assert!(
+            why.starts_with("HTTP 200 with a web page titled \"Wi-Fi login\" instead of Alertalk's answer"),
+            "{why}"
+        );
+        assert!(why.ends_with("so the call did not reach Alertalk; check --alertalk-url and HTTPS_PROXY"), "{why}");
+        assert!(
+            page(&answer(202, html, "<div>Sign in</div>")).unwrap().starts_with("HTTP 202 with a web page instead")
+        );
+        assert!(page(&answer(200, None, "<html><title>x")).unwrap().contains("with a web page instead"));
     }
 }

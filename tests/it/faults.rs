@@ -273,6 +273,19 @@ fn a_login_page_answering_2xx_is_never_a_delivered_page() {
 }
 
 #[test]
+fn an_api_answer_labelled_text_html_is_still_the_apis() {
+    // Many servers label every answer text/html; only a body that is a page is one.
+    for target in targets() {
+        for body in [r#"{"message":"1 call(s) queued","status":"success"}"#, ""] {
+            let headers = vec![("Content-Type".to_string(), "text/html; charset=UTF-8".to_string())];
+            let server = Server::new(vec![], Reply::Respond { status: 200, headers, body: body.as_bytes().to_vec() });
+            let out = send(&target, &server.url(""));
+            assert_eq!(channel(&out)["result"], "sent", "{} {body:?}: {}", target.channel, out.stderr);
+        }
+    }
+}
+
+#[test]
 fn a_web_page_from_your_own_webhook_receiver_is_delivered_with_a_warning() {
     let server = Server::new(vec![], login_page(200, Some("text/html")));
     let out = run(onfail().args(["send", "--output", "json", "--webhook-url", &server.url("/hook")]));
