@@ -11,7 +11,7 @@ use std::io::Read;
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::blocking::Client;
-use reqwest::header::{CONTENT_TYPE, LOCATION, RETRY_AFTER};
+use reqwest::header::{CONNECTION, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 
 use crate::context::Env;
 use crate::error::root_cause;
@@ -136,6 +136,12 @@ impl Transport {
             .body(request.body.clone());
         for header in &request.headers {
             builder = builder.header(header.name.as_str(), header.value.as_str());
+        }
+        if !request.repeat_safe {
+            // Never left open for reuse, so such a request always goes out on a connection of
+            // its own: one the server closed while idle could fail it after it was written, and
+            // it could not be sent again.
+            builder = builder.header(CONNECTION, "close");
         }
         let response = builder.send().map_err(|e| Failure {
             unsent: e.is_connect() || e.is_builder(),

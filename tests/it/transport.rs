@@ -65,6 +65,16 @@ fn a_call_that_surely_did_not_arrive_is_retried() {
 }
 
 #[test]
+fn a_call_goes_out_on_a_connection_of_its_own() {
+    // A reused connection the server closed while idle could fail the call after it was
+    // written, and a call that may have arrived is never sent again.
+    let server = Server::ok(QUEUED);
+    let out = run(&mut voice(&server.url("/webhook/receive")));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(server.received()[0].header("Connection"), Some("close"));
+}
+
+#[test]
 fn an_incident_platform_that_never_answers_still_gets_its_retries() {
     // PagerDuty folds a repeat into the alert of the same dedup_key, so a lost answer is retried.
     let server = Server::new(vec![], Reply::Hang);
