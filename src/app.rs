@@ -2,7 +2,6 @@
 //! report. Exit codes are decided here and nowhere else.
 
 use std::ffi::OsString;
-use std::path::Path;
 use std::time::{Instant, SystemTime};
 
 use crate::channels::{self, Alert, Channel};
@@ -75,8 +74,30 @@ pub fn parse_failed(error: &clap::Error, args: &[OsString], env: &Env) -> Exit {
         register_unparsed_values(&mut guesses, args, env);
         text = guesses.apply(&text);
     }
+    if let Some(hint) = separator_hint(error, args) {
+        text = format!("{}\n\n{hint}\n", text.trim_end());
+    }
     Output::new(Redactor::new(), env).usage_error(&text);
     Exit::Usage
+}
+
+/// `onfail run sh -c '…'` without `--`: clap sees `sh` (or `-c`) as an argument of its own and
+/// says only that it is unexpected, or even suggests `-- -c`. The command goes after `--`.
+fn separator_hint(error: &clap::Error, args: &[OsString]) -> Option<&'static str> {
+    use clap::error::ErrorKind::{MissingRequiredArgument, UnknownArgument};
+    let words: Vec<_> = args.iter().skip(1).map(|a| a.to_string_lossy()).collect();
+    let is_run = words.iter().find(|w| !w.starts_with('-')).is_some_and(|w| w == "run");
+    let separated = words.iter().any(|w| w == "--");
+    // A misspelled long option is not a command.
+    let misspelled = match error.get(clap::error::ContextKind::InvalidArg) {
+        Some(clap::error::ContextValue::String(arg)) => arg.starts_with("--"),
+        _ => false,
+    };
+    let kind = matches!(error.kind(), UnknownArgument | MissingRequiredArgument);
+    (is_run && !separated && !misspelled && kind).then_some(
+        "tip: onfail run takes the command after `--`, so that its own options stay its own: \
+         onfail run [OPTIONS] -- sh -c '...'",
+    )
 }
 
 /// An unknown argument is quoted whole, and clap failed before onfail learned which values are
@@ -113,12 +134,12 @@ fn run_command(args: &RunArgs, env: &Env) -> Exit {
         _ => Status::Failure,
     };
     let command_line = args.command.iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ");
-    if let Ended::NotStarted { reason, .. } = &finished.ended {
-        out.error(&format!("{command_line}: {reason}"));
+    if let Ended::NotStarted(why) = &finished.ended {
+        out.error(&format!("{command_line}: {}", why.describe()));
     }
-    let program = args.command.first().map(Path::new).and_then(Path::file_name).unwrap_or_default();
     let command = CommandRun {
-        program: program.to_string_lossy().into_owned(),
+        // A script's words can hold a secret too: redacted before the cut, like the tail.
+        program: redact::cut(&out.redact(&runner::name_of(&args.command)), runner::SHOWN_NAME),
         // Both go to providers: secrets in the arguments or the output are redacted first.
         command_line: out.redact(&command_line),
         ended: finished.ended.clone(),
@@ -279,10 +300,13 @@ fn look_back(
         return Ok(None);
     }
     let alert_id = alert_id(config, args)?;
+    let command = config.alert.context.command.as_ref().map(|c| c.command_line.as_str());
     let query = history::Query {
         env,
         status: config.alert.status(),
         alert_id: &alert_id,
+        alert_id_given: non_empty(&args.channels.shared.incident.alert_id).is_some(),
+        command,
         // With --needs the status is the whole workflow's, so the whole run is compared: the
         // notify job itself passes every time (README, "One alert for a whole workflow").
         check_run_id: if config.needs.is_some() { None } else { args.general.check_run_id.as_deref() },

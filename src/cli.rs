@@ -118,7 +118,8 @@ const OUTPUT_FORMATS: &[(&str, OutputFormat)] = &[("text", OutputFormat::Text), 
 #[derive(Args, Debug, Default, Clone)]
 #[command(next_help_heading = "General")]
 pub struct GeneralArgs {
-    /// Job status: failure, success, cancelled or skipped [default: failure]
+    /// Job status: failure, success, cancelled or skipped; also GitLab's failed, canceled and
+    /// Jenkins' FAILURE, UNSTABLE (a failure), ABORTED, NOT_BUILT (skipped), SUCCESS [default: failure]
     #[arg(long, env = "ONFAIL_STATUS", value_name = "STATUS", value_parser = parse_status, hide_env_values = true)]
     pub status: Option<Status>,
 

@@ -143,7 +143,10 @@ impl Decision {
                 "still failing{since}: the first failure already paged; calls and SMS stay silent until it recovers \
                  (--notify-when changes)"
             ),
-            (_, Edge::Recovered, _) => format!("recovered{since}: a recovery is never a call (--notify-when changes)"),
+            (_, Edge::Recovered, _) => {
+                let since = self.since.as_deref().map(|s| format!(" after failing since {s}")).unwrap_or_default();
+                format!("recovered{since}: a recovery is never a call (--notify-when changes)")
+            }
             (_, Edge::Unknown, _) => {
                 "the previous result is unknown: a success only resolves incidents (--notify-when changes)".into()
             }
@@ -233,7 +236,8 @@ mod tests {
         assert!(why.starts_with("still failing since run #41"), "{why}");
         assert_eq!(decision.silence(Role::Webhook, Status::Failure), None);
         let recovered = Decision::new(Status::Success, &failed());
-        assert!(recovered.silence(Role::Call, Status::Success).unwrap().contains("never a call"));
+        let why = recovered.silence(Role::Call, Status::Success).unwrap();
+        assert!(why.starts_with("recovered after failing since run #41: a recovery is never a call"), "{why}");
     }
 
     #[test]

@@ -125,7 +125,7 @@ impl ChannelReport {
             *text = redactor.apply(text);
         }
         let ids = &mut self.ids;
-        for id in [&mut ids.calls_queued, &mut ids.sms_order_id, &mut ids.alert_id].into_iter().flatten() {
+        for id in [&mut ids.sms_order_id, &mut ids.alert_id].into_iter().flatten() {
             *id = redactor.apply(id);
         }
         for state in &mut ids.delivery_states {

@@ -1,6 +1,7 @@
 //! `onfail run -- CMD`: runs the command with its output passed through byte for byte, keeps
 //! the last lines for the alert, and forwards SIGINT/SIGTERM to it.
 
+mod name;
 mod pump;
 mod signals;
 
@@ -11,6 +12,7 @@ use std::path::Path;
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::Mutex;
 
+pub use name::{SHOWN_NAME, name_of};
 use pump::ExitSignal;
 
 /// Longest tail line the alert shows; a megabyte of minified JSON on one line is not an alert.
@@ -30,12 +32,34 @@ pub enum Ended {
     Exited(i32),
     /// Killed by a signal.
     Signalled(i32),
-    /// It could not be started: no such command (`found` false), or one that cannot be
-    /// executed (no execute permission, a directory).
-    NotStarted {
-        reason: String,
-        found: bool,
-    },
+    /// It could not be started.
+    NotStarted(StartFailure),
+}
+
+/// Why a command could not be started. The texts word each in their own language; the
+/// operating system's own (English) words are kept only for a cause without a name here.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StartFailure {
+    /// No such command (exit code 127).
+    NotFound,
+    /// A path to a folder (126).
+    IsDirectory,
+    /// No execute permission (126).
+    NotExecutable,
+    /// Anything else, in the operating system's words (126).
+    Other(String),
+}
+
+impl StartFailure {
+    /// In English: "command not found", "it is a directory", ...
+    pub fn describe(&self) -> String {
+        match self {
+            StartFailure::NotFound => "command not found".into(),
+            StartFailure::IsDirectory => "it is a directory".into(),
+            StartFailure::NotExecutable => "permission denied (is it executable?)".into(),
+            StartFailure::Other(reason) => reason.clone(),
+        }
+    }
 }
 
 impl Ended {
@@ -49,8 +73,8 @@ impl Ended {
         match self {
             Ended::Exited(code) => u8::try_from(*code).unwrap_or(1),
             Ended::Signalled(signal) => u8::try_from(128 + signal).unwrap_or(255),
-            Ended::NotStarted { found: false, .. } => 127,
-            Ended::NotStarted { found: true, .. } => 126,
+            Ended::NotStarted(StartFailure::NotFound) => 127,
+            Ended::NotStarted(_) => 126,
         }
     }
 
@@ -62,7 +86,7 @@ impl Ended {
                 Some(name) => format!("was killed by signal {signal} ({name})"),
                 None => format!("was killed by signal {signal}"),
             },
-            Ended::NotStarted { reason, .. } => format!("could not be started: {reason}"),
+            Ended::NotStarted(why) => format!("could not be started: {}", why.describe()),
         }
     }
 }
@@ -108,7 +132,7 @@ pub fn run(argv: &[OsString], tail_lines: usize) -> Finished {
     let ended = match status {
         Ok(status) => ended(status),
         // Not seen in practice: the child is ours and only this thread waits for it.
-        Err(error) => Ended::NotStarted { reason: error.to_string(), found: true },
+        Err(error) => Ended::NotStarted(StartFailure::Other(error.to_string())),
     };
     Finished { ended, tail: tail.into_lines(), stopped_by }
 }
@@ -124,14 +148,12 @@ fn copy<R: Read + pump::Source>(from: R, to: impl Write, exited: &ExitSignal, ta
 fn not_started(error: std::io::Error, program: Option<&OsString>) -> Ended {
     // A bare name is looked up in PATH, so only a path can be "a directory".
     let is_dir = program.map(Path::new).is_some_and(|p| p.components().count() > 1 && p.is_dir());
-    match error.kind() {
-        ErrorKind::NotFound => Ended::NotStarted { reason: "command not found".into(), found: false },
-        _ if is_dir => Ended::NotStarted { reason: "it is a directory".into(), found: true },
-        ErrorKind::PermissionDenied => {
-            Ended::NotStarted { reason: "permission denied (is it executable?)".into(), found: true }
-        }
-        _ => Ended::NotStarted { reason: error.to_string(), found: true },
-    }
+    Ended::NotStarted(match error.kind() {
+        ErrorKind::NotFound => StartFailure::NotFound,
+        _ if is_dir => StartFailure::IsDirectory,
+        ErrorKind::PermissionDenied => StartFailure::NotExecutable,
+        _ => StartFailure::Other(error.to_string()),
+    })
 }
 
 #[cfg(unix)]
@@ -322,8 +344,8 @@ mod tests {
     fn exit_codes_follow_the_shell_convention() {
         assert_eq!(Ended::Exited(3).exit_code(), 3);
         assert_eq!(Ended::Signalled(9).exit_code(), 137);
-        assert_eq!(Ended::NotStarted { reason: "x".into(), found: false }.exit_code(), 127);
-        assert_eq!(Ended::NotStarted { reason: "x".into(), found: true }.exit_code(), 126);
+        assert_eq!(Ended::NotStarted(StartFailure::NotFound).exit_code(), 127);
+        assert_eq!(Ended::NotStarted(StartFailure::Other("x".into())).exit_code(), 126);
         assert_eq!(Ended::Signalled(15).describe(), "was killed by signal 15 (SIGTERM)");
     }
 }

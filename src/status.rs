@@ -1,4 +1,6 @@
-//! The job status (GitHub's `job.status` words) and the `--notify-on` set.
+//! The job status and the `--notify-on` set. A status is written in GitHub's `job.status` words,
+//! or in GitLab's (`CI_JOB_STATUS`) or Jenkins' (`currentBuild.result`) words for the same thing
+//! (README, "Options"), so `--status $CI_JOB_STATUS` in an `after_script` pages.
 
 use std::fmt;
 use std::str::FromStr;
@@ -30,12 +32,35 @@ impl fmt::Display for Status {
     }
 }
 
+/// Every word `--status` takes, in any case: GitHub's first, then GitLab's and Jenkins' words for
+/// the same outcomes. Jenkins' `UNSTABLE` (tests failed, the build went on) is a failure: someone
+/// must look. GitLab's `success` and Jenkins' `SUCCESS` are GitHub's word already.
+const WORDS: &[(&str, Status)] = &[
+    ("failure", Status::Failure),
+    ("success", Status::Success),
+    ("cancelled", Status::Cancelled),
+    ("skipped", Status::Skipped),
+    // GitLab CI_JOB_STATUS.
+    ("failed", Status::Failure),
+    ("canceled", Status::Cancelled),
+    // Jenkins currentBuild.result.
+    ("unstable", Status::Failure),
+    ("aborted", Status::Cancelled),
+    ("not_built", Status::Skipped),
+];
+
 impl FromStr for Status {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Status, String> {
-        let choices = Status::ALL.map(|status| (status.as_str(), status));
-        crate::values::choose(s, "a status", &choices)
+        let wanted = crate::values::word(s);
+        WORDS.iter().find(|(name, _)| *name == wanted).map(|(_, status)| *status).ok_or_else(|| {
+            format!(
+                "'{}' is not a status; use failure, success, cancelled or skipped (GitLab's failed and canceled, \
+                 and Jenkins' FAILURE, UNSTABLE, ABORTED, NOT_BUILT and SUCCESS are read too)",
+                s.trim()
+            )
+        })
     }
 }
 
@@ -98,7 +123,7 @@ mod tests {
     fn statuses_parse_in_any_case() {
         assert_eq!("FAILURE".parse::<Status>(), Ok(Status::Failure));
         assert_eq!(" Cancelled ".parse::<Status>(), Ok(Status::Cancelled));
-        assert!("failed".parse::<Status>().is_err());
+        assert!("failing".parse::<Status>().unwrap_err().contains("GitLab's failed"));
     }
 
     #[test]

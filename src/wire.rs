@@ -100,8 +100,9 @@ pub struct Delivery {
 /// Identifiers a provider hands back, for the JSON output and the action's outputs.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Ids {
+    /// How many calls Alertalk queued: a number, not its sentence.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub calls_queued: Option<String>,
+    pub calls_queued: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sms_order_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

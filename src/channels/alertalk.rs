@@ -166,10 +166,13 @@ impl Channel for Voice {
         let provider_said = || said.as_deref().map(|m| format!(" (Alertalk said: {m})")).unwrap_or_default();
         match response.status {
             200..=299 => {
-                let queued = said.clone().unwrap_or_else(|| format!("{} call(s) queued", self.phones.len()));
+                // The count, as a number: the provider's own ("2 call(s) queued"), else one call
+                // per number sent.
+                let count = said.as_deref().and_then(leading_number).unwrap_or(self.phones.len() as u64);
+                let queued = said.clone().unwrap_or_else(|| format!("{count} call(s) queued"));
                 Verdict::Delivered(Delivery {
-                    detail: queued.clone(),
-                    ids: Ids { calls_queued: Some(queued), ..Ids::default() },
+                    detail: queued,
+                    ids: Ids { calls_queued: Some(count), ..Ids::default() },
                     warnings: Vec::new(),
                 })
             }
@@ -188,4 +191,10 @@ impl Channel for Voice {
             _ => generic_verdict(response, "Alertalk"),
         }
     }
+}
+
+/// The number a sentence starts with: `2 call(s) queued` → 2.
+fn leading_number(text: &str) -> Option<u64> {
+    let digits: String = text.trim_start().chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
 }

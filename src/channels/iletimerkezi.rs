@@ -133,7 +133,7 @@ pub fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Opti
     let (option, full) = match (&alert.sms_message, &alert.message) {
         // Under --notify-when changes, the first success after a failure (README, "Page once per incident").
         _ if alert.recovered(Role::Text) => {
-            ("--language", alert.language.texts(Audience::Phone).recovered(&alert.context))
+            ("--language", alert.recovered_text(Audience::Phone))
         }
         (Some(text), _) => ("--sms-message", text.clone()),
         (None, Some(text)) => ("--message", text.clone()),

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::{Alert, Channel};
-use crate::context::Context;
+use crate::context::{Context, Source};
 use crate::error::ConfigError;
 use crate::redact;
 use crate::status::Status;
@@ -232,14 +232,27 @@ fn parse_priority(value: &str) -> Result<Priority, ConfigError> {
 
 /// The default alert id: `onfail-` and the first 16 hex digits of the SHA-256 of repository,
 /// workflow, job and branch joined by NUL bytes (no environment value can hold a NUL, so the
-/// join is unambiguous). Outside CI there is no repository; the hostname stands in, so a cron job
-/// still gets an id that is the same on every run.
+/// join is unambiguous). Without a repository (a host, Jenkins) the hostname stands in, followed
+/// by the workflow, job and branch when known, so two Jenkins jobs on one agent differ. Outside
+/// GitHub the wrapped command of `onfail run` is part of it too (README, "Page once per
+/// incident"): two cron jobs on one host never share an incident, nor a state file. On GitHub
+/// the job already tells one step's alert from another's history (the run history is per job).
 pub fn default_alert_id(ctx: &Context) -> String {
-    let parts: Vec<&str> = if ctx.repository.is_empty() {
-        vec![&ctx.hostname]
+    let mut parts: Vec<&str> = if ctx.repository.is_empty() {
+        // Only known values are added, so an id made before they counted stays the same.
+        let mut parts = vec![ctx.hostname.as_str()];
+        for (label, value) in [("workflow", &ctx.workflow), ("job", &ctx.job), ("ref", &ctx.ref_name)] {
+            if !value.is_empty() {
+                parts.extend([label, value.as_str()]);
+            }
+        }
+        parts
     } else {
         vec![&ctx.repository, &ctx.workflow, &ctx.job, &ctx.ref_name]
     };
+    if let Some(command) = ctx.command.as_ref().filter(|_| ctx.source != Source::GitHub) {
+        parts.extend(["command", command.command_line.as_str()]);
+    }
     let digest = Sha256::digest(parts.join("\0").as_bytes());
     let hex: String = digest[..8].iter().map(|byte| format!("{byte:02x}")).collect();
     format!("onfail-{hex}")
@@ -386,6 +399,31 @@ mod tests {
         };
         assert_eq!(host("test-host"), "onfail-c80cb283080a15df");
         assert_ne!(host("db-1"), host("db-2"));
+    }
+
+    #[test]
+    fn outside_github_the_wrapped_command_and_the_jenkins_job_count() {
+        let with = |pairs: &[(&str, &str)], command: Option<&str>| {
+            let env = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            let mut ctx = Context::detect(&env, Status::Failure, None, SystemTime::now());
+            ctx.command = command.map(|line| crate::context::CommandRun {
+                program: "sh".into(),
+                command_line: line.into(),
+                ended: crate::runner::Ended::Exited(1),
+                tail: Vec::new(),
+            });
+            default_alert_id(&ctx)
+        };
+        let host = [("HOSTNAME", "db-1")];
+        let backup = with(&host, Some("/opt/backup.sh --full"));
+        assert_ne!(backup, with(&host, Some("/opt/backup.sh --incremental")));
+        assert_ne!(backup, with(&host, None));
+        assert_eq!(backup, with(&host, Some("/opt/backup.sh --full")));
+        let jenkins = |job: &'static str| [("JENKINS_URL", "https://ci/"), ("JOB_NAME", job), ("HOSTNAME", "agent")];
+        assert_ne!(with(&jenkins("a"), None), with(&jenkins("b"), None));
+        // On GitHub the job tells steps apart: the command does not change the id.
+        let github = [("GITHUB_ACTIONS", "true"), ("GITHUB_REPOSITORY", "acme/api")];
+        assert_eq!(with(&github, Some("make deploy")), with(&github, None));
     }
 
     #[test]

@@ -25,7 +25,7 @@ use crate::edge::{self, Decision, Role};
 use crate::error::ConfigError;
 use crate::redact::Redactor;
 use crate::status::{NotifyOn, Status};
-use crate::texts::Language;
+use crate::texts::{Audience, Language};
 use crate::transport::{Outcome, Transport};
 use crate::values::non_empty;
 use crate::wire::{Ids, Request, Response, Verdict};
@@ -62,6 +62,12 @@ impl Alert {
     /// Whether a channel in `role` sends the short "recovered" text instead of its usual one.
     pub fn recovered(&self, role: Role) -> bool {
         self.decision.as_ref().is_some_and(|d| d.recovered(role, self.status()))
+    }
+
+    /// The short "recovered" text for `audience`, saying since when the failure lasted.
+    pub fn recovered_text(&self, audience: Audience) -> String {
+        let since = self.decision.as_ref().and_then(|d| d.since.as_deref());
+        self.language.texts(audience).recovered(&self.context, since)
     }
 }
 

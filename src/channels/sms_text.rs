@@ -241,7 +241,9 @@ mod tests {
         use crate::texts::fixtures::github;
         use crate::texts::{Texts, Turkish};
 
-        for text in [Turkish.sms(&github(Status::Failure)), Turkish.recovered(&github(Status::Success))] {
+        for text in
+            [Turkish.sms(&github(Status::Failure)), Turkish.recovered(&github(Status::Success), Some("run #41"))]
+        {
             let got = measure(&text);
             assert_eq!((got.encoding, got.parts), (Encoding::Turkish, 1), "{text}");
         }

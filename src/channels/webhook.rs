@@ -136,7 +136,7 @@ fn configure(args: &Args, _shared: &SharedArgs, alert: &Alert) -> Result<Option<
         .map_err(|e| ConfigError::new("--webhook-secret", e))?;
     let format = args.webhook_format.unwrap_or_default();
     let message = if alert.recovered(Role::Webhook) {
-        alert.language.texts(Audience::Screen).recovered(&alert.context)
+        alert.recovered_text(Audience::Screen)
     } else {
         alert.message.clone().unwrap_or_else(|| alert.language.texts(Audience::Screen).detailed(&alert.context))
     };

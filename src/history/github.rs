@@ -41,6 +41,9 @@ const JOB_PAGES: u32 = 3;
 /// Requests in all, whatever happens (jobs of many runs that lack this job, say).
 const MAX_REQUESTS: u32 = 12;
 
+/// Requests spent at most on where a job's failing streak began, once its last result is known.
+const STREAK_REQUESTS: u32 = 2;
+
 /// The event payload of a pull request is small; a push of many commits may be large.
 const MAX_EVENT: u64 = 32 * 1024 * 1024;
 
@@ -64,7 +67,7 @@ pub fn previous(api: &Api, env: &Env, check_run_id: Option<&str>) -> Result<Foun
         Some(_) => return Err("--check-run-id is not a number: pass ${{ job.check_run_id }}".into()),
         None => None,
     };
-    let lookup = Lookup { api, job: job.as_deref() };
+    let lookup = Lookup { api, job: job.as_deref(), seen: Default::default() };
     if let Some(found) = lookup.earlier_attempts(&here)? {
         return Ok(found);
     }
@@ -84,6 +87,9 @@ struct Here {
     head_repo: Option<String>,
     /// The workflow file name, which the API takes in place of its numeric id.
     workflow: Option<String>,
+    /// The event that started this run (`push`, `schedule`, ...): a job that runs on some
+    /// events only last ran in a run of this event.
+    event: Option<String>,
 }
 
 impl Here {
@@ -103,6 +109,7 @@ impl Here {
             branch: head_ref.or_else(|| var("GITHUB_REF_NAME")),
             head_repo,
             workflow: var("GITHUB_WORKFLOW_REF").and_then(|r| workflow_file(&r)),
+            event: var("GITHUB_EVENT_NAME"),
             repo,
             run_id,
         })
@@ -172,6 +179,8 @@ struct Run {
     head_repository: Option<Repo>,
     html_url: Option<String>,
     workflow_id: Option<u64>,
+    #[serde(default)]
+    event: Option<String>,
 }
 
 #[derive(Clone, Deserialize)]
@@ -210,6 +219,20 @@ struct Lookup<'a> {
     api: &'a Api,
     /// The current job's display name, when comparing job with job.
     job: Option<&'a str>,
+    /// What the search stepped over, to skip and to report.
+    seen: std::cell::RefCell<Seen>,
+}
+
+/// Runs the search looked into without finding this job in them.
+#[derive(Default)]
+struct Seen {
+    /// Runs whose jobs were read and did not hold a finished run of this job.
+    ids: std::collections::BTreeSet<u64>,
+    /// The events of those runs: a job skipped in a `push` run is taken not to run on `push`,
+    /// so later `push` runs are stepped over without a request (unless this run is one).
+    events: std::collections::BTreeSet<String>,
+    /// Runs stepped over for their event, without a request.
+    by_event: usize,
 }
 
 impl Lookup<'_> {
@@ -236,20 +259,52 @@ impl Lookup<'_> {
     }
 
     /// The newest earlier run of the same workflow, branch and head repository that says
-    /// something about health (and has this job, when comparing jobs).
+    /// something about health (and has this job, when comparing jobs). A job that runs on some
+    /// events only (a nightly job in a push and schedule workflow) is skipped in most runs: the
+    /// runs of other events are stepped over once it proved absent from one, and when the
+    /// pages run out, the runs of this run's event alone are paged through (README, "Page once
+    /// per incident"). Giving up says which was tried.
     fn earlier_runs(&self, here: &Here) -> Result<Found, String> {
+        let (Some(_), Some(_), Some(_)) = (here.run_number, &here.branch, &here.workflow) else {
+            return Err("this run's number, branch or workflow is unknown".into());
+        };
+        let all = self.search(here, None).map_err(|e| self.explained(e, here, false))?;
+        match (all, self.job, &here.event) {
+            (Search::Found(found), _, _) => Ok(found),
+            (Search::End, _, _) => Ok(Found { previous: Previous::Nothing, url: None }),
+            // The job was skipped in the runs looked at: look further back among the runs of
+            // this run's event, where it runs.
+            (Search::OutOfPages, Some(_), Some(event)) if !self.seen.borrow().ids.is_empty() => {
+                match self.search(here, Some(event)).map_err(|e| self.explained(e, here, true))? {
+                    Search::Found(found) => Ok(found),
+                    Search::End => Ok(Found { previous: Previous::Nothing, url: None }),
+                    Search::OutOfPages => Err(self.explained(format!("{} runs looked at", runs_looked()), here, true)),
+                }
+            }
+            (Search::OutOfPages, _, _) => Err(format!(
+                "none of the last {} runs on this branch says whether it is healthy (all cancelled or skipped)",
+                runs_looked()
+            )),
+        }
+    }
+
+    /// Up to [`MAX_PAGES`] pages of the runs on this branch, of `event` only when given.
+    fn search(&self, here: &Here, event: Option<&str>) -> Result<Search, String> {
         let (Some(number), Some(branch), Some(workflow)) = (here.run_number, &here.branch, &here.workflow) else {
             return Err("this run's number, branch or workflow is unknown".into());
         };
         let path = format!("/repos/{}/actions/workflows/{workflow}/runs", here.repo);
         for page in 1..=MAX_PAGES {
-            let query = [
+            let mut query = vec![
                 ("branch", branch.clone()),
                 ("status", "completed".to_string()),
                 ("exclude_pull_requests", "true".to_string()),
                 ("per_page", PER_PAGE.to_string()),
                 ("page", page.to_string()),
             ];
+            if let Some(event) = event {
+                query.push(("event", event.to_string()));
+            }
             let list: RunList = self.api.get(&path, &query)?;
             let full = list.workflow_runs.len() >= PER_PAGE;
             // The branch filter is fuzzy and the order is not promised: check and sort here.
@@ -259,50 +314,123 @@ impl Lookup<'_> {
                 .filter(|r| r.id != here.run_id && r.run_number < number)
                 .filter(|r| r.status.as_deref() == Some("completed"))
                 .filter(|r| r.head_branch.as_deref() == Some(branch.as_str()))
+                .filter(|r| event.is_none() || r.event.as_deref() == event)
                 .filter(|r| {
                     here.head_repo.is_none()
                         || r.head_repository.as_ref().map(|h| &h.full_name) == here.head_repo.as_ref()
                 })
                 .collect();
             runs.sort_by_key(|run| std::cmp::Reverse(run.run_number));
-            if let Some(found) = self.first_decisive(&runs, here)? {
-                return Ok(found);
+            if let Some(found) = self.first_decisive(&runs, here, !full)? {
+                return Ok(Search::Found(found));
             }
             if !full {
-                return Ok(Found { previous: Previous::Nothing, url: None });
+                return Ok(Search::End);
             }
         }
-        Err(format!(
-            "none of the last {} runs on this branch says whether it is healthy (all cancelled or skipped)",
-            PER_PAGE * MAX_PAGES as usize
-        ))
+        Ok(Search::OutOfPages)
     }
 
-    fn first_decisive(&self, runs: &[Run], here: &Here) -> Result<Option<Found>, String> {
+    /// `problem`, and when this job was missing from runs looked at, what was tried: the job may
+    /// run on some events only.
+    fn explained(&self, problem: String, here: &Here, by_event: bool) -> String {
+        let (Some(name), seen) = (self.job, self.seen.borrow()) else { return problem };
+        if seen.ids.is_empty() {
+            return problem;
+        }
+        let events: Vec<&str> = seen.events.iter().map(String::as_str).collect();
+        let mut text = format!(
+            "{problem}: job `{name}` did not run in {} earlier run(s) on this branch (events: {})",
+            seen.ids.len(),
+            events.join(", ")
+        );
+        if seen.by_event > 0 {
+            text.push_str(&format!(", and {} more of those events were stepped over", seen.by_event));
+        }
+        if let (true, Some(event)) = (by_event, &here.event) {
+            text.push_str(&format!("; the `{event}` runs alone were then looked through, without finding it either"));
+        }
+        text
+    }
+
+    /// The first run of `runs` (newest first) that says something; `ended`: no earlier runs
+    /// exist beyond them.
+    fn first_decisive(&self, runs: &[Run], here: &Here, ended: bool) -> Result<Option<Found>, String> {
         for (index, run) in runs.iter().enumerate() {
             let health = match (health(run.conclusion.as_deref()), self.job) {
                 (Health::Silent, _) => continue,
                 (run_health, None) => run_health,
-                (_, Some(name)) => {
-                    self.job_health(&format!("/repos/{}/actions/runs/{}/jobs", here.repo, run.id), name)?
-                }
+                (_, Some(name)) => match self.job_health_in(run, here, name)? {
+                    Some(health) => health,
+                    None => continue,
+                },
             };
             let url = run.html_url.clone();
             match health {
                 Health::Silent => continue,
                 Health::Good => return Ok(Some(Found { previous: Previous::Succeeded, url })),
                 Health::Bad => {
-                    // For a whole run, the rest of the page tells where the streak began.
-                    let start = match self.job {
-                        Some(_) => run.run_number,
-                        None => streak_start(&runs[index..]),
+                    let since = match self.job {
+                        Some(name) => self.job_streak_start(&runs[index..], here, name),
+                        // For a whole run, the rest of the page tells where the streak began.
+                        None => streak_start(&runs[index..], ended),
                     };
-                    let previous = Previous::Failed { since: format!("run #{start}") };
-                    return Ok(Some(Found { previous, url }));
+                    return Ok(Some(Found { previous: Previous::Failed { since }, url }));
                 }
             }
         }
         Ok(None)
+    }
+
+    /// This job's health in `run`; `None` when it did not run there (then, and for a run of an
+    /// event it proved absent from, the run is stepped over).
+    fn job_health_in(&self, run: &Run, here: &Here, name: &str) -> Result<Option<Health>, String> {
+        // Only when this run's event is known: else no run is of "another" event.
+        let other_event = here.event.is_some() && run.event.is_some() && run.event != here.event;
+        {
+            let mut seen = self.seen.borrow_mut();
+            if seen.ids.contains(&run.id) {
+                return Ok(None);
+            }
+            if other_event && run.event.as_ref().is_some_and(|e| seen.events.contains(e)) {
+                seen.by_event += 1;
+                return Ok(None);
+            }
+        }
+        let health = self.job_health(&format!("/repos/{}/actions/runs/{}/jobs", here.repo, run.id), name)?;
+        if health != Health::Silent {
+            return Ok(Some(health));
+        }
+        let mut seen = self.seen.borrow_mut();
+        seen.ids.insert(run.id);
+        if let Some(event) = &run.event {
+            seen.events.insert(event.clone());
+        }
+        Ok(None)
+    }
+
+    /// Where this job's failing streak began, from `runs` (newest first; the first one failed):
+    /// older runs are asked for this job while requests are left ([`STREAK_REQUESTS`]); when the
+    /// answer runs out before a success, the start is "or earlier".
+    fn job_streak_start(&self, runs: &[Run], here: &Here, name: &str) -> String {
+        let mut start = runs[0].run_number;
+        let mut asked = 0;
+        for run in &runs[1..] {
+            if health(run.conclusion.as_deref()) == Health::Silent {
+                continue;
+            }
+            if asked == STREAK_REQUESTS {
+                return format!("run #{start} or earlier");
+            }
+            asked += 1;
+            match self.job_health_in(run, here, name) {
+                Ok(Some(Health::Bad)) => start = run.run_number,
+                Ok(Some(_)) => return format!("run #{start}"),
+                Ok(None) => {}
+                Err(_) => return format!("run #{start} or earlier"),
+            }
+        }
+        format!("run #{start}")
     }
 
     /// The health of the job named `name` in a jobs list (`Silent` when the run has no such job).
@@ -319,17 +447,33 @@ impl Lookup<'_> {
     }
 }
 
-/// The oldest run of the failing streak that begins `runs` (newest first).
-fn streak_start(runs: &[Run]) -> u64 {
+/// Where the failing streak that begins `runs` (newest first) began: its oldest failed run, or
+/// "or earlier" when no success ends it within `runs` and earlier runs exist (`ended` false:
+/// the page ran out first).
+fn streak_start(runs: &[Run], ended: bool) -> String {
     let mut start = runs[0].run_number;
     for run in runs {
         match health(run.conclusion.as_deref()) {
             Health::Bad => start = run.run_number,
-            Health::Good => break,
+            Health::Good => return format!("run #{start}"),
             Health::Silent => {}
         }
     }
-    start
+    if ended { format!("run #{start}") } else { format!("run #{start} or earlier") }
+}
+
+/// Runs of the list looked at before giving up.
+fn runs_looked() -> usize {
+    PER_PAGE * MAX_PAGES as usize
+}
+
+/// How a search through the runs ended.
+enum Search {
+    Found(Found),
+    /// The list ended: there is no earlier run that says something.
+    End,
+    /// [`MAX_PAGES`] pages and still nothing.
+    OutOfPages,
 }
 
 /// The REST API: base URL, token, one client, and the budget. One per onfail run: the history
@@ -522,8 +666,12 @@ mod tests {
             head_repository: None,
             html_url: None,
             workflow_id: None,
+            event: None,
         };
         let runs = [run(9, "failure"), run(8, "cancelled"), run(7, "timed_out"), run(6, "success"), run(5, "failure")];
-        assert_eq!(streak_start(&runs), 7);
+        assert_eq!(streak_start(&runs, false), "run #7");
+        // No success within a full page: the streak may have begun before it.
+        assert_eq!(streak_start(&runs[..3], false), "run #7 or earlier");
+        assert_eq!(streak_start(&runs[..3], true), "run #7");
     }
 }

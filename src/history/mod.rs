@@ -62,6 +62,11 @@ pub struct Query<'a> {
     pub status: Status,
     /// The stable alert id (README, "Incidents (Temperstack)"): the key of the state file.
     pub alert_id: &'a str,
+    /// Whether the alert id was given (`--alert-id`) rather than derived: only a given id can be
+    /// shared by two jobs by mistake.
+    pub alert_id_given: bool,
+    /// `onfail run`: the command line (redacted), remembered in the state file.
+    pub command: Option<&'a str>,
     /// `--check-run-id`: on GitHub, compare with the same job rather than the whole run.
     pub check_run_id: Option<&'a str>,
     /// A dry run reads the history but writes nothing.
@@ -124,9 +129,34 @@ pub fn look_back(args: &Args, query: &Query) -> Lookup {
                 );
             }
         };
-    let store = state::Store::new(dir, query.alert_id);
-    let (previous, previous_run_url, warnings) = match store.read() {
+    let store = state::Store::new(dir, query.alert_id).for_command(query.command);
+    let read = store.read();
+    let shared = match (&read, query.command) {
+        (Ok(Some(last)), Some(command)) if query.alert_id_given => shared_id(query.alert_id, &last.command, command),
+        _ => None,
+    };
+    let (previous, previous_run_url, mut warnings) = match read {
         Ok(None) => (Previous::Nothing, None, Vec::new()),
+        // A failure after a "failing" state stays silent, so that state is trusted only where
+        // a success could have replaced it: in a folder that cannot be written, it may be stale.
+        Ok(Some(last))
+            if query.status == Status::Failure
+                && matches!(last.previous(), Previous::Failed { .. })
+                && !query.dry_run =>
+        {
+            match store.check_writable() {
+                Ok(()) => (last.previous(), last.run_url().map(str::to_string), Vec::new()),
+                Err(problem) => (
+                    Previous::Unknown,
+                    None,
+                    vec![format!(
+                        "--notify-when changes: {problem}: the recorded failure may be stale (a success could not \
+                         have replaced it), so the history is unknown and this alert goes out as a first failure \
+                         would"
+                    )],
+                ),
+            }
+        }
         Ok(Some(last)) => (last.previous(), last.run_url().map(str::to_string), Vec::new()),
         Err(problem) => (
             Previous::Unknown,
@@ -137,8 +167,22 @@ pub fn look_back(args: &Args, query: &Query) -> Lookup {
             )],
         ),
     };
+    warnings.extend(shared);
     let store = (!query.dry_run).then_some(store);
     Lookup { previous, previous_run_url, warnings, store }
+}
+
+/// The warning for a `--alert-id` that another command recorded last: the two jobs share one
+/// incident and one state, so one's failure can stay silent as the other's "still failing".
+fn shared_id(alert_id: &str, last: &str, command: &str) -> Option<String> {
+    (!last.is_empty() && last != command).then(|| {
+        format!(
+            "--alert-id {alert_id} was last used by another command ({}): the two share one incident and one \
+             state, so a failure of one can stay silent as the other's \"still failing\"; give each job its own \
+             --alert-id, or leave it unset (outside GitHub the default includes the command)",
+            crate::redact::cut(last, 80)
+        )
+    })
 }
 
 /// Outside GitHub, after the alert went out: records this outcome for the next run. A failure
@@ -159,8 +203,5 @@ pub fn record(lookup: &Lookup, status: Status, delivered: bool, run_url: &str) -
         Status::Success => state::Outcome::Success,
         Status::Cancelled | Status::Skipped => return None,
     };
-    store
-        .record(outcome, run_url, SystemTime::now())
-        .err()
-        .map(|problem| format!("--notify-when changes: {problem}; the next run may page again"))
+    store.record(outcome, run_url, SystemTime::now()).err().map(|problem| format!("--notify-when changes: {problem}"))
 }

@@ -2,9 +2,14 @@
 //! replaced atomically (a temporary file in the same folder, then a rename) so a reader never
 //! sees half a file, and read-modify-written under a lock file so two overlapping runs do not
 //! lose each other's update. The lock is waited for briefly only: it never holds up an alert.
+//!
+//! Only a regular file is read or replaced: a FIFO, a device or a folder at the state path makes
+//! the history unknown at once (opening a FIFO to read it would wait forever). A state that
+//! cannot be written says what the next run will read, and never leaves a "failing" state behind
+//! a success: that would keep the next new incident silent (README, "Page once per incident").
 
 use std::fs::{self, File, OpenOptions, TryLockError};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
@@ -47,6 +52,10 @@ pub struct State {
     /// The last run's link, when it had one (GitLab, Jenkins).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub run_url: String,
+    /// The command of `onfail run` that last recorded this alert id (redacted), so that a
+    /// second job sharing a `--alert-id` is noticed.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub command: String,
     pub updated: String,
 }
 
@@ -78,6 +87,8 @@ pub struct Store {
     alert_id: String,
     file: PathBuf,
     lock: PathBuf,
+    /// The command of `onfail run`, recorded with the outcome; empty for `onfail send`.
+    command: String,
 }
 
 impl Store {
@@ -85,7 +96,12 @@ impl Store {
         let name = file_name(alert_id);
         let file = dir.join(format!("{name}.json"));
         let lock = dir.join(format!("{name}.lock"));
-        Store { dir, alert_id: alert_id.to_string(), file, lock }
+        Store { dir, alert_id: alert_id.to_string(), file, lock, command: String::new() }
+    }
+
+    /// The store that records `command` (the command line of `onfail run`) with each outcome.
+    pub fn for_command(self, command: Option<&str>) -> Store {
+        Store { command: command.unwrap_or_default().to_string(), ..self }
     }
 
     pub fn path(&self) -> &Path {
@@ -97,14 +113,24 @@ impl Store {
     /// ever replaced whole) and so writes nothing, as a dry run must not.
     pub fn read(&self) -> Result<Option<State>, String> {
         let shown = self.file.display();
-        let bytes = match fs::metadata(&self.file) {
+        let cannot = |e: std::io::Error| format!("cannot read the state file {shown}: {e}");
+        match fs::metadata(&self.file) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(format!("cannot read the state file {shown}: {e}")),
+            Err(e) => return Err(cannot(e)),
+            Ok(meta) if !meta.is_file() => return Err(self.not_regular(&meta)),
             Ok(meta) if meta.len() > MAX_STATE => {
                 return Err(format!("the state file {shown} is corrupt (too large); it is replaced by this run"));
             }
-            Ok(_) => fs::read(&self.file).map_err(|e| format!("cannot read the state file {shown}: {e}"))?,
-        };
+            Ok(_) => {}
+        }
+        // Checked again on the open file: the path may have been swapped since.
+        let file = open_without_waiting(&self.file, OpenOptions::new().read(true)).map_err(cannot)?;
+        let meta = file.metadata().map_err(cannot)?;
+        if !meta.is_file() {
+            return Err(self.not_regular(&meta));
+        }
+        let mut bytes = Vec::new();
+        file.take(MAX_STATE + 1).read_to_end(&mut bytes).map_err(cannot)?;
         let state: State = serde_json::from_slice(&bytes)
             .map_err(|e| format!("the state file {shown} is corrupt ({e}); it is replaced by this run"))?;
         if state.version != VERSION || state.previous() == Previous::Unknown {
@@ -113,10 +139,73 @@ impl Store {
         Ok(Some(state))
     }
 
+    /// Why a state path that is not a regular file is not read: what it is, and the fix.
+    fn not_regular(&self, meta: &fs::Metadata) -> String {
+        format!(
+            "the state path {} is {}, not a regular file, so it is neither read nor replaced: remove it (every \
+             run's history stays unknown until then)",
+            self.file.display(),
+            kind_of(meta)
+        )
+    }
+
+    /// Whether this folder takes a write now: a small file is written, flushed and removed. Run
+    /// before trusting a "failing" state, which a success that could not be written would
+    /// have replaced: on a full disk or a folder gone read-only the history is unknown.
+    pub fn check_writable(&self) -> Result<(), String> {
+        let temp = self.temp_path();
+        let written = (|| {
+            let mut file = OpenOptions::new().write(true).create_new(true).open(&temp)?;
+            file.write_all(b"onfail: checking that the state folder can be written\n")?;
+            file.sync_all()
+        })();
+        let _ = fs::remove_file(&temp);
+        written.map_err(|e| format!("the state folder {} cannot be written ({e})", self.dir.display()))
+    }
+
     /// Records this run's outcome: a failure keeps the streak's start, a success starts anew.
+    /// When the file cannot be written, the error says what the next run will read; a "failing"
+    /// state that a success could not replace is removed, so that it cannot silence the next
+    /// failure (removing needs no free space).
     pub fn record(&self, outcome: Outcome, run_url: &str, now: SystemTime) -> Result<(), String> {
+        let last = self.read();
+        self.write(outcome, run_url, now).map_err(|problem| {
+            let failing = matches!(&last, Ok(Some(state)) if state.status == "failure");
+            let next = match (outcome, &last) {
+                (_, Err(_)) => "the next run finds the same unreadable state, so its history is unknown and a \
+                                failure pages"
+                    .to_string(),
+                (Outcome::Success, _) if failing => match fs::remove_file(&self.file) {
+                    Ok(()) => {
+                        "the old \"failing\" state is removed, so the next failure pages as a first failure".to_string()
+                    }
+                    Err(e) => format!(
+                        "the old \"failing\" state could not be removed either ({e}); the next run checks that \
+                         the folder can be written before it trusts that state, and pages on a failure"
+                    ),
+                },
+                (Outcome::Failure, _) if failing => {
+                    "the next run still reads the failure recorded before, so it stays silent as still failing \
+                     (no new incident is missed: this one already paged)"
+                        .to_string()
+                }
+                (_, Ok(Some(state))) if state.status == "success" => {
+                    "the next run still reads the last success, so the next failure pages again".to_string()
+                }
+                _ => "the next run finds no state, so the next failure pages again".to_string(),
+            };
+            format!("{problem}; {next}")
+        })
+    }
+
+    fn write(&self, outcome: Outcome, run_url: &str, now: SystemTime) -> Result<(), String> {
         fs::create_dir_all(&self.dir)
             .map_err(|e| format!("cannot create the state folder {}: {e}", self.dir.display()))?;
+        if let Ok(meta) = fs::metadata(&self.file)
+            && !meta.is_file()
+        {
+            return Err(self.not_regular(&meta));
+        }
         let _lock = self.lock();
         let last = self.read().ok().flatten();
         let now_text = humantime::format_rfc3339_seconds(now).to_string();
@@ -124,6 +213,7 @@ impl Store {
             (Outcome::Failure, Some(last)) if last.status == "failure" => State {
                 failures: last.failures.saturating_add(1),
                 run_url: run_url.to_string(),
+                command: self.command.clone(),
                 updated: now_text,
                 ..last
             },
@@ -142,6 +232,7 @@ impl Store {
             since: now.clone(),
             failures,
             run_url: run_url.to_string(),
+            command: self.command.clone(),
             updated: now,
         }
     }
@@ -149,12 +240,7 @@ impl Store {
     /// Writes a temporary file next to the state file and renames it over it: the rename is
     /// atomic, so a reader sees the old state or the new one, never a mix.
     fn replace(&self, bytes: &[u8]) -> Result<(), String> {
-        let temp = self.dir.join(format!(
-            ".{}.{}.{:08x}.tmp",
-            self.file.file_name().unwrap_or_default().to_string_lossy(),
-            std::process::id(),
-            fastrand::u32(..)
-        ));
+        let temp = self.temp_path();
         let written = (|| {
             let mut file = OpenOptions::new().write(true).create_new(true).open(&temp)?;
             file.write_all(bytes)?;
@@ -167,10 +253,25 @@ impl Store {
         })
     }
 
+    /// A new, unique name next to the state file.
+    fn temp_path(&self) -> PathBuf {
+        self.dir.join(format!(
+            ".{}.{}.{:08x}.tmp",
+            self.file.file_name().unwrap_or_default().to_string_lossy(),
+            std::process::id(),
+            fastrand::u32(..)
+        ))
+    }
+
     /// Takes the lock file, waiting at most [`LOCK_WAIT`]. `None` when it could not be had:
-    /// the caller goes on without it (the rename still keeps the file whole).
+    /// the caller goes on without it (the rename still keeps the file whole). A lock path that
+    /// is not a regular file (a FIFO would block the open) is gone without.
     fn lock(&self) -> Option<File> {
-        let file = OpenOptions::new().create(true).truncate(false).write(true).open(&self.lock).ok()?;
+        let file =
+            open_without_waiting(&self.lock, OpenOptions::new().create(true).truncate(false).write(true)).ok()?;
+        if !file.metadata().ok()?.is_file() {
+            return None;
+        }
         let until = Instant::now() + LOCK_WAIT;
         loop {
             match file.try_lock() {
@@ -180,6 +281,40 @@ impl Store {
             }
         }
     }
+}
+
+/// Opens `path` without waiting on it: a FIFO opens at once (and is then refused by the caller),
+/// a terminal does not become the controlling one.
+fn open_without_waiting(path: &Path, options: &mut OpenOptions) -> std::io::Result<File> {
+    #[cfg(unix)]
+    {
+        use rustix::fs::OFlags;
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags((OFlags::NONBLOCK | OFlags::NOCTTY).bits() as i32);
+    }
+    options.open(path)
+}
+
+/// What a path that is not a regular file is, in words.
+fn kind_of(meta: &fs::Metadata) -> &'static str {
+    let kind = meta.file_type();
+    if kind.is_dir() {
+        return "a folder";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return "a device";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    "something else"
 }
 
 /// The alert id as a file name: kept as is when it is a plain name (the default

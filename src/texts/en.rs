@@ -2,7 +2,7 @@
 //! the voice text and the failed jobs when they are known.
 
 use super::{
-    FieldLabels, JobsNamed, Spoken, Texts, Words, clip, ended, jobs_note, recovered_names, sms_ending, with_link,
+    FieldLabels, JobsNamed, Since, Spoken, Texts, Words, clip, ended, jobs_note, recovered_names, sms_ending, with_link,
 };
 use crate::context::{Context, Source};
 use crate::runner::Ended;
@@ -49,9 +49,19 @@ fn outcome(status: Status) -> &'static str {
     }
 }
 
+/// `CI` on a CI system; nothing on a host, where no CI is involved.
+fn ci(ctx: &Context) -> &'static str {
+    if ctx.source == Source::Host { "" } else { "CI " }
+}
+
+/// What to call the job when nothing names it: "CI job", or "Job" on a host.
+fn unnamed(ctx: &Context) -> String {
+    if ctx.source == Source::Host { "Job".into() } else { "CI job".into() }
+}
+
 /// The alert and the link last, with `note` (if any) just before the link.
 fn sms_with(ctx: &Context, note: Option<&str>) -> String {
-    let mut text = format!("CI {}: {}", ctx.status.as_str().to_uppercase(), short_title(ctx, clip));
+    let mut text = format!("{}{}: {}", ci(ctx), ctx.status.as_str().to_uppercase(), short_title(ctx, clip));
     if !ctx.ref_name.is_empty() {
         text.push_str(&format!(" ({}", clip(&ctx.ref_name)));
         if !ctx.sha.is_empty() {
@@ -61,7 +71,7 @@ fn sms_with(ctx: &Context, note: Option<&str>) -> String {
     }
     if let Some(command) = ended(ctx) {
         let how = match &command.ended {
-            Ended::NotStarted { reason, .. } => format!("could not be started: {}", clip(reason)),
+            Ended::NotStarted(why) => format!("could not be started: {}", clip(&why.describe())),
             other => other.describe(),
         };
         text.push_str(&format!(": {} {how}.", clip(&command.program)));
@@ -74,7 +84,7 @@ fn short_title(ctx: &Context, name: fn(&str) -> String) -> String {
     let subject = match &ctx.command {
         _ if !ctx.workflow.is_empty() => name(&ctx.workflow),
         Some(command) => name(&command.program),
-        None => "CI job".to_string(),
+        None => unnamed(ctx),
     };
     let mut title = format!("{subject} {}", outcome(ctx.status));
     if !ctx.repository.is_empty() {
@@ -90,7 +100,9 @@ impl Texts for English {
         short_title(ctx, str::to_string)
     }
 
-    /// `CI alert. Workflow Deploy failed in acme payments api on branch main.`
+    /// `CI alert. Workflow Deploy failed in acme payments api on branch main. I repeat: ...`:
+    /// the key sentence is said twice, because the first seconds of a call are lost while
+    /// answering.
     fn voice(&self, ctx: &Context) -> String {
         let said = Spoken::of(ctx);
         let lead = match (ctx.source, ctx.status) {
@@ -99,8 +111,8 @@ impl Texts for English {
             (_, Status::Failure) => "CI alert.",
             _ => "CI notice.",
         };
-        let mut text = if !said.program.is_empty() {
-            let mut text = format!("{lead} Command {} {}", said.program, outcome(ctx.status));
+        let mut key = if !said.program.is_empty() {
+            let mut text = format!("Command {} {}", said.program, outcome(ctx.status));
             if !said.workflow.is_empty() {
                 text.push_str(&format!(" in workflow {}", said.workflow));
             } else if said.repository.is_empty() && !said.hostname.is_empty() {
@@ -108,22 +120,23 @@ impl Texts for English {
             }
             text
         } else if !said.workflow.is_empty() {
-            format!("{lead} Workflow {} {}", said.workflow, outcome(ctx.status))
+            format!("Workflow {} {}", said.workflow, outcome(ctx.status))
         } else if !said.hostname.is_empty() {
-            format!("{lead} The job on {} {}", said.hostname, outcome(ctx.status))
+            format!("The job on {} {}", said.hostname, outcome(ctx.status))
         } else {
-            format!("{lead} The job {}", outcome(ctx.status))
+            format!("The job {}", outcome(ctx.status))
         };
         if !said.repository.is_empty() {
-            text.push_str(&format!(" in {}", said.repository));
+            key.push_str(&format!(" in {}", said.repository));
         }
         if !said.ref_name.is_empty() {
-            text.push_str(&format!(" on branch {}", said.ref_name));
+            key.push_str(&format!(" on branch {}", said.ref_name));
         }
+        let mut text = format!("{lead} {key}");
         if let Some(command) = ended(ctx) {
             // The reason a command could not start names paths: not for the ear.
             let how = match &command.ended {
-                Ended::NotStarted { .. } => "could not be started".to_string(),
+                Ended::NotStarted(_) => "could not be started".to_string(),
                 other => other.describe(),
             };
             text.push_str(&format!(": it {how}"));
@@ -132,6 +145,7 @@ impl Texts for English {
         if let Some((kind, jobs)) = &said.jobs {
             text.push_str(&format!(" {}.", jobs_note(&WORDS, *kind, jobs)));
         }
+        text.push_str(&format!(" I repeat: {key}."));
         text
     }
 
@@ -143,14 +157,29 @@ impl Texts for English {
         super::detailed(self.title(ctx), ctx, &WORDS)
     }
 
-    /// `CI RECOVERED: Deploy (acme/api, main) is passing again. https://...`
-    fn recovered(&self, ctx: &Context) -> String {
-        let (subject, place) = recovered_names(ctx, "CI job".to_string(), |host| format!("on {host}"));
-        with_link(format!("CI RECOVERED: {subject}{place} is passing again."), ctx)
+    /// `CI RECOVERED: Deploy (acme/api, main) is passing again. It had failed since run #41.
+    /// https://...`
+    fn recovered(&self, ctx: &Context, since: Option<&str>) -> String {
+        let (subject, place) = recovered_names(ctx, unnamed(ctx), |host| format!("on {host}"));
+        let mut text = format!("{}RECOVERED: {subject}{place} is passing again.", ci(ctx));
+        if let Some(since) = since.map(super::since) {
+            let since = match since {
+                Since::Run { number, attempt: None, earlier: false } => format!("run #{number}"),
+                Since::Run { number, attempt: None, earlier: true } => format!("run #{number} or earlier"),
+                Since::Run { number, attempt: Some(attempt), .. } => format!("run #{number}, attempt {attempt}"),
+                Since::Time(time) => time,
+            };
+            text.push_str(&format!(" It had failed since {since}."));
+        }
+        with_link(text, ctx)
     }
 
+    /// The SMS, and how to acknowledge where that is known: on GitHub by cancelling the run
+    /// (README, "Escalation"). A cron host or another CI has no "Cancel workflow", so nothing
+    /// is said there.
     fn escalation_sms(&self, ctx: &Context) -> String {
-        sms_with(ctx, Some("To acknowledge, open the run and press Cancel workflow."))
+        let ack = (ctx.source == Source::GitHub).then_some("To acknowledge, open the run and press Cancel workflow.");
+        sms_with(ctx, ack)
     }
 }
 
@@ -158,51 +187,31 @@ impl Texts for English {
 mod tests {
     use super::*;
     use crate::context::FailedStep;
+    use crate::runner::StartFailure;
     use crate::texts::fixtures::{self, all, github, gitlab, host, jenkins};
 
     #[test]
     fn voice_texts_for_every_status_and_context() {
-        let expected = [
-            (
-                Status::Failure,
-                [
-                    "CI alert. Workflow Deploy failed in acme payments api on branch main.",
-                    "CI alert. The job on runner 7 failed in group web app on branch release 2.1.",
-                    "CI alert. Workflow nightly build failed on branch main.",
-                    "Alert. The job on db 1 failed.",
-                ],
-            ),
-            (
-                Status::Success,
-                [
-                    "CI notice. Workflow Deploy succeeded in acme payments api on branch main.",
-                    "CI notice. The job on runner 7 succeeded in group web app on branch release 2.1.",
-                    "CI notice. Workflow nightly build succeeded on branch main.",
-                    "Notice. The job on db 1 succeeded.",
-                ],
-            ),
-            (
-                Status::Cancelled,
-                [
-                    "CI notice. Workflow Deploy was cancelled in acme payments api on branch main.",
-                    "CI notice. The job on runner 7 was cancelled in group web app on branch release 2.1.",
-                    "CI notice. Workflow nightly build was cancelled on branch main.",
-                    "Notice. The job on db 1 was cancelled.",
-                ],
-            ),
-            (
-                Status::Skipped,
-                [
-                    "CI notice. Workflow Deploy was skipped in acme payments api on branch main.",
-                    "CI notice. The job on runner 7 was skipped in group web app on branch release 2.1.",
-                    "CI notice. Workflow nightly build was skipped on branch main.",
-                    "Notice. The job on db 1 was skipped.",
-                ],
-            ),
+        // The key sentences of GitHub, GitLab, Jenkins and a host; each is said twice.
+        let keys = |verb: &str| {
+            [
+                format!("Workflow Deploy {verb} in acme payments api on branch main"),
+                format!("The job on runner 7 {verb} in group web app on branch release 2.1"),
+                format!("Workflow nightly build {verb} on branch main"),
+                format!("The job on db 1 {verb}"),
+            ]
+        };
+        let cases = [
+            (Status::Failure, "failed", ["CI alert.", "CI alert.", "CI alert.", "Alert."]),
+            (Status::Success, "succeeded", ["CI notice.", "CI notice.", "CI notice.", "Notice."]),
+            (Status::Cancelled, "was cancelled", ["CI notice.", "CI notice.", "CI notice.", "Notice."]),
+            (Status::Skipped, "was skipped", ["CI notice.", "CI notice.", "CI notice.", "Notice."]),
         ];
-        for (status, texts) in expected {
+        for (status, verb, leads) in cases {
             let got: Vec<String> = all(status).iter().map(|ctx| English.voice(ctx)).collect();
-            assert_eq!(got, texts, "{status}");
+            let expected: Vec<String> =
+                leads.iter().zip(keys(verb)).map(|(lead, key)| format!("{lead} {key}. I repeat: {key}.")).collect();
+            assert_eq!(got, expected, "{status}");
         }
     }
 
@@ -227,52 +236,56 @@ mod tests {
             English.sms(&gitlab(Status::Failure)),
             "CI FAILURE: CI job failed in group/web_app (release/2.1 abcdef0) https://gitlab.example.com/group/web_app/-/jobs/5"
         );
-        assert_eq!(English.sms(&host(Status::Failure)), "CI FAILURE: CI job failed on db-1");
+        // Outside CI nothing says "CI".
+        assert_eq!(English.sms(&host(Status::Failure)), "FAILURE: Job failed on db-1");
+        assert_eq!(English.title(&host(Status::Failure)), "Job failed on db-1");
+        assert!(English.detailed(&host(Status::Failure)).starts_with("Job failed on db-1.\n"));
     }
 
     #[test]
     fn command_texts_name_the_command_and_its_end() {
         let ctx = fixtures::host_command(Status::Failure, Ended::Exited(3));
         assert_eq!(English.title(&ctx), "backup.sh failed on db-1");
-        assert_eq!(English.voice(&ctx), "Alert. Command backup.sh failed on host db 1: it exited with code 3.");
-        assert_eq!(English.sms(&ctx), "CI FAILURE: backup.sh failed on db-1: backup.sh exited with code 3.");
+        let key = "Command backup.sh failed on host db 1";
+        assert_eq!(English.voice(&ctx), format!("Alert. {key}: it exited with code 3. I repeat: {key}."));
+        assert_eq!(English.sms(&ctx), "FAILURE: backup.sh failed on db-1: backup.sh exited with code 3.");
         let long = English.detailed(&ctx);
         assert!(long.contains("Command: /opt/backup.sh --full https://x.example/y\nResult: exited with code 3"));
         assert!(long.ends_with("Last 2 lines of output:\ncopying\nerror: disk full"), "{long}");
         let ok = fixtures::host_command(Status::Success, Ended::Exited(0));
-        assert_eq!(English.voice(&ok), "Notice. Command backup.sh succeeded on host db 1.");
+        let key = "Command backup.sh succeeded on host db 1";
+        assert_eq!(English.voice(&ok), format!("Notice. {key}. I repeat: {key}."));
 
         let killed = fixtures::host_command(Status::Cancelled, Ended::Signalled(15));
-        assert_eq!(
-            English.voice(&killed),
+        assert!(English.voice(&killed).starts_with(
             "Notice. Command backup.sh was cancelled on host db 1: it was killed by signal 15 (SIGTERM)."
+        ));
+        let missing = fixtures::host_command(Status::Failure, Ended::NotStarted(StartFailure::NotFound));
+        assert!(
+            English
+                .voice(&missing)
+                .starts_with("Alert. Command backup.sh failed on host db 1: it could not be started.")
         );
-        let missing = fixtures::host_command(
-            Status::Failure,
-            Ended::NotStarted { reason: "/opt/backup.sh: not found".into(), found: false },
-        );
-        assert_eq!(English.voice(&missing), "Alert. Command backup.sh failed on host db 1: it could not be started.");
-        assert!(English.sms(&missing).ends_with("backup.sh could not be started: /opt/backup.sh: not found."));
+        assert!(English.sms(&missing).ends_with("backup.sh could not be started: command not found."));
 
         let ci = fixtures::github_command(Status::Failure, Ended::Exited(2));
-        assert_eq!(
-            English.voice(&ci),
-            "CI alert. Command make failed in workflow Deploy in acme payments api on branch main: it exited with code 2."
-        );
+        let key = "Command make failed in workflow Deploy in acme payments api on branch main";
+        assert_eq!(English.voice(&ci), format!("CI alert. {key}: it exited with code 2. I repeat: {key}."));
     }
 
     #[test]
     fn failed_jobs_are_named_everywhere() {
         let mut ctx = github(Status::Failure);
         ctx.failed_jobs = vec!["build".into(), "test (ubuntu-latest)".into()];
+        let key = "Workflow Deploy failed in acme payments api on branch main";
         assert_eq!(
             English.voice(&ctx),
-            "CI alert. Workflow Deploy failed in acme payments api on branch main. Failed jobs: build, test (ubuntu latest)."
+            format!("CI alert. {key}. Failed jobs: build, test (ubuntu latest). I repeat: {key}.")
         );
         assert!(English.sms(&ctx).contains("(main a1b2c3d). Failed jobs: build, test (ubuntu-latest). https://"));
         assert!(English.detailed(&ctx).ends_with("\nFailed jobs: build, test (ubuntu-latest)"));
         ctx.failed_jobs.truncate(1);
-        assert!(English.voice(&ctx).ends_with(" Failed job: build."));
+        assert!(English.voice(&ctx).contains(" Failed job: build. I repeat: "));
     }
 
     #[test]
@@ -308,10 +321,8 @@ mod tests {
     fn skipped_jobs_are_named_when_no_job_failed() {
         let mut ctx = github(Status::Failure);
         ctx.skipped_jobs = vec!["deploy".into()];
-        assert_eq!(
-            English.voice(&ctx),
-            "CI alert. Workflow Deploy failed in acme payments api on branch main. Skipped job: deploy."
-        );
+        let key = "Workflow Deploy failed in acme payments api on branch main";
+        assert_eq!(English.voice(&ctx), format!("CI alert. {key}. Skipped job: deploy. I repeat: {key}."));
         assert_eq!(
             English.sms(&ctx),
             "CI FAILURE: Deploy failed in acme/payments-api (main a1b2c3d). Skipped job: deploy. \
@@ -319,7 +330,7 @@ mod tests {
         );
         assert!(English.detailed(&ctx).ends_with("\nSkipped jobs: deploy"), "{}", English.detailed(&ctx));
         ctx.skipped_jobs.push("docs-site".into());
-        assert!(English.voice(&ctx).ends_with(" Skipped jobs: deploy, docs site."), "{}", English.voice(&ctx));
+        assert!(English.voice(&ctx).contains(" Skipped jobs: deploy, docs site. I repeat"), "{}", English.voice(&ctx));
         // A failed job outranks a skip: only the failed jobs are named.
         ctx.failed_jobs = vec!["build".into()];
         let texts = [English.voice(&ctx), English.sms(&ctx), English.detailed(&ctx)];
@@ -338,14 +349,29 @@ mod tests {
     fn recovery_and_escalation_texts() {
         let ctx = github(Status::Success);
         assert_eq!(
-            English.recovered(&ctx),
+            English.recovered(&ctx, Some("run #41")),
+            "CI RECOVERED: Deploy (acme/payments-api, main) is passing again. It had failed since run #41. \
+             https://github.com/acme/payments-api/actions/runs/9"
+        );
+        assert_eq!(
+            English.recovered(&ctx, None),
             "CI RECOVERED: Deploy (acme/payments-api, main) is passing again. https://github.com/acme/payments-api/actions/runs/9"
         );
-        assert_eq!(English.recovered(&host(Status::Success)), "CI RECOVERED: CI job (on db-1) is passing again.");
+        assert_eq!(
+            English.recovered(&host(Status::Success), Some("2023-11-14T22:13:20Z")),
+            "RECOVERED: Job (on db-1) is passing again. It had failed since 2023-11-14 22:13 UTC."
+        );
+        assert!(English.recovered(&ctx, Some("run #17, attempt 1")).contains(" since run #17, attempt 1. "));
+        assert!(English.recovered(&ctx, Some("run #9 or earlier")).contains(" since run #9 or earlier. "));
         assert_eq!(
             English.escalation_sms(&github(Status::Failure)),
             "CI FAILURE: Deploy failed in acme/payments-api (main a1b2c3d). To acknowledge, open the run and press \
              Cancel workflow. https://github.com/acme/payments-api/actions/runs/9"
         );
+        // Elsewhere there is no "Cancel workflow" to press.
+        for ctx in [host(Status::Failure), gitlab(Status::Failure), jenkins(Status::Failure)] {
+            let sms = English.escalation_sms(&ctx);
+            assert!(!sms.contains("Cancel") && !sms.contains("acknowledge"), "{sms}");
+        }
     }
 }

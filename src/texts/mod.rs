@@ -84,9 +84,11 @@ pub trait Texts: Sync {
     fn sms(&self, ctx: &Context) -> String;
     /// The long form for incidents and webhooks: every known field, one per line.
     fn detailed(&self, ctx: &Context) -> String;
-    /// A short SMS or webhook text for the first success after a failure.
-    fn recovered(&self, ctx: &Context) -> String;
-    /// The SMS of an escalation chain: the alert and how to acknowledge it (by cancelling the run).
+    /// A short SMS or webhook text for the first success after a failure; `since` is where the
+    /// failing streak began, as the history knows it ([`since`]).
+    fn recovered(&self, ctx: &Context, since: Option<&str>) -> String;
+    /// The SMS of an escalation chain: the alert and, where it runs on GitHub, how to acknowledge
+    /// it (by cancelling the run).
     fn escalation_sms(&self, ctx: &Context) -> String;
 }
 
@@ -224,6 +226,40 @@ pub(crate) fn with_link(body: String, ctx: &Context) -> String {
         format!("{}...", kept.trim_end())
     };
     if link.is_empty() { body } else { format!("{body} {link}") }
+}
+
+/// Where a failing streak began, as the texts say it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Since {
+    /// A GitHub run: `run #41`, or an attempt of one (`run #41, attempt 1`); `earlier` when the
+    /// streak may have begun before it (`run #41 or earlier`: the history ran out first).
+    Run { number: String, attempt: Option<String>, earlier: bool },
+    /// A time (the state file's, RFC 3339 in UTC), shown to the minute: `2023-11-14 22:13 UTC`;
+    /// or any other text, as it is.
+    Time(String),
+}
+
+/// Reads the history's `since` (README, "Page once per incident"): `run #41`, `run #41 or
+/// earlier` and `run #41, attempt 1` from the GitHub history, an RFC 3339 time from the state file.
+pub(crate) fn since(text: &str) -> Since {
+    let (run, earlier) = match text.strip_suffix(" or earlier") {
+        Some(run) => (run, true),
+        None => (text, false),
+    };
+    if let Some(rest) = run.strip_prefix("run #") {
+        let (number, attempt) = match rest.split_once(", attempt ") {
+            Some((number, attempt)) => (number, Some(attempt.to_string())),
+            None => (rest, None),
+        };
+        if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) {
+            return Since::Run { number: number.to_string(), attempt, earlier };
+        }
+    }
+    let bytes = text.as_bytes();
+    if text.len() == 20 && bytes[10] == b'T' && text.ends_with('Z') && text.is_ascii() {
+        return Since::Time(format!("{} {} UTC", &text[..10], &text[11..16]));
+    }
+    Since::Time(text.to_string())
 }
 
 /// Ends the text's last sentence with a full stop, if it has none, before another is added.
@@ -519,6 +555,21 @@ mod tests {
         let jobs: Vec<String> = (1..=7).map(|i| format!("j{i}")).collect();
         assert_eq!(job_list(&jobs, |n| format!(" +{n}")), "j1, j2, j3, j4, j5 +2");
         assert_eq!(job_list(&jobs[..2], |_| unreachable!()), "j1, j2");
+    }
+
+    #[test]
+    fn since_reads_runs_attempts_and_times() {
+        let run = |number: &str, attempt: Option<&str>, earlier| Since::Run {
+            number: number.into(),
+            attempt: attempt.map(str::to_string),
+            earlier,
+        };
+        assert_eq!(since("run #41"), run("41", None, false));
+        assert_eq!(since("run #41 or earlier"), run("41", None, true));
+        assert_eq!(since("run #17, attempt 1"), run("17", Some("1"), false));
+        assert_eq!(since("2023-11-14T22:13:20Z"), Since::Time("2023-11-14 22:13 UTC".into()));
+        assert_eq!(since("run #x"), Since::Time("run #x".into()));
+        assert_eq!(since("yesterday"), Since::Time("yesterday".into()));
     }
 
     #[test]

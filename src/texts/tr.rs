@@ -3,11 +3,11 @@
 //! its key sentence twice, because the first seconds of a call are lost while answering.
 
 use super::{
-    FieldLabels, JobsNamed, Spoken, Texts, Words, clip, end_sentence, ended, jobs_note, recovered_names, sms_ending,
-    with_link,
+    FieldLabels, JobsNamed, Since, Spoken, Texts, Words, clip, end_sentence, ended, jobs_note, recovered_names,
+    sms_ending, with_link,
 };
 use crate::context::{Context, Source};
-use crate::runner::{Ended, signal_name};
+use crate::runner::{Ended, StartFailure, signal_name};
 use crate::status::Status;
 
 pub struct Turkish;
@@ -131,7 +131,19 @@ fn spoken_end(ended: &Ended) -> String {
     match ended {
         Ended::Exited(code) => format!("Çıkış kodu {code}."),
         Ended::Signalled(signal) => format!("Komut {signal} numaralı sinyalle durduruldu."),
-        Ended::NotStarted { .. } => "Komut başlatılamadı.".to_string(),
+        Ended::NotStarted(StartFailure::NotFound) => "Komut bulunamadı.".to_string(),
+        Ended::NotStarted(_) => "Komut başlatılamadı.".to_string(),
+    }
+}
+
+/// Why a command could not start, in Turkish; the operating system's own English words (an
+/// unnamed cause) are left out rather than put into a Turkish text.
+fn start_failure(why: &StartFailure) -> &'static str {
+    match why {
+        StartFailure::NotFound => "başlatılamadı: komut bulunamadı",
+        StartFailure::IsDirectory => "başlatılamadı: bu bir klasör",
+        StartFailure::NotExecutable => "başlatılamadı: çalıştırma izni yok",
+        StartFailure::Other(_) => "başlatılamadı",
     }
 }
 
@@ -143,7 +155,7 @@ fn written_end(ended: &Ended) -> String {
             Some(name) => format!("{signal} numaralı sinyalle durduruldu ({name})"),
             None => format!("{signal} numaralı sinyalle durduruldu"),
         },
-        Ended::NotStarted { reason, .. } => format!("başlatılamadı: {}", clip(reason)),
+        Ended::NotStarted(why) => start_failure(why).to_string(),
     }
 }
 
@@ -242,16 +254,31 @@ impl Texts for Turkish {
         super::detailed(self.title(ctx), ctx, &WORDS)
     }
 
-    /// `CI DÜZELDİ: Deploy (acme/api, main) yeniden başarılı. https://...`
-    fn recovered(&self, ctx: &Context) -> String {
+    /// `CI DÜZELDİ: Deploy (acme/api, main) yeniden başarılı. Hata başlangıcı: çalıştırma #41.
+    /// https://...` (a label and a colon: no suffix on a name or a number).
+    fn recovered(&self, ctx: &Context, since: Option<&str>) -> String {
         let unnamed = capitalised(unnamed(ctx.source).trim_start_matches("bir "));
         let (subject, place) = recovered_names(ctx, unnamed, |host| format!("{host} sunucusu"));
         let lead = if ctx.source == Source::Host { "DÜZELDİ" } else { "CI DÜZELDİ" };
-        with_link(format!("{lead}: {subject}{place} yeniden başarılı."), ctx)
+        let mut text = format!("{lead}: {subject}{place} yeniden başarılı.");
+        if let Some(since) = since.map(super::since) {
+            let since = match since {
+                Since::Run { number, attempt: None, earlier: false } => format!("çalıştırma #{number}"),
+                Since::Run { number, attempt: None, earlier: true } => format!("çalıştırma #{number} veya öncesi"),
+                Since::Run { number, attempt: Some(attempt), .. } => format!("çalıştırma #{number}, deneme {attempt}"),
+                Since::Time(time) => time,
+            };
+            text.push_str(&format!(" Hata başlangıcı: {since}."));
+        }
+        with_link(text, ctx)
     }
 
+    /// The SMS, and how to acknowledge on GitHub (by cancelling the run); elsewhere there is
+    /// no "Cancel workflow", so nothing is said.
     fn escalation_sms(&self, ctx: &Context) -> String {
-        sms_with(ctx, Some("Onaylamak için çalıştırmayı açıp Cancel workflow düğmesine basın."))
+        let ack = (ctx.source == Source::GitHub)
+            .then_some("Onaylamak için çalıştırmayı açıp Cancel workflow düğmesine basın.");
+        sms_with(ctx, ack)
     }
 }
 
@@ -259,6 +286,7 @@ impl Texts for Turkish {
 mod tests {
     use super::*;
     use crate::context::FailedStep;
+    use crate::runner::StartFailure;
     use crate::texts::fixtures::{self, all, github, gitlab, host, jenkins};
 
     /// The voice text says `key` twice: once after `lead`, once after "Tekrar ediyorum:".
@@ -359,13 +387,20 @@ mod tests {
              durduruldu (SIGKILL). https://github.com/acme/payments-api/actions/runs/9"
         );
 
-        let missing = fixtures::host_command(
-            Status::Failure,
-            Ended::NotStarted { reason: "/opt/backup.sh: not found".into(), found: false },
-        );
-        assert!(Turkish.voice(&missing).contains(" Komut başlatılamadı. "), "{}", Turkish.voice(&missing));
+        let missing = fixtures::host_command(Status::Failure, Ended::NotStarted(StartFailure::NotFound));
+        assert!(Turkish.voice(&missing).contains(" Komut bulunamadı. "), "{}", Turkish.voice(&missing));
         assert!(!Turkish.voice(&missing).contains('/'));
-        assert!(Turkish.sms(&missing).ends_with(". Başlatılamadı: /opt/backup.sh: not found."));
+        assert!(Turkish.sms(&missing).ends_with(". Başlatılamadı: komut bulunamadı."), "{}", Turkish.sms(&missing));
+        // The operating system's English words never reach a Turkish text.
+        let odd = fixtures::host_command(
+            Status::Failure,
+            Ended::NotStarted(StartFailure::Other("Exec format error (os error 8)".into())),
+        );
+        for text in [Turkish.sms(&odd), Turkish.voice(&odd), Turkish.detailed(&odd)] {
+            assert!(!text.contains("Exec format") && text.contains("aşlatılamadı"), "{text}");
+        }
+        let denied = fixtures::host_command(Status::Failure, Ended::NotStarted(StartFailure::NotExecutable));
+        assert!(Turkish.sms(&denied).ends_with(". Başlatılamadı: çalıştırma izni yok."), "{}", Turkish.sms(&denied));
     }
 
     #[test]
@@ -445,17 +480,35 @@ mod tests {
     #[test]
     fn recovery_and_escalation_texts() {
         assert_eq!(
-            Turkish.recovered(&github(Status::Success)),
-            "CI DÜZELDİ: Deploy (acme/payments-api, main) yeniden başarılı. https://github.com/acme/payments-api/actions/runs/9"
+            Turkish.recovered(&github(Status::Success), Some("run #41")),
+            "CI DÜZELDİ: Deploy (acme/payments-api, main) yeniden başarılı. Hata başlangıcı: çalıştırma #41. \
+             https://github.com/acme/payments-api/actions/runs/9"
+        );
+        assert!(
+            Turkish
+                .recovered(&github(Status::Success), Some("run #17, attempt 1"))
+                .contains(" Hata başlangıcı: çalıştırma #17, deneme 1. ")
+        );
+        assert!(
+            Turkish
+                .recovered(&github(Status::Success), Some("run #9 or earlier"))
+                .contains(" Hata başlangıcı: çalıştırma #9 veya öncesi. ")
         );
         let cron = fixtures::host_command(Status::Success, Ended::Exited(0));
-        assert_eq!(Turkish.recovered(&cron), "DÜZELDİ: backup.sh (db-1 sunucusu) yeniden başarılı.");
-        assert_eq!(Turkish.recovered(&host(Status::Success)), "DÜZELDİ: İş (db-1 sunucusu) yeniden başarılı.");
+        assert_eq!(
+            Turkish.recovered(&cron, Some("2023-11-14T22:13:20Z")),
+            "DÜZELDİ: backup.sh (db-1 sunucusu) yeniden başarılı. Hata başlangıcı: 2023-11-14 22:13 UTC."
+        );
+        assert_eq!(Turkish.recovered(&host(Status::Success), None), "DÜZELDİ: İş (db-1 sunucusu) yeniden başarılı.");
         assert_eq!(
             Turkish.escalation_sms(&github(Status::Failure)),
             "CI HATA: Deploy başarısız - acme/payments-api (main, a1b2c3d). Onaylamak için çalıştırmayı açıp \
              Cancel workflow düğmesine basın. https://github.com/acme/payments-api/actions/runs/9"
         );
+        for ctx in [host(Status::Failure), gitlab(Status::Failure), jenkins(Status::Failure)] {
+            let sms = Turkish.escalation_sms(&ctx);
+            assert!(!sms.contains("Cancel") && !sms.contains("Onaylamak"), "{sms}");
+        }
     }
 
     #[test]

@@ -327,6 +327,99 @@ fn a_run_without_this_job_is_stepped_over() {
     assert_eq!(out.json()["previous_run_url"], "https://github.com/acme/api/actions/runs/1014");
 }
 
+/// A nightly job in a push and schedule workflow: run #`current` is a `schedule` run, the
+/// `pushes` newest runs before it are pushes in which the job was skipped, then a `schedule` run
+/// where it failed.
+fn nightly(current: u64, pushes: u64) -> (FakeGitHub, u64) {
+    let mut runs = vec![FakeRun { number: current, ..FakeRun::current() }.by("schedule")];
+    let last_push = current - 1;
+    for n in (last_push + 1 - pushes..=last_push).rev() {
+        runs.push(FakeRun::done(n, "success").job("build", "success").job(JOB, "skipped"));
+    }
+    let nightly = last_push - pushes;
+    runs.push(FakeRun::done(nightly, "failure").by("schedule").job(JOB, "failure"));
+    let mut script = Script::new(runs);
+    script.current_job = Some((CHECK_RUN_ID, JOB));
+    (FakeGitHub::new(script), nightly)
+}
+
+fn nightly_send(api: &FakeGitHub, p: &Providers, current: u64) -> assert_cmd::Command {
+    let mut cmd = send(api, p, "failure");
+    cmd.env("GITHUB_EVENT_NAME", "schedule")
+        .env("GITHUB_RUN_NUMBER", current.to_string())
+        .args(["--check-run-id", &CHECK_RUN_ID.to_string()]);
+    cmd
+}
+
+/// Item: a job skipped in most runs still finds its previous run: once it proved absent from a
+/// `push` run, the other pushes are stepped over without a request each.
+#[test]
+fn a_nightly_job_skipped_in_most_runs_finds_its_previous_run() {
+    let (api, nightly) = nightly(60, 40);
+    let p = Providers::new();
+    let out = go(&mut nightly_send(&api, &p, 60), &p);
+    assert_eq!(edge(&out), "still-failing", "{}", out.stderr);
+    assert!(detail(&out, "voice").starts_with(&format!("still failing since run #{nightly}")), "{}", out.stderr);
+    assert!(p.voice.received().is_empty(), "the nightly already paged when it first failed");
+    let paths = api.paths();
+    assert!(paths.len() <= 6, "{} requests: {paths:#?}", paths.len());
+}
+
+/// Item: when the pages run out before a run of this event, the runs of this event alone are
+/// paged through (`event=schedule`).
+#[test]
+fn past_the_pages_the_runs_of_this_event_are_looked_through() {
+    let (api, nightly) = nightly(200, 120);
+    let p = Providers::new();
+    let out = go(&mut nightly_send(&api, &p, 200), &p);
+    assert_eq!(edge(&out), "still-failing", "{}", out.stderr);
+    assert_eq!(out.json()["previous_run_url"], format!("https://github.com/acme/api/actions/runs/{}", 1000 + nightly));
+    let paths = api.paths();
+    assert!(paths.iter().any(|p| p.contains("event=schedule")), "{paths:#?}");
+    assert!(paths.len() <= 8, "{} requests: {paths:#?}", paths.len());
+}
+
+/// Item: a job absent from every run of its own event gives up within the request budget, and
+/// says what it looked at.
+#[test]
+fn a_job_that_never_ran_gives_up_saying_what_was_looked_at() {
+    let mut runs = vec![FakeRun { number: 40, ..FakeRun::current() }];
+    runs.extend((10..40).rev().map(|n| FakeRun::done(n, "success").job("build", "success").job(JOB, "skipped")));
+    let mut script = Script::new(runs);
+    script.current_job = Some((CHECK_RUN_ID, JOB));
+    let api = FakeGitHub::new(script);
+    let p = Providers::new();
+    let out = go(
+        send(&api, &p, "failure").env("GITHUB_RUN_NUMBER", "40").args(["--check-run-id", &CHECK_RUN_ID.to_string()]),
+        &p,
+    );
+    assert_eq!(edge(&out), "unknown", "{}", out.stderr);
+    assert_eq!(p.voice.received().len(), 1, "an unknown history pages");
+    assert!(out.stderr.contains(&format!("job `{JOB}` did not run in ")), "{}", out.stderr);
+    assert!(out.stderr.contains("(events: push)"), "{}", out.stderr);
+    assert!(api.paths().len() <= 12);
+}
+
+/// Item: "since" is where the job's failing streak began, not its last failure; the recovery
+/// text says it.
+#[test]
+fn a_jobs_failing_streak_is_dated_from_its_first_failure() {
+    let runs = vec![
+        FakeRun::done(16, "failure").job(JOB, "failure"),
+        FakeRun::done(15, "failure").job(JOB, "failure"),
+        FakeRun::done(14, "success").job(JOB, "success"),
+    ];
+    let mut script = Script::new(history(runs));
+    script.current_job = Some((CHECK_RUN_ID, JOB));
+    let api = FakeGitHub::new(script);
+    let p = Providers::new();
+    let out = go(send(&api, &p, "success").args(["--check-run-id", &CHECK_RUN_ID.to_string()]), &p);
+    assert_eq!(edge(&out), "recovered", "{}", out.stderr);
+    let message = p.webhook_message();
+    assert!(message.contains(" It had failed since run #15. "), "{message}");
+    assert!(p.sms_text().contains(" Hata başlangıcı: çalıştırma #15. "), "{}", p.sms_text());
+}
+
 #[test]
 fn a_rerun_looks_at_its_own_earlier_attempts_first() {
     // Attempt 1 of this run failed; the run before it succeeded. Attempt 2 failing again is

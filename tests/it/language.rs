@@ -67,7 +67,9 @@ fn language_en_speaks_english_everywhere() {
     let out = run(fakes.send().args(["--language", "en"]));
     assert_eq!(out.code, 0, "{}", out.stderr);
     let (voice, sms, (title, _)) = fakes.received();
-    assert_eq!(voice, "CI alert. Workflow Deploy failed in acme api on branch main.");
+    // The key sentence is said twice, as in Turkish: the first seconds of a call are lost.
+    let key = "Workflow Deploy failed in acme api on branch main";
+    assert_eq!(voice, format!("CI alert. {key}. I repeat: {key}."));
     assert_eq!(
         sms,
         "CI FAILURE: Deploy failed in acme/api (main 0123456) https://github.com/acme/api/actions/runs/4242"
@@ -156,9 +158,109 @@ fn onfail_run_says_the_exit_code_in_turkish() {
         .args(["run", "--alertalk-url", &server.url("/webhook/receive"), "--phone-numbers", PHONES[0]])
         .env("ONFAIL_ALERTALK_WEBHOOK_KEY", KEY)
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .args(["--", "sh", "-c", "exit 4"]));
+        .args(["--", "sh", "-c", "nightly_backup() { exit 4; }; nightly_backup"]));
     assert_eq!(out.code, 4, "{}", out.stderr);
     let voice = server.received()[0].json()["error_message"].as_str().unwrap().to_string();
-    let key = "test host sunucusunda sh komutu başarısız oldu";
+    // A shell's command is named by its script, not "sh".
+    let key = "test host sunucusunda nightly backup komutu başarısız oldu";
     assert_eq!(voice, format!("Alarm. {key}. Çıkış kodu 4. Tekrar ediyorum: {key}."));
+}
+
+impl Fakes {
+    /// `onfail run` on a host (no CI variables) aimed at all three fakes, with `options` and
+    /// `command`.
+    #[cfg(unix)]
+    fn run_on_host(&self, options: &[&str], command: &[&str]) -> assert_cmd::Command {
+        let mut cmd = onfail();
+        cmd.args(["run", "--phone-numbers", PHONES[0], "--sms-sender", "ACME"])
+            .args(options)
+            .args(["--alertalk-url", &self.voice.url("/webhook/receive")])
+            .args(["--iletimerkezi-url", &self.sms.url("")])
+            .args(["--webhook-url", &self.webhook.url("/hook")])
+            .env("ONFAIL_ALERTALK_WEBHOOK_KEY", KEY)
+            .env("ONFAIL_ILETIMERKEZI_KEY", KEY)
+            .env("ONFAIL_ILETIMERKEZI_HASH", KEY)
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .arg("--")
+            .args(command);
+        cmd
+    }
+}
+
+/// Item: outside CI, the English title, SMS and incident text do not speak of a "CI job".
+#[cfg(unix)]
+#[test]
+fn outside_ci_english_texts_do_not_say_ci() {
+    let fakes = Fakes::new();
+    let out = run(&mut fakes.run_on_host(&["--language", "en"], &["sh", "-c", "exit 3"]));
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    let (voice, sms, (title, message)) = fakes.received();
+    assert_eq!(sms, "FAILURE: exit 3 failed on test-host: exit 3 exited with code 3.");
+    assert_eq!(title, "exit 3 failed on test-host");
+    assert!(message.starts_with("exit 3 failed on test-host.\n"), "{message}");
+    for text in [&voice, &sms, &title, &message] {
+        assert!(!text.contains("CI"), "{text}");
+    }
+    // Without a command, a host's job is "Job".
+    let fakes = Fakes::new();
+    let mut cmd = fakes.send();
+    cmd.env_remove("GITHUB_ACTIONS").args(["--language", "en"]);
+    let out = run(&mut cmd);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let (_, sms, (title, _)) = fakes.received();
+    assert_eq!((sms.as_str(), title.as_str()), ("FAILURE: Job failed on test-host", "Job failed on test-host"));
+}
+
+/// Item: a Turkish SMS does not carry the operating system's English error text when the
+/// command cannot start: not "command not found", not "Exec format error (os error 8)".
+#[cfg(unix)]
+#[test]
+fn a_turkish_sms_says_in_turkish_why_the_command_did_not_start() {
+    let fakes = Fakes::new();
+    let out = run(&mut fakes.run_on_host(&[], &["/no/such/backup.sh"]));
+    assert_eq!(out.code, 127, "{}", out.stderr);
+    let (voice, sms, _) = fakes.received();
+    assert_eq!(sms, "HATA: backup.sh başarısız - test-host sunucusu. Başlatılamadı: komut bulunamadı.");
+    assert!(voice.contains(" Komut bulunamadı. "), "{voice}");
+
+    // A file that is executable but no program: the kernel's ENOEXEC, in English from the OS.
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk");
+    std::fs::write(&junk, [0u8, 1, 2, 3, 0xff, 0xfe]).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&junk, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let fakes = Fakes::new();
+    let out = run(&mut fakes.run_on_host(&[], &[junk.to_str().unwrap()]));
+    assert_eq!(out.code, 126, "{}", out.stderr);
+    assert!(out.stderr.contains("Exec format error"), "the terminal keeps the system's reason: {}", out.stderr);
+    let (voice, sms, _) = fakes.received();
+    assert_eq!(sms, "HATA: junk başarısız - test-host sunucusu. Başlatılamadı.");
+    for text in [&voice, &sms] {
+        assert!(!text.contains("error") && !text.contains("not found"), "{text}");
+    }
+}
+
+/// Item: the chain's SMS says how to acknowledge where that is known (GitHub: cancel the run);
+/// a cron host has no "Cancel workflow" to press, so nothing is said there.
+#[test]
+fn a_chain_sms_says_cancel_workflow_on_github_only() {
+    let chain = |github: bool| {
+        let mut cmd = onfail();
+        cmd.args(["send", "--dry-run", "--escalate", "chain", "--sms-sender", "ACME"])
+            .args(["--phone-numbers", PHONES[0], "--escalation-phone-numbers", PHONES[1]])
+            .env("ONFAIL_ALERTALK_WEBHOOK_KEY", KEY)
+            .env("ONFAIL_ILETIMERKEZI_KEY", KEY)
+            .env("ONFAIL_ILETIMERKEZI_HASH", KEY);
+        if github {
+            github_env(&mut cmd);
+        }
+        let out = run(&mut cmd);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        out.stdout
+    };
+    let on_github = chain(true);
+    assert!(on_github.contains("Onaylamak için çalıştırmayı açıp Cancel workflow düğmesine basın."), "{on_github}");
+    let on_host = chain(false);
+    assert!(on_host.contains("\"text\":\"HATA: İş başarısız - test-host sunucusu\""), "{on_host}");
+    assert!(!on_host.contains("Cancel workflow") && !on_host.contains("Onaylamak"), "{on_host}");
 }

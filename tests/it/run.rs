@@ -55,11 +55,13 @@ fn success_exits_zero_and_pages_nobody() {
 #[test]
 fn a_failing_command_keeps_its_exit_code_and_pages() {
     let server = Server::ok(QUEUED);
-    let out = run(&mut run_with_voice(&server, &[], &["sh", "-c", "echo doing; exit 3"]));
+    let out = run(&mut run_with_voice(&server, &[], &["sh", "-c", "set -e; echo doing; exit 3"]));
     assert_eq!(out.code, 3, "{}", out.stderr);
     assert_eq!(server.received().len(), 1);
-    // The voice text is short and speakable: the command and its end, never the output.
-    assert_eq!(voice_text(&server), "Alert. Command sh failed on host test host: it exited with code 3.");
+    // The voice text is short and speakable: the command and its end, never the output, and
+    // the key sentence twice. A shell's command is named by its script's first words, not "sh".
+    let key = "Command echo doing failed on host test host";
+    assert_eq!(voice_text(&server), format!("Alert. {key}: it exited with code 3. I repeat: {key}."));
 }
 
 #[test]
@@ -259,7 +261,7 @@ fn sigterm_and_sigint_are_forwarded_and_make_the_run_cancelled() {
         assert!(rest.contains("got-"), "the command saw SIG{signal}: {rest:?}");
         let text = voice_text(&server);
         // The default language: Turkish on the phone.
-        assert!(text.contains(&format!("sh komutu iptal edildi. Çıkış kodu {code}.")), "SIG{signal}: {text}");
+        assert!(text.contains(&format!(" komutu iptal edildi. Çıkış kodu {code}.")), "SIG{signal}: {text}");
     }
 }
 
@@ -281,7 +283,8 @@ fn a_background_process_holding_the_output_does_not_delay_the_alert() {
     kill_left_behind(&pid_file);
     assert_eq!(out.code, 3, "{}", out.stderr);
     assert_eq!(out.stdout, "started\n", "what the command wrote before it exited is passed through");
-    assert_eq!(voice_text(&server), "Alert. Command sh failed on host test host: it exited with code 3.");
+    let key = "Command sleep 60 failed on host test host";
+    assert_eq!(voice_text(&server), format!("Alert. {key}: it exited with code 3. I repeat: {key}."));
     assert!(out.elapsed < Duration::from_secs(30), "onfail waited for the background process: {:?}", out.elapsed);
 }
 
@@ -513,4 +516,23 @@ fn ctrl_c_in_a_terminal_is_cancelled() {
     std::io::Write::write_all(&mut master, b"\x03").expect("write to the pty");
     assert_cancelled_by_sigint(&server, child);
     drop((master, terminal));
+}
+
+/// Item: `onfail run sh -c '…'` without `--` is a usage error with a tip to add `--` (clap alone
+/// says only "unexpected argument", or even suggests `-- -c`); nothing runs.
+#[test]
+fn a_command_without_the_separator_gets_a_tip_to_add_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("ran");
+    let script = format!("touch '{}'", marker.display());
+    for args in [vec!["run", "sh", "-c", &script], vec!["run", "--language", "en", "sh", "-c", &script]] {
+        let out = run(onfail().args(&args));
+        assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains("onfail run [OPTIONS] -- sh -c '...'"), "{args:?}: {}", out.stderr);
+        assert!(!marker.exists(), "the command ran");
+    }
+    // A misspelled option is not a command: no tip about `--` for it.
+    let out = run(onfail().args(["run", "--langauge", "en", "--", "true"]));
+    assert_eq!(out.code, 2);
+    assert!(!out.stderr.contains("takes the command after"), "{}", out.stderr);
 }

@@ -11,7 +11,26 @@ const QUEUED: &str = r#"{"message":"1 call(s) queued","status":"success"}"#;
 
 /// `onfail run --notify-when changes` with voice and webhook, the state in `dir`, and `script`.
 fn cron(voice: &Server, webhook: &Server, dir: &Path, script: &str) -> assert_cmd::Command {
-    let mut cmd = onfail();
+    cron_with(onfail(), voice, webhook, dir, script)
+}
+
+/// [`cron`] where no file can grow past 0 bytes (`ulimit -f 0`, SIGXFSZ ignored so a write fails
+/// with EFBIG, as on a full disk): the state cannot be written, though it can be read, created
+/// empty and removed. Root-proof, unlike a read-only folder.
+fn cron_on_a_full_disk(voice: &Server, webhook: &Server, dir: &Path, script: &str) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new("sh");
+    cmd.env_clear().env("RUST_BACKTRACE", "0").env("HOSTNAME", "test-host");
+    cmd.args(["-c", "trap '' XFSZ; ulimit -f 0; exec \"$0\" \"$@\""]).arg(assert_cmd::cargo::cargo_bin("onfail"));
+    cron_with(cmd, voice, webhook, dir, script)
+}
+
+fn cron_with(
+    mut cmd: assert_cmd::Command,
+    voice: &Server,
+    webhook: &Server,
+    dir: &Path,
+    script: &str,
+) -> assert_cmd::Command {
     cmd.args(["run", "--notify-when", "changes", "--output", "json", "--alert-id", "nightly-backup"])
         .arg("--state-dir")
         .arg(dir)
@@ -62,7 +81,9 @@ fn fail_fail_succeed_gives_page_silence_recovered() {
     assert!(third.stderr.contains("edge: recovered"), "{}", third.stderr);
     let recovered = webhook.received()[2].json();
     let message = recovered["data"]["message"].as_str().unwrap();
-    assert!(message.starts_with("CI RECOVERED: sh (on test-host) is passing again."), "{message}");
+    // Outside CI nothing says "CI"; the text says since when it failed (the first failure's time).
+    let shown = format!("{} {} UTC", &since[..10], &since[11..16]);
+    assert_eq!(message, format!("RECOVERED: true (on test-host) is passing again. It had failed since {shown}."));
     assert_eq!(voice.received().len(), 1, "a recovery never rings");
     assert_eq!(state(dir.path())["status"], "success");
 
@@ -122,9 +143,68 @@ fn the_default_folder_is_under_xdg_state_home() {
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .args(["--", "false"]);
     run(&mut cmd);
-    // The default alert id outside CI comes from the host name (test-host).
-    let file = dir.path().join("onfail").join("onfail-c80cb283080a15df.json");
-    assert!(file.exists(), "{} missing", file.display());
+    // The default alert id outside CI comes from the host name (test-host) and the command.
+    let names: Vec<String> = std::fs::read_dir(dir.path().join("onfail"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".json"))
+        .collect();
+    assert!(names.len() == 1 && names[0].starts_with("onfail-") && names[0].len() == 28, "{names:?}");
+}
+
+/// `onfail run --notify-when changes` with the default alert id, voice only, `script` as the command.
+fn cron_default_id(voice: &Server, dir: &Path, script: &str) -> assert_cmd::Command {
+    let mut cmd = onfail();
+    cmd.args(["run", "--notify-when", "changes", "--output", "json"])
+        .arg("--state-dir")
+        .arg(dir)
+        .args(["--alertalk-url", &voice.url("/webhook/receive"), "--phone-numbers", PHONES[0]])
+        .env("ONFAIL_ALERTALK_WEBHOOK_KEY", KEY)
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .args(["--", "sh", "-c", script]);
+    cmd
+}
+
+/// Item: outside GitHub the default alert id includes the wrapped command, so a second cron job
+/// on the same host that starts failing is a new incident, not the first one's "still failing".
+#[test]
+fn two_cron_jobs_on_one_host_never_share_an_incident() {
+    let dir = tempfile::tempdir().unwrap();
+    let voice = Server::ok(QUEUED);
+    let backup = run(&mut cron_default_id(&voice, dir.path(), "echo backup; exit 1"));
+    assert_eq!(result(&backup, "voice").0, "sent", "{}", backup.stderr);
+    let disk = run(&mut cron_default_id(&voice, dir.path(), "echo disk check; exit 1"));
+    assert_eq!(result(&disk, "voice").0, "sent", "the second job's failure was silenced:\n{}", disk.stderr);
+    assert!(disk.stderr.contains("edge: first-failure"), "{}", disk.stderr);
+    assert_eq!(voice.received().len(), 2);
+    let states = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".json"));
+    assert_eq!(states.count(), 2, "one state file per job");
+    // The same job again is the same incident: still failing, silent.
+    let again = run(&mut cron_default_id(&voice, dir.path(), "echo backup; exit 1"));
+    assert!(again.stderr.contains("edge: still-failing"), "{}", again.stderr);
+    assert_eq!(voice.received().len(), 2);
+}
+
+/// Item: a `--alert-id` given to two different commands is shared on purpose or by mistake:
+/// either way a warning says so.
+#[test]
+fn a_given_alert_id_shared_by_two_commands_warns() {
+    let dir = tempfile::tempdir().unwrap();
+    let (voice, webhook) = (Server::ok(QUEUED), Server::ok("{}"));
+    let first = run(&mut cron(&voice, &webhook, dir.path(), "exit 1"));
+    assert!(!first.stderr.contains("last used by another command"), "{}", first.stderr);
+    assert_eq!(state(dir.path())["command"], "sh -c exit 1");
+    let same = run(&mut cron(&voice, &webhook, dir.path(), "exit 1"));
+    assert!(!same.stderr.contains("last used by another command"), "{}", same.stderr);
+    let other = run(&mut cron(&voice, &webhook, dir.path(), "exit 2"));
+    assert!(
+        other.stderr.contains("--alert-id nightly-backup was last used by another command (sh -c exit 1)"),
+        "{}",
+        other.stderr
+    );
+    assert!(other.stderr.contains("give each job its own --alert-id"), "{}", other.stderr);
 }
 
 #[test]
@@ -136,6 +216,92 @@ fn an_unwritable_state_folder_warns_and_still_pages() {
     let out = run(&mut cron(&voice, &webhook, &blocker, "exit 1"));
     assert_eq!(result(&out, "voice").0, "sent");
     assert!(out.stderr.contains("cannot create the state folder"), "{}", out.stderr);
+}
+
+/// Item: a state path that is not a regular file is unknown at once. Opening a FIFO to read it
+/// would wait for a writer forever, and the page with it.
+#[test]
+fn a_fifo_at_the_state_path_is_unknown_at_once_and_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("nightly-backup.json");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let (voice, webhook) = (Server::ok(QUEUED), Server::ok("{}"));
+    let out = run(cron(&voice, &webhook, dir.path(), "exit 1").timeout(std::time::Duration::from_secs(20)));
+    assert_eq!(out.code, 1, "onfail hung or died: {}", out.stderr);
+    assert!(out.elapsed < std::time::Duration::from_secs(10), "took {:?}", out.elapsed);
+    assert_eq!(result(&out, "voice").0, "sent");
+    assert!(out.stderr.contains("edge: unknown"), "{}", out.stderr);
+    assert!(out.stderr.contains("is a FIFO (named pipe), not a regular file"), "{}", out.stderr);
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo(), "the FIFO was replaced");
+    // A device is refused the same way (it reads as endless zeros, or nothing).
+    let (voice, webhook) = (Server::ok(QUEUED), Server::ok("{}"));
+    let devices = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink("/dev/zero", devices.path().join("nightly-backup.json")).unwrap();
+    let out = run(cron(&voice, &webhook, devices.path(), "exit 1").timeout(std::time::Duration::from_secs(20)));
+    assert_eq!(result(&out, "voice").0, "sent");
+    assert!(out.stderr.contains("is a device, not a regular file"), "{}", out.stderr);
+}
+
+/// Item: a success that cannot be written must not leave the "failing" state behind, or the next
+/// new failure would be taken for "still failing" and nobody would be called.
+#[test]
+fn a_recovery_that_cannot_be_written_does_not_silence_the_next_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let (voice, webhook) = (Server::ok(QUEUED), Server::ok("{}"));
+    run(&mut cron(&voice, &webhook, dir.path(), "exit 1"));
+    assert_eq!(state(dir.path())["status"], "failure");
+
+    let recovered = run(&mut cron_on_a_full_disk(&voice, &webhook, dir.path(), "true"));
+    assert_eq!(recovered.code, 0, "{}", recovered.stderr);
+    assert!(recovered.stderr.contains("edge: recovered"), "{}", recovered.stderr);
+    assert!(recovered.stderr.contains("cannot write the state file"), "{}", recovered.stderr);
+    assert!(
+        recovered.stderr.contains("the old \"failing\" state is removed, so the next failure pages as a first failure"),
+        "{}",
+        recovered.stderr
+    );
+
+    let next = run(&mut cron(&voice, &webhook, dir.path(), "exit 1"));
+    assert_eq!(result(&next, "voice").0, "sent", "{}", next.stderr);
+    assert_eq!(voice.received().len(), 2, "the new incident must ring");
+}
+
+/// Item: a failure that cannot be recorded says what the next run does: it still reads the last
+/// success, so the next failure pages again.
+#[test]
+fn a_failure_that_cannot_be_written_says_the_next_one_pages_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (voice, webhook) = (Server::ok(QUEUED), Server::ok("{}"));
+    run(&mut cron(&voice, &webhook, dir.path(), "true"));
+    let out = run(&mut cron_on_a_full_disk(&voice, &webhook, dir.path(), "exit 1"));
+    assert_eq!(result(&out, "voice").0, "sent");
+    assert!(
+        out.stderr.contains("the next run still reads the last success, so the next failure pages again"),
+        "{}",
+        out.stderr
+    );
+    let next = run(&mut cron(&voice, &webhook, dir.path(), "exit 1"));
+    assert_eq!(result(&next, "voice").0, "sent", "{}", next.stderr);
+}
+
+/// Item: a "failing" state in a folder that cannot be written may be stale (a success could not
+/// have replaced it): it is not trusted, and the failure pages.
+#[test]
+fn a_failing_state_in_a_folder_that_cannot_be_written_is_not_trusted() {
+    let dir = tempfile::tempdir().unwrap();
+    let (voice, webhook) = (Server::ok(QUEUED), Server::ok("{}"));
+    run(&mut cron(&voice, &webhook, dir.path(), "exit 1"));
+    let out = run(&mut cron_on_a_full_disk(&voice, &webhook, dir.path(), "exit 1"));
+    assert_eq!(result(&out, "voice").0, "sent", "{}", out.stderr);
+    assert!(out.stderr.contains("edge: unknown"), "{}", out.stderr);
+    assert!(out.stderr.contains("cannot be written"), "{}", out.stderr);
+    assert_eq!(voice.received().len(), 2);
+    let leftovers = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".tmp"));
+    assert_eq!(leftovers.count(), 0);
 }
 
 #[test]
@@ -244,5 +410,5 @@ fn a_still_failing_or_recovered_run_never_starts_an_escalation() {
     assert_eq!(calls(&server), 2, "a recovery rang:\n{}", third.stderr);
     let sent = texts(&server);
     assert_eq!(sent.len(), 3, "one recovery notice, to the first list only: {sent:?}");
-    assert!(sent[2].starts_with("DÜZELDİ: sh (test-host sunucusu) yeniden başarılı."), "{sent:?}");
+    assert!(sent[2].starts_with("DÜZELDİ: true (test-host sunucusu) yeniden başarılı. Hata başlangıcı: "), "{sent:?}");
 }

@@ -104,7 +104,7 @@ fn transient_errors_are_retried_until_delivered() {
     let channel = &out.json()["channels"][0];
     assert_eq!(channel["result"], "sent");
     assert_eq!(channel["attempts"], 3);
-    assert_eq!(channel["ids"]["calls_queued"], "2 call(s) queued");
+    assert_eq!(channel["ids"]["calls_queued"], 2, "a number, not the provider's sentence");
 }
 
 #[test]
@@ -277,6 +277,37 @@ fn bad_values_name_the_option() {
     let out = run(onfail().args(["send"]).env("ONFAIL_FAIL_ON_ERROR", "maybe"));
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("--fail-on-error takes true or false"), "{}", out.stderr);
+}
+
+/// GitLab's `CI_JOB_STATUS` and Jenkins' `currentBuild.result` words are read as the outcome
+/// they name: `--status $CI_JOB_STATUS` in an `after_script` pages on `failed`.
+#[test]
+fn gitlab_and_jenkins_status_words_are_read() {
+    for (word, calls) in [
+        ("failed", true),
+        ("FAILURE", true),
+        ("UNSTABLE", true),
+        ("canceled", false),
+        ("ABORTED", false),
+        ("NOT_BUILT", false),
+        ("SUCCESS", false),
+    ] {
+        let server = Server::ok(QUEUED);
+        let out = run(send(&server).args(["--phone-numbers", PHONES[0], "--status", word, "--output", "json"]));
+        assert_eq!(out.code, 0, "{word}: {}", out.stderr);
+        assert_eq!(server.received().len(), usize::from(calls), "{word}: {}", out.stderr);
+        let status = out.json()["status"].as_str().unwrap().to_string();
+        let want = match word {
+            "failed" | "FAILURE" | "UNSTABLE" => "failure",
+            "canceled" | "ABORTED" => "cancelled",
+            "NOT_BUILT" => "skipped",
+            _ => "success",
+        };
+        assert_eq!(status, want, "{word}");
+    }
+    let out = run(onfail().args(["send", "--status", "broke"]));
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("--status") && out.stderr.contains("UNSTABLE"), "{}", out.stderr);
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::time::SystemTime;
 
 use onfail::channels::sms_text;
 use onfail::context::{CommandRun, Context, Env, Source};
-use onfail::runner::Ended;
+use onfail::runner::{Ended, StartFailure};
 use onfail::status::Status;
 use onfail::texts::{English, Texts, Turkish};
 use proptest::prelude::*;
@@ -35,7 +35,7 @@ fn ended() -> impl Strategy<Value = Ended> {
     prop_oneof![
         (0..=255).prop_map(Ended::Exited),
         (1..=64).prop_map(Ended::Signalled),
-        name().prop_map(|reason| Ended::NotStarted { reason, found: false })
+        name().prop_map(|reason| Ended::NotStarted(StartFailure::Other(reason)))
     ]
 }
 
@@ -87,7 +87,7 @@ proptest! {
     fn an_sms_always_ends_with_its_link_within_the_part_cap(ctx in context()) {
         let link = if ctx.job_url.is_empty() { ctx.run_url.clone() } else { ctx.job_url.clone() };
         for texts in [&Turkish as &dyn Texts, &English] {
-            for sms in [texts.sms(&ctx), texts.recovered(&ctx), texts.escalation_sms(&ctx)] {
+            for sms in [texts.sms(&ctx), texts.recovered(&ctx, Some("run #41")), texts.escalation_sms(&ctx)] {
                 prop_assert!(sms.ends_with(&link), "{}", sms);
                 // Names are clipped, so even the longest default text is never cut.
                 prop_assert!(!sms_text::fit(&sms).1, "{}", sms);

@@ -31,6 +31,8 @@ pub struct FakeRun {
     pub conclusion: Option<&'static str>,
     pub branch: &'static str,
     pub head_repo: &'static str,
+    /// The event that started it: `push` unless [`FakeRun::by`] says otherwise.
+    pub event: &'static str,
     /// The jobs of the latest attempt: display name and conclusion.
     pub jobs: Jobs,
     /// Earlier attempts, oldest first: conclusion and jobs.
@@ -49,6 +51,7 @@ impl FakeRun {
             conclusion: Some(conclusion),
             branch: "main",
             head_repo: REPO,
+            event: "push",
             jobs: Vec::new(),
             attempts: Vec::new(),
             steps: Vec::new(),
@@ -63,6 +66,12 @@ impl FakeRun {
     pub fn on(mut self, branch: &'static str, head_repo: &'static str) -> FakeRun {
         self.branch = branch;
         self.head_repo = head_repo;
+        self
+    }
+
+    /// Started by `event` (`schedule`, ...).
+    pub fn by(mut self, event: &'static str) -> FakeRun {
+        self.event = event;
         self
     }
 
@@ -99,7 +108,7 @@ impl FakeRun {
             "name": "Deploy",
             "run_number": self.number,
             "run_attempt": attempt,
-            "event": "push",
+            "event": self.event,
             "status": self.status,
             "conclusion": conclusion,
             "head_branch": self.branch,
@@ -246,11 +255,13 @@ fn route(script: &Script, request: &Received) -> Reply {
             // Like GitHub's, the branch filter is fuzzy: it also matches `main-old` for `main`.
             let branch = query("branch");
             let status = query("status");
+            let event = query("event");
             let mut runs: Vec<&FakeRun> = script
                 .runs
                 .iter()
                 .filter(|r| branch.as_ref().is_none_or(|b| r.branch.contains(b.as_str())))
                 .filter(|r| status.as_ref().is_none_or(|s| r.status == s || r.conclusion == Some(s.as_str())))
+                .filter(|r| event.as_ref().is_none_or(|e| r.event == e))
                 .collect();
             runs.sort_by_key(|r| std::cmp::Reverse(r.id));
             let (page, per_page) = (number("page", 1), number("per_page", 30).min(100));
