@@ -1,6 +1,8 @@
 //! Runs a parsed command: build the redactor first, validate, then send, dry-run or check, and
 //! report. Exit codes are decided here and nowhere else.
 
+mod reached;
+
 use std::ffi::OsString;
 use std::time::{Instant, SystemTime};
 
@@ -19,6 +21,7 @@ use crate::render;
 use crate::report::{ChannelReport, ChannelResult, EscalationReport, RunReport, RunResult};
 use crate::runner::{self, Ended};
 use crate::status::Status;
+use crate::stop::Listener;
 use crate::transport::Transport;
 use crate::values::non_empty;
 
@@ -48,7 +51,7 @@ impl Exit {
 
 pub fn run(command: Command, env: &Env) -> Exit {
     match command {
-        Command::Send(args) => with_config(&args, env, |config, out| send(config, &args, env, out)),
+        Command::Send(args) => with_config(&args, env, |config, out| send(config, &args, env, out, None)),
         Command::Run(args) => run_command(&args, env),
         Command::Check(args) => {
             let online = args.online.unwrap_or(false).then_some(env);
@@ -128,6 +131,10 @@ fn run_command(args: &RunArgs, env: &Env) -> Exit {
         return Exit::Usage;
     }
     let finished = runner::run(&args.command, args.tail_lines.unwrap_or(20) as usize);
+    // From here on a SIGINT or SIGTERM stops the alert promptly, never kills it midway
+    // (README, "Cron jobs and any CI: `onfail run`").
+    let listener = Listener::listen();
+    listener.exit_code_if_abandoned(finished.ended.exit_code());
     let status = match (&finished.ended, finished.stopped_by) {
         (ended, _) if ended.success() => Status::Success,
         (_, Some(_)) => Status::Cancelled,
@@ -149,7 +156,7 @@ fn run_command(args: &RunArgs, env: &Env) -> Exit {
     let mut alert_args = args.alert.clone();
     alert_args.general.status = Some(status);
     let result = Config::for_command(&alert_args, env, SystemTime::now(), Some(command))
-        .and_then(|mut config| send(&mut config, &alert_args, env, &out));
+        .and_then(|mut config| send(&mut config, &alert_args, env, &out, Some(&listener)));
     if let Err(error) = result {
         out.error(&error.to_string());
     }
@@ -192,29 +199,59 @@ fn with_config(
     })
 }
 
-/// `onfail send`: deliver to every channel that fires, concurrently, and report.
-fn send(config: &mut Config, args: &AlertArgs, env: &Env, out: &Output) -> Result<Exit, ConfigError> {
+/// `onfail send`: deliver to every channel that fires, concurrently, and report. `listener`
+/// hears a stop request (`onfail run` listens once its command ended); without one, an
+/// escalation listens from the start, so that a cancel during the lookups already stops every
+/// further request (README, "Escalation").
+fn send(
+    config: &mut Config,
+    args: &AlertArgs,
+    env: &Env,
+    out: &Output,
+    listener: Option<&Listener>,
+) -> Result<Exit, ConfigError> {
     let started = Instant::now();
-    let github = wants_details(config, env).then(|| github::Api::connect(env, args.history.token()));
+    let own;
+    let stop = match listener {
+        Some(listener) => listener,
+        None => {
+            let listens = config.escalation.is_some() && !config.settings.dry_run;
+            own = if listens { Listener::listen() } else { Listener::deaf() };
+            &own
+        }
+    };
+    let connect = || github::Api::connect(env, args.history.token()).map(|api| api.stopping_on(stop.flag()));
+    let github = wants_details(config, env).then(connect);
     failure_details(config, args, env, github.as_ref())?;
-    let history = look_back(config, args, env, github.as_ref())?;
+    let history = look_back(config, args, env, github.as_ref(), stop)?;
     let settings = &config.settings;
     let (channels, escalated) = match config.escalation.as_ref().filter(|e| e.applies(&config.alert)) {
-        Some(escalation) => escalate(config, escalation, env, out)?,
+        Some(escalation) => escalate(config, escalation, env, out, stop)?,
         None if settings.dry_run => (dry_run(config), None),
-        None => (deliver_all(config, &transport(config, env, out)?), None),
+        None => (deliver_all(config, &transport(config, env, out)?.stopping_on(stop.flag())), None),
     };
     let mut report =
         RunReport::new(config.alert.status().as_str(), config.alert.title.clone(), channels, settings.dry_run);
+    report.pages = match escalated.as_ref() {
+        Some(escalation) => escalation.pages.clone(),
+        None => reached::pages_of(config, &report.channels),
+    };
+    report.escalation = escalated;
+    if stop.given() {
+        reached::stopped(args, env, &mut report, out);
+    }
+    stop.settled();
+    if config.alert.status() == Status::Failure && !settings.dry_run {
+        report.paged = reached::paged(&report);
+    }
     if let Some(lookup) = &history {
         report.edge = config.alert.decision.as_ref().map(|d| d.edge.as_str());
         report.previous_run_url = lookup.previous_run_url.clone();
         report.warnings.extend(lookup.warnings.iter().cloned());
-        let delivered = report.channels.iter().any(|c| c.result == ChannelResult::Sent);
+        let paged = report.paged.unwrap_or(false);
         let status = config.alert.status();
-        report.warnings.extend(history::record(lookup, status, delivered, &config.alert.context.run_url));
+        report.warnings.extend(history::record(lookup, status, paged, &config.alert.context.run_url));
     }
-    report.escalation = escalated;
     report.duration_ms = started.elapsed().as_millis() as u64;
     report.warnings.extend(config.warnings.iter().cloned());
     if let Some(needs) = &config.needs {
@@ -226,8 +263,14 @@ fn send(config: &mut Config, args: &AlertArgs, env: &Env, out: &Output) -> Resul
     let report = out.redacted(&report);
     print_report(&report, settings.output, out);
     out.github_report(&report);
-    // An acknowledged page reached a person: not a failure, whatever a channel did.
-    let failed = report.any_failed() && settings.fail_on_error && !report.acknowledged();
+    // An acknowledged page reached a person: not a failure, whatever a channel did. On any
+    // other status than a failure, a notice that did not go out is a warning: a green job
+    // never turns red (README, "Exit codes").
+    let failed = report.any_failed()
+        && settings.fail_on_error
+        && !report.acknowledged()
+        && !report.superseded()
+        && config.alert.status() == Status::Failure;
     Ok(if failed { Exit::ChannelFailed } else { Exit::Ok })
 }
 
@@ -238,6 +281,7 @@ fn escalate(
     escalation: &Escalation,
     env: &Env,
     out: &Output,
+    stop: &Listener,
 ) -> Result<(Vec<ChannelReport>, Option<EscalationReport>), ConfigError> {
     let others: Vec<&dyn Channel> =
         config.channels.iter().map(|c| c.as_ref()).filter(|c| !escalation::drives(*c)).collect();
@@ -245,8 +289,8 @@ fn escalate(
     let (channels, report) = if config.settings.dry_run {
         escalation::dry_run(escalation, &others, &config.alert)
     } else {
-        let transport = transport(config, env, out)?;
-        escalation::run(escalation, &others, &config.alert, &transport, config.settings.timeout, out)
+        let transport = transport(config, env, out)?.stopping_on(stop.flag());
+        escalation::run(escalation, &others, &config.alert, &transport, config.settings.timeout, out, stop)
     };
     Ok((channels, Some(report)))
 }
@@ -295,6 +339,7 @@ fn look_back(
     args: &AlertArgs,
     env: &Env,
     github: Option<&Result<github::Api, String>>,
+    stop: &Listener,
 ) -> Result<Option<Lookup>, ConfigError> {
     if args.history.notify_when() != NotifyWhen::Changes {
         return Ok(None);
@@ -312,6 +357,7 @@ fn look_back(
         check_run_id: if config.needs.is_some() { None } else { args.general.check_run_id.as_deref() },
         dry_run: config.settings.dry_run,
         github,
+        stop: stop.flag(),
     };
     let lookup = history::look_back(&args.history, &query);
     config.alert.decision = Some(Decision::new(config.alert.status(), &lookup.previous));
@@ -450,6 +496,9 @@ fn print_report(report: &RunReport, format: OutputFormat, out: &Output) {
             out.rendered_warning(&format!("{}: {warning}", channel.channel));
         }
         out.rendered_line(&render::channel_line(channel));
+    }
+    if let Some(line) = render::paged_line(report) {
+        out.rendered_line(&line);
     }
     if let Some(line) = render::edge_line(report) {
         out.rendered_line(&line);

@@ -44,6 +44,8 @@ pub fn redactor(args: &AlertArgs) -> Redactor {
     args.channels.register_secrets(&mut redactor);
     args.history.register_secrets(&mut redactor);
     args.escalation.register_secrets(&mut redactor);
+    // Every number of the alert is known now: their masks tell them apart from here on.
+    crate::phone::distinguish(redactor.phones());
     redactor
 }
 
@@ -118,7 +120,7 @@ impl Config {
             alert.sms_message = Some(text);
         }
         let channels = args.channels.configure(&alert)?;
-        let escalation = Escalation::configure(&args.escalation, &args.channels, &alert)?;
+        let escalation = Escalation::configure(&args.escalation, &args.channels, &alert, !channels.is_empty())?;
         let settings = Settings {
             dry_run: general.dry_run.unwrap_or(false),
             timeout: general.timeout.unwrap_or(Duration::from_secs(30)),

@@ -24,6 +24,11 @@ pub enum Previous {
     Failed {
         since: String,
     },
+    /// Failed, but its page did not reach everyone (README, "Paged means a person was reached"):
+    /// a failure now pages again, a success now is a recovery.
+    Unpaged {
+        since: String,
+    },
     /// There is no earlier run at all.
     Nothing,
     /// The history could not be learnt (no token, no permission, timeout, a corrupt state file).
@@ -67,8 +72,8 @@ pub fn edge(status: Status, previous: &Previous) -> Edge {
         (Status::Cancelled | Status::Skipped, _) => Edge::Steady,
         (_, Previous::Unknown) => Edge::Unknown,
         (Status::Failure, Previous::Failed { .. }) => Edge::StillFailing,
-        (Status::Failure, Previous::Succeeded | Previous::Nothing) => Edge::FirstFailure,
-        (Status::Success, Previous::Failed { .. }) => Edge::Recovered,
+        (Status::Failure, Previous::Succeeded | Previous::Nothing | Previous::Unpaged { .. }) => Edge::FirstFailure,
+        (Status::Success, Previous::Failed { .. } | Previous::Unpaged { .. }) => Edge::Recovered,
         (Status::Success, Previous::Succeeded | Previous::Nothing) => Edge::Steady,
     }
 }
@@ -118,7 +123,7 @@ pub struct Decision {
 impl Decision {
     pub fn new(status: Status, previous: &Previous) -> Decision {
         let since = match previous {
-            Previous::Failed { since } if !since.is_empty() => Some(since.clone()),
+            Previous::Failed { since } | Previous::Unpaged { since } if !since.is_empty() => Some(since.clone()),
             _ => None,
         };
         Decision { edge: edge(status, previous), since }

@@ -18,6 +18,9 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use crate::context::Env;
+// The title of the annotation that marks a failure whose page did not reach everyone.
+use crate::history::github::NOT_PAGED;
+use crate::report::pages;
 use crate::report::{ChannelResult, EscalationReport, RunReport};
 
 /// The runner shows at most 10 annotations of each kind per step; more are dropped silently.
@@ -147,13 +150,30 @@ impl Annotation {
 pub fn annotations(report: &RunReport) -> Vec<Annotation> {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
+    // Under `--notify-when changes` (an edge was decided), first, so that no cap drops it: the
+    // next run's history reads it (README, "Paged means a person was reached").
+    if report.paged == Some(false) && report.edge.is_some() {
+        let unreached = pages::unreached(&report.pages);
+        let who = if unreached.is_empty() { "a channel failed".to_string() } else { pages::describe(&unreached) };
+        warnings.push(Annotation::new(
+            Level::Warning,
+            NOT_PAGED,
+            format!("this failure did not reach everyone it pages ({who}); the next failure pages again"),
+        ));
+    }
+    // On any other status than a failure, a notice that did not go out is a warning (README,
+    // "Exit codes"): a green job shows no error.
+    let failed_level = if report.status == "failure" { Level::Error } else { Level::Warning };
     for warning in &report.warnings {
         warnings.push(Annotation::new(Level::Warning, "onfail", warning.as_str()));
     }
     for channel in &report.channels {
         let title = format!("onfail {} ({})", channel.channel, channel.provider);
         match channel.result {
-            ChannelResult::Failed => errors.push(Annotation::new(Level::Error, &title, &channel.detail)),
+            ChannelResult::Failed if failed_level == Level::Error => {
+                errors.push(Annotation::new(Level::Error, &title, &channel.detail))
+            }
+            ChannelResult::Failed => warnings.push(Annotation::new(Level::Warning, &title, &channel.detail)),
             ChannelResult::Skipped => {
                 warnings.push(Annotation::new(Level::Warning, &title, format!("skipped: {}", channel.detail)))
             }
@@ -192,6 +212,8 @@ pub fn outputs(report: &RunReport, json: &str) -> Vec<(&'static str, String)> {
         ("edge", report.edge.unwrap_or_default().to_string()),
         ("previous-run-url", report.previous_run_url.clone().unwrap_or_default()),
         ("acknowledged", report.acknowledged().to_string()),
+        ("superseded", report.superseded().to_string()),
+        ("paged", report.paged.map(|p| p.to_string()).unwrap_or_default()),
         ("json", json.trim_end().to_string()),
     ]
 }
@@ -254,6 +276,7 @@ pub fn summary(report: &RunReport, redact: &dyn Fn(&str) -> String) -> String {
     if let Some(escalation) = &report.escalation {
         escalation_summary(&mut md, escalation);
     }
+    pages_summary(&mut md, report);
     let warnings: Vec<String> = report
         .warnings
         .iter()
@@ -273,6 +296,9 @@ pub fn summary(report: &RunReport, redact: &dyn Fn(&str) -> String) -> String {
 fn escalation_summary(md: &mut String, escalation: &EscalationReport) {
     let ended = match escalation.ended {
         "acknowledged" => "**acknowledged**: the run was cancelled while onfail waited, so nothing more was sent",
+        "superseded" => {
+            "**superseded**: a newer run of this workflow and branch cancelled this one, so nothing more was sent"
+        }
         "escalation-timeout" => "ended by --escalation-timeout",
         "dry-run" => "dry run: nothing was sent",
         _ => "completed",
@@ -286,6 +312,24 @@ fn escalation_summary(md: &mut String, escalation: &EscalationReport) {
         let called = if r.called { "yes" } else { "no" };
         let sms = r.sms.unwrap_or("—");
         let _ = writeln!(md, "| {} | {} | {} | {sms} | {called} |", r.round, r.level, cell(&r.recipient));
+    }
+}
+
+/// Who was reached, one row per number per channel per page (README, "Paged means a person
+/// was reached").
+fn pages_summary(md: &mut String, report: &RunReport) {
+    if report.pages.is_empty() {
+        return;
+    }
+    let paged = match report.paged {
+        Some(true) => "**paged**: every call and text reached its person",
+        Some(false) => "**not paged**: a call or text did not reach its person; the next failure pages again",
+        None => "who was reached",
+    };
+    let _ = write!(md, "\n{paged}\n\n| recipient | channel | result | at |\n|---|---|---|---|\n");
+    for record in &report.pages {
+        let at = humantime::format_rfc3339_seconds(record.at);
+        let _ = writeln!(md, "| {} | {} | {} | {at} |", cell(&record.masked()), record.channel, record.result.as_str());
     }
 }
 
@@ -439,6 +483,8 @@ mod tests {
                 ("edge", String::new()),
                 ("previous-run-url", String::new()),
                 ("acknowledged", "false".to_string()),
+                ("superseded", "false".to_string()),
+                ("paged", String::new()),
                 ("json", "{}".to_string()),
             ]
         );

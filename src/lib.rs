@@ -27,8 +27,8 @@
 //! 11. `context`, `edge`, `needs`, `wire`: where the alert runs; the decision table of
 //!     `--notify-when changes`; the status of a workflow from `toJSON(needs)`; the requests,
 //!     answers and verdicts the engine exchanges with the channels.
-//! 12. `redact`, `runner`, `status`: the redactor; `onfail run`'s command and its end; the
-//!     job status words.
+//! 12. `redact`, `runner`, `status`, `stop`: the redactor; `onfail run`'s command and its end;
+//!     the job status words; a SIGINT or SIGTERM while onfail alerts.
 //! 13. `values`, `phone`, `template`, `der`: value parsers, phone numbers, `{placeholder}`
 //!     templates, certificate names.
 //! 14. `error`: the usage error every layer can raise.
@@ -54,6 +54,7 @@ pub mod render;
 pub mod report;
 pub mod runner;
 pub mod status;
+pub mod stop;
 pub mod template;
 pub mod texts;
 pub mod tls;

@@ -4,6 +4,52 @@
 //! full number into an error message: entries are named by position and shown masked.
 
 use std::fmt;
+use std::sync::OnceLock;
+
+/// Every number of this alert (each list: `--phone-numbers`, `--sms-phone-numbers`,
+/// `--escalation-phone-numbers`), set once before anything is printed ([`distinguish`]): a mask
+/// shows as many last digits as it takes to tell each number from the others.
+static ALERT_NUMBERS: OnceLock<Vec<String>> = OnceLock::new();
+
+/// Makes the masks of `phones`, the numbers of this alert, tell them apart: a report must say
+/// who was called (README, "Voice calls (Alertalk)"). One onfail process sends one alert, so this
+/// is set once; later calls change nothing.
+pub fn distinguish(phones: &[Phone]) {
+    let _ = ALERT_NUMBERS.set(phones.iter().map(|p| p.0.clone()).collect());
+}
+
+/// The most digits a mask shows of a ten-digit number: three always stay hidden.
+const MAX_SHOWN: usize = 7;
+
+/// `number` masked among `others` (the alert's numbers, itself included): its first digit and
+/// last two, and for each other number the digit where the two differ last, with every digit
+/// after it when that is close to the end (`5******567` next to `5******467`). Both masks of a
+/// pair show that position, so they differ. Should that show more than [`MAX_SHOWN`] digits (only
+/// numbers made to look alike do), the plain mask carries the number's place in the alert
+/// instead (`5*******67#2`).
+fn mask_among(number: &str, others: &[String]) -> String {
+    let digits: Vec<char> = number.chars().collect();
+    let len = digits.len();
+    if len < 7 {
+        return mask_digits(number);
+    }
+    let mut shown = vec![false; len];
+    shown[0] = true;
+    shown[len - 2..].iter_mut().for_each(|s| *s = true);
+    for other in others.iter().filter(|o| o.as_str() != number && o.len() == len) {
+        let Some(last) = number.bytes().zip(other.bytes()).rposition(|(a, b)| a != b) else { continue };
+        match last {
+            _ if last >= len - 2 => {}
+            _ if last >= len - 5 => shown[last..].iter_mut().for_each(|s| *s = true),
+            _ => shown[last] = true,
+        }
+    }
+    if shown.iter().filter(|s| **s).count() > MAX_SHOWN {
+        let place = others.iter().position(|o| o == number).map_or(0, |p| p + 1);
+        return format!("{}#{place}", mask_digits(number));
+    }
+    digits.iter().zip(&shown).map(|(digit, shown)| if *shown { *digit } else { '*' }).collect()
+}
 
 /// A Turkish mobile number, stored as the 10 national digits (`5XXXXXXXXX`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -20,9 +66,10 @@ impl Phone {
         format!("90{}", self.0)
     }
 
-    /// Safe to print: `5*******67`.
+    /// Safe to print: `5*******67`; `5******567` when another number of the alert also ends in
+    /// 67 (see [`distinguish`]).
     pub fn masked(&self) -> String {
-        mask_digits(&self.0)
+        mask_among(&self.0, ALERT_NUMBERS.get().map(Vec::as_slice).unwrap_or_default())
     }
 
     /// Every spelling of this number that could show up in text we print, so the redactor can
@@ -300,6 +347,60 @@ mod tests {
         let text = "5321234567 905321234567 05321234567";
         let spans: Vec<&str> = find(text.as_bytes(), &phones).into_iter().map(|(r, _)| &text[r]).collect();
         assert_eq!(spans, ["5321234567", "905321234567", "05321234567"]);
+    }
+
+    #[test]
+    fn masks_tell_the_numbers_of_one_alert_apart() {
+        let among: Vec<String> = ["5321234567", "5339876567", "5441112233", "5551114567"].map(String::from).into();
+        let masks: Vec<String> = among.iter().map(|n| mask_among(n, &among)).collect();
+        assert_eq!(masks, ["5****34567", "5*****6567", "5*******33", "5****14567"]);
+        // Two numbers that differ in one digit far from the end show that digit.
+        let close: Vec<String> = ["5321234567", "5331234567"].map(String::from).into();
+        assert_eq!(mask_among(&close[0], &close), "5*2*****67");
+        assert_eq!(mask_among(&close[1], &close), "5*3*****67");
+        // Alone, a number shows its last two digits.
+        assert_eq!(mask_among("5321234567", &[]), "5*******67");
+    }
+
+    proptest::proptest! {
+        /// However alike the numbers of one alert are, no two print the same mask.
+        #[test]
+        fn no_two_numbers_of_an_alert_share_a_mask(tails in proptest::collection::vec(0u32..1_000_000_000, 1..8)) {
+            let mut among: Vec<String> = tails.iter().map(|t| format!("5{t:09}")).collect();
+            among.sort();
+            among.dedup();
+            let masks: Vec<String> = among.iter().map(|n| mask_among(n, &among)).collect();
+            let mut unique = masks.clone();
+            unique.sort();
+            unique.dedup();
+            proptest::prop_assert_eq!(unique.len(), masks.len(), "{:?}", masks);
+            for (number, mask) in among.iter().zip(&masks) {
+                let digits = mask.split('#').next().unwrap().chars().filter(char::is_ascii_digit).count();
+                proptest::prop_assert!(digits <= MAX_SHOWN, "{} shows too much of {}", mask, number);
+            }
+        }
+
+        /// Numbers made alike on purpose (one digit apart each) still get distinct masks.
+        #[test]
+        fn numbers_one_digit_apart_share_no_mask(base in 0u32..1_000_000_000, places in proptest::collection::vec(1usize..10, 1..9)) {
+            let first = format!("5{base:09}");
+            let mut among = vec![first.clone()];
+            for place in places {
+                let mut digits: Vec<u8> = first.clone().into_bytes();
+                digits[place] = b'0' + (digits[place] - b'0' + 1) % 10;
+                among.push(String::from_utf8(digits).unwrap());
+            }
+            among.dedup();
+            let mut seen = Vec::new();
+            for number in &among {
+                if !seen.contains(number) { seen.push(number.clone()); }
+            }
+            let masks: Vec<String> = seen.iter().map(|n| mask_among(n, &seen)).collect();
+            let mut unique = masks.clone();
+            unique.sort();
+            unique.dedup();
+            proptest::prop_assert_eq!(unique.len(), masks.len(), "{:?}", masks);
+        }
     }
 
     #[test]

@@ -71,6 +71,11 @@ impl Redactor {
         }
     }
 
+    /// The phone numbers registered, in the order they were.
+    pub fn phones(&self) -> &[Phone] {
+        &self.phones
+    }
+
     /// Adds a phone number: found in any spelling, replaced by the masked form.
     pub fn phone(&mut self, phone: &Phone) {
         if !self.phones.contains(phone) {

@@ -2,6 +2,7 @@
 //! through [`crate::output::Output`], which also redacts it.
 
 use crate::needs::Verdict;
+use crate::report::pages::{self, Reach};
 use crate::report::{ChannelReport, ChannelResult, RunReport, ShownRequest};
 use crate::wire::Request;
 
@@ -92,6 +93,30 @@ pub fn edge_line(report: &RunReport) -> Option<String> {
     })
 }
 
+/// Who was reached (README, "Paged means a person was reached"): each number with the channels
+/// that reached it, or what did not reach its person. `None` when no call or text went out, and
+/// for anything but a failure (a "recovered" text is not a page).
+pub fn paged_line(report: &RunReport) -> Option<String> {
+    if report.pages.is_empty() || report.paged.is_none() {
+        return None;
+    }
+    let unreached = pages::unreached(&report.pages);
+    if !unreached.is_empty() && report.paged != Some(true) {
+        return Some(format!("NOT paged: not reached: {}", pages::describe(&unreached)));
+    }
+    let mut who: Vec<(String, Vec<&str>)> = Vec::new();
+    for record in report.pages.iter().filter(|r| r.result == Reach::Delivered) {
+        let masked = record.masked();
+        match who.iter_mut().find(|(m, _)| *m == masked) {
+            Some((_, channels)) if channels.contains(&record.channel) => {}
+            Some((_, channels)) => channels.push(record.channel),
+            None => who.push((masked, vec![record.channel])),
+        }
+    }
+    let who: Vec<String> = who.into_iter().map(|(m, channels)| format!("{m} ({})", channels.join(", "))).collect();
+    Some(format!("paged: {}", who.join(", ")))
+}
+
 /// The closing line on stderr.
 pub fn summary_line(report: &RunReport) -> String {
     let sent = report.names(ChannelResult::Sent);
@@ -105,6 +130,9 @@ pub fn summary_line(report: &RunReport) -> String {
     }
     if report.acknowledged() {
         line.push_str(" (acknowledged: the run was cancelled, so the escalation stopped)");
+    }
+    if report.superseded() {
+        line.push_str(" (superseded: a newer run of this workflow and branch cancelled this one)");
     }
     line.push_str(&format!(" in {} ms", report.duration_ms));
     line

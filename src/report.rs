@@ -1,12 +1,15 @@
 //! What a run did, channel by channel: the data every output (stderr lines, JSON, GitHub
 //! outputs, step summary) is rendered from.
 
+pub mod pages;
+
 use serde::Serialize;
 
 use crate::channels::Channel;
 use crate::redact::Redactor;
 use crate::transport::Outcome;
 use crate::wire::Ids;
+use pages::PageRecord;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -78,12 +81,22 @@ pub struct EscalationReport {
     pub mode: &'static str,
     /// Someone cancelled the run while onfail waited: nothing more was sent.
     pub acknowledged: bool,
-    /// `completed`, `acknowledged`, `escalation-timeout` (the cap ended the chain) or `dry-run`.
+    /// A newer run of the same workflow and branch cancelled this one (`concurrency:
+    /// cancel-in-progress`): nothing more was sent, and nobody acknowledged.
+    pub superseded: bool,
+    /// The newer run's page, when `superseded`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub superseded_by: Option<String>,
+    /// `completed`, `acknowledged`, `superseded`, `escalation-timeout` (the cap ended the
+    /// chain) or `dry-run`.
     pub ended: &'static str,
     /// The time spent waiting between levels.
     pub waited_ms: u64,
     /// One entry per number per page, masked.
     pub recipients: Vec<RecipientResult>,
+    /// The same pages as records of who was reached; the run report carries them.
+    #[serde(skip)]
+    pub pages: Vec<PageRecord>,
 }
 
 /// What one page did for one (masked) number.
@@ -203,6 +216,13 @@ pub struct RunReport {
     /// Under `--escalate`: what the escalation did, and whether it was acknowledged.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub escalation: Option<EscalationReport>,
+    /// Who was reached by a call or a text ([`pages`]), in the order the pages went out.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pages: Vec<PageRecord>,
+    /// For a failure: whether every call and text reached its people (README, "Paged means a
+    /// person was reached"); absent when no call or text went out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paged: Option<bool>,
 }
 
 impl RunReport {
@@ -226,6 +246,8 @@ impl RunReport {
             edge: None,
             previous_run_url: None,
             escalation: None,
+            pages: Vec::new(),
+            paged: None,
         }
     }
 
@@ -244,14 +266,24 @@ impl RunReport {
         for channel in &mut self.channels {
             channel.redact(redactor);
         }
-        for recipient in self.escalation.iter_mut().flat_map(|e| &mut e.recipients) {
-            recipient.recipient = redactor.apply(&recipient.recipient);
+        for escalation in self.escalation.iter_mut() {
+            for recipient in &mut escalation.recipients {
+                recipient.recipient = redactor.apply(&recipient.recipient);
+            }
+            if let Some(url) = &mut escalation.superseded_by {
+                *url = redactor.apply(url);
+            }
         }
     }
 
     /// Whether an escalation was acknowledged (README, "Escalation").
     pub fn acknowledged(&self) -> bool {
         self.escalation.as_ref().is_some_and(|e| e.acknowledged)
+    }
+
+    /// Whether a newer run of the same workflow and branch cancelled this one (README, "Escalation").
+    pub fn superseded(&self) -> bool {
+        self.escalation.as_ref().is_some_and(|e| e.superseded)
     }
 
     pub fn any_failed(&self) -> bool {

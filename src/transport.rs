@@ -16,6 +16,7 @@ use reqwest::header::{CONNECTION, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use crate::context::Env;
 use crate::error::root_cause;
 use crate::redact::Redactor;
+use crate::stop::{self, StopFlag};
 use crate::wire::{Delivery, Ids, Request, Response, Verdict};
 
 /// Provider answers are short; anything past this is dropped unread, so a hostile or broken
@@ -32,6 +33,16 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The first backoff step; each later one doubles, with full jitter.
 const BACKOFF_BASE: Duration = Duration::from_millis(250);
 const BACKOFF_CAP: Duration = Duration::from_secs(8);
+
+/// Why a request was not sent: a stop request came first (README, "Escalation").
+pub const STOPPED: &str = "onfail was asked to stop (SIGINT/SIGTERM: the run was cancelled)";
+
+/// How the detail of a request given up on in flight begins: its result is unknown.
+pub const ABANDONED: &str = "abandoned in flight";
+
+/// How the detail of a request begins that was sent, got no answer, and is not sent again
+/// (it is not [`repeat_safe`](Request::repeat_safe)): its result is unknown.
+pub const UNANSWERED: &str = "sent, but no answer came";
 
 /// How one channel's delivery ended.
 #[derive(Clone, Debug)]
@@ -66,6 +77,8 @@ pub struct Transport {
     /// the output, not even the part of it left after a channel shortens the answer.
     redactor: Redactor,
     warnings: Vec<String>,
+    /// A stop request (a cancel, an acknowledgement): no attempt starts after it, no retry.
+    stop: StopFlag,
 }
 
 impl Transport {
@@ -100,7 +113,21 @@ impl Transport {
         let client = builder
             .build()
             .map_err(|e| SetupError::new("--timeout", format!("could not set up the HTTP client: {e}")))?;
-        Ok(Transport { client, deadline: Instant::now() + timeout, retries, redactor, warnings })
+        Ok(Transport {
+            client,
+            deadline: Instant::now() + timeout,
+            retries,
+            redactor,
+            warnings,
+            stop: StopFlag::default(),
+        })
+    }
+
+    /// The same transport, heeding `stop` (README, "Escalation"): once it is set, no request
+    /// starts and no retry is made.
+    pub fn stopping_on(mut self, stop: StopFlag) -> Transport {
+        self.stop = stop;
+        self
     }
 
     /// What in the environment could not be used (a broken `SSL_CERT_FILE`, a bad proxy URL).
@@ -121,13 +148,30 @@ impl Transport {
         self.deadline.saturating_duration_since(Instant::now())
     }
 
-    /// Sends one request with the given timeout. The error text never contains the URL.
+    /// Sends one request with the given timeout. The error text never contains the URL. After a
+    /// stop request, an answer is awaited for [`stop::IN_FLIGHT`] at most: past that the request
+    /// is abandoned, and whether it arrived is unknown.
     pub fn send_once(&self, request: &Request, timeout: Duration) -> Result<Response, String> {
         self.attempt(request, timeout).map_err(|failure| failure.reason)
     }
 
     /// [`Transport::send_once`], saying on failure whether the request surely never arrived.
     fn attempt(&self, request: &Request, timeout: Duration) -> Result<Response, Failure> {
+        let (this, request) = (self.clone(), request.clone());
+        stop::unless_stopped(&self.stop, stop::IN_FLIGHT, move || this.exchange(&request, timeout)).unwrap_or_else(
+            || {
+                Err(Failure {
+                    reason: format!(
+                        "{ABANDONED} {}s after onfail was asked to stop: whether it arrived is unknown",
+                        stop::IN_FLIGHT.as_secs()
+                    ),
+                    fate: Fate::Abandoned,
+                })
+            },
+        )
+    }
+
+    fn exchange(&self, request: &Request, timeout: Duration) -> Result<Response, Failure> {
         let mut builder = self
             .client
             .post(request.url.clone())
@@ -144,8 +188,13 @@ impl Transport {
             builder = builder.header(CONNECTION, "close");
         }
         let response = builder.send().map_err(|e| Failure {
-            unsent: e.is_connect() || e.is_builder(),
-            unbuildable: e.is_builder(),
+            fate: if e.is_builder() {
+                Fate::Unbuildable
+            } else if e.is_connect() {
+                Fate::Unsent
+            } else {
+                Fate::Unknown
+            },
             reason: describe(e, timeout),
         })?;
         let status = response.status().as_u16();
@@ -175,6 +224,9 @@ impl Transport {
         let mut attempt = 0;
         let mut http_status = None;
         loop {
+            if self.stop.is_set() {
+                return outcome(Err(format!("not sent: {STOPPED}")), attempt, http_status);
+            }
             // A request sent with no time left would fail at once, as if it had been sent.
             if self.remaining().is_zero() {
                 return outcome(Err("no time was left within --timeout to send it".into()), attempt, http_status);
@@ -198,12 +250,15 @@ impl Transport {
                     }
                 }
                 // Validation keeps every value a request cannot carry out (README, "Security");
-                // should one slip through, no attempt will fare better.
-                Err(failure) if failure.unbuildable => return outcome(Err(failure.reason), attempt, http_status),
-                Err(failure) if !failure.unsent && !request.repeat_safe => {
+                // should one slip through, no attempt will fare better. An abandoned one was
+                // given up on after a stop request, and nothing more is sent.
+                Err(Failure { reason, fate: Fate::Unbuildable | Fate::Abandoned }) => {
+                    return outcome(Err(reason), attempt, http_status);
+                }
+                Err(failure) if matches!(failure.fate, Fate::Unknown) && !request.repeat_safe => {
                     let why = format!(
-                        "{}; the request may have reached the provider, so it is not sent again, so that no one is \
-                         paged twice",
+                        "{UNANSWERED} ({}): the provider may have taken it, so it is not sent again, so that no one \
+                         is paged twice",
                         failure.reason
                     );
                     return outcome(Err(why), attempt, http_status);
@@ -221,19 +276,30 @@ impl Transport {
                 );
                 return outcome(Err(why), attempt, http_status);
             }
-            std::thread::sleep(wait);
+            if self.stop.pause(wait) {
+                return outcome(Err(format!("{last_error}; no retry: {STOPPED}")), attempt, http_status);
+            }
         }
     }
 }
 
-/// Why an attempt got no answer, and whether the request surely never reached the provider
-/// (the connection did not open: DNS, TCP, TLS or the proxy's tunnel failed).
+/// Why an attempt got no answer, and what became of the request.
 struct Failure {
     reason: String,
-    unsent: bool,
-    /// The request could not even be built (a header value it cannot carry): nothing was sent,
-    /// and no attempt will do better.
-    unbuildable: bool,
+    fate: Fate,
+}
+
+/// Whether a request that got no answer reached the provider.
+enum Fate {
+    /// Surely not: the connection did not open (DNS, TCP, TLS or the proxy's tunnel failed).
+    Unsent,
+    /// Not sent either: it could not be built (a header value it cannot carry), and no attempt
+    /// will do better.
+    Unbuildable,
+    /// It may have: it was written, or the connection broke while it was.
+    Unknown,
+    /// Given up on in flight after a stop request: whether it arrived is unknown.
+    Abandoned,
 }
 
 /// How long one attempt of a [`repeat_safe`](Request::repeat_safe) request may wait for its

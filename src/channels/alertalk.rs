@@ -106,11 +106,6 @@ pub fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Opti
 }
 
 impl Voice {
-    /// The numbers this channel calls.
-    pub fn phones(&self) -> &[Phone] {
-        &self.phones
-    }
-
     /// The same call (key, URL, text) to other numbers: escalation calls a second list, or only
     /// the numbers whose SMS was not delivered (README, "Escalation").
     pub fn to(&self, phones: &[Phone]) -> Voice {
@@ -133,6 +128,10 @@ impl Channel for Voice {
 
     fn recipients(&self) -> Vec<String> {
         self.phones.iter().map(Phone::masked).collect()
+    }
+
+    fn phones(&self) -> &[Phone] {
+        &self.phones
     }
 
     fn warnings(&self) -> Vec<String> {

@@ -223,15 +223,17 @@ fn fit_text(full: &str) -> (String, Vec<String>) {
 }
 
 impl Sms {
-    /// The numbers this channel texts.
-    pub fn phones(&self) -> &[Phone] {
-        &self.phones
-    }
-
     /// The same SMS (credentials, sender, text, `--sms-wait`) to other numbers: an escalation
     /// chain texts its second list with it (README, "Escalation").
     pub fn to(&self, phones: &[Phone]) -> Sms {
         Sms { phones: phones.to_vec(), ..self.clone() }
+    }
+
+    /// The same SMS with `marker` before its text, cut again to the part cap: a repeated round
+    /// of an escalation says which round it is (README, "Escalation").
+    pub fn marked(&self, marker: &str) -> Sms {
+        let (text, _) = sms_text::fit(&format!("{marker}{}", self.text));
+        Sms { text, ..self.clone() }
     }
 
     /// Sends the order, and nothing more: no delivery report is read.
@@ -345,6 +347,10 @@ impl Channel for Sms {
 
     fn recipients(&self) -> Vec<String> {
         self.phones.iter().map(Phone::masked).collect()
+    }
+
+    fn phones(&self) -> &[Phone] {
+        &self.phones
     }
 
     fn warnings(&self) -> Vec<String> {

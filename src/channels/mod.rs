@@ -23,6 +23,7 @@ pub mod sms_text;
 use crate::context::Context;
 use crate::edge::{self, Decision, Role};
 use crate::error::ConfigError;
+use crate::phone::Phone;
 use crate::redact::Redactor;
 use crate::status::{NotifyOn, Status};
 use crate::texts::{Audience, Language};
@@ -82,6 +83,11 @@ pub trait Channel: Send + Sync {
     /// Masked recipients, if the channel has any.
     fn recipients(&self) -> Vec<String> {
         Vec::new()
+    }
+    /// The numbers it calls or texts, normalised: who the record of a page names
+    /// (`crate::report::pages`). Channels that page no phone have none.
+    fn phones(&self) -> &[Phone] {
+        &[]
     }
     /// Warnings found while configuring (text cut to a provider limit, ...).
     fn warnings(&self) -> Vec<String> {

@@ -4,7 +4,6 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use super::ack::Ack;
 use super::plan::{self, Step};
 use super::{Escalation, Mode};
 use crate::channels::alertalk::Voice;
@@ -13,7 +12,10 @@ use crate::channels::{Alert, Channel};
 use crate::output::Output;
 use crate::phone::Phone;
 use crate::render;
+use crate::report::pages::{self, PageRecord, Reach};
 use crate::report::{ChannelReport, ChannelResult, EscalationReport, RecipientResult, Stage};
+use crate::stop::Listener;
+use crate::texts::Language;
 use crate::transport::Transport;
 
 /// A delivery-report watch gets this much time on top of its wait, for its last poll.
@@ -32,6 +34,8 @@ enum Texting {
 struct Paged {
     reports: Vec<ChannelReport>,
     recipients: Vec<(Phone, RecipientResult)>,
+    /// Who was reached, per number and channel.
+    pages: Vec<PageRecord>,
     /// The SMS order id, if an order was accepted.
     order_id: Option<String>,
     sms_result: Option<ChannelResult>,
@@ -44,10 +48,11 @@ struct Driver<'a> {
     transport: &'a Transport,
     timeout: Duration,
     out: &'a Output,
-    ack: Ack,
+    ack: &'a Listener,
     reports: Vec<ChannelReport>,
-    /// Keyed by the number itself: two numbers may share a mask.
+    /// Keyed by the number itself.
     recipients: Vec<(Phone, RecipientResult)>,
+    pages: Vec<PageRecord>,
     waited: Duration,
     /// `sms-first`: the first SMS order, and the numbers to call once the report is read.
     order_id: Option<String>,
@@ -64,6 +69,7 @@ pub fn run(
     transport: &Transport,
     timeout: Duration,
     out: &Output,
+    ack: &Listener,
 ) -> (Vec<ChannelReport>, EscalationReport) {
     let mut driver = Driver {
         escalation,
@@ -72,9 +78,10 @@ pub fn run(
         transport,
         timeout,
         out,
-        ack: Ack::listen(),
+        ack,
         reports: Vec::new(),
         recipients: Vec::new(),
+        pages: Vec::new(),
         waited: Duration::ZERO,
         order_id: None,
         sms_result: None,
@@ -92,8 +99,9 @@ pub fn run(
         }
     }
     let acknowledged = driver.ack.given();
+    // What the cancel was (an acknowledgement, or a newer run's) is said by the caller, which
+    // can ask GitHub (README, "Escalation").
     let ended = if acknowledged {
-        out.line("escalation: acknowledged (the run was cancelled): nothing more is sent");
         "acknowledged"
     } else if cut {
         out.line(&format!(
@@ -107,9 +115,12 @@ pub fn run(
     let report = EscalationReport {
         mode: escalation.mode.as_str(),
         acknowledged,
+        superseded: false,
+        superseded_by: None,
         ended,
         waited_ms: driver.waited.as_millis() as u64,
         recipients: driver.recipients.into_iter().map(|(_, row)| row).collect(),
+        pages: driver.pages,
     };
     (driver.reports, report)
 }
@@ -127,8 +138,13 @@ pub fn dry_run(
     match escalation.mode {
         Mode::SmsFirst => {
             planned.extend(sms.map(|s| (first, Box::new(s.clone()) as Box<dyn Channel>)));
-            // Which numbers get the call depends on the report; at most every number texted.
             if let (Some(voice), Some(sms)) = (voice, sms) {
+                // The numbers only voice knows are called with the SMS.
+                let at_once = plan::call_at_once(voice.phones(), sms.phones());
+                if !at_once.is_empty() {
+                    planned.push((first, Box::new(voice.to(&at_once))));
+                }
+                // Which numbers get the call depends on the report; at most every number texted.
                 planned.push((second, Box::new(voice.to(sms.phones()))));
             }
         }
@@ -144,9 +160,12 @@ pub fn dry_run(
     let report = EscalationReport {
         mode: escalation.mode.as_str(),
         acknowledged: false,
+        superseded: false,
+        superseded_by: None,
         ended: "dry-run",
         waited_ms: 0,
         recipients: Vec::new(),
+        pages: Vec::new(),
     };
     (reports, report)
 }
@@ -168,7 +187,13 @@ impl Driver<'_> {
     fn page(&mut self, stage: Stage) {
         let escalation = self.escalation;
         let (voice, sms, texting) = match (escalation.mode, stage.level) {
-            (Mode::SmsFirst, 1) => (None, escalation.sms.clone(), Texting::SendOnly),
+            (Mode::SmsFirst, 1) => {
+                // A number only voice knows gets no SMS to wait for: it is called at once.
+                let texted = escalation.sms.as_ref().map(|s| s.phones()).unwrap_or_default();
+                let voice_only = escalation.voice.as_ref().map(|v| plan::call_at_once(v.phones(), texted));
+                let voice = escalation.voice.as_ref().zip(voice_only).filter(|(_, only)| !only.is_empty());
+                (voice.map(|(v, only)| v.to(&only)), escalation.sms.clone(), Texting::SendOnly)
+            }
             (Mode::SmsFirst, _) => {
                 if self.to_call.is_empty() {
                     self.out.line("escalation: every SMS was delivered, so nobody is called");
@@ -183,10 +208,16 @@ impl Driver<'_> {
                 Texting::Deliver,
             ),
         };
+        // iletiMerkezi refuses the same text to the same number within minutes (code 451): each
+        // repeated round's SMS says which round it is, so it differs from the last one.
+        let sms = match stage.round {
+            1 => sms,
+            round => sms.map(|s| s.marked(&round_marker(self.alert.language, round))),
+        };
         // The incident and the webhook hear of the failure once; later rounds page phones.
         let others: &[&dyn Channel] = if stage == (Stage { round: 1, level: 1 }) { self.others } else { &[] };
         let transport = self.transport.renewed(self.timeout);
-        let ack = &self.ack;
+        let ack = self.ack;
         let sms = sms.as_ref().map(|s| (s, texting));
         let paged = send_page(stage, voice.as_ref(), sms, others, self.alert, &transport, &|| ack.given());
         self.out.line(&paged_line(stage, &paged));
@@ -196,6 +227,7 @@ impl Driver<'_> {
         }
         self.reports.extend(paged.reports);
         self.recipients.extend(paged.recipients);
+        self.pages.extend(paged.pages);
     }
 
     fn wait(&mut self, wait: Duration, next: Option<&Step>) {
@@ -228,7 +260,7 @@ impl Driver<'_> {
                     at(wait)
                 ));
                 let transport = self.transport.renewed(wait + WATCH_SLACK);
-                let ack = &self.ack;
+                let ack = self.ack;
                 let report = sms.watch(&transport, order_id, wait, &|| ack.given());
                 if let Some(problem) = &report.problem {
                     self.out.warning(&format!("escalation: the delivery report could not be read: {problem}"));
@@ -261,6 +293,18 @@ impl Driver<'_> {
             let first = self.recipients.iter_mut().find(|(p, r)| p == phone && r.level == 1 && r.round == 1);
             if let Some((_, row)) = first.filter(|(_, r)| r.sms == Some("sent")) {
                 row.sms = Some(state.word());
+            }
+            let texted = self
+                .pages
+                .iter_mut()
+                .find(|r| &r.phone == phone && r.channel == "sms" && r.stage == Some(Stage { round: 1, level: 1 }));
+            if let Some(record) = texted.filter(|r| r.result == Reach::Delivered) {
+                record.result = match state {
+                    DeliveryState::Delivered => Reach::Delivered,
+                    DeliveryState::Undelivered => Reach::Failed,
+                    DeliveryState::Pending => Reach::Unknown,
+                };
+                record.at = SystemTime::now();
             }
             seen.push(format!("{} {}", phone.masked(), state.word()));
         }
@@ -335,12 +379,19 @@ fn send_page(
             }
         }
     }
+    let mut pages = Vec::new();
+    if let (Some(voice), Some(report)) = (voice, &voice_report) {
+        pages.extend(pages::records(report, voice.phones(), Some(stage)));
+    }
+    if let (Some((sms, _)), Some((report, _))) = (sms, &sms_done) {
+        pages.extend(pages::records(report, sms.phones(), Some(stage)));
+    }
     let mut phone_reports: Vec<ChannelReport> = voice_report.into_iter().chain(sms_done.map(|(r, _)| r)).collect();
     phone_reports.append(&mut reports);
     for report in &mut phone_reports {
         report.stage = Some(stage);
     }
-    Paged { reports: phone_reports, recipients, order_id, sms_result }
+    Paged { reports: phone_reports, recipients, pages, order_id, sms_result }
 }
 
 fn row(phone: &Phone, stage: Stage, sms: Option<&'static str>) -> RecipientResult {
@@ -389,6 +440,14 @@ fn paged_line(stage: Stage, paged: &Paged) -> String {
         .collect();
     let to = if numbers.is_empty() { String::new() } else { format!(" {}", numbers.join(", ")) };
     format!("escalation: {stage}: paged{to} ({})", results.join(", "))
+}
+
+/// What a repeated round's SMS starts with, in the language of the texts on phones: "Round 2: ".
+fn round_marker(language: Language, round: u32) -> String {
+    match language {
+        Language::En => format!("Round {round}: "),
+        Language::Tr | Language::Auto => format!("{round}. tur: "),
+    }
 }
 
 /// When a wait of `wait` from now ends, in UTC, to the second.

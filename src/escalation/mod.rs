@@ -5,10 +5,9 @@
 //!
 //! It sits above `channels` and drives the voice and SMS providers through their own types,
 //! re-targeted at other numbers ([`crate::channels::alertalk::Voice::to`]); the delivery engine
-//! knows nothing of it. [`plan`] is the pure order of pages and waits, [`ack`] listens for the
-//! cancel, and [`driver`] runs the plan.
+//! knows nothing of it. [`plan`] is the pure order of pages and waits, and [`driver`] runs the
+//! plan; `crate::stop` hears the cancel.
 
-mod ack;
 mod driver;
 pub mod plan;
 
@@ -135,8 +134,15 @@ pub struct Escalation {
 
 impl Escalation {
     /// The escalation `args` ask for, or `None` for `off`. Every wrong combination is an error
-    /// naming the option, found before anything is sent.
-    pub fn configure(args: &Args, channels: &ChannelArgs, alert: &Alert) -> Result<Option<Escalation>, ConfigError> {
+    /// naming the option, found before anything is sent. With no channel enabled at all (a fork
+    /// pull request, which gets no secrets) there is nothing to escalate: `None`, and the run
+    /// is the clean skip any send without a channel is (README, "Escalation").
+    pub fn configure(
+        args: &Args,
+        channels: &ChannelArgs,
+        alert: &Alert,
+        any_channel: bool,
+    ) -> Result<Option<Escalation>, ConfigError> {
         let mode = args.mode();
         let backup = non_empty(&args.escalation_phone_numbers);
         if mode != Mode::Chain {
@@ -153,7 +159,7 @@ impl Escalation {
                 ));
             }
         }
-        if mode == Mode::Off {
+        if mode == Mode::Off || !any_channel {
             return Ok(None);
         }
         let after = args.escalate_after.unwrap_or(DEFAULT_AFTER);
@@ -241,10 +247,19 @@ impl Escalation {
         let after = humantime::format_duration(self.after);
         let cap = humantime::format_duration(self.cap);
         match self.mode {
-            Mode::SmsFirst => format!(
-                "escalation sms-first: text first, wait up to {after} for the delivery report, then call \
-                 the numbers whose SMS was not delivered"
-            ),
+            Mode::SmsFirst => {
+                let texted = self.sms.as_ref().map(|s| s.phones()).unwrap_or_default();
+                let called = self.voice.as_ref().map(|v| v.phones()).unwrap_or_default();
+                let at_once: Vec<String> = plan::call_at_once(called, texted).iter().map(Phone::masked).collect();
+                let at_once = match at_once.is_empty() {
+                    true => String::new(),
+                    false => format!("; calls {} at once (no SMS list has it)", at_once.join(", ")),
+                };
+                format!(
+                    "escalation sms-first: text first, wait up to {after} for the delivery report, then call \
+                     the numbers whose SMS was not delivered{at_once}"
+                )
+            }
             _ => {
                 let backup: Vec<String> = self.backup.iter().map(Phone::masked).collect();
                 let rounds = match self.repeat {

@@ -50,7 +50,13 @@ pub fn steps(mode: Mode, after: Duration, repeat: u32, cap: Duration) -> (Vec<St
     }
 }
 
-/// The numbers an `sms-first` escalation calls: every one whose SMS was not delivered, that is
+/// The numbers an `sms-first` escalation calls at once, with its first SMS: those only voice
+/// knows (on `--phone-numbers` but not on `--sms-phone-numbers`), which get no SMS to wait for.
+pub fn call_at_once(called: &[Phone], texted: &[Phone]) -> Vec<Phone> {
+    called.iter().filter(|phone| !texted.contains(phone)).cloned().collect()
+}
+
+/// The numbers an `sms-first` escalation calls once the report is read: every one whose SMS was not delivered, that is
 /// undelivered or still pending, in the order they were texted.
 pub fn to_call(phones: &[Phone], states: &[DeliveryState]) -> Vec<Phone> {
     phones
@@ -116,5 +122,42 @@ mod tests {
         assert!(to_call(&phones, &[DeliveryState::Delivered; 3]).is_empty());
         // A number the report never mentioned is pending.
         assert_eq!(to_call(&phones, &[DeliveryState::Delivered]), phones[1..].to_vec());
+    }
+
+    proptest::proptest! {
+        /// For any split of numbers between --phone-numbers and --sms-phone-numbers and any
+        /// delivery report, `sms-first` pages every number at the first level (by SMS, or by a
+        /// call at once when only voice knows it), calls every number whose SMS was not
+        /// delivered, and calls no number twice.
+        #[test]
+        fn sms_first_leaves_no_number_out_and_calls_none_twice(
+            split in proptest::collection::vec((0u8..3, 0u8..3), 1..7),
+        ) {
+            let all: Vec<Phone> =
+                crate::phone::parse_list(&(0..split.len()).map(|i| format!("53212345{i:02}")).collect::<Vec<_>>().join(",")).unwrap();
+            // 0: voice only, 1: SMS only, 2: both.
+            let called: Vec<Phone> = all.iter().zip(&split).filter(|(_, (l, _))| *l != 1).map(|(p, _)| p.clone()).collect();
+            let texted: Vec<Phone> = all.iter().zip(&split).filter(|(_, (l, _))| *l != 0).map(|(p, _)| p.clone()).collect();
+            let states: Vec<DeliveryState> = all
+                .iter()
+                .zip(&split)
+                .filter(|(_, (l, _))| *l != 0)
+                .map(|(_, (_, s))| [DeliveryState::Delivered, DeliveryState::Undelivered, DeliveryState::Pending][*s as usize])
+                .collect();
+            let at_once = call_at_once(&called, &texted);
+            let later = to_call(&texted, &states);
+            for phone in &all {
+                proptest::prop_assert!(texted.contains(phone) || at_once.contains(phone), "level 1 left a number out");
+            }
+            for (phone, state) in texted.iter().zip(&states) {
+                proptest::prop_assert_eq!(later.contains(phone), *state != DeliveryState::Delivered);
+            }
+            let mut calls: Vec<&Phone> = at_once.iter().chain(&later).collect();
+            let total = calls.len();
+            calls.dedup();
+            calls.sort_by_key(|p| p.national().to_string());
+            calls.dedup();
+            proptest::prop_assert_eq!(calls.len(), total, "a number is called twice");
+        }
     }
 }

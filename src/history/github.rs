@@ -21,6 +21,7 @@ use serde::de::DeserializeOwned;
 use crate::context::Env;
 use crate::edge::Previous;
 use crate::error::root_cause;
+use crate::stop::StopFlag;
 
 /// The whole lookup, every request included, never takes longer than this.
 pub const BUDGET: Duration = Duration::from_secs(5);
@@ -49,12 +50,25 @@ const MAX_EVENT: u64 = 32 * 1024 * 1024;
 
 const PERMISSIONS_FIX: &str = "give the workflow or the job `permissions: actions: read`";
 
+/// The title of the annotation onfail leaves on a job whose failure did not reach everyone it
+/// pages (README, "Paged means a person was reached"): the next run finds it on the previous
+/// job and pages again.
+pub const NOT_PAGED: &str = "onfail: not paged";
+
 /// What the lookup found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Found {
     pub previous: Previous,
     /// The previous run's page, when there is one.
     pub url: Option<String>,
+    /// What could not be learnt on the way (whether the previous failure was paged).
+    pub warnings: Vec<String>,
+}
+
+impl Found {
+    fn new(previous: Previous, url: Option<String>) -> Found {
+        Found { previous, url, warnings: Vec::new() }
+    }
 }
 
 /// The same alert's previous result. `check_run_id` (`--check-run-id`) makes it the same job's.
@@ -73,6 +87,28 @@ pub fn previous(api: &Api, env: &Env, check_run_id: Option<&str>) -> Result<Foun
     }
     let here = here.complete(api)?;
     lookup.earlier_runs(&here)
+}
+
+/// The newer run of this workflow and branch (and head repository) that is queued or in
+/// progress, if there is one: the run whose start cancels this one under `concurrency:
+/// cancel-in-progress` (README, "Escalation"). Its page, or "run #N".
+pub fn newer_run(api: &Api, env: &Env) -> Result<Option<String>, String> {
+    let here = Here::from_env(env)?.complete(api)?;
+    let (Some(number), Some(branch), Some(workflow)) = (here.run_number, &here.branch, &here.workflow) else {
+        return Err("this run's number, branch or workflow is unknown".into());
+    };
+    let path = format!("/repos/{}/actions/workflows/{workflow}/runs", here.repo);
+    let query = [("branch", branch.clone()), ("per_page", PER_PAGE.to_string())];
+    let list: RunList = api.get(&path, &query)?;
+    let newer = list.workflow_runs.into_iter().find(|run| {
+        run.run_number > number
+            && run.id != here.run_id
+            && run.status.as_deref() != Some("completed")
+            && run.head_branch.as_deref() == Some(branch.as_str())
+            && (here.head_repo.is_none()
+                || run.head_repository.as_ref().map(|h| &h.full_name) == here.head_repo.as_ref())
+    });
+    Ok(newer.map(|run| run.html_url.unwrap_or_else(|| format!("run #{}", run.run_number))))
 }
 
 /// This run, as the environment describes it.
@@ -183,6 +219,12 @@ struct Run {
     event: Option<String>,
 }
 
+/// A check run annotation (`GET /repos/{repo}/check-runs/{id}/annotations`).
+#[derive(Deserialize)]
+struct Annotation {
+    title: Option<String>,
+}
+
 #[derive(Clone, Deserialize)]
 struct Repo {
     full_name: String,
@@ -240,18 +282,21 @@ impl Lookup<'_> {
     fn earlier_attempts(&self, here: &Here) -> Result<Option<Found>, String> {
         let base = format!("/repos/{}/actions/runs/{}/attempts", here.repo, here.run_id);
         for attempt in (1..here.attempt).rev() {
-            let (health, url) = match self.job {
-                Some(name) => (self.job_health(&format!("{base}/{attempt}/jobs"), name)?, None),
+            let (health, job_id, url) = match self.job {
+                Some(name) => {
+                    let (health, job_id) = self.job_health(&format!("{base}/{attempt}/jobs"), name)?;
+                    (health, job_id, None)
+                }
                 None => {
                     let run: Run = self.api.get(&format!("{base}/{attempt}"), &[])?;
-                    (health(run.conclusion.as_deref()), run.html_url)
+                    (health(run.conclusion.as_deref()), None, run.html_url)
                 }
             };
             let number = here.run_number.map(|n| format!("run #{n}, ")).unwrap_or_default();
             let since = format!("{number}attempt {attempt}");
             match health {
-                Health::Good => return Ok(Some(Found { previous: Previous::Succeeded, url })),
-                Health::Bad => return Ok(Some(Found { previous: Previous::Failed { since }, url })),
+                Health::Good => return Ok(Some(Found::new(Previous::Succeeded, url))),
+                Health::Bad => return Ok(Some(self.failed(here, job_id, since, url))),
                 Health::Silent => {}
             }
         }
@@ -271,13 +316,13 @@ impl Lookup<'_> {
         let all = self.search(here, None).map_err(|e| self.explained(e, here, false))?;
         match (all, self.job, &here.event) {
             (Search::Found(found), _, _) => Ok(found),
-            (Search::End, _, _) => Ok(Found { previous: Previous::Nothing, url: None }),
+            (Search::End, _, _) => Ok(Found::new(Previous::Nothing, None)),
             // The job was skipped in the runs looked at: look further back among the runs of
             // this run's event, where it runs.
             (Search::OutOfPages, Some(_), Some(event)) if !self.seen.borrow().ids.is_empty() => {
                 match self.search(here, Some(event)).map_err(|e| self.explained(e, here, true))? {
                     Search::Found(found) => Ok(found),
-                    Search::End => Ok(Found { previous: Previous::Nothing, url: None }),
+                    Search::End => Ok(Found::new(Previous::Nothing, None)),
                     Search::OutOfPages => Err(self.explained(format!("{} runs looked at", runs_looked()), here, true)),
                 }
             }
@@ -357,34 +402,34 @@ impl Lookup<'_> {
     /// exist beyond them.
     fn first_decisive(&self, runs: &[Run], here: &Here, ended: bool) -> Result<Option<Found>, String> {
         for (index, run) in runs.iter().enumerate() {
-            let health = match (health(run.conclusion.as_deref()), self.job) {
+            let (health, job_id) = match (health(run.conclusion.as_deref()), self.job) {
                 (Health::Silent, _) => continue,
-                (run_health, None) => run_health,
+                (run_health, None) => (run_health, None),
                 (_, Some(name)) => match self.job_health_in(run, here, name)? {
-                    Some(health) => health,
+                    Some(found) => found,
                     None => continue,
                 },
             };
             let url = run.html_url.clone();
             match health {
                 Health::Silent => continue,
-                Health::Good => return Ok(Some(Found { previous: Previous::Succeeded, url })),
+                Health::Good => return Ok(Some(Found::new(Previous::Succeeded, url))),
                 Health::Bad => {
                     let since = match self.job {
                         Some(name) => self.job_streak_start(&runs[index..], here, name),
                         // For a whole run, the rest of the page tells where the streak began.
                         None => streak_start(&runs[index..], ended),
                     };
-                    return Ok(Some(Found { previous: Previous::Failed { since }, url }));
+                    return Ok(Some(self.failed(here, job_id, since, url)));
                 }
             }
         }
         Ok(None)
     }
 
-    /// This job's health in `run`; `None` when it did not run there (then, and for a run of an
+    /// This job's health in `run`, and its id; `None` when it did not run there (then, and for a run of an
     /// event it proved absent from, the run is stepped over).
-    fn job_health_in(&self, run: &Run, here: &Here, name: &str) -> Result<Option<Health>, String> {
+    fn job_health_in(&self, run: &Run, here: &Here, name: &str) -> Result<Option<(Health, Option<u64>)>, String> {
         // Only when this run's event is known: else no run is of "another" event.
         let other_event = here.event.is_some() && run.event.is_some() && run.event != here.event;
         {
@@ -397,9 +442,9 @@ impl Lookup<'_> {
                 return Ok(None);
             }
         }
-        let health = self.job_health(&format!("/repos/{}/actions/runs/{}/jobs", here.repo, run.id), name)?;
+        let (health, job_id) = self.job_health(&format!("/repos/{}/actions/runs/{}/jobs", here.repo, run.id), name)?;
         if health != Health::Silent {
-            return Ok(Some(health));
+            return Ok(Some((health, job_id)));
         }
         let mut seen = self.seen.borrow_mut();
         seen.ids.insert(run.id);
@@ -424,7 +469,7 @@ impl Lookup<'_> {
             }
             asked += 1;
             match self.job_health_in(run, here, name) {
-                Ok(Some(Health::Bad)) => start = run.run_number,
+                Ok(Some((Health::Bad, _))) => start = run.run_number,
                 Ok(Some(_)) => return format!("run #{start}"),
                 Ok(None) => {}
                 Err(_) => return format!("run #{start} or earlier"),
@@ -433,17 +478,39 @@ impl Lookup<'_> {
         format!("run #{start}")
     }
 
-    /// The health of the job named `name` in a jobs list (`Silent` when the run has no such job).
-    fn job_health(&self, path: &str, name: &str) -> Result<Health, String> {
-        let mut found = Health::Silent;
+    /// The health of the job named `name` in a jobs list (`Silent` when the run has no such
+    /// job), and its id.
+    fn job_health(&self, path: &str, name: &str) -> Result<(Health, Option<u64>), String> {
+        let mut found = (Health::Silent, None);
         self.api.job_pages(path, &[], |jobs| match jobs.iter().find(|j| j.name == name) {
             Some(job) => {
-                found = health(job.conclusion.as_deref());
+                found = (health(job.conclusion.as_deref()), job.id);
                 ControlFlow::Break(())
             }
             None => ControlFlow::Continue(()),
         })?;
         Ok(found)
+    }
+
+    /// A failed previous job, as paged or not: the job's annotations hold [`NOT_PAGED`] when
+    /// its page did not reach everyone. Reading them needs `checks: read`; when they cannot be
+    /// read the failure counts as paged, as before, with a warning naming the fix.
+    fn failed(&self, here: &Here, job_id: Option<u64>, since: String, url: Option<String>) -> Found {
+        let Some(id) = job_id else { return Found::new(Previous::Failed { since }, url) };
+        let path = format!("/repos/{}/check-runs/{id}/annotations", here.repo);
+        match self.api.get::<Vec<Annotation>>(&path, &[("per_page", "50".to_string())]) {
+            Ok(notes) if notes.iter().any(|n| n.title.as_deref() == Some(NOT_PAGED)) => {
+                Found::new(Previous::Unpaged { since }, url)
+            }
+            Ok(_) => Found::new(Previous::Failed { since }, url),
+            Err(problem) => Found {
+                warnings: vec![format!(
+                    "--notify-when changes: whether the previous failure ({since}) reached everyone it pages is \
+                     unknown, so it counts as paged: {problem}; give the workflow `permissions: checks: read` too"
+                )],
+                ..Found::new(Previous::Failed { since }, url)
+            },
+        }
     }
 }
 
@@ -484,6 +551,8 @@ pub struct Api {
     token: String,
     deadline: Instant,
     requests: Cell<u32>,
+    /// A stop request (a cancel): no request starts after it.
+    stop: StopFlag,
 }
 
 impl Api {
@@ -495,10 +564,20 @@ impl Api {
                 .to_string()
                 + PERMISSIONS_FIX
         })?;
-        Api::new(env, token)
+        Api::new(env, token, BUDGET)
     }
 
-    fn new(env: &Env, token: &str) -> Result<Api, String> {
+    /// As [`Api::connect`], with its own `budget` for every request together.
+    pub fn connect_within(env: &Env, token: Option<&str>, budget: Duration) -> Result<Api, String> {
+        Api::connect(env, token).map(|api| Api { deadline: Instant::now() + budget, ..api })
+    }
+
+    /// The same client, asking nothing more once `stop` is set (README, "Escalation").
+    pub fn stopping_on(self, stop: StopFlag) -> Api {
+        Api { stop, ..self }
+    }
+
+    fn new(env: &Env, token: &str, budget: Duration) -> Result<Api, String> {
         let raw =
             env.get("GITHUB_API_URL").map(|v| v.trim()).filter(|v| !v.is_empty()).unwrap_or("https://api.github.com");
         let url = crate::values::check_url("GITHUB_API_URL", raw).map_err(|e| e.to_string())?;
@@ -529,8 +608,9 @@ impl Api {
             client,
             base: url.as_str().trim_end_matches('/').to_string(),
             token: token.to_string(),
-            deadline: Instant::now() + BUDGET,
+            deadline: Instant::now() + budget,
             requests: Cell::new(0),
+            stop: StopFlag::default(),
         })
     }
 
@@ -557,6 +637,9 @@ impl Api {
     }
 
     pub fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<T, String> {
+        if self.stop.is_set() {
+            return Err("onfail was asked to stop (the run was cancelled)".into());
+        }
         let count = self.requests.get() + 1;
         if count > MAX_REQUESTS {
             return Err(format!("no answer after {MAX_REQUESTS} requests to the GitHub API"));
@@ -570,35 +653,39 @@ impl Api {
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
         }
-        let response = self
-            .client
-            .get(url)
-            .timeout(left)
-            .bearer_auth(&self.token)
-            .header("Accept", "application/vnd.github+json")
-            .header("X-GitHub-Api-Version", "2022-11-28")
-            .send()
-            .map_err(|e| {
-                if e.is_timeout() { too_slow() } else { format!("could not reach the GitHub API: {}", root_cause(&e)) }
-            })?;
-        let status = response.status().as_u16();
-        let rate_limited = response.headers().get("x-ratelimit-remaining").is_some_and(|v| v.as_bytes() == b"0");
-        if !(200..300).contains(&status) {
-            return Err(refusal(status, rate_limited));
-        }
-        let mut body = Vec::new();
-        response.take(MAX_BODY + 1).read_to_end(&mut body).map_err(|e| {
-            if e.to_string().contains("timed out") {
-                too_slow()
-            } else {
-                format!("the GitHub API's answer broke off: {e}")
-            }
-        })?;
-        if body.len() as u64 > MAX_BODY {
-            return Err("the GitHub API's answer is far larger than expected".into());
-        }
+        // A stop request (a cancel) ends the wait at once: the lookup is not an alert.
+        let (client, token) = (self.client.clone(), self.token.clone());
+        let body = crate::stop::unless_stopped(&self.stop, Duration::ZERO, move || fetch(&client, url, &token, left))
+            .unwrap_or_else(|| Err("onfail was asked to stop (the run was cancelled)".into()))?;
         serde_json::from_slice(&body).map_err(|e| format!("the GitHub API's answer is not the JSON expected ({e})"))
     }
+}
+
+/// One GET with the token, within `left`: the body, or why there is none.
+fn fetch(client: &Client, url: reqwest::Url, token: &str, left: Duration) -> Result<Vec<u8>, String> {
+    let response = client
+        .get(url)
+        .timeout(left)
+        .bearer_auth(token)
+        .header("Accept", "application/vnd.github+json")
+        .header("X-GitHub-Api-Version", "2022-11-28")
+        .send()
+        .map_err(|e| {
+            if e.is_timeout() { too_slow() } else { format!("could not reach the GitHub API: {}", root_cause(&e)) }
+        })?;
+    let status = response.status().as_u16();
+    let rate_limited = response.headers().get("x-ratelimit-remaining").is_some_and(|v| v.as_bytes() == b"0");
+    if !(200..300).contains(&status) {
+        return Err(refusal(status, rate_limited));
+    }
+    let mut body = Vec::new();
+    response.take(MAX_BODY + 1).read_to_end(&mut body).map_err(|e| {
+        if e.to_string().contains("timed out") { too_slow() } else { format!("the GitHub API's answer broke off: {e}") }
+    })?;
+    if body.len() as u64 > MAX_BODY {
+        return Err("the GitHub API's answer is far larger than expected".into());
+    }
+    Ok(body)
 }
 
 fn too_slow() -> String {

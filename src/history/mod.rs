@@ -13,6 +13,7 @@ use crate::context::Env;
 use crate::edge::{NotifyWhen, Previous};
 use crate::redact::Redactor;
 use crate::status::Status;
+use crate::stop::StopFlag;
 use crate::values::one_of;
 
 /// The words `--notify-when` takes (read through `crate::values::word`, like every enumerated option).
@@ -74,6 +75,8 @@ pub struct Query<'a> {
     /// The GitHub API client already set up for this run (the failure details use it too), so
     /// both lookups share one budget; `None` sets one up when needed.
     pub github: Option<&'a Result<github::Api, String>>,
+    /// A stop request (a cancel): the lookup asks nothing more once it is set.
+    pub stop: StopFlag,
 }
 
 /// What the lookup found.
@@ -103,14 +106,15 @@ pub fn look_back(args: &Args, query: &Query) -> Lookup {
         let api = match query.github {
             Some(api) => api,
             None => {
-                connected = github::Api::connect(query.env, args.token());
+                connected =
+                    github::Api::connect(query.env, args.token()).map(|api| api.stopping_on(query.stop.clone()));
                 &connected
             }
         };
         let found = api.as_ref().map_err(String::clone);
         return match found.and_then(|api| github::previous(api, query.env, query.check_run_id)) {
             Ok(found) => {
-                Lookup { previous: found.previous, previous_run_url: found.url, warnings: Vec::new(), store: None }
+                Lookup { previous: found.previous, previous_run_url: found.url, warnings: found.warnings, store: None }
             }
             Err(problem) => Lookup::unknown(format!(
                 "--notify-when changes: the run history is unknown, so this alert goes out as a first failure \
@@ -186,17 +190,19 @@ fn shared_id(alert_id: &str, last: &str, command: &str) -> Option<String> {
 }
 
 /// Outside GitHub, after the alert went out: records this outcome for the next run. A failure
-/// is recorded only when something got out (`delivered`) or the alert was already failing, so a
-/// page that never arrived is tried again next time. Returns a warning when the file could not
-/// be written; the alert itself is done by then.
-pub fn record(lookup: &Lookup, status: Status, delivered: bool, run_url: &str) -> Option<String> {
+/// is recorded only when it was `paged` (README, "Paged means a person was reached": every call
+/// and text reached its person) or the alert was already failing, so a page that did not reach
+/// everyone is tried again next time. Returns a warning when the file could not be written; the
+/// alert itself is done by then.
+pub fn record(lookup: &Lookup, status: Status, paged: bool, run_url: &str) -> Option<String> {
     let store = lookup.store.as_ref()?;
     let already_failing = matches!(lookup.previous, Previous::Failed { .. });
     let outcome = match status {
-        Status::Failure if delivered || already_failing => state::Outcome::Failure,
+        Status::Failure if paged || already_failing => state::Outcome::Failure,
         Status::Failure => {
             return Some(
-                "--notify-when changes: nothing was delivered, so this failure is not recorded: the next one pages again"
+                "--notify-when changes: this failure did not reach everyone it pages, so it is not recorded as \
+                 paged: the next failure pages again"
                     .into(),
             );
         }

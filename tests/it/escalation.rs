@@ -3,12 +3,12 @@
 //! notes when each request arrived, so the waits between levels can be checked from outside.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::common::{KEY, PHONES, Received, Reply, Run, Server, read, run, sentinels};
+use crate::common::{KEY, PHONES, Received, Reply, Run, Server, Spawned, read, run};
 
 /// The iletiMerkezi credentials, sentinels too.
 const SMS_KEY: &str = "im-SENTINEL-key-41c7aa";
@@ -325,8 +325,8 @@ fn acknowledge_with(signal: &str) -> (Fake, Run, Duration, String) {
 }
 
 /// Runs `onfail send --escalate MODE ARGS`, waits until `sent(fake)` is 1 (the first page is
-/// out), sends `signal` half a second later, and returns the run, how long onfail took to exit
-/// after the signal, and its output files.
+/// out) and onfail says it is waiting for the next level, sends `signal`, and returns the run,
+/// how long onfail took to exit after the signal, and its output files.
 fn interrupt(
     fake: &Fake,
     mode: &str,
@@ -337,35 +337,13 @@ fn interrupt(
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = fake.send(mode, dir.path());
     cmd.args(args);
-    let started = Instant::now();
-    let mut child: Child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    let until = Instant::now() + Duration::from_secs(20);
-    while sent(fake) < 1 && Instant::now() < until {
-        thread::sleep(Duration::from_millis(20));
-    }
+    let spawned = Spawned::start(&mut cmd);
+    // Into the wait: level 1 is answered, and the wait has begun.
+    spawned.wait_for_line("escalation: waiting", Duration::from_secs(20));
     assert_eq!(sent(fake), 1, "the first page never arrived");
-    // Into the wait: level 1 is answered, the wait has begun.
-    thread::sleep(Duration::from_millis(500));
     let signalled = Instant::now();
-    let sent = Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap();
-    assert!(sent.success());
-    let until = Instant::now() + Duration::from_secs(30);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > until {
-            let _ = child.kill();
-            panic!("onfail did not exit after {signal}");
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-    let exited = signalled.elapsed();
-    let output = child.wait_with_output().unwrap();
-    let out = Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        elapsed: started.elapsed(),
-    };
-    out.assert_clean(&sentinels());
+    spawned.signal(signal);
+    let (out, exited) = spawned.finish(Duration::from_secs(30), signalled);
     out.assert_clean(&[SMS_KEY.to_string(), HASH.to_string()]);
     let outputs = read(&dir.path().join("output")) + "\n---summary---\n" + &read(&dir.path().join("summary"));
     (out, exited, outputs)

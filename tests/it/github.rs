@@ -202,14 +202,18 @@ fn outputs_parse_and_match_the_json_document() {
             "edge",
             "failed-channels",
             "json",
+            "paged",
             "previous-run-url",
             "result",
             "sent-channels",
-            "sms-order-id"
+            "sms-order-id",
+            "superseded"
         ]
     );
     assert_eq!(outputs["result"], "sent");
     assert_eq!(outputs["acknowledged"], "false");
+    assert_eq!(outputs["superseded"], "false");
+    assert_eq!(outputs["paged"], "true", "the call reached its person");
     assert_eq!(outputs["sent-channels"], "voice");
     assert_eq!(outputs["failed-channels"], "");
     assert_eq!(outputs["alert-id"], "");
@@ -224,7 +228,7 @@ fn outputs_parse_and_match_the_json_document() {
     let text = read(&files.output);
     let delims: std::collections::BTreeSet<_> =
         text.lines().filter_map(|l| l.split_once("<<")).map(|(_, d)| d).collect();
-    assert_eq!(delims.len(), 9, "{text}");
+    assert_eq!(delims.len(), 11, "{text}");
 }
 
 #[test]

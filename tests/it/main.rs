@@ -6,6 +6,7 @@
 mod common;
 
 mod action_inputs;
+mod cancel;
 mod details;
 mod dry_run;
 mod escalation;
@@ -19,6 +20,7 @@ mod language;
 mod leaks;
 mod needs;
 mod output;
+mod paging;
 mod parsing;
 mod properties;
 mod run;

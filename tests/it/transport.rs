@@ -38,10 +38,16 @@ fn an_alertalk_answering_after_25s_within_30s_is_called_once() {
 fn a_call_that_was_sent_and_got_no_answer_is_not_sent_again() {
     for reply in [Reply::Hang, Reply::Close, Reply::Raw(b"\x00 not HTTP\r\n\r\n".to_vec())] {
         let server = Server::new(vec![], reply.clone());
-        let out = run(voice(&server.url("/webhook/receive")).args(["--timeout", "2s", "--retries", "3"]));
+        let out =
+            run(voice(&server.url("/webhook/receive")).args(["--timeout", "2s", "--retries", "3", "--output", "json"]));
         assert_eq!(out.code, 1, "{reply:?}: {}", out.stderr);
         assert_eq!(server.wait_for(2).len(), 1, "{reply:?}: the call was sent again");
-        assert!(out.stderr.contains("so it is not sent again, so that no one is paged twice"), "{}", out.stderr);
+        let detail = out.json()["channels"][0]["detail"].as_str().unwrap_or_default().to_string();
+        assert!(detail.starts_with("sent, but no answer came ("), "{detail}");
+        assert!(detail.ends_with("so it is not sent again, so that no one is paged twice"), "{detail}");
+        // Whether the phone rang is unknown, so the failure is not taken for paged.
+        assert_eq!(out.json()["pages"][0]["result"], "unknown", "{}", out.stdout);
+        assert_eq!(out.json()["paged"], false);
         assert!(out.elapsed < Duration::from_secs(6), "{reply:?}: took {:?}", out.elapsed);
     }
 }

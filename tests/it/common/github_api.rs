@@ -166,11 +166,15 @@ pub struct Script {
     /// The check run id and display name of the job onfail runs in.
     pub current_job: Option<(u64, &'static str)>,
     pub fault: Fault,
+    /// Annotation titles per check run (job) id.
+    pub annotations: Vec<(u64, &'static str)>,
+    /// Answer the annotations of check runs with this status (403: no `checks: read`).
+    pub annotations_refused: Option<u16>,
 }
 
 impl Script {
     pub fn new(runs: Vec<FakeRun>) -> Script {
-        Script { runs, current_job: None, fault: Fault::None }
+        Script { runs, current_job: None, fault: Fault::None, annotations: Vec::new(), annotations_refused: None }
     }
 }
 
@@ -221,6 +225,20 @@ fn route(script: &Script, request: &Received) -> Reply {
         ["repos", "acme", "api", "actions", "jobs", id] => match script.current_job {
             Some((job, name)) if job.to_string() == *id => ok(json!({"id": job, "run_id": RUN_ID, "name": name})),
             _ => not_found,
+        },
+        ["repos", "acme", "api", "check-runs", id, "annotations"] => match script.annotations_refused {
+            Some(status) => Reply::json(status, r#"{"message":"Resource not accessible by integration"}"#),
+            None => ok(Value::Array(
+                script
+                    .annotations
+                    .iter()
+                    .filter(|(job, _)| job.to_string() == *id)
+                    .map(|(_, title)| {
+                        json!({"path": ".github", "annotation_level": "warning", "title": title,
+                                             "message": "x"})
+                    })
+                    .collect(),
+            )),
         },
         ["repos", "acme", "api", "actions", "runs", id] => match run(id) {
             Some(run) => ok(run.json(run.attempts.len() + 1, run.conclusion)),

@@ -2,6 +2,7 @@
 //! for the `onfail` binary with a hermetic environment that scans every output for leaks.
 
 pub mod github_api;
+pub mod phones;
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -383,4 +384,84 @@ pub fn github_env(cmd: &mut Command) -> &mut Command {
         .env("GITHUB_RUN_NUMBER", "17")
         .env("GITHUB_RUN_ATTEMPT", "2")
         .env("GITHUB_SERVER_URL", "https://github.com")
+}
+
+/// A running `onfail` whose stderr is read line by line as it comes, so that a test waits for
+/// the line it means (the wait has begun, the call went out) instead of sleeping.
+pub struct Spawned {
+    child: std::process::Child,
+    lines: Arc<Mutex<Vec<String>>>,
+    stdout: Arc<Mutex<Vec<u8>>>,
+    readers: Vec<thread::JoinHandle<()>>,
+    started: Instant,
+}
+
+impl Spawned {
+    pub fn start(cmd: &mut std::process::Command) -> Spawned {
+        use std::process::Stdio;
+        let started = Instant::now();
+        let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("onfail starts");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let stdout = Arc::new(Mutex::new(Vec::new()));
+        let (err, out) = (child.stderr.take().unwrap(), child.stdout.take().unwrap());
+        let into = Arc::clone(&lines);
+        let reading_err = thread::spawn(move || {
+            for line in BufReader::new(err).lines() {
+                let Ok(line) = line else { break };
+                into.lock().unwrap().push(line);
+            }
+        });
+        let into = Arc::clone(&stdout);
+        let reading_out = thread::spawn(move || {
+            let mut out = out;
+            let _ = out.read_to_end(&mut into.lock().unwrap());
+        });
+        Spawned { child, lines, stdout, readers: vec![reading_err, reading_out], started }
+    }
+
+    /// Waits up to `limit` for a stderr line containing `needle`; panics with what came if none.
+    pub fn wait_for_line(&self, needle: &str, limit: Duration) {
+        let until = Instant::now() + limit;
+        while Instant::now() < until {
+            if self.lines.lock().unwrap().iter().any(|l| l.contains(needle)) {
+                return;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+        panic!("no line with {needle:?} within {limit:?}; stderr so far:\n{}", self.lines.lock().unwrap().join("\n"));
+    }
+
+    /// Sends `signal` (`-INT`, `-TERM`) to the process.
+    pub fn signal(&self, signal: &str) {
+        let sent = std::process::Command::new("kill").args([signal, &self.child.id().to_string()]).status().unwrap();
+        assert!(sent.success());
+    }
+
+    /// Waits up to `limit` for the exit (panics past it) and returns the run, its output scanned
+    /// for the sentinels, and how long it took from `since`.
+    pub fn finish(mut self, limit: Duration, since: Instant) -> (Run, Duration) {
+        let until = Instant::now() + limit;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > until {
+                let _ = self.child.kill();
+                panic!("onfail did not exit within {limit:?}:\n{}", self.lines.lock().unwrap().join("\n"));
+            }
+            thread::sleep(Duration::from_millis(10));
+        };
+        let took = since.elapsed();
+        for reader in self.readers.drain(..) {
+            let _ = reader.join();
+        }
+        let run = Run {
+            code: status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&self.stdout.lock().unwrap()).into_owned(),
+            stderr: self.lines.lock().unwrap().join("\n"),
+            elapsed: self.started.elapsed(),
+        };
+        run.assert_clean(&sentinels());
+        (run, took)
+    }
 }
