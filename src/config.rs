@@ -83,6 +83,10 @@ impl Config {
         failed: &[FailedJob],
     ) -> Result<Config, ConfigError> {
         let general = &args.general;
+        // Sent as `Authorization: Bearer` to the GitHub API (README, "Security").
+        if let Some(why) = args.history.token().and_then(crate::values::header_value_error) {
+            return Err(ConfigError::new("--github-token", why));
+        }
         let (needs, warnings) = needs_verdict(general)?;
         let status = needs.as_ref().map(|v| v.status).or(general.status).unwrap_or(crate::status::Status::Failure);
         let mut context = Context::detect(env, status, general.check_run_id.as_deref(), now);
