@@ -87,7 +87,8 @@ fn work(url: &reqwest::Url, transport: &Transport, queue: &Mutex<Receiver<Job>>)
             Err(_) => return,
         };
         let Ok((body, answer)) = next else { return };
-        let request = Request { url: url.clone(), headers: Vec::new(), body };
+        // The provider itself repeats reports, so every receiver of them takes a second copy.
+        let request = Request { url: url.clone(), headers: Vec::new(), body, repeat_safe: true };
         let attempt = match transport.send_once(&request, ATTEMPT_TIMEOUT) {
             Ok(response) => verdict(&response),
             Err(why) => Attempt::Transient(why),
