@@ -29,8 +29,11 @@ start() {
   bin=$(bin_dir)
   if [ -z "$bin" ]; then
     echo "tests/postgres.sh: installing postgresql (apt-get)" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2 ||
-      { apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2; }
+    local sudo=()
+    [ "$(id -u)" = 0 ] || sudo=(sudo)
+    ${sudo[@]+"${sudo[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2 ||
+      { ${sudo[@]+"${sudo[@]}"} apt-get update -qq >&2 &&
+        ${sudo[@]+"${sudo[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2; }
     bin=$(bin_dir)
   fi
   chmod 755 "$dir"

@@ -3,6 +3,7 @@
 
 pub mod github_api;
 pub mod phones;
+#[cfg(unix)]
 pub mod service;
 
 use std::collections::VecDeque;

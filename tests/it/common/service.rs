@@ -29,12 +29,13 @@ impl Backend {
     }
 
     /// A fresh database on the test PostgreSQL, or `None` (said loudly) when there is none.
-    /// Under CI (`CI` set) a missing server fails the test instead.
+    /// Under CI (`CI` set) on Linux, where `.ci/run` and the workflow start one, a missing
+    /// server fails the test instead.
     pub fn postgres() -> Option<Backend> {
         let Some(base) = std::env::var("ONFAIL_TEST_POSTGRES").ok().filter(|v| !v.is_empty()) else {
             let message = "ONFAIL_TEST_POSTGRES is not set: the PostgreSQL store tests did NOT run. Start one with \
                            `d=$(mktemp -d); export ONFAIL_TEST_POSTGRES=$(tests/postgres.sh start \"$d\")`";
-            assert!(std::env::var_os("CI").is_none(), "{message}");
+            assert!(std::env::var_os("CI").is_none() || !cfg!(target_os = "linux"), "{message}");
             // Straight to stderr: the test harness does not capture this, so it shows.
             let _ = writeln!(std::io::stderr(), "\n*** SKIPPED: {message}\n");
             return None;
