@@ -8,7 +8,9 @@
 //! `tests/it/structure.rs` reads it, fails on a top-level module that is not in it, and fails on
 //! any `crate::` path from a module to a module of its own layer or of a layer above.
 //!
-//! 1. `app`: runs a parsed command; the exit codes are decided here.
+//! 1. `app`, `serve`: two siblings that never import each other. `app` runs `send`, `run` and
+//!    `check` (their exit codes are decided there); `serve` is the standing companion, `onfail
+//!    serve` (its own exit codes decided in its `run`).
 //! 2. `config`: turns the parsed arguments into a validated `Config`.
 //! 3. `cli`: the command line (clap), each provider's flags flattened in.
 //! 4. `escalation`: climbs from one page to the next while the step waits, driving the voice
@@ -31,7 +33,7 @@
 //!     the job status words; a SIGINT or SIGTERM while onfail alerts.
 //! 13. `values`, `phone`, `template`, `der`: value parsers, phone numbers, `{placeholder}`
 //!     templates, certificate names.
-//! 14. `error`: the usage error every layer can raise.
+//! 14. `error`, `exit`: the usage error every layer can raise; the list of exit codes.
 
 pub mod app;
 pub mod channels;
@@ -43,6 +45,7 @@ pub mod details;
 pub mod edge;
 pub mod error;
 pub mod escalation;
+pub mod exit;
 pub mod gha;
 pub mod history;
 pub mod needs;
@@ -53,6 +56,7 @@ pub mod redact;
 pub mod render;
 pub mod report;
 pub mod runner;
+pub mod serve;
 pub mod status;
 pub mod stop;
 pub mod template;
