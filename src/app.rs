@@ -1,11 +1,13 @@
 //! Runs a parsed command: build the redactor first, validate, then send, dry-run or check, and
 //! report. Exit codes are decided here and nowhere else.
 
+mod ack_page;
 mod reached;
 
 use std::ffi::OsString;
 use std::time::{Instant, SystemTime};
 
+use crate::channels::companion::OpenedPage;
 use crate::channels::{self, Alert, Channel};
 use crate::cli::{AlertArgs, AlertCommand, OutputFormat, RunArgs};
 use crate::config::{self, Config};
@@ -13,6 +15,7 @@ use crate::context::{CommandRun, Env};
 use crate::details;
 use crate::edge::{Decision, NotifyWhen};
 use crate::error::ConfigError;
+use crate::escalation::acknowledge::PageWatch;
 use crate::escalation::{self, Escalation};
 use crate::exit::Exit;
 use crate::history::{self, Lookup, github};
@@ -201,9 +204,10 @@ fn send(
     let github = wants_details(config, env).then(connect);
     failure_details(config, args, env, github.as_ref())?;
     let history = look_back(config, args, env, github.as_ref(), stop)?;
+    let page = ack_page::open(config, args, env, out)?;
     let settings = &config.settings;
     let (channels, escalated) = match config.escalation.as_ref().filter(|e| e.applies(&config.alert)) {
-        Some(escalation) => escalate(config, escalation, env, out, stop)?,
+        Some(escalation) => escalate(config, escalation, page.as_ref(), env, out, stop)?,
         None if settings.dry_run => (dry_run(config), None),
         None => (deliver_all(config, &transport(config, env, out)?.stopping_on(stop.flag())), None),
     };
@@ -256,6 +260,7 @@ fn send(
 fn escalate(
     config: &Config,
     escalation: &Escalation,
+    page: Option<&OpenedPage>,
     env: &Env,
     out: &Output,
     stop: &Listener,
@@ -267,7 +272,19 @@ fn escalate(
         escalation::dry_run(escalation, &others, &config.alert)
     } else {
         let transport = transport(config, env, out)?.stopping_on(stop.flag());
-        escalation::run(escalation, &others, &config.alert, &transport, config.settings.timeout, out, stop)
+        // With `--server`, the link in the SMS acknowledges as a cancel does (docs/serve-senders.md).
+        let watch =
+            config.server.as_ref().zip(page).map(|(server, page)| PageWatch::start(server, page, &transport, stop));
+        let (channels, mut report) =
+            escalation::run(escalation, &others, &config.alert, &transport, config.settings.timeout, out, stop);
+        if let Some(found) = watch.map(PageWatch::finish) {
+            found.warning.iter().for_each(|w| out.warning(w));
+            if found.acknowledged_at.is_some() {
+                report.acknowledged_by = Some("link");
+                report.acknowledged_at = found.acknowledged_at;
+            }
+        }
+        (channels, report)
     };
     Ok((channels, Some(report)))
 }

@@ -4,6 +4,7 @@
 
 use std::time::{Duration, SystemTime};
 
+use crate::channels::companion::{self, Server};
 use crate::channels::{Alert, Channel};
 use crate::cli::{AlertArgs, GeneralArgs, OutputFormat};
 use crate::context::{CommandRun, Context, Env, FailedJob};
@@ -35,6 +36,8 @@ pub struct Config {
     pub warnings: Vec<String>,
     /// `--escalate`, unless it is `off`.
     pub escalation: Option<Escalation>,
+    /// `--server`: an `onfail serve` (docs/serve-senders.md).
+    pub server: Option<Server>,
 }
 
 /// Collects the secret values from the raw arguments. Done before validation, so that even a
@@ -115,10 +118,12 @@ impl Config {
             notify_on: general.notify_on.clone().unwrap_or_default(),
             context,
             decision: None,
+            ack_url: None,
         };
         if let Some(text) = args.escalation.chain_sms(&alert) {
             alert.sms_message = Some(text);
         }
+        let server = companion::configure(&args.channels.shared.companion)?;
         let channels = args.channels.configure(&alert)?;
         let escalation = Escalation::configure(&args.escalation, &args.channels, &alert, !channels.is_empty())?;
         let settings = Settings {
@@ -128,12 +133,13 @@ impl Config {
             fail_on_error: general.fail_on_error.unwrap_or(true),
             output: general.output.unwrap_or(OutputFormat::Text),
         };
-        Ok(Config { settings, alert, channels, needs, warnings, escalation })
+        Ok(Config { settings, alert, channels, needs, warnings, escalation, server })
     }
 
     /// Whether any channel will talk https (and so needs the trust roots).
     pub fn needs_tls(&self) -> bool {
         self.channels.iter().any(|c| c.endpoint().starts_with("https://"))
+            || self.server.as_ref().is_some_and(Server::is_https)
     }
 }
 

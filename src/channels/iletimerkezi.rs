@@ -8,6 +8,7 @@ mod wire;
 use std::time::Duration;
 
 use super::sms_text::{self, MAX_PARTS};
+use super::companion::{self, Server};
 use super::{Alert, Channel, Provider, SharedArgs};
 use crate::edge::Role;
 use crate::error::ConfigError;
@@ -99,6 +100,16 @@ pub struct Sms {
     text: String,
     wait: Duration,
     warnings: Vec<String>,
+    /// With `--server`: where the order is registered and its delivery learned.
+    companion: Option<Registration>,
+}
+
+/// What an order is registered with at `onfail serve`.
+#[derive(Clone, Debug)]
+struct Registration {
+    server: Server,
+    alert_id: String,
+    run_url: String,
 }
 
 /// The SMS channel, if the iletiMerkezi key is set; an error if it is set but incomplete.
@@ -142,7 +153,18 @@ pub fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Opti
     if full.trim().is_empty() {
         return Err(ConfigError::new(option, "renders to an empty text: an SMS needs some text"));
     }
+    let full = match &alert.ack_url {
+        Some(link) if !alert.recovered(Role::Text) => {
+            with_link(&full, &alert.language.texts(Audience::Phone).ack_link(link))
+        }
+        _ => full,
+    };
     let (text, warnings) = fit_text(&full);
+    let companion = companion::configure(&shared.companion)?.map(|server| Registration {
+        server,
+        alert_id: super::incident::default_alert_id(&alert.context),
+        run_url: alert.context.run_url.clone(),
+    });
     Ok(Some(Sms {
         send_url: endpoint(&base, "send-sms"),
         report_url: endpoint(&base, "get-report"),
@@ -153,7 +175,21 @@ pub fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Opti
         text,
         wait: args.sms_wait.unwrap_or(Duration::ZERO),
         warnings,
+        companion,
     }))
+}
+
+/// `text` and then `link` (the acknowledge link), the text cut first if both do not fit in
+/// iletiMerkezi's part cap: the link is never cut.
+fn with_link(text: &str, link: &str) -> String {
+    let mut body: Vec<char> = text.trim_end().chars().collect();
+    loop {
+        let joined = format!("{} {link}", body.iter().collect::<String>());
+        if body.is_empty() || sms_text::measure(&joined).parts <= MAX_PARTS {
+            return joined;
+        }
+        body.truncate(body.len().saturating_sub(16));
+    }
 }
 
 /// `https://api.iletimerkezi.com` + `send-sms` → `https://api.iletimerkezi.com/v1/send-sms/json`.
@@ -238,7 +274,25 @@ impl Sms {
 
     /// Sends the order, and nothing more: no delivery report is read.
     pub fn send(&self, transport: &Transport) -> Outcome {
-        transport.deliver(&|attempt| self.request(attempt), &|r, attempt| self.classify(r, attempt))
+        let mut outcome = transport.deliver(&|attempt| self.request(attempt), &|r, attempt| self.classify(r, attempt));
+        if let (Some(companion), Ok(delivery)) = (&self.companion, &mut outcome.result)
+            && let Some(order_id) = &delivery.ids.sms_order_id
+        {
+            let registered = companion.server.register_order(
+                transport,
+                order_id,
+                &self.phones,
+                &companion.alert_id,
+                &companion.run_url,
+            );
+            if let Err(why) = registered {
+                delivery.warnings.push(format!(
+                    "--server: order {order_id} could not be registered with onfail serve ({why}); its delivery \
+                     is read from iletiMerkezi's get-report instead"
+                ));
+            }
+        }
+        outcome
     }
 
     /// Reads the delivery report of `order_id` for at most `wait` (and never past the transport's
@@ -259,7 +313,10 @@ impl Sms {
             phones: &self.phones,
             stop,
         };
-        watch.wait(wait)
+        match &self.companion {
+            Some(companion) => delivery::from_service(&watch, &companion.server, wait),
+            None => watch.wait(wait),
+        }
     }
 
     /// [`Channel::deliver`], with the `--sms-wait` ending early when `stop` says so; also returns
@@ -297,6 +354,7 @@ impl Sms {
     fn settle(&self, mut outcome: Outcome, order_id: &str, report: delivery::Report) -> Outcome {
         let Ok(delivery) = &mut outcome.result else { return outcome };
         delivery.ids.delivery_states = report.masked_states(&self.phones);
+        delivery.warnings.extend(report.warnings.iter().cloned());
         let (delivered, undelivered, pending) = (
             report.list(&self.phones, DeliveryState::Delivered),
             report.list(&self.phones, DeliveryState::Undelivered),

@@ -29,6 +29,9 @@ mod run;
 mod serve;
 #[cfg(unix)]
 mod serve_robustness;
+// The service runs as a process (tests/it/common/service.rs), stopped with `kill`.
+#[cfg(unix)]
+mod senders;
 mod sms;
 mod state;
 mod structure;

@@ -1,0 +1,228 @@
+//! Senders with `--server` (docs/serve-senders.md): `onfail send` and `onfail run` against a
+//! real `onfail serve` on 127.0.0.1 (SQLite) and the fake phone providers. Orders registered,
+//! delivery learned by long-poll, the acknowledge link in every SMS, an escalation stopped by
+//! it, and a service that is down being only a warning.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use onfail::serve::settings::StoreUrl;
+use onfail::serve::store::Store;
+use serde_json::Value;
+
+use crate::common::phones::{self, A, B, Fake, HASH, SMS_KEY, Voice, output};
+use crate::common::service::{API_TOKEN, Backend, Service};
+use crate::common::{Run, Spawned, sentinels};
+
+/// The fake's order id for every accepted SMS.
+const ORDER: &str = "555";
+
+fn with_server(mut cmd: Command, service: &Service) -> Command {
+    cmd.env("ONFAIL_SERVER", &service.url).env("ONFAIL_SERVER_TOKEN", API_TOKEN);
+    cmd
+}
+
+/// No secret, no number and not the service's token in any output.
+fn assert_clean(run: &Run) {
+    let mut secrets = sentinels();
+    secrets.extend([API_TOKEN, SMS_KEY, HASH].map(String::from));
+    run.assert_clean(&secrets);
+}
+
+/// Waits until the sender registered the order with the service.
+fn registered(service: &Service, limit: Duration) -> Value {
+    let until = Instant::now() + limit;
+    loop {
+        let (status, order) = service.api("GET", &format!("/v1/orders/{ORDER}"), None);
+        if status == 200 {
+            return order;
+        }
+        assert!(Instant::now() < until, "the order was never registered:\n{}", service.log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Acknowledges the page of `ack_url` as the button does: the code, in the service's store.
+fn acknowledge(backend: &Backend, ack_url: &str) {
+    let code = ack_url.rsplit('/').next().unwrap().to_string();
+    let path = backend.store.strip_prefix("sqlite://").unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let store = Store::open(&StoreUrl::Sqlite(path.into())).await.unwrap();
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+        assert!(store.acknowledge(&code, now).await.unwrap().is_some(), "no page has the code of {ack_url}");
+    });
+}
+
+/// The acknowledge link in an SMS text.
+fn link_in(text: &str, service: &Service) -> String {
+    let start = text.find(&format!("{}/a/", service.url)).unwrap_or_else(|| panic!("no link in {text:?}"));
+    text[start..].split_whitespace().next().unwrap().to_string()
+}
+
+#[test]
+fn sms_wait_learns_delivery_from_the_service_as_soon_as_every_recipient_is_final() {
+    let backend = Backend::sqlite();
+    let service = Service::start(&backend, &[]);
+    // get-report would say pending until the end of the wait: only the service can end it early.
+    let fake = Fake::new(Voice::Queue, &[(A, 110), (B, 110)]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = with_server(fake.send(dir.path()), &service);
+    cmd.args(["--phone-numbers", &format!("{A},{B}"), "--sms-wait", "40s", "--timeout", "50s", "--language", "en"]);
+    let started = Instant::now();
+    let spawned = Spawned::start(&mut cmd);
+    let order = registered(&service, Duration::from_secs(20));
+    let numbers: Vec<&str> =
+        order["recipients"].as_array().unwrap().iter().map(|r| r["to"].as_str().unwrap()).collect();
+    assert_eq!(numbers, [format!("90{A}"), format!("90{B}")]);
+    for (id, number) in [(1, A), (2, B)] {
+        assert_eq!(service.report_of(id, ORDER, "delivered", &format!("90{number}")).0, 200);
+    }
+    let (out, took) = spawned.finish(Duration::from_secs(30), started);
+    assert_clean(&out);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(took < Duration::from_secs(15), "the wait did not end when both were delivered: {took:?}");
+    let sms = out.json()["channels"].as_array().unwrap().iter().find(|c| c["channel"] == "sms").cloned().unwrap();
+    assert_eq!(sms["result"], "sent", "{sms}");
+    assert!(sms["detail"].as_str().unwrap().contains("delivered to 2 of 2"), "{sms}");
+    assert!(fake.hits("/v1/get-report/json").is_empty(), "get-report was polled although the service answered");
+    // The failure's SMS carries the link, and the call says it is there.
+    let (_, text) = &fake.texts()[0];
+    link_in(text, &service);
+    assert!(text.contains("To acknowledge, open the link: "), "{text}");
+    let call = fake.hits("/webhook/receive")[0].1.json();
+    assert!(call.to_string().contains("To acknowledge, open the link in the text message."), "{call}");
+}
+
+#[test]
+fn a_service_that_is_down_is_a_warning_and_get_report_takes_over() {
+    // A port nobody listens on: connection refused.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let down = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let fake = Fake::new(Voice::Queue, &[(A, 111)]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = fake.send(dir.path());
+    cmd.env("ONFAIL_SERVER", &down).env("ONFAIL_SERVER_TOKEN", API_TOKEN);
+    cmd.args(["--phone-numbers", A, "--sms-wait", "20s", "--timeout", "30s"]);
+    let started = Instant::now();
+    let out = phones::go(cmd);
+    assert_clean(&out);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(started.elapsed() < Duration::from_secs(15), "{:?}", started.elapsed());
+    assert!(out.stderr.contains("no acknowledge link could be opened at onfail serve"), "{}", out.stderr);
+    assert!(out.stderr.contains("could not be registered with onfail serve"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("the delivery report was read from iletiMerkezi's get-report instead"),
+        "{}",
+        out.stderr
+    );
+    let sms = out.json()["channels"].as_array().unwrap().iter().find(|c| c["channel"] == "sms").cloned().unwrap();
+    assert!(sms["detail"].as_str().unwrap().contains("delivered to 1 of 1"), "{sms}");
+    assert!(!fake.texts()[0].1.contains("/a/"), "a link that no one can open: {:?}", fake.texts());
+}
+
+#[test]
+fn a_wrong_token_is_a_warning_and_the_alert_still_goes_out() {
+    let backend = Backend::sqlite();
+    let service = Service::start(&backend, &[]);
+    let fake = Fake::new(Voice::Queue, &[(A, 111)]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = fake.send(dir.path());
+    cmd.env("ONFAIL_SERVER", &service.url).env("ONFAIL_SERVER_TOKEN", "not-the-SENTINEL-token");
+    cmd.args(["--phone-numbers", A, "--sms-wait", "20s", "--timeout", "30s"]);
+    let out = phones::go(cmd);
+    out.assert_clean(&["not-the-SENTINEL-token".to_string()]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("refused the token (401)"), "{}", out.stderr);
+    assert_eq!(fake.texts().len(), 1);
+    assert_eq!(fake.calls().len(), 1);
+}
+
+/// A chain whose first level waits a minute; the link acknowledges it.
+fn chain_acknowledged_by_link(mut cmd: Command, service: &Service, backend: &Backend, fake: &Fake, dir: &Path) {
+    cmd.args(["--escalate", "chain", "--phone-numbers", A, "--escalation-phone-numbers", B]).args([
+        "--escalate-after",
+        "60s",
+        "--escalation-repeat",
+        "2",
+    ]);
+    let spawned = Spawned::start(&mut cmd);
+    spawned.wait_for_line("escalation: waiting 1m for an acknowledgement", Duration::from_secs(20));
+    let texts = fake.texts();
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    let link = link_in(&texts[0].1, service);
+    let pressed = Instant::now();
+    acknowledge(backend, &link);
+    let (out, took) = spawned.finish(Duration::from_secs(20), pressed);
+    assert_clean(&out);
+    assert!(took < Duration::from_secs(5), "{took:?} after the acknowledgement:\n{}", out.stderr);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    // Nothing more was sent: the second level's call and text never went out.
+    assert_eq!(fake.calls(), [vec![A.to_string()]]);
+    assert_eq!(fake.texts().len(), 1);
+    let json = out.json();
+    assert_eq!(json["escalation"]["acknowledged"], true, "{json}");
+    assert_eq!(json["escalation"]["ended"], "acknowledged");
+    assert_eq!(json["escalation"]["acknowledged_by"], "link");
+    assert!(json["escalation"]["acknowledged_at"].as_str().is_some_and(|at| at.ends_with('Z')), "{json}");
+    assert!(out.stderr.contains("escalation: acknowledged by the link in the SMS at "), "{}", out.stderr);
+    assert_eq!(output(dir, "acknowledged").as_deref(), Some("true"));
+}
+
+#[test]
+fn the_link_in_the_sms_acknowledges_a_chain_within_seconds_and_nothing_more_is_sent() {
+    let backend = Backend::sqlite();
+    let service = Service::start(&backend, &[]);
+    let fake = Fake::new(Voice::Queue, &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let cmd = with_server(fake.send(dir.path()), &service);
+    chain_acknowledged_by_link(cmd, &service, &backend, &fake, dir.path());
+    // On GitHub the chain's SMS says both ways: the link, and cancelling the run (in Turkish,
+    // the default language).
+    let text = &fake.texts()[0].1;
+    assert!(text.contains("Cancel workflow") && text.contains("Onaylamak için bağlantıyı açın: "), "{text}");
+    let summary = crate::common::read(&dir.path().join("summary"));
+    assert!(summary.contains("**acknowledged** by the link in the SMS at "), "{summary}");
+}
+
+#[test]
+fn on_a_cron_host_onfail_run_is_acknowledged_by_the_link_too() {
+    let backend = Backend::sqlite();
+    let service = Service::start(&backend, &[]);
+    let fake = Fake::new(Voice::Queue, &[]);
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("onfail"));
+    cmd.env_clear()
+        .env("RUST_BACKTRACE", "0")
+        .env("HOSTNAME", "db-1")
+        .env("ONFAIL_LANGUAGE", "tr")
+        .env("ONFAIL_ALERTALK_WEBHOOK_KEY", crate::common::KEY)
+        .env("ONFAIL_ILETIMERKEZI_KEY", SMS_KEY)
+        .env("ONFAIL_ILETIMERKEZI_HASH", HASH)
+        .env("ONFAIL_SMS_SENDER", "ACME")
+        .env("ONFAIL_SERVER", &service.url)
+        .env("ONFAIL_SERVER_TOKEN", API_TOKEN)
+        .args(["run", "--output", "json"])
+        .args(["--alertalk-url", &fake.server.url("/webhook/receive")])
+        .args(["--iletimerkezi-url", &fake.server.url("")])
+        .args(["--escalate", "chain", "--phone-numbers", A, "--escalation-phone-numbers", B])
+        .args(["--escalate-after", "60s"]);
+    cmd.args(["--", "sh", "-c", "exit 3"]);
+    let spawned = Spawned::start(&mut cmd);
+    spawned.wait_for_line("escalation: waiting 1m for an acknowledgement", Duration::from_secs(20));
+    let text = fake.texts()[0].1.clone();
+    // A cron host has no "Cancel workflow": the Turkish SMS says to open the link.
+    assert!(text.contains("Onaylamak için bağlantıyı açın: ") && !text.contains("Cancel workflow"), "{text}");
+    let call = fake.hits("/webhook/receive")[0].1.json().to_string();
+    assert!(call.contains("Onaylamak için kısa mesajdaki bağlantıyı açın."), "{call}");
+    let pressed = Instant::now();
+    acknowledge(&backend, &link_in(&text, &service));
+    let (out, took) = spawned.finish(Duration::from_secs(20), pressed);
+    assert_clean(&out);
+    assert!(took < Duration::from_secs(5), "{took:?}:\n{}", out.stderr);
+    // onfail run exits with its command's code, and sent nothing more.
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert_eq!(fake.calls().len(), 1);
+    assert_eq!(out.json()["escalation"]["acknowledged_by"], "link");
+}
