@@ -102,6 +102,8 @@ pub struct Sms {
     warnings: Vec<String>,
     /// With `--server`: where the order is registered and its delivery learned.
     companion: Option<Registration>,
+    /// The acknowledge words and link the text ends with, kept whole when the text is cut.
+    ack_line: Option<String>,
 }
 
 /// What an order is registered with at `onfail serve`.
@@ -153,11 +155,13 @@ pub fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Opti
     if full.trim().is_empty() {
         return Err(ConfigError::new(option, "renders to an empty text: an SMS needs some text"));
     }
-    let full = match &alert.ack_url {
-        Some(link) if !alert.recovered(Role::Text) => {
-            with_link(&full, &alert.language.texts(Audience::Phone).ack_link(link))
-        }
-        _ => full,
+    let ack_line = match &alert.ack_url {
+        Some(link) if !alert.recovered(Role::Text) => Some(alert.language.texts(Audience::Phone).ack_link(link)),
+        _ => None,
+    };
+    let full = match &ack_line {
+        Some(line) => with_link(&full, line),
+        None => full,
     };
     let (text, warnings) = fit_text(&full);
     let companion = companion::configure(&shared.companion)?.map(|server| Registration {
@@ -176,6 +180,7 @@ pub fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Opti
         wait: args.sms_wait.unwrap_or(Duration::ZERO),
         warnings,
         companion,
+        ack_line,
     }))
 }
 
@@ -268,7 +273,13 @@ impl Sms {
     /// The same SMS with `marker` before its text, cut again to the part cap: a repeated round
     /// of an escalation says which round it is (README, "Escalation").
     pub fn marked(&self, marker: &str) -> Sms {
-        let (text, _) = sms_text::fit(&format!("{marker}{}", self.text));
+        let text = match &self.ack_line {
+            Some(line) => {
+                let body = self.text.strip_suffix(line.as_str()).unwrap_or(&self.text);
+                with_link(&format!("{marker}{body}"), line)
+            }
+            None => sms_text::fit(&format!("{marker}{}", self.text)).0,
+        };
         Sms { text, ..self.clone() }
     }
 
@@ -554,5 +565,45 @@ mod tests {
         assert!(long.to_string().starts_with("--sms-sender: 'ABCDEFGHIJKL' has 12 characters"), "{long}");
         assert!(check_sender(Some("İZMİR")).unwrap_err().message.contains("Turkish letters"));
         assert!(check_sender(None).unwrap_err().message.starts_with("missing"));
+    }
+}
+
+/// How many SMS parts the default texts take with an acknowledge link (docs/serve-senders.md,
+/// "How long the SMS is"): the numbers the docs give.
+#[cfg(test)]
+mod ack_link_parts {
+    use crate::channels::sms_text::{MAX_PARTS, measure};
+    use crate::status::Status;
+    use crate::texts::fixtures::{github, host};
+    use crate::texts::{Audience, Language};
+
+    /// A link as long as a real one: a short host, `/a/` and the 22 characters of 128 bits.
+    const LINK: &str = "https://onfail.example.com/a/BJ2PqGqMj1bnoCZw9sniZQ";
+
+    #[test]
+    fn the_default_texts_with_the_link_take_the_fewest_parts_they_can() {
+        for language in [Language::En, Language::Tr] {
+            let texts = language.texts(Audience::Phone);
+            let cases = [
+                // A GitHub SMS (113 characters) and the link (51) cannot share one part of 155
+                // (150 Turkish): two parts, as few as both need. A chain's SMS is two parts
+                // already, and stays two. A cron host's SMS stays one.
+                (texts.sms(&github(Status::Failure)), 1, 2),
+                (texts.escalation_sms(&github(Status::Failure)), 2, 2),
+                (texts.sms(&host(Status::Failure)), 1, 1),
+            ];
+            for (text, before, after) in cases {
+                let linked = super::with_link(&text, &texts.ack_link(LINK));
+                assert!(linked.ends_with(LINK), "{linked}");
+                assert_eq!((measure(&text).parts, measure(&linked).parts), (before, after), "{language:?}: {linked}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_text_too_long_for_the_cap_is_cut_before_the_link_never_the_link() {
+        let linked = super::with_link(&"x".repeat(3000), LINK);
+        assert!(linked.ends_with(&format!(" {LINK}")), "{linked}");
+        assert!(measure(&linked).parts <= MAX_PARTS);
     }
 }
