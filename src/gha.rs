@@ -44,7 +44,7 @@ pub struct Runner {
 impl Runner {
     /// The runner, when onfail runs under GitHub Actions (or a compatible runner such as act).
     pub fn detect(env: &Env) -> Option<Runner> {
-        if env.get("GITHUB_ACTIONS").map(String::as_str) != Some("true") {
+        if !crate::context::on_github_actions(env) {
             return None;
         }
         let path = |name: &str| env.get(name).filter(|v| !v.trim().is_empty()).map(PathBuf::from);

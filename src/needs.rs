@@ -25,7 +25,7 @@ pub struct Needs {
 
 /// What the needed jobs say about the workflow.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Verdict {
+pub struct NeedsVerdict {
     pub status: Status,
     /// Ids of the jobs whose result is `failure`.
     pub failed_jobs: Vec<String>,
@@ -88,7 +88,7 @@ pub fn parse_list(text: &str) -> Vec<String> {
 impl Needs {
     /// The workflow's status: any failure → failure; else any cancelled → cancelled; else any
     /// skipped job not in `allowed_skips` → failure, with a warning naming it; else success.
-    pub fn verdict(&self, allowed_skips: &[String]) -> Verdict {
+    pub fn verdict(&self, allowed_skips: &[String]) -> NeedsVerdict {
         let ids_with = |result: Status| -> Vec<String> {
             self.jobs.iter().filter(|job| job.result == result).map(|job| job.id.clone()).collect()
         };
@@ -115,7 +115,7 @@ impl Needs {
         } else {
             (Status::Success, Vec::new())
         };
-        Verdict { status, failed_jobs, skipped_jobs, warnings }
+        NeedsVerdict { status, failed_jobs, skipped_jobs, warnings }
     }
 }
 

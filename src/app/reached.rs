@@ -71,7 +71,7 @@ pub(super) fn stopped(args: &AlertArgs, env: &Env, report: &mut RunReport, out: 
 /// queued or in progress, which `concurrency: cancel-in-progress` cancels this one for
 /// (README, "Escalation"). Anything unknown is `None`: the cancel is then an acknowledgement.
 fn superseded_by(args: &AlertArgs, env: &Env) -> Option<String> {
-    if env.get("GITHUB_ACTIONS").map(String::as_str) != Some("true") {
+    if !crate::context::on_github_actions(env) {
         return None;
     }
     let api = github::Api::connect_within(env, args.history.token(), SUPERSEDED_BUDGET).ok()?;

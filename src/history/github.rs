@@ -130,7 +130,7 @@ struct Here {
 
 impl Here {
     fn from_env(env: &Env) -> Result<Here, String> {
-        let var = |name: &str| env.get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let var = |name: &str| crate::context::var(env, name).map(str::to_string);
         let repo = var("GITHUB_REPOSITORY").ok_or("GITHUB_REPOSITORY is not set")?;
         let run_id =
             var("GITHUB_RUN_ID").and_then(|v| v.parse().ok()).ok_or("GITHUB_RUN_ID is not set, or not a number")?;
@@ -578,8 +578,7 @@ impl Api {
     }
 
     fn new(env: &Env, token: &str, budget: Duration) -> Result<Api, String> {
-        let raw =
-            env.get("GITHUB_API_URL").map(|v| v.trim()).filter(|v| !v.is_empty()).unwrap_or("https://api.github.com");
+        let raw = crate::context::var(env, "GITHUB_API_URL").unwrap_or("https://api.github.com");
         let url = crate::values::check_url("GITHUB_API_URL", raw).map_err(|e| e.to_string())?;
         let origin = url.origin();
         // reqwest is built without a default crypto provider; installing it twice is harmless.

@@ -30,7 +30,7 @@ const VERSION: u32 = 1;
 
 /// `$XDG_STATE_HOME/onfail`, else `~/.local/state/onfail` (`%LOCALAPPDATA%\onfail` on Windows).
 pub fn default_dir(env: &Env) -> Option<PathBuf> {
-    let var = |name: &str| env.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let var = |name: &str| crate::context::var(env, name).map(PathBuf::from);
     var("XDG_STATE_HOME")
         .filter(|p| p.is_absolute())
         .map(|p| p.join("onfail"))
