@@ -53,9 +53,7 @@ fn failure(job: Job) -> Option<FailedJob> {
 /// A name as the texts may show it: control characters blanked, whitespace squeezed, at most
 /// [`MAX_NAME`] characters; `None` when nothing is left.
 fn clean(name: &str) -> Option<String> {
-    let plain: String = name.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    let squeezed = plain.split_whitespace().collect::<Vec<_>>().join(" ");
-    let (cut, _) = crate::values::truncate_chars(&squeezed, MAX_NAME);
+    let (cut, _) = crate::values::truncate_chars(&crate::redact::one_line(name), MAX_NAME);
     Some(cut).filter(|n| !n.is_empty())
 }
 

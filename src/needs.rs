@@ -128,7 +128,7 @@ fn is_job_id(id: &str) -> bool {
 
 /// At most 40 characters of a value quoted in an error, with control characters blanked.
 fn shorten(value: &str) -> String {
-    let clean: String = value.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let clean = crate::redact::blank_controls(value);
     match crate::values::truncate_chars(&clean, 40) {
         (cut, true) => format!("{cut}…"),
         (whole, false) => whole,

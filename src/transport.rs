@@ -25,7 +25,7 @@ pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 /// gets no answer at all is given up on after this, so it still leaves time to retry.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The first backoff step; each later one doubles, with full jitter.
+/// The first backoff step; each later one doubles, up to the cap ([`backoff`] adds the jitter).
 const BACKOFF_BASE: Duration = Duration::from_millis(250);
 const BACKOFF_CAP: Duration = Duration::from_secs(8);
 
@@ -252,7 +252,9 @@ pub fn attempt_timeout(remaining: Duration, last: bool) -> Duration {
     if last { remaining } else { remaining - remaining / 3 }
 }
 
-/// Exponential backoff with full jitter: a random wait up to base × 2^(attempt-1), capped.
+/// Exponential backoff with equal jitter: the step is base × 2^(attempt-1), capped, and the
+/// wait is half of it plus a random part up to the other half, so retries never come sooner
+/// than half the step yet channels retrying together spread out.
 pub fn backoff(attempt: u32) -> Duration {
     let ceiling = BACKOFF_BASE.saturating_mul(1 << attempt.saturating_sub(1).min(16)).min(BACKOFF_CAP);
     let millis = ceiling.as_millis() as u64;

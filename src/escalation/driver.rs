@@ -13,7 +13,7 @@ use crate::fanout;
 use crate::output::Output;
 use crate::phone::Phone;
 use crate::report::pages::{self, PageRecord, Reach};
-use crate::report::{ChannelReport, ChannelResult, EscalationReport, RecipientResult, Stage};
+use crate::report::{ChannelReport, ChannelResult, EscalationEnd, EscalationReport, RecipientResult, Stage};
 use crate::stop::Listener;
 use crate::texts::Language;
 use crate::transport::Transport;
@@ -102,15 +102,15 @@ pub fn run(
     // What the cancel was (an acknowledgement, or a newer run's) is said by the caller, which
     // can ask GitHub (README, "Escalation").
     let ended = if acknowledged {
-        "acknowledged"
+        EscalationEnd::Acknowledged
     } else if cut {
         out.line(&format!(
             "escalation: --escalation-timeout ({}) ends the chain: the next wait would pass it",
             humantime::format_duration(escalation.cap)
         ));
-        "escalation-timeout"
+        EscalationEnd::EscalationTimeout
     } else {
-        "completed"
+        EscalationEnd::Completed
     };
     let report = EscalationReport {
         mode: escalation.mode.as_str(),
@@ -162,7 +162,7 @@ pub fn dry_run(
         acknowledged: false,
         superseded: false,
         superseded_by: None,
-        ended: "dry-run",
+        ended: EscalationEnd::DryRun,
         waited_ms: 0,
         recipients: Vec::new(),
         pages: Vec::new(),

@@ -30,7 +30,7 @@ fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) {
     }
 }
 
-/// `src/channels/iletimerkezi/wire.rs` → `channels`; `lib.rs` and `main.rs` are the root.
+/// `src/channels/iletimerkezi/envelope.rs` → `channels`; `lib.rs` and `main.rs` are the root.
 fn top_module(path: &Path) -> Option<String> {
     let relative = path.strip_prefix(src()).unwrap();
     let first = relative.components().next()?.as_os_str().to_str()?;
