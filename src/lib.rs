@@ -27,18 +27,19 @@
 //! 11. `channels`, `details`: one module per provider, listed once in `providers!`, plus what
 //!     several share (a provider gets plain values and never sees `cli`, `config` or `app`); the
 //!     failed jobs and steps of this run from the GitHub API, for `--needs`.
-//! 12. `history`, `transport`: what the same alert did last time (the GitHub runs API, the state
-//!     file); the delivery engine (deadline, retries), which knows no provider.
-//! 13. `texts`, `tls`, `proxy`: the default texts, one file per language; which servers to
+//! 12. `history`: what the same alert did last time (the GitHub runs API, the state file).
+//! 13. `transport`: the delivery engine (deadline, retries), which knows no provider, and the
+//!     one place an HTTP client is made (the GitHub API's too).
+//! 14. `texts`, `tls`, `proxy`: the default texts, one file per language; which servers to
 //!     trust; which requests go through a proxy.
-//! 14. `context`, `edge`, `needs`, `wire`: where the alert runs; the decision table of
+//! 15. `context`, `edge`, `needs`, `wire`: where the alert runs; the decision table of
 //!     `--notify-when changes`; the status of a workflow from `toJSON(needs)`; the requests,
 //!     answers and verdicts the engine exchanges with the channels.
-//! 15. `redact`, `runner`, `status`, `stop`: the redactor; `onfail run`'s command and its end;
+//! 16. `redact`, `runner`, `status`, `stop`: the redactor; `onfail run`'s command and its end;
 //!     the job status words; a SIGINT or SIGTERM while onfail alerts.
-//! 16. `values`, `phone`, `template`, `der`: value parsers, phone numbers, `{placeholder}`
+//! 17. `values`, `phone`, `template`, `der`: value parsers, phone numbers, `{placeholder}`
 //!     templates, certificate names.
-//! 17. `error`: the usage error every layer can raise.
+//! 18. `error`: the usage error every layer can raise.
 
 pub mod app;
 pub mod channels;

@@ -5,7 +5,7 @@
 use std::io::Read;
 use std::time::{Duration, Instant, SystemTime};
 
-use reqwest::blocking::Client;
+use reqwest::blocking::{Client, ClientBuilder};
 use reqwest::header::{CONTENT_TYPE, LOCATION, RETRY_AFTER};
 
 use crate::context::Env;
@@ -59,6 +59,28 @@ impl SetupError {
     }
 }
 
+/// Every HTTP client onfail makes starts here (the channels' and the GitHub API's): onfail's
+/// user agent, the environment's proxies and, for https, its trust roots (README, "Delivery");
+/// `redirect` is the caller's rule. A proxy or trust setting that cannot be used is left out
+/// and comes back as a warning, never as an error.
+pub fn client(env: &Env, https: bool, redirect: reqwest::redirect::Policy) -> (ClientBuilder, Vec<String>) {
+    // reqwest is built without a default crypto provider (ring is smaller and builds
+    // everywhere); it needs one even for plain http. Installing it twice is harmless.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let (proxies, mut warnings) = crate::proxy::from_env(env);
+    let mut builder =
+        Client::builder().redirect(redirect).user_agent(concat!("onfail/", env!("CARGO_PKG_VERSION"))).no_proxy();
+    for proxy in proxies {
+        builder = builder.proxy(proxy);
+    }
+    if https {
+        let (tls, tls_warnings) = crate::tls::client_config(env);
+        warnings.extend(tls_warnings);
+        builder = builder.use_preconfigured_tls(tls);
+    }
+    (builder, warnings)
+}
+
 #[derive(Clone)]
 pub struct Transport {
     client: Client,
@@ -84,24 +106,9 @@ impl Transport {
         env: &Env,
         redactor: Redactor,
     ) -> Result<Transport, SetupError> {
-        // reqwest is built without a default crypto provider (ring is smaller and builds
-        // everywhere); it needs one even for plain http. Installing it twice is harmless.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let (proxies, mut warnings) = crate::proxy::from_env(env);
-        let mut builder = Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(CONNECT_TIMEOUT)
-            .user_agent(concat!("onfail/", env!("CARGO_PKG_VERSION")))
-            .no_proxy();
-        for proxy in proxies {
-            builder = builder.proxy(proxy);
-        }
-        if https {
-            let (tls, tls_warnings) = crate::tls::client_config(env);
-            warnings.extend(tls_warnings);
-            builder = builder.use_preconfigured_tls(tls);
-        }
+        let (builder, warnings) = client(env, https, reqwest::redirect::Policy::none());
         let client = builder
+            .connect_timeout(CONNECT_TIMEOUT)
             .build()
             .map_err(|e| SetupError::new("--timeout", format!("could not set up the HTTP client: {e}")))?;
         Ok(Transport {

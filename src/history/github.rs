@@ -581,8 +581,6 @@ impl Api {
         let raw = crate::context::var(env, "GITHUB_API_URL").unwrap_or("https://api.github.com");
         let url = crate::values::check_url("GITHUB_API_URL", raw).map_err(|e| e.to_string())?;
         let origin = url.origin();
-        // reqwest is built without a default crypto provider; installing it twice is harmless.
-        let _ = rustls::crypto::ring::default_provider().install_default();
         // A renamed repository answers with a redirect on the same host; anything else is
         // not followed (the token is never offered to another host).
         let policy = reqwest::redirect::Policy::custom(move |attempt| {
@@ -592,16 +590,9 @@ impl Api {
                 attempt.stop()
             }
         });
-        let mut builder =
-            Client::builder().redirect(policy).user_agent(concat!("onfail/", env!("CARGO_PKG_VERSION"))).no_proxy();
-        // The delivery's proxy and trust rules (README, "Delivery"); what cannot be used in
-        // them is reported by the delivery itself.
-        for proxy in crate::proxy::from_env(env).0 {
-            builder = builder.proxy(proxy);
-        }
-        if url.scheme() == "https" {
-            builder = builder.use_preconfigured_tls(crate::tls::client_config(env).0);
-        }
+        // The delivery's client, proxy and trust rules; what cannot be used in them is reported
+        // by the delivery itself.
+        let (builder, _) = crate::transport::client(env, url.scheme() == "https", policy);
         let client = builder.build().map_err(|e| format!("could not set up the HTTP client: {e}"))?;
         Ok(Api {
             client,

@@ -275,6 +275,16 @@ fn a_send_configures_every_channel_once() {
     assert!(callers(&sources, "config.channels =").is_empty() && callers(&sources, "*config =").is_empty());
 }
 
+/// Issue 21: one way to make an HTTP client (the channels' and the GitHub API's share the
+/// proxy and trust rules) and one test of "on GitHub Actions".
+#[test]
+fn one_http_client_maker_and_one_github_actions_check() {
+    let sources = sources();
+    assert_eq!(callers(&sources, "Client::builder("), vec![("src/transport.rs".to_string(), 1)]);
+    assert!(callers(&sources, "get(\"GITHUB_ACTIONS\")").is_empty(), "context::on_github_actions reads it");
+    assert_eq!(callers(&sources, "\"GITHUB_ACTIONS\")"), vec![("src/context.rs".to_string(), 1)]);
+}
+
 #[test]
 fn each_listed_provider_is_one_file_with_the_interface() {
     let list = fs::read_to_string(src().join("channels/mod.rs")).unwrap();
