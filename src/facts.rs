@@ -45,6 +45,11 @@ impl Facts {
         command: Option<CommandRun>,
     ) -> Result<Facts, ConfigError> {
         let general = &args.general;
+        // Sent as `Authorization: Bearer` to the GitHub API (README, "Security"): checked before
+        // any request carries it.
+        if let Some(why) = args.history.token().and_then(crate::values::header_value_error) {
+            return Err(ConfigError::new("--github-token", why));
+        }
         let (needs, warnings) = needs_verdict(general)?;
         let status = needs.as_ref().map(|v| v.status).or(general.status).unwrap_or(Status::Failure);
         let mut context = Context::detect(env, status, general.check_run_id.as_deref(), now);

@@ -62,9 +62,11 @@ impl Redactor {
     }
 
     /// Adds a secret value (a key, a hash, a header value...). Surrounding whitespace is ignored.
+    /// An authorization scheme alone (`Bearer`, from a secret that did not arrive) holds no
+    /// secret: hiding the word would blot out the error that says so, and every `Bearer` after.
     pub fn secret(&mut self, value: &str) {
         let value = value.trim();
-        if value.chars().count() >= MIN_SECRET_LEN {
+        if value.chars().count() >= MIN_SECRET_LEN && !crate::values::is_scheme(value) {
             self.push(value.to_string(), REDACTED.to_string());
         }
     }
@@ -119,6 +121,9 @@ impl Redactor {
             return;
         };
         self.url_password(&url);
+        if let Some(credential) = basic_credential(&url) {
+            self.secret(&credential);
+        }
         if let Some(query) = url.query() {
             self.secret(query);
             for (_, value) in url.query_pairs() {
@@ -487,6 +492,40 @@ fn replace(text: &[u8], mut found: Vec<(Range<usize>, String)>) -> Vec<u8> {
     out
 }
 
+/// The credential of the `Authorization: Basic` header the HTTP client makes of a URL's
+/// userinfo (`https://user:pass@host/`): base64 of the decoded `user:password` (README,
+/// "Security"). `None` without userinfo, or when it does not decode to UTF-8 (then the client
+/// sends no header either).
+pub fn basic_credential(url: &reqwest::Url) -> Option<String> {
+    use base64::Engine;
+    if url.username().is_empty() && url.password().is_none() {
+        return None;
+    }
+    let user = percent_decoded(url.username())?;
+    let password = url.password().map(percent_decoded).unwrap_or(Some(String::new()))?;
+    Some(base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
+}
+
+/// `%XX` sequences decoded (and nothing else), as the HTTP client reads a URL's userinfo.
+fn percent_decoded(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match (bytes[i], bytes.get(i + 1).and_then(hex), bytes.get(i + 2).and_then(hex)) {
+            (b'%', Some(high), Some(low)) => {
+                out.push(high << 4 | low);
+                i += 3;
+            }
+            (byte, _, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 /// Every byte outside the URL-unreserved set as `%XX`: how a client would send the value in a
 /// query string.
 fn percent_encode(value: &str) -> String {
@@ -643,6 +682,20 @@ mod tests {
         assert_eq!(shown, "*** *** *** *** *** deploy");
         let needles = r.needles();
         assert!(needles.contains(&"p@ss-w0rd".to_string()) && needles.contains(&"p%2540ss-w0rd".to_string()));
+    }
+
+    #[test]
+    fn the_basic_credential_a_url_becomes_is_a_secret() {
+        // printf 'deploy:p@ss-w0rd' | base64
+        let url = reqwest::Url::parse("https://deploy:p%40ss-w0rd@hooks.example/x").unwrap();
+        assert_eq!(basic_credential(&url).as_deref(), Some("ZGVwbG95OnBAc3MtdzByZA=="));
+        let token = reqwest::Url::parse("https://tok-en-123456@git.example/").unwrap();
+        assert_eq!(basic_credential(&token).as_deref(), Some("dG9rLWVuLTEyMzQ1Njo="));
+        assert_eq!(basic_credential(&reqwest::Url::parse("https://h.example/").unwrap()), None);
+        let mut r = Redactor::new();
+        r.url_secrets(url.as_str(), false);
+        assert_eq!(r.apply("Authorization: Basic ZGVwbG95OnBAc3MtdzByZA=="), "Authorization: Basic ***");
+        assert!(r.needles().contains(&"ZGVwbG95OnBAc3MtdzByZA==".to_string()));
     }
 
     #[test]

@@ -10,8 +10,13 @@ use crate::wire::Request;
 /// `***`, the URL as the channel shows it, and the body's exact bytes (the redactor hides the
 /// secrets and numbers in it later, string by string, leaving every other byte as sent).
 pub fn shown_request(request: &Request, endpoint: String) -> ShownRequest {
-    // The transport sends Content-Type first, then the channel's headers in order.
-    let mut headers = vec![("Content-Type".to_string(), "application/json".to_string())];
+    // The HTTP client turns a URL's userinfo into `Authorization: Basic`, first; the transport
+    // then sends Content-Type, then the channel's headers in order.
+    let mut headers = Vec::new();
+    if crate::redact::basic_credential(&request.url).is_some() {
+        headers.push(("Authorization".to_string(), crate::redact::REDACTED.to_string()));
+    }
+    headers.push(("Content-Type".to_string(), "application/json".to_string()));
     for h in &request.headers {
         let value = if h.secret { crate::redact::REDACTED.to_string() } else { h.value.clone() };
         headers.push((h.name.clone(), value));
@@ -174,6 +179,7 @@ mod tests {
             url: "https://x.test/a".parse().unwrap(),
             headers: vec![Header::secret("X-Webhook-Key", "k-123456"), Header::public("X-Trace", "t")],
             body: body.to_vec(),
+            repeat_safe: true,
         };
         let mut r = report(ChannelResult::DryRun);
         r.request = Some(shown_request(&request, "https://x.test/a".into()));

@@ -1,12 +1,17 @@
 //! The delivery engine every channel shares (README, "Delivery"): one HTTP client, an overall
 //! deadline, a per-attempt timeout inside it, and retries with exponential backoff and jitter
 //! for transient failures only, honouring `Retry-After`.
+//!
+//! Never twice, never never: a request that may page twice when repeated (a voice call) is sent
+//! again only when it surely did not arrive (the connection never opened) or the provider said
+//! so (429, 5xx); once it is sent, it waits for its answer until the deadline. A request the
+//! provider deduplicates ([`Request::repeat_safe`]) is also repeated after a lost answer.
 
 use std::io::Read;
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::blocking::{Client, ClientBuilder};
-use reqwest::header::{CONTENT_TYPE, LOCATION, RETRY_AFTER};
+use reqwest::header::{CONNECTION, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 
 use crate::context::Env;
 use crate::error::root_cause;
@@ -34,6 +39,10 @@ pub const STOPPED: &str = "onfail was asked to stop (SIGINT/SIGTERM: the run was
 
 /// How the detail of a request given up on in flight begins: its result is unknown.
 pub const ABANDONED: &str = "abandoned in flight";
+
+/// How the detail of a request begins that was sent, got no answer, and is not sent again
+/// (it is not [`repeat_safe`](Request::repeat_safe)): its result is unknown.
+pub const UNANSWERED: &str = "sent, but no answer came";
 
 /// How one channel's delivery ended.
 #[derive(Clone, Debug)]
@@ -150,18 +159,26 @@ impl Transport {
     /// stop request, an answer is awaited for [`stop::IN_FLIGHT`] at most: past that the request
     /// is abandoned, and whether it arrived is unknown.
     pub fn send_once(&self, request: &Request, timeout: Duration) -> Result<Response, String> {
+        self.attempt(request, timeout).map_err(|failure| failure.reason)
+    }
+
+    /// [`Transport::send_once`], saying on failure whether the request surely never arrived.
+    fn attempt(&self, request: &Request, timeout: Duration) -> Result<Response, Failure> {
         let (this, request) = (self.clone(), request.clone());
         stop::unless_stopped(&self.stop, stop::IN_FLIGHT, move || this.exchange(&request, timeout)).unwrap_or_else(
             || {
-                Err(format!(
-                    "{ABANDONED} {}s after onfail was asked to stop: whether it arrived is unknown",
-                    stop::IN_FLIGHT.as_secs()
-                ))
+                Err(Failure {
+                    reason: format!(
+                        "{ABANDONED} {}s after onfail was asked to stop: whether it arrived is unknown",
+                        stop::IN_FLIGHT.as_secs()
+                    ),
+                    fate: Fate::Abandoned,
+                })
             },
         )
     }
 
-    fn exchange(&self, request: &Request, timeout: Duration) -> Result<Response, String> {
+    fn exchange(&self, request: &Request, timeout: Duration) -> Result<Response, Failure> {
         let mut builder = self
             .client
             .post(request.url.clone())
@@ -171,11 +188,27 @@ impl Transport {
         for header in &request.headers {
             builder = builder.header(header.name.as_str(), header.value.as_str());
         }
-        let response = builder.send().map_err(|e| describe(e, timeout))?;
+        if !request.repeat_safe {
+            // Never left open for reuse, so such a request always goes out on a connection of
+            // its own: one the server closed while idle could fail it after it was written, and
+            // it could not be sent again.
+            builder = builder.header(CONNECTION, "close");
+        }
+        let response = builder.send().map_err(|e| Failure {
+            fate: if e.is_builder() {
+                Fate::Unbuildable
+            } else if e.is_connect() {
+                Fate::Unsent
+            } else {
+                Fate::Unknown
+            },
+            reason: describe(e, timeout),
+        })?;
         let status = response.status().as_u16();
         let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
         let retry_after = header(RETRY_AFTER).and_then(|v| parse_retry_after(&v, SystemTime::now()));
         let location = header(LOCATION);
+        let content_type = header(CONTENT_TYPE);
         let mut body = Vec::new();
         let cut_off = response
             .take(MAX_BODY)
@@ -185,76 +218,103 @@ impl Transport {
         // As bytes, before anything decodes or cuts them: an answer in another character set
         // or with the secret escaped is scrubbed too.
         let body = self.redactor.apply_body(&body);
-        Ok(Response { status, retry_after, location, body, cut_off })
+        Ok(Response { status, retry_after, location, content_type, body, cut_off })
     }
 
     /// Sends with retries until the channel's `classify` says delivered or permanent, the
-    /// retries run out, or the deadline comes.
+    /// retries run out, or the deadline comes. A request that is not
+    /// [`repeat_safe`](Request::repeat_safe) waits for its answer until the deadline and is sent
+    /// again only after a connection that never opened or an answer that asks for it.
     pub fn deliver(&self, request: &dyn Fn(u32) -> Request, classify: &dyn Fn(&Response, u32) -> Verdict) -> Outcome {
+        let outcome =
+            |result, attempts, http_status| Outcome { result, attempts, http_status, failed_ids: Ids::default() };
         let mut attempt = 0;
         let mut http_status = None;
         loop {
             if self.stop.is_set() {
-                return Outcome {
-                    result: Err(format!("not sent: {STOPPED}")),
-                    attempts: attempt,
-                    http_status,
-                    failed_ids: Ids::default(),
-                };
+                return outcome(Err(format!("not sent: {STOPPED}")), attempt, http_status);
+            }
+            // A request sent with no time left would fail at once, as if it had been sent.
+            if self.remaining().is_zero() {
+                return outcome(Err("no time was left within --timeout to send it".into()), attempt, http_status);
             }
             attempt += 1;
-            let timeout = attempt_timeout(self.remaining(), attempt > self.retries);
-            let (last_error, retry_after) = match self.send_once(&request(attempt), timeout) {
+            let request = request(attempt);
+            let timeout = match request.repeat_safe {
+                true => attempt_timeout(self.remaining(), attempt > self.retries),
+                false => self.remaining(),
+            };
+            let (last_error, retry_after) = match self.attempt(&request, timeout) {
                 Ok(response) => {
                     http_status = Some(response.status);
                     match classify(&response, attempt) {
                         Verdict::Delivered(mut delivery) => {
                             delivery.warnings.extend(response.cut_off);
-                            return Outcome {
-                                result: Ok(delivery),
-                                attempts: attempt,
-                                http_status,
-                                failed_ids: Ids::default(),
-                            };
+                            return outcome(Ok(delivery), attempt, http_status);
                         }
-                        Verdict::Permanent(reason) => {
-                            return Outcome {
-                                result: Err(reason),
-                                attempts: attempt,
-                                http_status,
-                                failed_ids: Ids::default(),
-                            };
-                        }
+                        Verdict::Permanent(reason) => return outcome(Err(reason), attempt, http_status),
                         Verdict::Transient(reason) => (reason, response.retry_after),
                     }
                 }
-                Err(reason) => (reason, None),
+                // Validation keeps every value a request cannot carry out (README, "Security");
+                // should one slip through, no attempt will fare better. An abandoned one was
+                // given up on after a stop request, and nothing more is sent.
+                Err(Failure { reason, fate: Fate::Unbuildable | Fate::Abandoned }) => {
+                    return outcome(Err(reason), attempt, http_status);
+                }
+                Err(failure) if matches!(failure.fate, Fate::Unknown) && !request.repeat_safe => {
+                    let why = format!(
+                        "{UNANSWERED} ({}): the provider may have taken it, so it is not sent again, so that no one \
+                         is paged twice",
+                        failure.reason
+                    );
+                    return outcome(Err(why), attempt, http_status);
+                }
+                Err(failure) => (failure.reason, None),
             };
-            let fail =
-                |why: String| Outcome { result: Err(why), attempts: attempt, http_status, failed_ids: Ids::default() };
             if attempt > self.retries {
-                return fail(last_error);
+                return outcome(Err(last_error), attempt, http_status);
             }
             let wait = retry_after.unwrap_or_else(|| backoff(attempt));
             if wait >= self.remaining() {
-                return fail(format!(
+                let why = format!(
                     "{last_error}; no time left within --timeout for another attempt (next in {})",
                     humantime::format_duration(round_ms(wait))
-                ));
+                );
+                return outcome(Err(why), attempt, http_status);
             }
             if self.stop.pause(wait) {
-                return fail(format!("{last_error}; no retry: {STOPPED}"));
+                return outcome(Err(format!("{last_error}; no retry: {STOPPED}")), attempt, http_status);
             }
         }
     }
 }
 
-/// How long one attempt may wait for its answer (README, "Delivery"). The last attempt the
-/// retries allow gets all the time left. An earlier one gets two thirds of it: a provider that
-/// is slow but answers within the deadline (an Alertalk taking 11 s under `--timeout 30s`) is
-/// sent the alert once, not again after a short per-attempt cap, which would ring the phones
-/// twice; and one that never answers still leaves a third of the time for its retries.
-/// Connection failures do not wait for this at all (see [`CONNECT_TIMEOUT`]).
+/// Why an attempt got no answer, and what became of the request.
+struct Failure {
+    reason: String,
+    fate: Fate,
+}
+
+/// Whether a request that got no answer reached the provider.
+enum Fate {
+    /// Surely not: the connection did not open (DNS, TCP, TLS or the proxy's tunnel failed).
+    Unsent,
+    /// Not sent either: it could not be built (a header value it cannot carry), and no attempt
+    /// will do better.
+    Unbuildable,
+    /// It may have: it was written, or the connection broke while it was.
+    Unknown,
+    /// Given up on in flight after a stop request: whether it arrived is unknown.
+    Abandoned,
+}
+
+/// How long one attempt of a [`repeat_safe`](Request::repeat_safe) request may wait for its
+/// answer (README, "Delivery"). The last attempt the retries allow gets all the time left. An
+/// earlier one gets two thirds of it: a slow provider has time to answer, and one that never
+/// answers still leaves a third of the time for its retries, whose repeat it deduplicates.
+/// Any other request waits until the deadline. Connection failures do not wait for this at
+/// all (see [`CONNECT_TIMEOUT`]).
 pub fn attempt_timeout(remaining: Duration, last: bool) -> Duration {
     if last { remaining } else { remaining - remaining / 3 }
 }
@@ -287,7 +347,13 @@ fn describe(error: reqwest::Error, timeout: Duration) -> String {
     if error.is_timeout() {
         return format!("no answer within {}", humantime::format_duration(round_ms(timeout)));
     }
-    let what = if error.is_connect() { "could not connect" } else { "the request failed" };
+    let what = if error.is_connect() {
+        "could not connect"
+    } else if error.is_builder() {
+        "the request could not be built"
+    } else {
+        "the request failed"
+    };
     format!("{what}: {}", root_cause(&error.without_url()))
 }
 
@@ -302,6 +368,21 @@ mod tests {
         let later = httpdate::fmt_http_date(now + Duration::from_secs(5));
         assert_eq!(parse_retry_after(&later, now), Some(Duration::from_secs(5)));
         assert_eq!(parse_retry_after("soon", now), None);
+    }
+
+    #[test]
+    fn a_request_that_cannot_be_built_is_not_attempted_again() {
+        let transport =
+            Transport::new(Duration::from_secs(5), 3, false, &Env::default(), Redactor::new()).expect("a client");
+        let request = Request {
+            url: "http://127.0.0.1:9/".parse().unwrap(),
+            headers: vec![crate::wire::Header::secret("X-Key", "a\nb")],
+            body: Vec::new(),
+            repeat_safe: true,
+        };
+        let outcome = transport.deliver(&|_| request.clone(), &|_, _| unreachable!("nothing is sent"));
+        assert_eq!(outcome.attempts, 1);
+        assert!(outcome.result.unwrap_err().starts_with("the request could not be built"));
     }
 
     #[test]

@@ -159,6 +159,36 @@ pub fn is_loopback(url: &reqwest::Url) -> bool {
     }
 }
 
+/// Authorization schemes: a header value that is one of these alone is a secret that did not
+/// arrive (`Authorization: Bearer ${{ secrets.UNSET }}`), not a credential.
+const SCHEMES: [&str; 4] = ["apikey", "bearer", "basic", "token"];
+
+/// Whether `value` is an authorization scheme alone (any case, surrounding whitespace ignored).
+pub fn is_scheme(value: &str) -> bool {
+    SCHEMES.iter().any(|scheme| value.trim().eq_ignore_ascii_case(scheme))
+}
+
+/// What is wrong with a value onfail sends as an HTTP header value (README, "Security"), if
+/// anything: a line break or another control character (a header cannot carry one, and the
+/// request would fail at every attempt), or an authorization scheme with nothing after it. The
+/// value is never quoted, only the scheme. Surrounding whitespace is ignored, as when sent.
+pub fn header_value_error(value: &str) -> Option<String> {
+    let value = value.trim();
+    if value.chars().any(|c| c.is_control() && c != '\t') {
+        return Some(
+            "holds a line break or another control character, which an HTTP header cannot carry: give the \
+             value alone, on one line"
+                .into(),
+        );
+    }
+    is_scheme(value).then(|| {
+        format!(
+            "is only the authorization scheme `{value}`, with nothing after it: the secret that should follow \
+             it is empty; is it set for this workflow?"
+        )
+    })
+}
+
 /// Cuts `text` to at most `max` characters, on a character boundary. Returns whether it cut.
 pub fn truncate_chars(text: &str, max: usize) -> (String, bool) {
     match text.char_indices().nth(max) {
@@ -238,6 +268,20 @@ mod tests {
         assert!(check_url("--x", &fits).is_ok());
         // user:password leaves the URL before the length and syntax checks, as in reqwest.
         assert!(check_url("--x", "https://user:pa%20ss@example.com/").is_ok());
+    }
+
+    #[test]
+    fn header_values_hold_no_control_character_and_more_than_a_scheme() {
+        for ok in ["Bearer abc", "APIKEY k-1", "k\tv", "token-123", "şifre", "  Basic dXNlcjpw  "] {
+            assert_eq!(header_value_error(ok), None, "{ok:?}");
+        }
+        for bad in ["a\r\nX-Evil: 1", "k\ney", "k\0", "k\u{7f}"] {
+            assert!(header_value_error(bad).unwrap().contains("line break or another control"), "{bad:?}");
+        }
+        for scheme in ["Bearer", " bearer\t", "APIKEY ", "basic", "TOKEN", "ApiKey"] {
+            let error = header_value_error(scheme).unwrap();
+            assert!(error.starts_with("is only the authorization scheme `") && error.contains("is empty"), "{error}");
+        }
     }
 
     #[test]

@@ -4,13 +4,13 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Alert, Channel, Provider, SharedArgs};
-use crate::error::ConfigError;
 use crate::edge::Role;
+use crate::error::ConfigError;
 use crate::phone::{self, Phone};
 use crate::redact::{self, Redactor};
 use crate::texts::Audience;
-use crate::values::{check_url, non_empty, truncate_chars};
-use crate::wire::{Delivery, Header, Ids, Request, Response, Verdict, generic_verdict};
+use crate::values::{check_url, header_value_error, non_empty, truncate_chars};
+use crate::wire::{Delivery, Header, Ids, Request, Response, Verdict, generic_verdict, web_page};
 
 pub const DEFAULT_URL: &str = "https://tr.alertalk.net/webhook/receive";
 
@@ -75,6 +75,9 @@ pub fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Opti
     let Some(key) = non_empty(&args.alertalk_webhook_key) else {
         return Ok(None);
     };
+    if let Some(why) = header_value_error(key) {
+        return Err(ConfigError::new("--alertalk-webhook-key", format!("{why} (it is sent as the X-Webhook-Key header)")));
+    }
     let url = check_url("--alertalk-url", non_empty(&args.alertalk_url).unwrap_or(DEFAULT_URL))?;
     let list = non_empty(&shared.phone_numbers).ok_or_else(|| {
         ConfigError::new("--phone-numbers", "missing: voice calls need the numbers to call (the Alertalk key is set)")
@@ -147,10 +150,17 @@ impl Channel for Voice {
             url: self.url.clone(),
             headers: vec![Header::secret("X-Webhook-Key", &self.key)],
             body: serde_json::to_vec(&body).expect("a struct of strings always serialises"),
+            // Every accepted POST queues the calls again (`docs/providers.md`, "Alertalk").
+            repeat_safe: false,
         }
     }
 
     fn classify(&self, response: &Response, _attempt: u32) -> Verdict {
+        // Alertalk answers in JSON; a 200 page is someone else's, and no call was queued. Not
+        // retried: the page would come again, and the request might have got through after all.
+        if let Some(why) = web_page(response, "Alertalk", "the call", "--alertalk-url") {
+            return Verdict::Permanent(why);
+        }
         let said = serde_json::from_slice::<Answer>(&response.body).ok().and_then(|a| a.message);
         let provider_said = || said.as_deref().map(|m| format!(" (Alertalk said: {m})")).unwrap_or_default();
         match response.status {

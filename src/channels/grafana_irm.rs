@@ -10,7 +10,7 @@ use super::{Alert, Channel, Provider, SharedArgs};
 use crate::error::ConfigError;
 use crate::redact::Redactor;
 use crate::values::{check_url, non_empty};
-use crate::wire::{Delivery, Ids, Response, Verdict, generic_verdict};
+use crate::wire::{Delivery, Ids, Response, Verdict, generic_verdict, web_page};
 
 /// Where Grafana shows the URL.
 const WHERE: &str = "Grafana: Alerts & IRM → IRM → Integrations → your \"Formatted webhook\" integration";
@@ -98,6 +98,9 @@ impl incident::Event for Event {
     }
 
     fn verdict(&self, response: &Response, ids: Ids) -> Verdict {
+        if let Some(why) = web_page(response, "Grafana IRM", "the alert", "--grafana-irm-url") {
+            return Verdict::Permanent(why);
+        }
         let said = response.said_by("Grafana");
         match response.status {
             200..=299 => Verdict::Delivered(Delivery {
@@ -166,7 +169,9 @@ mod tests {
         let channel = channel(URL, Status::Failure);
         let response = |status: u16| Response { status, ..Response::default() };
         assert!(matches!(channel.classify(&response(200), 1), Verdict::Delivered(_)));
-        assert!(matches!(channel.classify(&response(403), 1), Verdict::Permanent(t) if t.contains("copy --grafana-irm-url again")));
+        assert!(
+            matches!(channel.classify(&response(403), 1), Verdict::Permanent(t) if t.contains("copy --grafana-irm-url again"))
+        );
         assert!(matches!(channel.classify(&response(301), 1), Verdict::Permanent(_)));
         assert!(matches!(channel.classify(&response(500), 1), Verdict::Transient(_)));
     }

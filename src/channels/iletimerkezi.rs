@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use super::sms_text::{self, MAX_PARTS};
 use super::{Alert, Channel, Provider, SharedArgs};
-use crate::error::ConfigError;
 use crate::edge::Role;
+use crate::error::ConfigError;
 use crate::phone::{self, Phone};
 use crate::redact::{self, Redactor};
 use crate::texts::Audience;
@@ -244,7 +244,13 @@ impl Sms {
     /// Reads the delivery report of `order_id` for at most `wait` (and never past the transport's
     /// deadline), ending early once every number is settled or `stop` says so. The report holds
     /// one state per number of [`Sms::phones`], unmasked: it is for deciding, not for printing.
-    pub fn watch(&self, transport: &Transport, order_id: &str, wait: Duration, stop: &dyn Fn() -> bool) -> DeliveryReport {
+    pub fn watch(
+        &self,
+        transport: &Transport,
+        order_id: &str,
+        wait: Duration,
+        stop: &dyn Fn() -> bool,
+    ) -> DeliveryReport {
         let watch = Watch {
             transport,
             url: &self.report_url,
@@ -362,6 +368,9 @@ impl Channel for Sms {
             url: self.send_url.clone(),
             headers: Vec::new(),
             body: self.credentials.send_sms(&self.sender, &self.text, &numbers),
+            // iletiMerkezi refuses the same text to the same numbers within 10 minutes (451),
+            // which `classify` reads as the earlier attempt's success.
+            repeat_safe: true,
         }
     }
 
@@ -400,8 +409,12 @@ impl Channel for Sms {
     }
 
     fn check_online(&self, transport: &Transport) -> Option<Result<String, String>> {
-        let request =
-            Request { url: self.balance_url.clone(), headers: Vec::new(), body: self.credentials.get_balance() };
+        let request = Request {
+            url: self.balance_url.clone(),
+            headers: Vec::new(),
+            body: self.credentials.get_balance(),
+            repeat_safe: true,
+        };
         let outcome = transport.deliver(&|_| request.clone(), &|response, _| balance(response));
         Some(outcome.result.map(|delivery| delivery.detail))
     }
@@ -410,6 +423,9 @@ impl Channel for Sms {
 /// A 2xx or 3xx response without a status code in the body. On 2xx that is a cut-off or foreign
 /// body: worth another attempt, and safe, since a repeat of an accepted order is answered 451.
 fn unreadable(response: &Response) -> Verdict {
+    if let Some(why) = crate::wire::web_page(response, "iletiMerkezi", "the SMS", "--iletimerkezi-url") {
+        return Verdict::Transient(why);
+    }
     match response.status {
         200..=299 => Verdict::Transient(format!(
             "iletiMerkezi answered HTTP {} without a status code in the body: {}",

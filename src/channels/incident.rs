@@ -26,7 +26,8 @@ pub trait Event: Serialize + Send + Sync {
     const CHANNEL: &'static str;
     /// The provider's name in outputs (`provider` in the JSON).
     const PROVIDER: &'static str;
-    /// The deduplication key the event carries, reported as `alert_id`.
+    /// The alert id, reported as `alert_id`: the event's deduplication key, or what that key
+    /// was shortened from when the id was too long for the platform (see [`platform_key`]).
     fn alert_id(&self) -> &str;
     /// Judges the platform's answer; `ids` belong in a delivery.
     fn verdict(&self, response: &Response, ids: Ids) -> Verdict;
@@ -83,6 +84,8 @@ impl<E: Event> Channel for IncidentChannel<E> {
             url: self.url.clone(),
             headers: self.headers.clone(),
             body: serde_json::to_vec(&self.event).expect("an event of strings and maps always serialises"),
+            // The platform folds a repeat into the alert of the same key.
+            repeat_safe: true,
         }
     }
 
@@ -253,6 +256,29 @@ pub fn default_alert_id(ctx: &Context) -> String {
     let digest = Sha256::digest(parts.join("\0").as_bytes());
     let hex: String = digest[..8].iter().map(|byte| format!("{byte:02x}")).collect();
     format!("onfail-{hex}")
+}
+
+/// The alert id as a platform's key field of at most `max` bytes takes it (README, "Incidents
+/// (PagerDuty)"): as it is when it fits; else its start, `-` and the first 16 hex digits of the
+/// SHA-256 of the whole id, `max` bytes in all, with a warning. The same id always gives the
+/// same key, so the resolve finds the alert the trigger opened; a long id never stops the alert.
+pub fn platform_key(alert_id: &str, max: usize, field: &str, warnings: &mut Vec<String>) -> String {
+    if alert_id.len() <= max {
+        return alert_id.to_string();
+    }
+    let digest = Sha256::digest(alert_id.as_bytes());
+    let hash: String = digest[..8].iter().map(|byte| format!("{byte:02x}")).collect();
+    let mut keep = max - hash.len() - 1;
+    while !alert_id.is_char_boundary(keep) {
+        keep -= 1;
+    }
+    let key = format!("{}-{hash}", &alert_id[..keep]);
+    warnings.push(format!(
+        "the alert id has {} bytes, more than {field} holds ({max}): it is sent as its first {keep} bytes, \
+         \"-\" and a hash of the whole id (…-{hash}), the same on every run, so the resolve still finds the alert",
+        alert_id.len()
+    ));
+    key
 }
 
 /// Renders an optional templated option; `None` when it is unset.
@@ -426,6 +452,21 @@ mod tests {
         assert_eq!(warnings, ["summary cut to 3 characters (from 8)"]);
         assert_eq!(cut("ok", 3, "summary", &mut warnings), "ok");
         assert_eq!(warnings.len(), 1);
+    }
+
+    #[test]
+    fn a_key_too_long_for_a_platform_is_shortened_stably() {
+        let mut warnings = Vec::new();
+        assert_eq!(platform_key("onfail-1234", 255, "PagerDuty's dedup_key", &mut warnings), "onfail-1234");
+        assert!(warnings.is_empty());
+        let long = format!("deploy-{}", "ş".repeat(200));
+        let key = platform_key(&long, 255, "dedup_key", &mut warnings);
+        assert!(key.len() <= 255 && key.len() >= 254, "{}", key.len());
+        assert!(long.starts_with(&key[..key.len() - 17]) && key.as_bytes()[key.len() - 17] == b'-');
+        assert_eq!(platform_key(&long, 255, "dedup_key", &mut Vec::new()), key, "the same id, the same key");
+        let other = format!("{long}x");
+        assert_ne!(platform_key(&other, 255, "dedup_key", &mut Vec::new()), key);
+        assert!(warnings[0].starts_with("the alert id has 407 bytes, more than dedup_key holds (255)"), "{warnings:?}");
     }
 
     #[test]

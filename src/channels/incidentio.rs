@@ -10,8 +10,8 @@ use super::incident::{self, IncidentChannel};
 use super::{Alert, Channel, Provider, SharedArgs};
 use crate::error::ConfigError;
 use crate::redact::Redactor;
-use crate::values::{check_url, non_empty};
-use crate::wire::{Delivery, Header, Ids, Response, Verdict, generic_verdict};
+use crate::values::{check_url, header_value_error, non_empty};
+use crate::wire::{Delivery, Header, Ids, Response, Verdict, generic_verdict, web_page};
 
 /// Where the alert source's page shows the two values.
 const WHERE: &str = "incident.io: Alerts → Sources → your HTTP source";
@@ -80,6 +80,11 @@ fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Option<B
             format!("is required with --incidentio-url: give the alert source's token ({WHERE})"),
         ));
     };
+    // Sent as `Authorization: Bearer <token>`: a token that is itself only a scheme is the
+    // rest of `Bearer ${{ secrets.UNSET }}`.
+    if let Some(why) = header_value_error(token) {
+        return Err(ConfigError::new("--incidentio-token", format!("{why} (it is sent as Authorization: Bearer)")));
+    }
     if token.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(ConfigError::new(
             "--incidentio-token",
@@ -126,6 +131,9 @@ impl incident::Event for Event {
     }
 
     fn verdict(&self, response: &Response, ids: Ids) -> Verdict {
+        if let Some(why) = web_page(response, "incident.io", "the event", "--incidentio-url") {
+            return Verdict::Permanent(why);
+        }
         match response.status {
             200..=299 => Verdict::Delivered(Delivery {
                 detail: format!("status {} for deduplication_key {}", self.status, self.deduplication_key),
@@ -213,13 +221,18 @@ mod tests {
         let channel = channel(Status::Failure);
         let accepted = r#"{"deduplication_key":"x","message":"Event accepted for processing","status":"success"}"#;
         assert!(matches!(channel.classify(&response(202, accepted), 1), Verdict::Delivered(_)));
-        let invalid = r#"{"type":"validation_error","status":422,"errors":[{"code":"missing","message":"title is required"}]}"#;
+        let invalid =
+            r#"{"type":"validation_error","status":422,"errors":[{"code":"missing","message":"title is required"}]}"#;
         match channel.classify(&response(422, invalid), 1) {
             Verdict::Permanent(text) => assert!(text.ends_with("(incident.io said: title is required)"), "{text}"),
             other => panic!("{other:?}"),
         }
-        assert!(matches!(channel.classify(&response(401, ""), 1), Verdict::Permanent(t) if t.contains("--incidentio-token")));
-        assert!(matches!(channel.classify(&response(404, ""), 1), Verdict::Permanent(t) if t.contains("--incidentio-url")));
+        assert!(
+            matches!(channel.classify(&response(401, ""), 1), Verdict::Permanent(t) if t.contains("--incidentio-token"))
+        );
+        assert!(
+            matches!(channel.classify(&response(404, ""), 1), Verdict::Permanent(t) if t.contains("--incidentio-url"))
+        );
         assert!(matches!(channel.classify(&response(429, ""), 1), Verdict::Transient(_)));
         assert!(matches!(channel.classify(&response(503, ""), 1), Verdict::Transient(_)));
     }

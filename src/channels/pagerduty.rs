@@ -11,12 +11,13 @@ use super::{Alert, Channel, Provider, SharedArgs};
 use crate::error::ConfigError;
 use crate::redact::Redactor;
 use crate::values::{check_url, non_empty};
-use crate::wire::{Delivery, Ids, Response, Verdict, generic_verdict};
+use crate::wire::{Delivery, Ids, Response, Verdict, generic_verdict, web_page};
 
 /// PagerDuty's US endpoint; EU accounts use `https://events.eu.pagerduty.com/v2/enqueue`.
 pub const DEFAULT_URL: &str = "https://events.pagerduty.com/v2/enqueue";
 
-/// The limits PagerDuty documents for `dedup_key` and `payload.summary`.
+/// The limits PagerDuty documents for `dedup_key` and `payload.summary`. The key is counted in
+/// bytes, so it fits however PagerDuty counts.
 const MAX_DEDUP_KEY: usize = 255;
 const MAX_SUMMARY: usize = 1024;
 /// The whole event may be at most 512 KB; the message in `custom_details` is the only part
@@ -45,6 +46,9 @@ struct Event {
     routing_key: String,
     event_action: &'static str,
     dedup_key: String,
+    /// The alert id the key comes from: the same, unless it was too long (see `platform_key`).
+    #[serde(skip)]
+    alert_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     payload: Option<Payload>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -108,17 +112,9 @@ fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Option<B
     let url = check_url("--pagerduty-url", non_empty(&args.pagerduty_url).unwrap_or(DEFAULT_URL))?;
     let ctx = &alert.context;
     let incident = shared.incident.resolve(ctx)?;
-    if incident.alert_id.chars().count() > MAX_DEDUP_KEY {
-        return Err(ConfigError::new(
-            "--alert-id",
-            format!(
-                "renders to {} characters, but PagerDuty takes at most {MAX_DEDUP_KEY} as dedup_key: use a shorter id",
-                incident.alert_id.chars().count()
-            ),
-        ));
-    }
     incident::require_title(&alert.title, "PagerDuty")?;
     let mut warnings = Vec::new();
+    let dedup_key = incident::platform_key(&incident.alert_id, MAX_DEDUP_KEY, "PagerDuty's dedup_key", &mut warnings);
     if key.chars().count() != 32 {
         // PagerDuty answers 400 for a key of the wrong length; say so now, but still try.
         warnings.push(format!(
@@ -134,7 +130,11 @@ fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Option<B
         custom_details.insert("message".into(), incident::cut(&message, MAX_MESSAGE, "message", &mut warnings).into());
         let payload = Payload {
             summary: incident::cut(&alert.title, MAX_SUMMARY, "summary", &mut warnings),
-            source: [&ctx.repository, &ctx.hostname].into_iter().find(|s| !s.is_empty()).cloned().unwrap_or("onfail".into()),
+            source: [&ctx.repository, &ctx.hostname]
+                .into_iter()
+                .find(|s| !s.is_empty())
+                .cloned()
+                .unwrap_or("onfail".into()),
             severity: severity(incident.priority),
             timestamp: ctx.time.clone(),
             custom_details,
@@ -145,7 +145,14 @@ fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Option<B
     } else {
         (None, Vec::new())
     };
-    let event = Event { routing_key: key.to_string(), event_action: action, dedup_key: incident.alert_id, payload, links };
+    let event = Event {
+        routing_key: key.to_string(),
+        event_action: action,
+        dedup_key,
+        alert_id: incident.alert_id,
+        payload,
+        links,
+    };
     // The routing key travels in the body; the URL is PagerDuty's public endpoint.
     let mut channel = IncidentChannel::new(url, false, event);
     channel.warnings = warnings;
@@ -160,7 +167,9 @@ fn reason(response: &Response) -> String {
     };
     let message = json["message"].as_str().unwrap_or_default().trim().to_string();
     let errors: Vec<String> = match &json["errors"] {
-        Value::Array(list) => list.iter().map(|e| e.as_str().map(str::to_string).unwrap_or_else(|| e.to_string())).collect(),
+        Value::Array(list) => {
+            list.iter().map(|e| e.as_str().map(str::to_string).unwrap_or_else(|| e.to_string())).collect()
+        }
         _ => Vec::new(),
     };
     let text = match (message.is_empty(), errors.is_empty()) {
@@ -177,16 +186,20 @@ impl incident::Event for Event {
     const PROVIDER: &'static str = "pagerduty";
 
     fn alert_id(&self) -> &str {
-        &self.dedup_key
+        &self.alert_id
     }
 
     fn verdict(&self, response: &Response, ids: Ids) -> Verdict {
         let detail = format!("{} for dedup_key {}", self.event_action, self.dedup_key);
+        if let Some(why) = web_page(response, "PagerDuty", "the event", "--pagerduty-url") {
+            return Verdict::Permanent(why);
+        }
+        let says_success = || response.json().is_some_and(|json| json["status"] == "success");
         match response.status {
             202 => Verdict::Delivered(Delivery { detail, ids, warnings: Vec::new() }),
-            // Not PagerDuty's documented answer (perhaps a proxy in between), but a 2xx is an
-            // acceptance, and a duplicate trigger would only add to the same alert.
-            200..=299 => Verdict::Delivered(Delivery {
+            // Not PagerDuty's status, but PagerDuty's words (perhaps a proxy in between that
+            // rewrites the status): taken.
+            200..=299 if says_success() => Verdict::Delivered(Delivery {
                 detail,
                 ids,
                 warnings: vec![format!(
@@ -195,6 +208,15 @@ impl incident::Event for Event {
                     response.status
                 )],
             }),
+            // PagerDuty takes an event with 202 and `"status":"success"` (README, "Incidents
+            // (PagerDuty)"); anything else did not come from it. Sent again: PagerDuty folds a
+            // repeat into the alert of the same dedup_key.
+            200..=299 => Verdict::Transient(format!(
+                "HTTP {} without PagerDuty's answer to an accepted event (202, \"status\": \"success\"){}, so the \
+                 event is not known to have reached PagerDuty; check --pagerduty-url and HTTPS_PROXY",
+                response.status,
+                response.said_by("the server")
+            )),
             400 => Verdict::Permanent(format!(
                 "PagerDuty refused the event (HTTP 400): {}; check that --pagerduty-routing-key is the Integration \
                  Key of an Events API V2 integration (Service → Integrations)",
@@ -214,8 +236,8 @@ impl incident::Event for Event {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::status::Status;
     use crate::channels::incident::IncidentArgs;
+    use crate::status::Status;
 
     const KEY: &str = "0123456789abcdef0123456789abcdef";
 
@@ -252,8 +274,13 @@ mod tests {
         assert_eq!(body["payload"]["source"], "acme/api");
         assert_eq!(body["payload"]["severity"], "critical");
         assert_eq!(body["payload"]["custom_details"]["repository"], "acme/api");
-        assert!(body["payload"]["custom_details"]["message"].as_str().unwrap().starts_with("Deploy failed in acme/api."));
-        assert_eq!(body["links"], serde_json::json!([{"href": "https://github.com/acme/api/actions/runs/9", "text": "CI job"}]));
+        assert!(
+            body["payload"]["custom_details"]["message"].as_str().unwrap().starts_with("Deploy failed in acme/api.")
+        );
+        assert_eq!(
+            body["links"],
+            serde_json::json!([{"href": "https://github.com/acme/api/actions/runs/9", "text": "CI job"}])
+        );
         assert_eq!(channel.endpoint(), DEFAULT_URL);
         assert!(channel.warnings().is_empty(), "{:?}", channel.warnings());
     }
@@ -291,8 +318,10 @@ mod tests {
         let http = Args { pagerduty_url: Some("http://events.pagerduty.com/v2/enqueue".into()), ..args() };
         assert!(err(http, SharedArgs::default()).starts_with("--pagerduty-url: must use https://"));
         let incident = IncidentArgs { alert_id: Some("x".repeat(256)), ..IncidentArgs::default() };
-        let long_id = SharedArgs { incident, ..SharedArgs::default() };
-        assert!(err(args(), long_id).starts_with("--alert-id: renders to 256 characters"));
+        let long_id = channel(args(), SharedArgs { incident, ..SharedArgs::default() }, &alert);
+        assert_eq!(body(long_id.as_ref())["dedup_key"].as_str().unwrap().len(), 255);
+        assert_eq!(long_id.ids().alert_id, Some("x".repeat(256)));
+        assert!(long_id.warnings()[0].contains("more than PagerDuty's dedup_key holds (255)"));
         let short = Args { pagerduty_routing_key: Some("short-key".into()), ..args() };
         let warnings = channel(short, SharedArgs::default(), &alert).warnings();
         assert!(warnings[0].contains("has 9 characters") && !warnings[0].contains("short-key"), "{warnings:?}");
@@ -304,7 +333,13 @@ mod tests {
         let channel = channel(args(), SharedArgs::default(), &alert(Status::Failure, "t"));
         let ok = r#"{"status":"success","message":"Event processed","dedup_key":"x"}"#;
         assert!(matches!(channel.classify(&response(202, ok), 1), Verdict::Delivered(d) if d.warnings.is_empty()));
-        assert!(matches!(channel.classify(&response(200, ""), 1), Verdict::Delivered(d) if d.warnings.len() == 1));
+        assert!(matches!(channel.classify(&response(200, ok), 1), Verdict::Delivered(d) if d.warnings.len() == 1));
+        assert!(matches!(channel.classify(&response(200, ""), 1), Verdict::Transient(t) if t.contains("202")));
+        let login = "<!DOCTYPE html><html><head><title>Sign in to Proxy</title></head></html>";
+        match channel.classify(&response(200, login), 1) {
+            Verdict::Permanent(text) => assert!(text.contains("web page titled \"Sign in to Proxy\""), "{text}"),
+            other => panic!("{other:?}"),
+        }
         let invalid = r#"{"status":"invalid event","message":"Event object is invalid","errors":["'payload.source' is missing or blank"]}"#;
         match channel.classify(&response(400, invalid), 1) {
             Verdict::Permanent(text) => assert!(
@@ -313,7 +348,9 @@ mod tests {
             ),
             other => panic!("{other:?}"),
         }
-        assert!(matches!(channel.classify(&response(404, ""), 1), Verdict::Permanent(t) if t.contains("check --pagerduty-url")));
+        assert!(
+            matches!(channel.classify(&response(404, ""), 1), Verdict::Permanent(t) if t.contains("check --pagerduty-url"))
+        );
         assert!(matches!(channel.classify(&response(429, ""), 1), Verdict::Transient(_)));
         assert!(matches!(channel.classify(&response(502, ""), 1), Verdict::Transient(_)));
     }

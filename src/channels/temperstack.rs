@@ -11,7 +11,7 @@ use crate::error::ConfigError;
 use crate::redact::Redactor;
 use crate::texts::Audience;
 use crate::values::{check_url, non_empty};
-use crate::wire::{Delivery, Ids, Response, Verdict, generic_verdict};
+use crate::wire::{Delivery, Ids, Response, Verdict, generic_verdict, web_page};
 
 #[derive(clap::Args, Clone, Debug, Default)]
 #[command(next_help_heading = "Incident (Temperstack)")]
@@ -141,6 +141,9 @@ impl incident::Event for Body {
     }
 
     fn verdict(&self, response: &Response, ids: Ids) -> Verdict {
+        if let Some(why) = web_page(response, "Temperstack", "the alert", "--temperstack-url") {
+            return Verdict::Permanent(why);
+        }
         let said = response.said_by("Temperstack");
         match response.status {
             200..=299 => Verdict::Delivered(Delivery {

@@ -9,13 +9,13 @@ pub mod signing;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::{Alert, Channel, Provider, SharedArgs};
-use crate::error::ConfigError;
 use crate::edge::Role;
+use crate::error::ConfigError;
 use crate::redact::{self, Redactor};
 use crate::template::PLACEHOLDERS;
 use crate::texts::Audience;
 use crate::values::{check_url, non_empty, one_of};
-use crate::wire::{Delivery, Header, Request, Response, Verdict, generic_verdict};
+use crate::wire::{Delivery, Header, Request, Response, Verdict, generic_verdict, web_page};
 use signing::Signer;
 
 /// URL path segments at least this long are treated as credentials by the redactor (Slack's
@@ -235,20 +235,36 @@ impl Channel for Webhook {
             // within the receiver's tolerance window; dry runs show it as ***.
             headers.push(Header::secret("webhook-signature", &signer.sign(&self.id, timestamp, &self.body)));
         }
-        Request { url: self.url.clone(), headers, body: self.body.clone() }
+        // A signed request carries the same `webhook-id` on every attempt, which Standard
+        // Webhooks receivers deduplicate by; an unsigned one has nothing a receiver could tell a
+        // repeat by.
+        Request { url: self.url.clone(), headers, body: self.body.clone(), repeat_safe: self.signer.is_some() }
     }
 
     fn classify(&self, response: &Response, _attempt: u32) -> Verdict {
         let receiver = self.format.receiver();
         let status = response.status;
         let said = response.said_by(receiver);
+        let page = web_page(response, receiver, "the message", "--webhook-url");
         match status {
+            // Slack and Discord answer with a word or JSON, never a page: a page came from
+            // someone else. Any other receiver is yours, and may well answer with a page.
+            200..=299 if page.is_some() && self.format != Format::Json => Verdict::Permanent(page.unwrap_or_default()),
             200..=299 => {
                 let detail = match self.signer {
                     Some(_) => format!("delivered, webhook-id {}", self.id),
                     None => "delivered".to_string(),
                 };
-                Verdict::Delivered(Delivery { detail, ..Delivery::default() })
+                let warnings = page
+                    .map(|_| {
+                        format!(
+                            "the receiver answered HTTP {status} with a web page: if that is a proxy's or captive \
+                             portal's login page, the alert did not arrive; check --webhook-url and HTTPS_PROXY"
+                        )
+                    })
+                    .into_iter()
+                    .collect();
+                Verdict::Delivered(Delivery { detail, warnings, ..Delivery::default() })
             }
             401 | 403 => Verdict::Permanent(format!(
                 "{receiver} refused the request (HTTP {status}){said}: check the credentials in --webhook-headers \

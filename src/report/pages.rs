@@ -9,7 +9,7 @@ use serde::{Serialize, Serializer};
 
 use super::{ChannelReport, ChannelResult, Stage};
 use crate::phone::Phone;
-use crate::transport::ABANDONED;
+use crate::transport::{ABANDONED, UNANSWERED};
 
 /// Whether one person was reached by one channel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -21,7 +21,7 @@ pub enum Reach {
     /// It did not go out, or the delivery report says it was not delivered.
     Failed,
     /// Sent, but whether it arrived is not known: a delivery report still pending, a request
-    /// abandoned in flight after a stop request.
+    /// abandoned in flight after a stop request, a call that got no answer (never sent twice).
     Unknown,
 }
 
@@ -72,8 +72,8 @@ pub fn records(report: &ChannelReport, phones: &[Phone], stage: Option<Stage>) -
     let at = SystemTime::now();
     let whole = match report.result {
         ChannelResult::Sent => Reach::Delivered,
-        // Given up on after a stop request: it may have arrived.
-        ChannelResult::Failed if report.detail.starts_with(ABANDONED) => Reach::Unknown,
+        // Given up on after a stop request, or sent and unanswered: it may have arrived.
+        ChannelResult::Failed if [ABANDONED, UNANSWERED].iter().any(|p| report.detail.starts_with(p)) => Reach::Unknown,
         ChannelResult::Failed => Reach::Failed,
         ChannelResult::Skipped | ChannelResult::DryRun => return Vec::new(),
     };

@@ -127,7 +127,11 @@ fn compare(server: &Server, args: &[String], paths: &[(&str, &str)]) {
 
 #[test]
 fn every_channel_prints_the_body_it_sends() {
-    let server = Server::new(Vec::new(), Reply::json(200, SMS_ACCEPTED));
+    // PagerDuty takes an event with 202 and its own "success" (README, "Delivery").
+    let server = Server::routed(|request| match request.path.as_str() {
+        "/v2/enqueue" => Reply::json(202, r#"{"status":"success","message":"Event processed"}"#),
+        _ => Reply::json(200, SMS_ACCEPTED),
+    });
     let temperstack = format!("/api/integration/webhook/{TEMPERSTACK_KEY}");
     let grafana = format!("/integrations/v1/formatted_webhook/{TEMPERSTACK_KEY}/");
     let args = args(

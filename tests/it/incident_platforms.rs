@@ -484,10 +484,6 @@ fn bad_platform_options_are_usage_errors_and_nothing_is_sent() {
             [&grafana[..], &["--pagerduty-routing-key".into(), format!("{PAGERDUTY_KEY} x")]].concat(),
             "--pagerduty-routing-key: contains spaces or line breaks",
         ),
-        (
-            [&grafana[..], &pagerduty[..], &["--alert-id".into(), "x".repeat(300)]].concat(),
-            "--alert-id: renders to 300 characters, but PagerDuty takes at most 255",
-        ),
     ];
     for (args, says) in cases {
         let out = run(&mut github_send("failure", &args));
@@ -557,4 +553,38 @@ fn under_notify_when_changes_each_failure_reopens_and_the_success_resolves() {
     assert_eq!(states, ["\"firing\"", "\"firing\"", "\"resolved\""]);
     let states: Vec<String> = bodies(&platforms.grafana).iter().map(|b| b["state"].to_string()).collect();
     assert_eq!(states, ["\"alerting\"", "\"alerting\"", "\"ok\""]);
+}
+
+#[test]
+fn an_alert_id_too_long_for_pagerduty_is_shortened_stably_and_stops_nothing() {
+    // 297 bytes after rendering; PagerDuty's dedup_key holds 255.
+    let id = format!("{{repository}}-{}", "nightly-".repeat(36));
+    let platforms = Platforms::new();
+    let mut keys = Vec::new();
+    for status in ["failure", "success"] {
+        let args = [platforms.all_args(), vec!["--alert-id".into(), id.clone()]].concat();
+        let out = run(&mut github_send(status, &args));
+        assert_eq!(out.code, 0, "{status}: {}", out.stderr);
+        let json = out.json();
+        for name in ["pagerduty", "incidentio", "grafana-irm"] {
+            assert_eq!(channel(&json, name)["result"], "sent", "{status} {name}: {json}");
+        }
+        assert!(
+            out.stderr.contains(
+                "warning: pagerduty: the alert id has 297 bytes, more than PagerDuty's dedup_key holds (255)"
+            ),
+            "{}",
+            out.stderr
+        );
+        let sent = bodies(&platforms.pagerduty).pop().unwrap();
+        keys.push(sent["dedup_key"].as_str().unwrap().to_string());
+    }
+    let rendered = id.replace("{repository}", "acme/api");
+    // The same key opens and resolves: the start of the id and a hash of all of it.
+    assert_eq!(keys[0], keys[1]);
+    assert_eq!(keys[0].len(), 255);
+    assert!(rendered.starts_with(&keys[0][..238]) && keys[0].as_bytes()[238] == b'-', "{}", keys[0]);
+    // Every other platform gets the whole id.
+    assert!(bodies(&platforms.incidentio).iter().all(|b| b["deduplication_key"] == rendered.as_str()));
+    assert!(bodies(&platforms.grafana).iter().all(|b| b["alert_uid"] == rendered.as_str()));
 }

@@ -506,3 +506,55 @@ fn a_usage_error_quoting_an_argument_leaks_nothing() {
         assert!(!out.stderr.contains("5321234567"), "no mask line names a guess either: {}", out.stderr);
     }
 }
+
+#[test]
+fn the_basic_credential_a_url_password_becomes_is_a_secret_everywhere() {
+    // The HTTP client sends https://user:pass@host as `Authorization: Basic base64(user:pass)`.
+    // printf 'deploy:Pa55-w0rd-4-hooks' | base64
+    const BASIC: &str = "ZGVwbG95OlBhNTUtdzByZC00LWhvb2tz";
+    let echo = Server::routed(|request| {
+        let said = request.header("Authorization").unwrap_or_default().to_string();
+        Reply::json(400, &serde_json::json!({ "error": format!("bad credentials {said}"), "raw": said }).to_string())
+    });
+    let url = echo.url("/hook").replace("http://", "http://deploy:Pa55-w0rd-4-hooks@");
+    for dry_run in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = onfail();
+        cmd.args(["send", "--webhook-url", &url, "--retries", "0", "--output", "json"]);
+        if dry_run {
+            cmd.arg("--dry-run");
+        }
+        let out = sweep(&mut cmd, dir.path());
+        out.assert_clean(&[BASIC.to_string(), "Pa55-w0rd-4-hooks".to_string()]);
+        assert!(out.stderr.contains(&format!("::add-mask::{BASIC}\n")), "not masked for the runner:\n{}", out.stderr);
+        let channel = &out.json()["channels"][0];
+        if dry_run {
+            // The dry run shows the header the client will add, hidden like every secret header.
+            assert_eq!(channel["request"]["headers"]["Authorization"], "***", "{channel}");
+        } else {
+            assert_eq!(out.code, 1, "{}", out.stderr);
+            assert!(channel["detail"].as_str().unwrap().contains("bad credentials Basic ***"), "{channel}");
+        }
+    }
+    let sent = echo.received();
+    assert_eq!(sent.len(), 1, "the dry run sends nothing");
+    assert_eq!(sent[0].header("Authorization"), Some(format!("Basic {BASIC}").as_str()));
+    // The text dry run shows it too.
+    let out = plain(onfail().args(["send", "--dry-run", "--webhook-url", &url]));
+    assert!(out.stdout.contains("Authorization: ***\nContent-Type: application/json\n"), "{}", out.stdout);
+}
+
+#[test]
+fn a_basic_header_given_by_hand_hides_what_it_decodes_to() {
+    // printf 'ops:Secr3t-hdr-pass' | base64
+    let header = "Authorization: Basic b3BzOlNlY3IzdC1oZHItcGFzcw==";
+    let echo = Server::new(vec![], Reply::json(401, r#"{"error":"user ops, password Secr3t-hdr-pass: denied"}"#));
+    let dir = tempfile::tempdir().unwrap();
+    let out = sweep(
+        onfail().args(["send", "--webhook-url", &echo.url("/hook"), "--webhook-headers", header, "--output", "json"]),
+        dir.path(),
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    out.assert_clean(&["Secr3t-hdr-pass".to_string(), "b3BzOlNlY3IzdC1oZHItcGFzcw==".to_string()]);
+    assert!(out.stderr.contains("::add-mask::Secr3t-hdr-pass\n"), "{}", out.stderr);
+}

@@ -12,6 +12,7 @@ mod dry_run;
 mod escalation;
 mod faults;
 mod github;
+mod header_values;
 mod history;
 mod incident;
 mod incident_platforms;

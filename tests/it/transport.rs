@@ -25,13 +25,88 @@ fn a_slow_provider_that_answers_within_the_deadline_is_sent_the_alert_once() {
 }
 
 #[test]
-fn a_provider_that_never_answers_still_gets_its_retries_within_the_deadline() {
+fn an_alertalk_answering_after_25s_within_30s_is_called_once() {
+    // The first attempt used to wait two thirds of --timeout (20 s), then call again.
+    let server = Server::new(vec![], Reply::json(200, QUEUED).after(Duration::from_secs(25)));
+    let out = run(voice(&server.url("/webhook/receive")).args(["--timeout", "30s"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(server.wait_for(2).len(), 1, "the phones rang twice");
+    assert!(out.stderr.contains("sent after 1 attempt"), "{}", out.stderr);
+}
+
+#[test]
+fn a_call_that_was_sent_and_got_no_answer_is_not_sent_again() {
+    for reply in [Reply::Hang, Reply::Close, Reply::Raw(b"\x00 not HTTP\r\n\r\n".to_vec())] {
+        let server = Server::new(vec![], reply.clone());
+        let out =
+            run(voice(&server.url("/webhook/receive")).args(["--timeout", "2s", "--retries", "3", "--output", "json"]));
+        assert_eq!(out.code, 1, "{reply:?}: {}", out.stderr);
+        assert_eq!(server.wait_for(2).len(), 1, "{reply:?}: the call was sent again");
+        let detail = out.json()["channels"][0]["detail"].as_str().unwrap_or_default().to_string();
+        assert!(detail.starts_with("sent, but no answer came ("), "{detail}");
+        assert!(detail.ends_with("so it is not sent again, so that no one is paged twice"), "{detail}");
+        // Whether the phone rang is unknown, so the failure is not taken for paged.
+        assert_eq!(out.json()["pages"][0]["result"], "unknown", "{}", out.stdout);
+        assert_eq!(out.json()["paged"], false);
+        assert!(out.elapsed < Duration::from_secs(6), "{reply:?}: took {:?}", out.elapsed);
+    }
+}
+
+#[test]
+fn a_call_that_surely_did_not_arrive_is_retried() {
+    // Refused connections and explicit 5xx / 429 answers: the provider has not taken the call.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let out = run(voice(&format!("http://127.0.0.1:{port}/webhook/receive")).args(["--retries", "2"]));
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("FAILED after 3 attempts") && out.stderr.contains("could not connect"),
+        "{}",
+        out.stderr
+    );
+    let server =
+        Server::new(vec![Reply::status(503), Reply::status(429).header("Retry-After", "0")], Reply::json(200, QUEUED));
+    let out = run(&mut voice(&server.url("/webhook/receive")));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(server.received().len(), 3);
+}
+
+#[test]
+fn a_call_goes_out_on_a_connection_of_its_own() {
+    // A reused connection the server closed while idle could fail the call after it was
+    // written, and a call that may have arrived is never sent again.
+    let server = Server::ok(QUEUED);
+    let out = run(&mut voice(&server.url("/webhook/receive")));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(server.received()[0].header("Connection"), Some("close"));
+}
+
+#[test]
+fn an_incident_platform_that_never_answers_still_gets_its_retries() {
+    // PagerDuty folds a repeat into the alert of the same dedup_key, so a lost answer is retried.
     let server = Server::new(vec![], Reply::Hang);
-    let out = run(voice(&server.url("/webhook/receive")).args(["--timeout", "3s", "--retries", "3"]));
+    let out = run(onfail()
+        .args(["send", "--pagerduty-url", &server.url("/v2/enqueue"), "--timeout", "3s", "--retries", "3"])
+        .env("ONFAIL_PAGERDUTY_ROUTING_KEY", crate::common::PAGERDUTY_KEY));
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(server.wait_for(2).len() >= 2, "{} requests", server.received().len());
     assert!(out.stderr.contains("no answer within"), "{}", out.stderr);
     assert!(out.elapsed < Duration::from_secs(8), "took {:?}", out.elapsed);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 10, failure_persistence: None, ..Default::default() })]
+
+    /// Never twice: whenever within the deadline Alertalk answers, it got exactly one request.
+    #[test]
+    fn a_call_answered_within_the_deadline_is_sent_exactly_once(tenths in 1u64..=8) {
+        let delay = Duration::from_millis(400 * tenths);
+        let server = Server::new(vec![], Reply::json(200, QUEUED).after(delay));
+        let out = run(voice(&server.url("/webhook/receive")).args(["--timeout", "4s"]));
+        proptest::prop_assert_eq!(out.code, 0, "answer after {:?}: {}", delay, out.stderr);
+        // onfail has exited, so any second request has reached the server by now.
+        std::thread::sleep(Duration::from_millis(200));
+        proptest::prop_assert_eq!(server.received().len(), 1, "answer after {:?}", delay);
+    }
 }
 
 #[test]

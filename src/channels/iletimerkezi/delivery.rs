@@ -165,6 +165,7 @@ impl Watch<'_> {
                 url: self.url.clone(),
                 headers: Vec::new(),
                 body: self.credentials.get_report(self.order_id, page),
+                repeat_safe: true,
             };
             let response = match self.transport.send_once(&request, timeout) {
                 Ok(response) => response,

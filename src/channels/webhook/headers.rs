@@ -37,15 +37,27 @@ fn lines(values: &[String]) -> impl Iterator<Item = (usize, &str)> {
 }
 
 /// The secret parts of the raw lines, for the redactor, before anything is validated: each
-/// value, the credential after an auth scheme (`APIKEY abc` → `abc` too), and a line without a
-/// colon as a whole (it may be a value with its name forgotten).
+/// value, the credential after an auth scheme (`APIKEY abc` → `abc` too), what a `Basic`
+/// credential decodes to (`user:password`, and the password), and a line without a colon as a
+/// whole (it may be a value with its name forgotten).
 pub fn secrets(values: &[String]) -> Vec<String> {
+    use base64::Engine;
     let mut secrets = Vec::new();
     for (_, line) in lines(values) {
         let value = line.split_once(':').map_or(line, |(_, value)| value).trim();
         secrets.push(value.to_string());
-        if let Some((_, credential)) = value.split_once(char::is_whitespace) {
-            secrets.push(credential.trim().to_string());
+        let Some((scheme, credential)) = value.split_once(char::is_whitespace) else { continue };
+        let credential = credential.trim();
+        secrets.push(credential.to_string());
+        if !scheme.eq_ignore_ascii_case("basic") {
+            continue;
+        }
+        let decoded = base64::engine::general_purpose::STANDARD.decode(credential).ok();
+        if let Some(pair) = decoded.and_then(|bytes| String::from_utf8(bytes).ok()) {
+            if let Some((_, password)) = pair.split_once(':') {
+                secrets.push(password.to_string());
+            }
+            secrets.push(pair);
         }
     }
     secrets
@@ -88,9 +100,17 @@ pub fn parse(values: &[String]) -> Result<Vec<HeaderLine>, String> {
                 "line {number} ({name}): the value is empty; is the secret it comes from set for this workflow?"
             ));
         }
-        headers.push(HeaderLine { name: name.to_string(), value: value.to_string() });
+        headers.push((number, HeaderLine { name: name.to_string(), value: value.to_string() }));
     }
-    Ok(headers)
+    // `Authorization: Bearer ${{ secrets.UNSET }}` arrives as `Authorization: Bearer`. Checked
+    // once every line is a header: `APIKEY` followed by the key on a line of its own is a line
+    // break in the value, which the line after it names.
+    for (number, header) in &headers {
+        if let Some(why) = crate::values::header_value_error(&header.value) {
+            return Err(format!("line {number} ({}): the value {why}", header.name));
+        }
+    }
+    Ok(headers.into_iter().map(|(_, header)| header).collect())
 }
 
 #[cfg(test)]
@@ -124,6 +144,8 @@ mod tests {
             ("X-A: s3cr3t\rvalue", "line 1 (X-A): the value holds a carriage return"),
             ("X-A: s3cr3t\u{0}value", "line 1 (X-A): the value holds"),
             ("X-A:   ", "line 1 (X-A): the value is empty"),
+            ("Authorization: Bearer ", "line 1 (Authorization): the value is only the authorization scheme `Bearer`"),
+            ("X-Key:  apikey", "line 1 (X-Key): the value is only the authorization scheme `apikey`"),
             ("content-TYPE: s3cr3t-value", "line 1: content-TYPE cannot be set here (onfail always sends"),
             ("Webhook-Signature: s3cr3t-value", "line 1: Webhook-Signature cannot be set here"),
             ("Host: s3cr3t-value", "line 1: Host cannot be set here"),
@@ -147,6 +169,12 @@ mod tests {
     fn secrets_cover_values_credentials_and_unparsable_lines() {
         let values = vec!["Authorization: APIKEY abc-123\nnot a header line\nX: v".to_string()];
         assert_eq!(secrets(&values), ["APIKEY abc-123", "abc-123", "not a header line", "a header line", "v"]);
+        // printf 'deploy:hunter-22' | base64
+        let basic = vec!["Authorization: basic ZGVwbG95Omh1bnRlci0yMg==".to_string()];
+        assert_eq!(
+            secrets(&basic),
+            ["basic ZGVwbG95Omh1bnRlci0yMg==", "ZGVwbG95Omh1bnRlci0yMg==", "hunter-22", "deploy:hunter-22"]
+        );
     }
 
     proptest::proptest! {
