@@ -217,9 +217,7 @@ fn send(
     let stop = match listener {
         Some(listener) => listener,
         None => {
-            let escalates = args.escalation.mode() != escalation::Mode::Off;
-            own =
-                if escalates && !args.general.dry_run.unwrap_or(false) { Listener::listen() } else { Listener::deaf() };
+            own = own_listener(args);
             &own
         }
     };
@@ -227,6 +225,13 @@ fn send(
     let config = Config::build(args, facts)?;
     let delivered = deliver::deliver(&config, env, out, stop)?;
     Ok(report(&config, delivered, args, env, out, stop, started))
+}
+
+/// A send's own stop listener: an escalation (not a dry run) listens from the start; any other
+/// send is deaf, and a signal ends it as it would any program.
+fn own_listener(args: &AlertArgs) -> Listener {
+    let escalates = args.escalation.mode() != escalation::Mode::Off && !args.general.dry_run.unwrap_or(false);
+    if escalates { Listener::listen() } else { Listener::deaf() }
 }
 
 /// The report of a send: who the alert reached, how a stop ended it, the history recorded for
