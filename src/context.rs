@@ -253,9 +253,7 @@ fn non_empty(value: String, fallback: &str) -> String {
 fn hostname(env: &Env) -> String {
     ["HOSTNAME", "COMPUTERNAME"]
         .iter()
-        .filter_map(|name| env.get(*name))
-        .map(|v| v.trim().to_string())
-        .find(|v| !v.is_empty())
+        .find_map(|name| var(env, name).map(str::to_string))
         .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|s| s.trim().to_string()))
         .unwrap_or_default()
 }
