@@ -103,3 +103,66 @@ impl Config {
 pub fn validate(args: &AlertArgs, env: &Env) -> Result<(), ConfigError> {
     Config::build(args, Facts::local(args, env, SystemTime::now(), None)?).map(drop)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Command, parse_from};
+    use crate::facts;
+
+    fn send(words: &[&str]) -> AlertArgs {
+        match parse_from(["onfail", "send"].iter().chain(words)).unwrap().command {
+            Command::Send(args) => args,
+            _ => unreachable!("a send"),
+        }
+    }
+
+    /// The history is keyed by the alert id before any channel exists: it is the id the
+    /// incident channels of the one configuration send.
+    #[test]
+    fn the_history_key_is_the_id_the_incident_channels_send() {
+        let env: Env = [("GITHUB_ACTIONS", "true"), ("GITHUB_REPOSITORY", "acme/api"), ("GITHUB_WORKFLOW", "Deploy")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        for given in [&[][..], &["--alert-id", "{repository}-x"][..]] {
+            let args = send(&[&["--pagerduty-routing-key", "R0UT1NGKEY0123456789012345678901"][..], given].concat());
+            let facts = Facts::local(&args, &env, SystemTime::now(), None).unwrap();
+            let key = facts::alert_id(&args, &facts.context).unwrap();
+            let config = Config::build(&args, facts).unwrap();
+            assert_eq!(config.channels.len(), 1);
+            assert_eq!(config.channels[0].ids().alert_id, Some(key), "{given:?}");
+        }
+    }
+
+    /// Voice and SMS are configured once: the escalation drives the channels of the list.
+    #[test]
+    fn the_escalation_drives_the_voice_and_sms_of_the_list() {
+        let args = send(&[
+            "--alertalk-webhook-key",
+            "k",
+            "--phone-numbers",
+            "05321112233",
+            "--iletimerkezi-key",
+            "i",
+            "--iletimerkezi-hash",
+            "h",
+            "--sms-sender",
+            "ACME",
+            "--escalate",
+            "chain",
+            "--escalation-phone-numbers",
+            "05324445566",
+        ]);
+        let env = Env::new();
+        let config = Config::build(&args, Facts::local(&args, &env, SystemTime::now(), None).unwrap()).unwrap();
+        let escalation = config.escalation.as_ref().expect("chain");
+        let names: Vec<&str> = config.channels.iter().map(|c| c.name()).collect();
+        assert_eq!(names, ["voice", "sms"]);
+        let voice = escalation.voice.as_ref().unwrap();
+        let sms = escalation.sms.as_ref().unwrap();
+        assert_eq!(config.channels[0].phones(), voice.phones());
+        assert_eq!(config.channels[1].phones(), sms.phones());
+        assert_eq!(config.channels[1].request(1).body, sms.request(1).body, "the chain's SMS text in both");
+    }
+}

@@ -140,7 +140,7 @@ impl Facts {
 /// The stable alert id (README, "Incidents (Temperstack)"), exactly as the incident channels
 /// send it; the key of the state file outside GitHub. An `--alert-id` that renders empty is an
 /// error for an incident channel (raised when it is configured) and the default otherwise.
-fn alert_id(args: &AlertArgs, context: &Context) -> Result<String, ConfigError> {
+pub fn alert_id(args: &AlertArgs, context: &Context) -> Result<String, ConfigError> {
     let given = channels::incident::render("--alert-id", &args.channels.shared.incident.alert_id, context)?;
     Ok(given.filter(|id| !id.is_empty()).unwrap_or_else(|| channels::incident::default_alert_id(context)))
 }
