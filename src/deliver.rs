@@ -1,6 +1,7 @@
 //! The delivery step of a send: the built configuration goes out to every channel that fires
 //! (concurrently), through the escalation when one applies (README, "Escalation"), or as a dry
-//! run's plan. It prints only the escalation's own line; the report is the caller's.
+//! run's plan. It prints only the escalation's own lines and what in the environment the
+//! transport could not use; the report is the caller's.
 
 use crate::channels::Channel;
 use crate::config::Config;
