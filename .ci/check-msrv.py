@@ -9,7 +9,8 @@ import sys
 
 
 def version(text: str) -> tuple[int, ...]:
-    return tuple(int(n) for n in text.split("."))
+    # "1.89" and "1.89.0" are the same version.
+    return (tuple(int(n) for n in text.split(".")) + (0, 0, 0))[:3]
 
 
 def main() -> None:

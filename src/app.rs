@@ -9,12 +9,13 @@ use std::ffi::OsString;
 use std::time::{Instant, SystemTime};
 
 use crate::channels::{self, Channel};
-use crate::cli::{AlertArgs, Command, OutputFormat, RunArgs};
+use crate::cli::{AlertArgs, AlertCommand, OutputFormat, RunArgs};
 use crate::config::{self, Config};
 use crate::context::{CommandRun, Env};
 use crate::deliver::{self, Delivered};
 use crate::error::ConfigError;
 use crate::escalation;
+use crate::exit::Exit;
 use crate::facts::Facts;
 use crate::history;
 use crate::output::Output;
@@ -27,40 +28,16 @@ use crate::stop::Listener;
 use crate::transport::Transport;
 use crate::values::non_empty;
 
-/// The exit codes (README, "Exit codes").
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Exit {
-    /// Every enabled channel delivered, or nothing to do, or a dry run.
-    Ok,
-    /// At least one channel failed (and `--fail-on-error` is on).
-    ChannelFailed,
-    /// Usage or configuration error; nothing was sent.
-    Usage,
-    /// `onfail run`: the wrapped command's own code.
-    Command(u8),
-}
-
-impl Exit {
-    pub fn code(self) -> u8 {
-        match self {
-            Exit::Ok => 0,
-            Exit::ChannelFailed => 1,
-            Exit::Usage => 2,
-            Exit::Command(code) => code,
-        }
-    }
-}
-
 /// Runs one command: parse is done (clap, then [`parse_failed`] for what it refused); each
 /// command gathers its facts, builds its one configuration, delivers and reports.
-pub fn run(command: Command, env: &Env) -> Exit {
+pub fn run(command: AlertCommand, env: &Env) -> Exit {
     match command {
-        Command::Send(args) => {
+        AlertCommand::Send(args) => {
             let out = Output::new(config::redactor(&args), env);
             usage_on_error(send(&args, env, &out, None, None), &out)
         }
-        Command::Run(args) => run_command(&args, env),
-        Command::Check(args) => {
+        AlertCommand::Run(args) => run_command(&args, env),
+        AlertCommand::Check(args) => {
             let out = Output::new(config::redactor(&args.alert), env);
             let online = args.online.unwrap_or(false).then_some(env);
             let result = Facts::local(&args.alert, env, SystemTime::now(), None)
@@ -127,7 +104,7 @@ fn separator_hint(error: &clap::Error, args: &[OsString]) -> Option<&'static str
 /// command line (a `--name=value` suffix or a word that is not a flag or a command) and every
 /// `ONFAIL_*` value is hidden in that error; the flag names stay readable.
 fn register_unparsed_values(redactor: &mut Redactor, args: &[OsString], env: &Env) {
-    const COMMANDS: &[&str] = &["send", "run", "check", "help"];
+    const COMMANDS: &[&str] = &["send", "run", "check", "serve", "help"];
     // After `--` come the command of `onfail run` and its arguments, which clap does not quote.
     for arg in args.iter().skip(1).map(|a| a.to_string_lossy()).take_while(|a| a != "--") {
         match arg.strip_prefix("--").and_then(|flag| flag.split_once('=')) {

@@ -42,8 +42,21 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per process: the size of the larger variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    #[command(flatten)]
+    Alert(AlertCommand),
+    /// Run the standing companion: receive iletiMerkezi delivery reports, serve the API of
+    /// orders, pages and alert states
+    #[command(after_help = SERVE_EXAMPLES)]
+    Serve(ServeArgs),
+}
+
+/// The commands that build and send an alert (`crate::app`).
+#[derive(Subcommand, Debug)]
+pub enum AlertCommand {
     /// Render the alert and deliver it to every configured channel, concurrently
     #[command(after_help = EXAMPLES)]
     Send(AlertArgs),
@@ -80,6 +93,62 @@ pub struct RunArgs {
     /// The command to run and its arguments, after `--`
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<OsString>,
+}
+
+const SERVE_EXAMPLES: &str = "\
+Examples:
+  # Make the two secrets once, keep them somewhere safe
+  openssl rand -hex 32
+
+  # Serve on 127.0.0.1:8087 with the embedded store (SQLite under ~/.local/state/onfail)
+  ONFAIL_RECEIVE_TOKEN=... ONFAIL_API_TOKEN=... onfail serve
+
+  # Several replicas on one PostgreSQL database, behind a TLS-terminating proxy
+  onfail serve --listen 0.0.0.0:8087 --store postgres://onfail@db/onfail --public-url https://onfail.example.com
+
+iletiMerkezi's report URL is {public-url}/v1/iletimerkezi/reports?token=RECEIVE_TOKEN.
+SIGTERM or SIGINT stops it gracefully (requests in flight finish, exit 0).";
+
+/// `onfail serve`. Values are only parsed here; `crate::serve` validates them.
+#[derive(Args, Debug, Default, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free one [default: 127.0.0.1:8087]
+    #[arg(long, env = "ONFAIL_LISTEN", value_name = "ADDR", hide_env_values = true)]
+    pub listen: Option<String>,
+
+    /// Where everything is kept: sqlite://PATH, or postgres://... for several replicas on one
+    /// database [default: sqlite://$XDG_STATE_HOME/onfail/serve.db, else ~/.local/state/onfail/serve.db]
+    #[arg(long, env = "ONFAIL_STORE", value_name = "URL", hide_env_values = true)]
+    pub store: Option<String>,
+
+    /// The secret iletiMerkezi puts in the report URL (?token=); required
+    #[arg(long, env = "ONFAIL_RECEIVE_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    pub receive_token: Option<String>,
+
+    /// The secret of the API (Authorization: Bearer ...); required
+    #[arg(long, env = "ONFAIL_API_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    pub api_token: Option<String>,
+
+    /// The address people and providers reach (behind a proxy or tunnel), used in links
+    /// [default: the listen URL]
+    #[arg(long, env = "ONFAIL_PUBLIC_URL", value_name = "URL", hide_env_values = true)]
+    pub public_url: Option<String>,
+
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key
+    #[arg(long, env = "ONFAIL_TLS_CERT", value_name = "FILE", hide_env_values = true)]
+    pub tls_cert: Option<std::path::PathBuf>,
+
+    /// The private key of --tls-cert (PEM)
+    #[arg(long, env = "ONFAIL_TLS_KEY", value_name = "FILE", hide_env_values = true)]
+    pub tls_key: Option<std::path::PathBuf>,
+
+    /// Where delivery reports of SMS that are not onfail's go, body unchanged
+    #[arg(long, env = "ONFAIL_FORWARD_REPORTS_TO", value_name = "URL", hide_env_values = true)]
+    pub forward_reports_to: Option<String>,
+
+    /// A TOML file of checks and watches
+    #[arg(long, env = "ONFAIL_CONFIG", value_name = "FILE", hide_env_values = true)]
+    pub config: Option<std::path::PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -107,12 +107,12 @@ pub fn validate(args: &AlertArgs, env: &Env) -> Result<(), ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::{Command, parse_from};
+    use crate::cli::{AlertCommand, Command, parse_from};
     use crate::facts;
 
     fn send(words: &[&str]) -> AlertArgs {
         match parse_from(["onfail", "send"].iter().chain(words)).unwrap().command {
-            Command::Send(args) => args,
+            Command::Alert(AlertCommand::Send(args)) => args,
             _ => unreachable!("a send"),
         }
     }

@@ -9,8 +9,10 @@
 //! `tests/it/structure.rs` reads it, fails on a top-level module that is not in it, and fails on
 //! any `crate::` path from a module to a module of its own layer or of a layer above.
 //!
-//! 1. `app`: runs a parsed command in five steps (parse, gather, build, deliver, report); the
-//!    exit codes are decided here.
+//! 1. `app`, `serve`: two siblings that never import each other. `app` runs `send`, `run` and
+//!    `check` in five steps (parse, gather, build, deliver, report; their exit codes are decided
+//!    there); `serve` is the standing companion, `onfail serve` (its own exit codes decided in
+//!    its `run`).
 //! 2. `deliver`: the delivery step of a send: the built configuration out to its channels,
 //!    through the escalation when one applies, or as a dry run's plan.
 //! 3. `config`: builds the one validated `Config` from the parsed arguments and the facts.
@@ -39,7 +41,7 @@
 //!     the job status words; a SIGINT or SIGTERM while onfail alerts.
 //! 17. `values`, `phone`, `template`, `der`: value parsers, phone numbers, `{placeholder}`
 //!     templates, certificate names.
-//! 18. `error`: the usage error every layer can raise.
+//! 18. `error`, `exit`: the usage error every layer can raise; the list of exit codes.
 
 pub mod app;
 pub mod channels;
@@ -52,6 +54,7 @@ pub mod details;
 pub mod edge;
 pub mod error;
 pub mod escalation;
+pub mod exit;
 pub mod facts;
 pub mod fanout;
 pub mod gha;
@@ -64,6 +67,7 @@ pub mod redact;
 pub mod render;
 pub mod report;
 pub mod runner;
+pub mod serve;
 pub mod status;
 pub mod stop;
 pub mod template;

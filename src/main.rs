@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use clap::CommandFactory;
 use clap::error::ErrorKind::InvalidUtf8;
-use onfail::cli::Cli;
+use onfail::cli::{Cli, Command};
 use onfail::context::Env;
 
 fn main() -> ExitCode {
@@ -10,7 +10,8 @@ fn main() -> ExitCode {
     let env = environment();
     let args: Vec<_> = std::env::args_os().collect();
     let exit = match onfail::cli::parse_from(args.clone()) {
-        Ok(cli) => onfail::app::run(cli.command, &env),
+        Ok(Cli { command: Command::Alert(command) }) => onfail::app::run(command, &env),
+        Ok(Cli { command: Command::Serve(args) }) => onfail::serve::run(&args, &env),
         // --help and --version land here too, with exit code 0; usage errors exit 2.
         Err(error) => onfail::app::parse_failed(&name_non_utf8_variable(error), &args, &env),
     };

@@ -24,6 +24,11 @@ mod paging;
 mod parsing;
 mod properties;
 mod run;
+// The service is stopped with signals in these tests (`kill`).
+#[cfg(unix)]
+mod serve;
+#[cfg(unix)]
+mod serve_robustness;
 mod sms;
 mod state;
 mod structure;

@@ -3,6 +3,8 @@
 
 pub mod github_api;
 pub mod phones;
+#[cfg(unix)]
+pub mod service;
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};

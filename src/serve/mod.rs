@@ -1,0 +1,178 @@
+//! `onfail serve`, the standing companion (README, "onfail serve"): a small HTTP service that
+//! keeps iletiMerkezi's delivery reports and serves the API of SMS orders, acknowledgeable pages
+//! and alert states. A sibling of `app` (the CLI's commands): neither imports the other.
+//!
+//! `settings` validates the options (the redactor is built first); `store` keeps everything
+//! (SQLite or PostgreSQL); `api` holds the routes; `http` the connections; `forward` passes
+//! on the reports that are not onfail's. Blocking work (SQLite, forwarding) runs on threads of
+//! its own, never on the async executor. Nothing of this runs unless `serve` is the command.
+
+mod api;
+mod forward;
+mod http;
+pub mod report;
+pub mod settings;
+pub mod store;
+mod token;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+
+use crate::cli::ServeArgs;
+use crate::context::Env;
+use crate::exit::Exit;
+use crate::output::Output;
+use crate::redact::Redactor;
+use api::App;
+use settings::{Settings, shown_store};
+use store::Store;
+use token::Token;
+
+/// Reports older than this are deleted.
+const KEEP_REPORTS: Duration = Duration::from_secs(30 * 24 * 3600);
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+pub fn run(args: &ServeArgs, env: &Env) -> Exit {
+    let log = Arc::new(Output::new(redactor(args), env));
+    let settings = match Settings::from_args(args, env) {
+        Ok(settings) => settings,
+        Err(e) => {
+            log.error(&e.to_string());
+            return Exit::Usage;
+        }
+    };
+    // The certificate and key are configuration: a file that cannot be used is a usage error.
+    let tls = match settings.tls.as_ref().map(|(cert, key)| http::tls_acceptor(cert, key)).transpose() {
+        Ok(tls) => tls,
+        Err(e) => {
+            log.error(&e);
+            return Exit::Usage;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            log.error(&format!("cannot start: {e}"));
+            return Exit::ServiceFailed;
+        }
+    };
+    // Before the runtime runs: the forwarding threads' blocking HTTP client must not be made
+    // (or dropped) on an async thread.
+    let forward = match settings.forward_reports_to.clone().map(|to| forward::Forwarder::start(to, env, &log)) {
+        None => None,
+        Some(Ok(forward)) => Some(forward),
+        Some(Err(e)) => {
+            log.error(&e);
+            return Exit::ServiceFailed;
+        }
+    };
+    let served = runtime.block_on(serve(settings, tls, forward, log.clone()));
+    // Every request has been answered by now; idle threads of the runtime need not be waited for.
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    match served {
+        Ok(()) => Exit::Ok,
+        Err(e) => {
+            log.error(&e);
+            Exit::ServiceFailed
+        }
+    }
+}
+
+/// Every secret the options hold, known before anything is printed.
+fn redactor(args: &ServeArgs) -> Redactor {
+    let mut redactor = Redactor::new();
+    for token in [&args.receive_token, &args.api_token].into_iter().flatten() {
+        redactor.secret(token.trim());
+    }
+    if let Some(store) = &args.store {
+        redactor.url_password_of(store);
+        // `?password=` is how libpq-style URLs may carry it too.
+        if let Ok(url) = reqwest::Url::parse(store.trim()) {
+            url.query_pairs().filter(|(k, _)| k == "password").for_each(|(_, v)| redactor.secret(&v));
+        }
+    }
+    if let Some(url) = &args.forward_reports_to {
+        redactor.url_secrets(url, false);
+    }
+    redactor
+}
+
+async fn serve(
+    settings: Settings,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    forward: Option<forward::Forwarder>,
+    log: Arc<Output>,
+) -> Result<(), String> {
+    let listener = TcpListener::bind(settings.listen)
+        .await
+        .map_err(|e| format!("--listen: cannot listen on {}: {e}", settings.listen))?;
+    let address = listener.local_addr().map_err(|e| format!("--listen: {e}"))?;
+    let store = Store::open(&settings.store).await.map_err(|e| format!("--store: {e}"))?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let url = format!("{scheme}://{address}");
+    let (stop, stopping) = watch::channel(false);
+    let app = Arc::new(App {
+        store,
+        receive_token: Token::new(&settings.receive_token),
+        api_token: Token::new(&settings.api_token),
+        public_url: settings.public_url.clone().unwrap_or_else(|| url.clone()),
+        forward,
+        log: log.clone(),
+        stopping: stopping.clone(),
+        changed: Notify::new(),
+        forward_queued: Notify::new(),
+    });
+    tokio::spawn(prune(app.clone()));
+    tokio::spawn(forward::run(app.clone()));
+    tokio::spawn(async move {
+        stop_signal().await;
+        let _ = stop.send(true);
+    });
+    log.line(&format!("serving on {url} (store {})", shown_store(&settings.store)));
+    if settings.public_url.is_none() && address.ip().is_unspecified() {
+        log.warning(&format!("acknowledge links will point at {url}, which no one can open: set --public-url"));
+    }
+    if let Some(config) = &settings.config {
+        log.warning(&format!("--config: this version serves no checks yet; {} is not read", config.display()));
+    }
+    http::serve(listener, tls, api::router(app), stopping).await;
+    log.line("stopped");
+    Ok(())
+}
+
+/// Deletes old reports now and every [`PRUNE_EVERY`]; a failure is a warning, tried again later.
+async fn prune(app: Arc<App>) {
+    loop {
+        let before = api::now_ms() - KEEP_REPORTS.as_millis() as i64;
+        if let Err(e) = app.store.prune_reports(before).await {
+            app.log.warning(&format!("old reports could not be pruned: {e}"));
+        }
+        tokio::time::sleep(PRUNE_EVERY).await;
+    }
+}
+
+/// SIGTERM or SIGINT (Ctrl-C on Windows).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            _ => std::future::pending().await,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}

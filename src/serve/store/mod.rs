@@ -1,0 +1,269 @@
+//! Everything `onfail serve` keeps, behind one type with two back ends (README, "onfail serve"):
+//! SQLite, embedded (one writer thread that commits in groups, readers on their own
+//! connections), and PostgreSQL, for several replicas on one database. The schema is one set
+//! of numbered migrations, run at start by both; idempotency lives in it (unique keys and
+//! `ON CONFLICT DO NOTHING`), never in a read-then-write two replicas could race.
+
+pub mod postgres;
+pub mod sqlite;
+
+use std::fmt;
+
+use super::settings::StoreUrl;
+
+/// The numbered migrations, in order. A store that has more than this binary knows was made by
+/// a newer onfail and is refused.
+const MIGRATIONS: &[(i64, &str)] =
+    &[(1, include_str!("migrations/0001_initial.sql")), (2, include_str!("migrations/0002_forwards.sql"))];
+
+/// Created by both back ends before the migrations run.
+const MIGRATIONS_TABLE: &str =
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoreError(pub String);
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn newer_schema(found: i64) -> StoreError {
+    StoreError(format!(
+        "the store has schema version {found}, made by a newer onfail than this one (which knows {}): run the newer onfail",
+        MIGRATIONS.len()
+    ))
+}
+
+/// A delivery report to keep; the times are milliseconds since 1970, UTC.
+#[derive(Clone, Debug)]
+pub struct NewReport {
+    pub id: String,
+    pub status: String,
+    pub packet_id: String,
+    pub recipient: String,
+    pub body: String,
+    pub at: i64,
+    /// Queue it for `--forward-reports-to` when it is new and not for a registered order.
+    pub forward: bool,
+}
+
+/// What keeping a report did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Inserted {
+    /// False when the same id and status were there already.
+    pub new: bool,
+    /// Whether its `packet_id` is a registered order.
+    pub order_known: bool,
+}
+
+/// A report queued for forwarding, claimed for one attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Forward {
+    pub report_id: String,
+    pub status: String,
+    pub body: String,
+    /// Attempts so far, this one included.
+    pub attempts: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewOrder {
+    pub order_id: String,
+    pub alert_id: String,
+    pub numbers: Vec<String>,
+    pub run_url: String,
+    pub at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredReport {
+    pub recipient: String,
+    pub status: String,
+    pub received_at: i64,
+}
+
+/// A registered order with every report kept for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Order {
+    pub order_id: String,
+    pub numbers: Vec<String>,
+    pub reports: Vec<StoredReport>,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewPage {
+    pub page_id: String,
+    pub code: String,
+    pub alert_id: String,
+    pub title: String,
+    pub run_url: String,
+    pub at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Page {
+    pub page_id: String,
+    pub code: String,
+    pub alert_id: String,
+    pub title: String,
+    pub run_url: String,
+    pub created_at: i64,
+    pub acknowledged_at: Option<i64>,
+}
+
+// One per process.
+#[allow(clippy::large_enum_variant)]
+pub enum Store {
+    Sqlite(sqlite::Sqlite),
+    Postgres(postgres::Postgres),
+}
+
+/// Calls the same method on whichever back end this is.
+macro_rules! each {
+    ($self:ident.$method:ident($($arg:expr),*)) => {
+        match $self {
+            Store::Sqlite(store) => store.$method($($arg),*).await,
+            Store::Postgres(store) => store.$method($($arg),*).await,
+        }
+    };
+}
+
+impl Store {
+    /// Opens the store and brings its schema up to date.
+    pub async fn open(url: &StoreUrl) -> Result<Store, StoreError> {
+        match url {
+            StoreUrl::Sqlite(path) => {
+                let path = path.clone();
+                let store = tokio::task::spawn_blocking(move || sqlite::Sqlite::open(&path))
+                    .await
+                    .map_err(|e| StoreError(format!("opening the store stopped: {e}")))??;
+                Ok(Store::Sqlite(store))
+            }
+            StoreUrl::Postgres(url) => Ok(Store::Postgres(postgres::Postgres::open(url).await?)),
+        }
+    }
+
+    /// Keeps a report, durably, unless its id and status are there already.
+    pub async fn insert_report(&self, report: NewReport) -> Result<Inserted, StoreError> {
+        each!(self.insert_report(report))
+    }
+
+    /// Registers an order; false when it existed (it is left as it was).
+    pub async fn register_order(&self, order: NewOrder) -> Result<bool, StoreError> {
+        each!(self.register_order(order))
+    }
+
+    pub async fn order(&self, order_id: &str) -> Result<Option<Order>, StoreError> {
+        each!(self.order(order_id))
+    }
+
+    pub async fn open_page(&self, page: NewPage) -> Result<(), StoreError> {
+        each!(self.open_page(page))
+    }
+
+    pub async fn page(&self, page_id: &str) -> Result<Option<Page>, StoreError> {
+        each!(self.page(page_id))
+    }
+
+    /// Acknowledges the page of a link code (the first acknowledgement's time stays).
+    pub async fn acknowledge(&self, code: &str, at: i64) -> Result<Option<Page>, StoreError> {
+        each!(self.acknowledge(code, at))
+    }
+
+    pub async fn alert_state(&self, alert_id: &str) -> Result<Option<String>, StoreError> {
+        each!(self.alert_state(alert_id))
+    }
+
+    pub async fn put_alert_state(&self, alert_id: &str, state: &str, at: i64) -> Result<(), StoreError> {
+        each!(self.put_alert_state(alert_id, state, at))
+    }
+
+    /// Claims up to `limit` forwards that are due at `now`, leasing each until `lease_until`
+    /// (another replica takes it up again after that, if this one never reports back).
+    pub async fn claim_forwards(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Forward>, StoreError> {
+        each!(self.claim_forwards(now, lease_until, limit))
+    }
+
+    /// A forward is done (`None`: delivered or given up) or due again at `Some(at)`.
+    pub async fn forward_tried(&self, forward: &Forward, next: Option<i64>) -> Result<(), StoreError> {
+        each!(self.forward_tried(forward, next))
+    }
+
+    /// Deletes the reports received before `before`; how many.
+    pub async fn prune_reports(&self, before: i64) -> Result<u64, StoreError> {
+        each!(self.prune_reports(before))
+    }
+}
+
+/// One recipient of an order as the API shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecipientState {
+    pub to: String,
+    /// `pending`, `accepted`, `delivered` or `undelivered`.
+    pub status: &'static str,
+    pub at: Option<i64>,
+}
+
+impl RecipientState {
+    pub fn is_final(&self) -> bool {
+        matches!(self.status, "delivered" | "undelivered")
+    }
+}
+
+impl Order {
+    /// Each recipient's state from the reports: the first final report (delivered or
+    /// undelivered), else the first `accepted`, else pending. Numbers are matched on their last
+    /// ten digits, so `905…` and a report's `+905…` are the same phone.
+    pub fn recipients(&self) -> Vec<RecipientState> {
+        self.numbers
+            .iter()
+            .map(|number| {
+                let mine: Vec<&StoredReport> =
+                    self.reports.iter().filter(|r| same_phone(&r.recipient, number)).collect();
+                let first = |statuses: &[&str]| {
+                    mine.iter().filter(|r| statuses.contains(&r.status.as_str())).min_by_key(|r| r.received_at).copied()
+                };
+                let (status, report) = match (first(&["delivered", "undelivered"]), first(&["accepted"])) {
+                    (Some(done), _) if done.status == "delivered" => ("delivered", Some(done)),
+                    (Some(done), _) => ("undelivered", Some(done)),
+                    (None, Some(accepted)) => ("accepted", Some(accepted)),
+                    (None, None) => ("pending", None),
+                };
+                RecipientState { to: number.clone(), status, at: report.map(|r| r.received_at) }
+            })
+            .collect()
+    }
+}
+
+fn same_phone(a: &str, b: &str) -> bool {
+    let tail = |s: &str| s.get(s.len().saturating_sub(10)..).unwrap_or(s).to_string();
+    !a.is_empty() && tail(a) == tail(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(recipient: &str, status: &str, at: i64) -> StoredReport {
+        StoredReport { recipient: recipient.into(), status: status.into(), received_at: at }
+    }
+
+    #[test]
+    fn recipient_states_come_from_the_first_report_of_each_kind() {
+        let order = Order {
+            order_id: "1".into(),
+            numbers: vec!["905320000001".into(), "905320000002".into(), "905320000003".into()],
+            reports: vec![
+                report("905320000001", "accepted", 10),
+                report("905320000001", "delivered", 30),
+                report("905320000001", "delivered", 40),
+                report("905320000002", "accepted", 20),
+                report("905329999999", "undelivered", 5),
+            ],
+        };
+        let states: Vec<(&str, Option<i64>)> = order.recipients().iter().map(|r| (r.status, r.at)).collect();
+        assert_eq!(states, [("delivered", Some(30)), ("accepted", Some(20)), ("pending", None)]);
+    }
+}

@@ -1,0 +1,277 @@
+//! The shared store: PostgreSQL, for several replicas behind one load balancer. A few
+//! connections, each used by one request at a time and opened again when it broke. Plain TCP
+//! (README, "onfail serve": put the database on a private network or a TLS tunnel).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
+use tokio_postgres::{Client, Config, NoTls, Row};
+
+use super::{
+    Forward, Inserted, MIGRATIONS, MIGRATIONS_TABLE, NewOrder, NewPage, NewReport, Order, Page, StoreError,
+    StoredReport, newer_schema,
+};
+
+const CONNECTIONS: usize = 4;
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Taken by whichever replica migrates; the others wait for it.
+const MIGRATION_LOCK: i64 = 0x6f6e_6661_696c;
+
+pub struct Postgres {
+    config: Config,
+    slots: Vec<Mutex<Option<Client>>>,
+    next: AtomicUsize,
+}
+
+fn error(e: tokio_postgres::Error) -> StoreError {
+    StoreError(format!("PostgreSQL: {}", crate::error::root_cause(&e)))
+}
+
+impl Postgres {
+    pub async fn open(url: &str) -> Result<Postgres, StoreError> {
+        let mut config: Config = url.parse().map_err(|_| {
+            StoreError("--store: not a valid postgres:// URL (postgres://USER:PASSWORD@HOST:PORT/DATABASE)".into())
+        })?;
+        config.connect_timeout(CONNECT_TIMEOUT).application_name("onfail serve");
+        let store =
+            Postgres { config, slots: (0..CONNECTIONS).map(|_| Mutex::new(None)).collect(), next: AtomicUsize::new(0) };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// A connection of the pool, opened (again) when needed.
+    async fn client(&self) -> Result<MappedMutexGuard<'_, Client>, StoreError> {
+        let slot = &self.slots[self.next.fetch_add(1, Ordering::Relaxed) % CONNECTIONS];
+        let mut guard = slot.lock().await;
+        if guard.as_ref().is_none_or(Client::is_closed) {
+            let (client, connection) = self.config.connect(NoTls).await.map_err(error)?;
+            tokio::spawn(connection);
+            *guard = Some(client);
+        }
+        MutexGuard::try_map(guard, Option::as_mut).map_err(|_| StoreError("PostgreSQL: no connection".into()))
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(error)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await.map_err(error)?;
+        tx.batch_execute(MIGRATIONS_TABLE).await.map_err(error)?;
+        let done: i64 = tx
+            .query_one("SELECT COALESCE(MAX(version), 0)::BIGINT FROM schema_migrations", &[])
+            .await
+            .map_err(error)?
+            .get(0);
+        if done > MIGRATIONS.len() as i64 {
+            return Err(newer_schema(done));
+        }
+        for (version, sql) in MIGRATIONS.iter().filter(|(version, _)| *version > done) {
+            tx.batch_execute(sql).await.map_err(error)?;
+            tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", &[version, &now_ms()])
+                .await
+                .map_err(error)?;
+        }
+        tx.commit().await.map_err(error)
+    }
+
+    pub async fn insert_report(&self, report: NewReport) -> Result<Inserted, StoreError> {
+        // One statement, so it is atomic without a transaction.
+        let row = self
+            .client()
+            .await?
+            .query_one(
+                "WITH inserted AS (\
+                   INSERT INTO reports (report_id, status, packet_id, recipient, received_at, body) \
+                   VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING 1), \
+                 known AS (SELECT EXISTS (SELECT 1 FROM orders WHERE order_id = $3) AS known), \
+                 queued AS (\
+                   INSERT INTO forwards (report_id, status, body, due_at, attempts) \
+                   SELECT $1, $2, $6, $5, 0 \
+                   WHERE $7 AND EXISTS (SELECT 1 FROM inserted) AND NOT (SELECT known FROM known) \
+                   ON CONFLICT DO NOTHING RETURNING 1) \
+                 SELECT EXISTS (SELECT 1 FROM inserted), (SELECT known FROM known), EXISTS (SELECT 1 FROM queued)",
+                &[
+                    &report.id,
+                    &report.status,
+                    &report.packet_id,
+                    &report.recipient,
+                    &report.at,
+                    &report.body,
+                    &report.forward,
+                ],
+            )
+            .await
+            .map_err(error)?;
+        Ok(Inserted { new: row.get(0), order_known: row.get(1) })
+    }
+
+    pub async fn register_order(&self, order: NewOrder) -> Result<bool, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(error)?;
+        let created = tx
+            .execute(
+                "INSERT INTO orders (order_id, alert_id, run_url, created_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT DO NOTHING",
+                &[&order.order_id, &order.alert_id, &order.run_url, &order.at],
+            )
+            .await
+            .map_err(error)?
+            == 1;
+        if created {
+            for (position, number) in order.numbers.iter().enumerate() {
+                tx.execute(
+                    "INSERT INTO order_recipients (order_id, position, number) VALUES ($1, $2, $3)",
+                    &[&order.order_id, &(position as i64), number],
+                )
+                .await
+                .map_err(error)?;
+            }
+        }
+        tx.commit().await.map_err(error)?;
+        Ok(created)
+    }
+
+    pub async fn order(&self, order_id: &str) -> Result<Option<Order>, StoreError> {
+        let client = self.client().await?;
+        let numbers = client
+            .query(
+                "SELECT o.order_id, r.number FROM orders o LEFT JOIN order_recipients r USING (order_id) \
+                 WHERE o.order_id = $1 ORDER BY r.position",
+                &[&order_id],
+            )
+            .await
+            .map_err(error)?;
+        if numbers.is_empty() {
+            return Ok(None);
+        }
+        let reports = client
+            .query("SELECT recipient, status, received_at FROM reports WHERE packet_id = $1", &[&order_id])
+            .await
+            .map_err(error)?;
+        Ok(Some(Order {
+            order_id: order_id.to_string(),
+            numbers: numbers.iter().filter_map(|row| row.get::<_, Option<String>>(1)).collect(),
+            reports: reports
+                .iter()
+                .map(|row| StoredReport { recipient: row.get(0), status: row.get(1), received_at: row.get(2) })
+                .collect(),
+        }))
+    }
+
+    pub async fn open_page(&self, page: NewPage) -> Result<(), StoreError> {
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO pages (page_id, code, alert_id, title, run_url, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                &[&page.page_id, &page.code, &page.alert_id, &page.title, &page.run_url, &page.at],
+            )
+            .await
+            .map_err(error)?;
+        Ok(())
+    }
+
+    pub async fn page(&self, page_id: &str) -> Result<Option<Page>, StoreError> {
+        let row = self
+            .client()
+            .await?
+            .query_opt(
+                "SELECT page_id, code, alert_id, title, run_url, created_at, acknowledged_at FROM pages WHERE page_id = $1",
+                &[&page_id],
+            )
+            .await
+            .map_err(error)?;
+        Ok(row.as_ref().map(page))
+    }
+
+    pub async fn acknowledge(&self, code: &str, at: i64) -> Result<Option<Page>, StoreError> {
+        let row = self
+            .client()
+            .await?
+            .query_opt(
+                "UPDATE pages SET acknowledged_at = COALESCE(acknowledged_at, $2) WHERE code = $1 \
+                 RETURNING page_id, code, alert_id, title, run_url, created_at, acknowledged_at",
+                &[&code, &at],
+            )
+            .await
+            .map_err(error)?;
+        Ok(row.as_ref().map(page))
+    }
+
+    pub async fn alert_state(&self, alert_id: &str) -> Result<Option<String>, StoreError> {
+        let row = self
+            .client()
+            .await?
+            .query_opt("SELECT state FROM alert_states WHERE alert_id = $1", &[&alert_id])
+            .await
+            .map_err(error)?;
+        Ok(row.map(|row| row.get(0)))
+    }
+
+    pub async fn put_alert_state(&self, alert_id: &str, state: &str, at: i64) -> Result<(), StoreError> {
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO alert_states (alert_id, state, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (alert_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+                &[&alert_id, &state, &at],
+            )
+            .await
+            .map_err(error)?;
+        Ok(())
+    }
+
+    pub async fn claim_forwards(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Forward>, StoreError> {
+        // SKIP LOCKED: two replicas claiming at once take different rows.
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "UPDATE forwards SET due_at = $2, attempts = attempts + 1 WHERE (report_id, status) IN \
+                 (SELECT report_id, status FROM forwards WHERE due_at <= $1 ORDER BY due_at LIMIT $3 \
+                  FOR UPDATE SKIP LOCKED) \
+                 RETURNING report_id, status, body, attempts",
+                &[&now, &lease_until, &limit],
+            )
+            .await
+            .map_err(error)?;
+        Ok(rows
+            .iter()
+            .map(|row| Forward { report_id: row.get(0), status: row.get(1), body: row.get(2), attempts: row.get(3) })
+            .collect())
+    }
+
+    pub async fn forward_tried(&self, forward: &Forward, next: Option<i64>) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let (id, status) = (&forward.report_id, &forward.status);
+        match next {
+            Some(at) => {
+                client
+                    .execute("UPDATE forwards SET due_at = $3 WHERE report_id = $1 AND status = $2", &[id, status, &at])
+                    .await
+            }
+            None => client.execute("DELETE FROM forwards WHERE report_id = $1 AND status = $2", &[id, status]).await,
+        }
+        .map_err(error)?;
+        Ok(())
+    }
+
+    pub async fn prune_reports(&self, before: i64) -> Result<u64, StoreError> {
+        self.client().await?.execute("DELETE FROM reports WHERE received_at < $1", &[&before]).await.map_err(error)
+    }
+}
+
+fn page(row: &Row) -> Page {
+    Page {
+        page_id: row.get(0),
+        code: row.get(1),
+        alert_id: row.get(2),
+        title: row.get(3),
+        run_url: row.get(4),
+        created_at: row.get(5),
+        acknowledged_at: row.get(6),
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}

@@ -1,0 +1,340 @@
+//! The embedded store: one SQLite file in WAL mode. Every write goes to one writer thread,
+//! which takes whatever has queued up, runs it in one transaction (each write in its own
+//! savepoint, so one failure does not undo the others) and commits once: a report is on disk
+//! before its 200, and a burst costs one fsync, not one each (group commit). Reads run on
+//! blocking threads with their own connections. Nothing here runs on an async executor thread.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use tokio::sync::oneshot;
+
+use super::{
+    Forward, Inserted, MIGRATIONS, MIGRATIONS_TABLE, NewOrder, NewPage, NewReport, Order, Page, StoreError,
+    StoredReport, newer_schema,
+};
+
+/// Writes taken into one transaction at most.
+const MAX_BATCH: usize = 1000;
+/// Connections kept for readers between reads.
+const IDLE_READERS: usize = 8;
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Runs one write in the writer's open transaction; gives back what to do once the
+/// transaction's commit succeeded or failed.
+type Job = Box<dyn FnOnce(&Connection) -> Finish + Send>;
+type Finish = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+
+pub struct Sqlite {
+    path: PathBuf,
+    writer: mpsc::Sender<Job>,
+    readers: Arc<Mutex<Vec<Connection>>>,
+}
+
+fn error(e: rusqlite::Error) -> StoreError {
+    StoreError(format!("SQLite: {e}"))
+}
+
+fn connect(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path).map_err(|e| StoreError(format!("cannot open {}: {e}", path.display())))?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(error)?;
+    // FULL: a commit is on disk, not only in the WAL's page cache, before the writer answers.
+    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+        .map_err(error)?;
+    Ok(conn)
+}
+
+impl Sqlite {
+    /// Creates the file's directory and the file when needed, migrates, starts the writer.
+    pub fn open(path: &Path) -> Result<Sqlite, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError(format!("cannot create the directory {}: {e}", dir.display())))?;
+        }
+        let mut conn = connect(path)?;
+        migrate(&mut conn)?;
+        let (writer, jobs) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("onfail-sqlite-writer".into())
+            .spawn(move || write_loop(conn, jobs))
+            .map_err(|e| StoreError(format!("cannot start the writer thread: {e}")))?;
+        Ok(Sqlite { path: path.to_path_buf(), writer, readers: Arc::new(Mutex::new(Vec::new())) })
+    }
+
+    /// Queues a write and waits for its commit.
+    async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (answer, answered) = oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            let result = in_savepoint(conn, f);
+            Box::new(move |committed: Result<(), StoreError>| {
+                let _ = answer.send(committed.and(result));
+            })
+        });
+        self.writer.send(job).map_err(|_| StoreError("the SQLite writer has stopped".into()))?;
+        answered.await.map_err(|_| StoreError("the SQLite writer has stopped".into()))?
+    }
+
+    /// Runs a read on a blocking thread with a connection of its own.
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let readers = self.readers.clone();
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let idle = readers.lock().ok().and_then(|mut idle| idle.pop());
+            let conn = match idle {
+                Some(conn) => conn,
+                None => connect(&path)?,
+            };
+            let result = f(&conn).map_err(error);
+            if let Ok(mut idle) = readers.lock()
+                && idle.len() < IDLE_READERS
+            {
+                idle.push(conn);
+            }
+            result
+        })
+        .await
+        .map_err(|e| StoreError(format!("a read stopped: {e}")))?
+    }
+
+    pub async fn insert_report(&self, report: NewReport) -> Result<Inserted, StoreError> {
+        self.write(move |conn| {
+            let new = conn.execute(
+                "INSERT INTO reports (report_id, status, packet_id, recipient, received_at, body) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+                params![report.id, report.status, report.packet_id, report.recipient, report.at, report.body],
+            )? == 1;
+            let order_known: bool = conn.query_row(
+                "SELECT EXISTS (SELECT 1 FROM orders WHERE order_id = ?1)",
+                [&report.packet_id],
+                |row| row.get(0),
+            )?;
+            if new && !order_known && report.forward {
+                conn.execute(
+                    "INSERT INTO forwards (report_id, status, body, due_at, attempts) VALUES (?1, ?2, ?3, ?4, 0) \
+                     ON CONFLICT DO NOTHING",
+                    params![report.id, report.status, report.body, report.at],
+                )?;
+            }
+            Ok(Inserted { new, order_known })
+        })
+        .await
+    }
+
+    pub async fn register_order(&self, order: NewOrder) -> Result<bool, StoreError> {
+        self.write(move |conn| {
+            let created = conn.execute(
+                "INSERT INTO orders (order_id, alert_id, run_url, created_at) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT DO NOTHING",
+                params![order.order_id, order.alert_id, order.run_url, order.at],
+            )? == 1;
+            if created {
+                for (position, number) in order.numbers.iter().enumerate() {
+                    conn.execute(
+                        "INSERT INTO order_recipients (order_id, position, number) VALUES (?1, ?2, ?3)",
+                        params![order.order_id, position as i64, number],
+                    )?;
+                }
+            }
+            Ok(created)
+        })
+        .await
+    }
+
+    pub async fn order(&self, order_id: &str) -> Result<Option<Order>, StoreError> {
+        let order_id = order_id.to_string();
+        self.read(move |conn| {
+            let exists: bool =
+                conn.query_row("SELECT EXISTS (SELECT 1 FROM orders WHERE order_id = ?1)", [&order_id], |r| r.get(0))?;
+            if !exists {
+                return Ok(None);
+            }
+            let numbers = conn
+                .prepare("SELECT number FROM order_recipients WHERE order_id = ?1 ORDER BY position")?
+                .query_map([&order_id], |row| row.get(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()?;
+            let reports = conn
+                .prepare("SELECT recipient, status, received_at FROM reports WHERE packet_id = ?1")?
+                .query_map([&order_id], |row| {
+                    Ok(StoredReport { recipient: row.get(0)?, status: row.get(1)?, received_at: row.get(2)? })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(Some(Order { order_id, numbers, reports }))
+        })
+        .await
+    }
+
+    pub async fn open_page(&self, page: NewPage) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            conn.execute(
+                "INSERT INTO pages (page_id, code, alert_id, title, run_url, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![page.page_id, page.code, page.alert_id, page.title, page.run_url, page.at],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn page(&self, page_id: &str) -> Result<Option<Page>, StoreError> {
+        let page_id = page_id.to_string();
+        self.read(move |conn| select_page(conn, "page_id", &page_id)).await
+    }
+
+    pub async fn acknowledge(&self, code: &str, at: i64) -> Result<Option<Page>, StoreError> {
+        let code = code.to_string();
+        self.write(move |conn| {
+            conn.execute(
+                "UPDATE pages SET acknowledged_at = COALESCE(acknowledged_at, ?2) WHERE code = ?1",
+                params![code, at],
+            )?;
+            select_page(conn, "code", &code)
+        })
+        .await
+    }
+
+    pub async fn alert_state(&self, alert_id: &str) -> Result<Option<String>, StoreError> {
+        let alert_id = alert_id.to_string();
+        self.read(move |conn| {
+            conn.query_row("SELECT state FROM alert_states WHERE alert_id = ?1", [&alert_id], |row| row.get(0))
+                .optional()
+        })
+        .await
+    }
+
+    pub async fn put_alert_state(&self, alert_id: &str, state: &str, at: i64) -> Result<(), StoreError> {
+        let (alert_id, state) = (alert_id.to_string(), state.to_string());
+        self.write(move |conn| {
+            conn.execute(
+                "INSERT INTO alert_states (alert_id, state, updated_at) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (alert_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+                params![alert_id, state, at],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn claim_forwards(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Forward>, StoreError> {
+        self.write(move |conn| {
+            conn.prepare(
+                "UPDATE forwards SET due_at = ?2, attempts = attempts + 1 WHERE (report_id, status) IN \
+                 (SELECT report_id, status FROM forwards WHERE due_at <= ?1 ORDER BY due_at LIMIT ?3) \
+                 RETURNING report_id, status, body, attempts",
+            )?
+            .query_map(params![now, lease_until, limit], |row| {
+                Ok(Forward { report_id: row.get(0)?, status: row.get(1)?, body: row.get(2)?, attempts: row.get(3)? })
+            })?
+            .collect()
+        })
+        .await
+    }
+
+    pub async fn forward_tried(&self, forward: &Forward, next: Option<i64>) -> Result<(), StoreError> {
+        let (id, status) = (forward.report_id.clone(), forward.status.clone());
+        self.write(move |conn| {
+            match next {
+                Some(at) => conn.execute(
+                    "UPDATE forwards SET due_at = ?3 WHERE report_id = ?1 AND status = ?2",
+                    params![id, status, at],
+                )?,
+                None => {
+                    conn.execute("DELETE FROM forwards WHERE report_id = ?1 AND status = ?2", params![id, status])?
+                }
+            };
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn prune_reports(&self, before: i64) -> Result<u64, StoreError> {
+        self.write(move |conn| Ok(conn.execute("DELETE FROM reports WHERE received_at < ?1", [before])? as u64)).await
+    }
+}
+
+/// `column` is one of this file's own names, never input.
+fn select_page(conn: &Connection, column: &str, value: &str) -> rusqlite::Result<Option<Page>> {
+    conn.query_row(
+        &format!(
+            "SELECT page_id, code, alert_id, title, run_url, created_at, acknowledged_at FROM pages WHERE {column} = ?1"
+        ),
+        [value],
+        |row| {
+            Ok(Page {
+                page_id: row.get(0)?,
+                code: row.get(1)?,
+                alert_id: row.get(2)?,
+                title: row.get(3)?,
+                run_url: row.get(4)?,
+                created_at: row.get(5)?,
+                acknowledged_at: row.get(6)?,
+            })
+        },
+    )
+    .optional()
+}
+
+fn in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
+    conn.execute_batch("SAVEPOINT job").map_err(error)?;
+    match f(conn) {
+        Ok(value) => {
+            conn.execute_batch("RELEASE job").map_err(error)?;
+            Ok(value)
+        }
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+            Err(error(e))
+        }
+    }
+}
+
+/// The writer: one transaction per batch of whatever has queued, one commit, then every
+/// waiting caller is answered. Ends when the store is dropped.
+fn write_loop(conn: Connection, jobs: mpsc::Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        if conn.execute_batch("BEGIN IMMEDIATE").is_err() {
+            // Dropped unrun: each caller hears that the write failed, and answers 500.
+            drop(batch);
+            continue;
+        }
+        let finishes: Vec<Finish> = batch.into_iter().map(|job| job(&conn)).collect();
+        let committed = conn.execute_batch("COMMIT").map_err(error);
+        if committed.is_err() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        finishes.into_iter().for_each(|finish| finish(committed.clone()));
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    conn.execute_batch(MIGRATIONS_TABLE).map_err(error)?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(error)?;
+    let done: i64 =
+        tx.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0)).map_err(error)?;
+    if done > MIGRATIONS.len() as i64 {
+        return Err(newer_schema(done));
+    }
+    for (version, sql) in MIGRATIONS.iter().filter(|(version, _)| *version > done) {
+        tx.execute_batch(sql).map_err(error)?;
+        tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)", params![version, now_ms()])
+            .map_err(error)?;
+    }
+    tx.commit().map_err(error)
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
