@@ -73,28 +73,28 @@ pub enum Delivery {
     Undelivered,
 }
 
-/// The server, if `--server` is set; an error naming the option when it is set wrongly.
-pub fn configure(args: &Args) -> Result<Option<Server>, ConfigError> {
-    let Some(url) = non_empty(&args.server) else {
-        if non_empty(&args.server_token).is_some() {
-            return Err(ConfigError::new(
-                "--server-token",
-                "is set but --server is not: give the URL of your onfail serve with --server, or remove the token",
-            ));
-        }
-        return Ok(None);
-    };
-    let base = check_url("--server", url)?;
-    let token = non_empty(&args.server_token).map(str::trim).ok_or_else(|| {
-        ConfigError::new("--server-token", "missing: --server needs the service's --api-token (pass a secret)")
-    })?;
-    if let Some(why) = header_value_error(token) {
-        return Err(ConfigError::new("--server-token", why));
-    }
-    Ok(Some(Server { base, token: token.to_string() }))
-}
-
 impl Server {
+    /// The server, if `--server` is set; an error naming the option when it is set wrongly.
+    pub fn from_args(args: &Args) -> Result<Option<Server>, ConfigError> {
+        let Some(url) = non_empty(&args.server) else {
+            if non_empty(&args.server_token).is_some() {
+                return Err(ConfigError::new(
+                    "--server-token",
+                    "is set but --server is not: give the URL of your onfail serve with --server, or remove the token",
+                ));
+            }
+            return Ok(None);
+        };
+        let base = check_url("--server", url)?;
+        let token = non_empty(&args.server_token).map(str::trim).ok_or_else(|| {
+            ConfigError::new("--server-token", "missing: --server needs the service's --api-token (pass a secret)")
+        })?;
+        if let Some(why) = header_value_error(token) {
+            return Err(ConfigError::new("--server-token", why));
+        }
+        Ok(Some(Server { base, token: token.to_string() }))
+    }
+
     /// Whether the service is reached over https (the transport then needs the trust roots).
     pub fn is_https(&self) -> bool {
         self.base.scheme() == "https"

@@ -3,12 +3,12 @@
 //! `--sms-wait`, the delivery report is polled afterwards; `check --online` asks get-balance.
 
 mod delivery;
-mod wire;
+mod envelope;
 
 use std::time::Duration;
 
 use super::sms_text::{self, MAX_PARTS};
-use super::companion::{self, Server};
+use super::companion::Server;
 use super::{Alert, Channel, Provider, SharedArgs};
 use crate::edge::Role;
 use crate::error::ConfigError;
@@ -20,7 +20,7 @@ use crate::values::{check_url, non_empty, parse_duration};
 use crate::wire::{Delivery, Ids, Request, Response, Verdict, generic_verdict};
 use delivery::Watch;
 pub use delivery::{Report as DeliveryReport, State as DeliveryState};
-use wire::{Answer, Credentials, Kind};
+use envelope::{Answer, Credentials, Kind};
 
 pub const DEFAULT_URL: &str = "https://api.iletimerkezi.com";
 
@@ -164,7 +164,7 @@ pub fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Opti
         None => full,
     };
     let (text, warnings) = fit_text(&full);
-    let companion = companion::configure(&shared.companion)?.map(|server| Registration {
+    let companion = Server::from_args(&shared.companion)?.map(|server| Registration {
         server,
         alert_id: super::incident::default_alert_id(&alert.context),
         run_url: alert.context.run_url.clone(),
@@ -348,7 +348,7 @@ impl Sms {
     }
 
     fn accepted(&self, answer: &Answer) -> Delivery {
-        let order_id = answer.response.get("order").and_then(|o| o.get("id")).and_then(wire::text);
+        let order_id = answer.response.get("order").and_then(|o| o.get("id")).and_then(envelope::text);
         let mut warnings = Vec::new();
         let detail = match &order_id {
             Some(id) => format!("order {id}"),
@@ -466,7 +466,7 @@ impl Channel for Sms {
                  alert, make the text unique, e.g. with {{time}} or {{run_attempt}} in --message{}",
                 answer.said()
             )),
-            code => match wire::explain(code, &self.sender) {
+            code => match envelope::explain(code, &self.sender) {
                 (Kind::Transient, why) => Verdict::Transient(why + &answer.said()),
                 (Kind::Permanent, why) => Verdict::Permanent(why + &answer.said()),
             },
@@ -511,14 +511,14 @@ fn balance(response: &Response) -> Verdict {
         return unreadable(response);
     };
     if answer.code != 200 {
-        return match wire::explain(answer.code, "") {
+        return match envelope::explain(answer.code, "") {
             (Kind::Transient, why) => Verdict::Transient(why + &answer.said()),
             (Kind::Permanent, why) => Verdict::Permanent(why + &answer.said()),
         };
     }
     let balance = &answer.response["balance"];
-    let amount = balance.get("amount").and_then(wire::text);
-    let sms = balance.get("sms").and_then(wire::number);
+    let amount = balance.get("amount").and_then(envelope::text);
+    let sms = balance.get("sms").and_then(envelope::number);
     if sms == Some(0) {
         return Verdict::Permanent(
             "the credentials work, but the balance funds no SMS: buy credit in the iletiMerkezi panel, \
