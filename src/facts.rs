@@ -81,19 +81,22 @@ impl Facts {
         stop: &Listener,
     ) -> Result<Facts, ConfigError> {
         let mut facts = Facts::local(args, env, SystemTime::now(), command)?;
+        // A wrong --server is a usage error before anyone is asked anything.
+        let server = Server::from_args(&args.channels.shared.companion)?;
         let connect = || github::Api::connect(env, args.history.token()).map(|api| api.stopping_on(stop.flag()));
         let github = facts.wants_details(env).then(connect);
         facts.failure_details(args, env, github.as_ref());
         facts.look_back(args, env, github.as_ref(), stop)?;
-        facts.open_page(args, env, stop)?;
+        if let Some(server) = server {
+            facts.open_page(&server, args, env, stop)?;
+        }
         Ok(facts)
     }
 
     /// With `--server`, a failure that calls or texts someone opens an acknowledgeable page
     /// (docs/serve-senders.md). The service is optional: if it fails, that is a warning and the
     /// alert goes out without a link.
-    fn open_page(&mut self, args: &AlertArgs, env: &Env, stop: &Listener) -> Result<(), ConfigError> {
-        let Some(server) = Server::from_args(&args.channels.shared.companion)? else { return Ok(()) };
+    fn open_page(&mut self, server: &Server, args: &AlertArgs, env: &Env, stop: &Listener) -> Result<(), ConfigError> {
         let notify_on = args.general.notify_on.clone().unwrap_or_default();
         let fires = |role| edge::skip_reason(self.decision.as_ref(), role, self.status(), &notify_on).is_none();
         let channels = &args.channels;

@@ -226,3 +226,23 @@ fn on_a_cron_host_onfail_run_is_acknowledged_by_the_link_too() {
     assert_eq!(fake.calls().len(), 1);
     assert_eq!(out.json()["escalation"]["acknowledged_by"], "link");
 }
+
+#[test]
+fn a_wrong_server_option_is_exit_2_naming_it_and_nothing_is_sent() {
+    let fake = Fake::new(Voice::Queue, &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&[(&str, &str)], &str); 3] = [
+        (&[("ONFAIL_SERVER", "http://onfail.example.com")], "--server: must use https://"),
+        (&[("ONFAIL_SERVER", "https://onfail.example.com")], "--server-token: missing"),
+        (&[("ONFAIL_SERVER_TOKEN", API_TOKEN)], "--server-token: is set but --server is not"),
+    ];
+    for (vars, error) in cases {
+        let mut cmd = fake.send(dir.path());
+        cmd.envs(vars.iter().copied()).args(["--phone-numbers", A]);
+        let out = phones::go(cmd);
+        assert_clean(&out);
+        assert_eq!(out.code, 2, "{vars:?}: {}", out.stderr);
+        assert!(out.stderr.contains(error), "{vars:?}: {}", out.stderr);
+    }
+    assert!(fake.texts().is_empty() && fake.calls().is_empty());
+}
