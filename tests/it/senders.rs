@@ -246,3 +246,26 @@ fn a_wrong_server_option_is_exit_2_naming_it_and_nothing_is_sent() {
     }
     assert!(fake.texts().is_empty() && fake.calls().is_empty());
 }
+
+#[test]
+fn sms_first_calls_whoever_the_service_says_was_not_delivered_as_soon_as_all_are_final() {
+    let backend = Backend::sqlite();
+    let service = Service::start(&backend, &[]);
+    // get-report says pending: a sender that polled it would wait the whole minute.
+    let fake = Fake::new(Voice::Queue, &[(A, 110), (B, 110)]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = with_server(fake.send(dir.path()), &service);
+    cmd.args(["--escalate", "sms-first", "--phone-numbers", &format!("{A},{B}"), "--escalate-after", "60s"]);
+    let started = Instant::now();
+    let spawned = Spawned::start(&mut cmd);
+    registered(&service, Duration::from_secs(20));
+    service.report_of(1, ORDER, "delivered", &format!("90{A}"));
+    service.report_of(2, ORDER, "undelivered", &format!("+90{B}"));
+    let (out, took) = spawned.finish(Duration::from_secs(40), started);
+    assert_clean(&out);
+    assert!(took < Duration::from_secs(20), "{took:?}:\n{}", out.stderr);
+    // B's SMS was not delivered: B is called, A is not.
+    assert_eq!(fake.calls(), [vec![B.to_string()]], "{}", out.stderr);
+    assert!(fake.hits("/v1/get-report/json").is_empty());
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
