@@ -55,6 +55,8 @@ impl PageWatch {
                         return;
                     }
                     Ok(None) => {}
+                    // A look cut short by the end of the escalation (or by a cancel) is no problem.
+                    Err(_) if done.load(Ordering::SeqCst) => return,
                     Err(why) => {
                         if let Ok(mut seen) = found.lock() {
                             seen.problem.get_or_insert(why);
