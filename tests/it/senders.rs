@@ -269,3 +269,47 @@ fn sms_first_calls_whoever_the_service_says_was_not_delivered_as_soon_as_all_are
     assert!(fake.hits("/v1/get-report/json").is_empty());
     assert_eq!(out.code, 0, "{}", out.stderr);
 }
+
+#[test]
+fn every_sms_of_every_level_and_round_carries_the_same_link() {
+    let backend = Backend::sqlite();
+    let service = Service::start(&backend, &[]);
+    let fake = Fake::new(Voice::Queue, &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = with_server(fake.send(dir.path()), &service);
+    cmd.args(["--escalate", "chain", "--phone-numbers", A, "--escalation-phone-numbers", B]).args([
+        "--escalate-after",
+        "1s",
+        "--escalation-repeat",
+        "1",
+    ]);
+    let out = phones::go(cmd);
+    assert_clean(&out);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let texts = fake.texts();
+    assert_eq!(texts.len(), 4, "two levels, two rounds: {texts:?}");
+    let link = link_in(&texts[0].1, &service);
+    assert!(texts.iter().all(|(_, text)| text.ends_with(&link)), "{texts:?}");
+    assert_eq!(fake.calls().len(), 4);
+    assert_eq!(out.json()["escalation"]["acknowledged"], false);
+    assert_eq!(service.api("GET", &format!("/v1/orders/{ORDER}"), None).0, 200);
+}
+
+#[test]
+fn a_chain_with_the_service_down_still_pages_every_level() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let down = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let fake = Fake::new(Voice::Queue, &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = fake.send(dir.path());
+    cmd.env("ONFAIL_SERVER", &down).env("ONFAIL_SERVER_TOKEN", API_TOKEN);
+    cmd.args(["--escalate", "chain", "--phone-numbers", A, "--escalation-phone-numbers", B])
+        .args(["--escalate-after", "1s"]);
+    let out = phones::go(cmd);
+    assert_clean(&out);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(fake.calls(), [vec![A.to_string()], vec![B.to_string()]]);
+    assert_eq!(fake.texts().len(), 2);
+    assert!(out.stderr.contains("no acknowledge link could be opened"), "{}", out.stderr);
+}
