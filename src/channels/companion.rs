@@ -52,10 +52,17 @@ impl Args {
 }
 
 /// A configured `onfail serve`.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Server {
     base: reqwest::Url,
     token: String,
+}
+
+/// Never the token, nor a password in the URL.
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server").field("base", &crate::redact::url(&self.base, false)).finish_non_exhaustive()
+    }
 }
 
 /// An acknowledgeable page the service opened.

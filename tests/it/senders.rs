@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::common::phones::{self, A, B, Fake, HASH, SMS_KEY, Voice, output};
 use crate::common::service::{API_TOKEN, Backend, Service};
-use crate::common::{Run, Spawned, sentinels};
+use crate::common::{Reply, Run, Server, Spawned, sentinels};
 
 /// The fake's order id for every accepted SMS.
 const ORDER: &str = "555";
@@ -312,4 +312,29 @@ fn a_chain_with_the_service_down_still_pages_every_level() {
     assert_eq!(fake.calls(), [vec![A.to_string()], vec![B.to_string()]]);
     assert_eq!(fake.texts().len(), 2);
     assert!(out.stderr.contains("no acknowledge link could be opened"), "{}", out.stderr);
+}
+
+#[test]
+fn a_service_that_hangs_or_fails_delays_the_alert_by_seconds_only() {
+    for (name, reply) in [("hangs", Reply::Hang), ("answers 503", Reply::json(503, "{}"))] {
+        let broken = Server::new(Vec::new(), reply);
+        let fake = Fake::new(Voice::Queue, &[(A, 111)]);
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = fake.send(dir.path());
+        cmd.env("ONFAIL_SERVER", broken.url("")).env("ONFAIL_SERVER_TOKEN", API_TOKEN);
+        cmd.args(["--phone-numbers", A, "--sms-wait", "30s", "--timeout", "40s"]);
+        let started = Instant::now();
+        let out = phones::go(cmd);
+        assert_clean(&out);
+        assert_eq!(out.code, 0, "{name}: {}", out.stderr);
+        // The page (4 s), the registration (3 s) and the first look (2 s) at most, then get-report.
+        assert!(started.elapsed() < Duration::from_secs(20), "{name}: {:?}", started.elapsed());
+        let (call, text) = (&fake.hits("/webhook/receive")[0].0, &fake.hits("/v1/send-sms/json")[0].0);
+        assert!(call.duration_since(started) < Duration::from_secs(8), "{name}: the call waited on the service");
+        assert!(text.duration_since(started) < Duration::from_secs(8), "{name}");
+        assert!(out.stderr.contains("no acknowledge link could be opened"), "{name}: {}", out.stderr);
+        assert!(out.stderr.contains("read from iletiMerkezi's get-report instead"), "{name}: {}", out.stderr);
+        let sms = out.json()["channels"].as_array().unwrap().iter().find(|c| c["channel"] == "sms").cloned().unwrap();
+        assert!(sms["detail"].as_str().unwrap().contains("delivered to 1 of 1"), "{name}: {sms}");
+    }
 }
