@@ -47,7 +47,7 @@ pub fn deliver(config: &Config, env: &Env, out: &Output, stop: &Listener) -> Res
             escalation::run(escalation, &others, alert, &transport, config.settings.timeout, out, stop);
         if let Some(found) = watch.map(PageWatch::finish) {
             found.warning.iter().for_each(|w| out.warning(w));
-            if found.acknowledged_at.is_some() {
+            if found.acknowledged_at.is_some() && stop.given() {
                 report.acknowledged_by = Some("link");
                 report.acknowledged_at = found.acknowledged_at;
             }

@@ -47,6 +47,8 @@ impl PageWatch {
                 // Each look gets a deadline of its own: the watch lasts as long as the escalation.
                 let look = transport.renewed(POLL_WAIT + Duration::from_secs(5));
                 match server.acknowledged(&look, &page_id, POLL_WAIT) {
+                    // After the escalation ended, an acknowledgement changes nothing it did.
+                    Ok(Some(_)) if done.load(Ordering::SeqCst) => return,
                     Ok(Some(at)) => {
                         if let Ok(mut seen) = found.lock() {
                             seen.acknowledged_at = Some(at);
