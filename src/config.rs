@@ -87,6 +87,8 @@ impl Config {
             alert.sms_message = Some(text);
         }
         let server = Server::from_args(&args.channels.shared.companion)?;
+        let mut warnings = warnings;
+        warnings.extend(args.channels.shared.companion.unused());
         let Configured { channels, phones } = args.channels.configure(&alert)?;
         let escalation = Escalation::configure(&args.escalation, phones, !channels.is_empty())?;
         let settings = Settings {

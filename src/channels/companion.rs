@@ -41,6 +41,16 @@ pub struct Args {
 }
 
 impl Args {
+    /// Why `--server` is set but not used, if it is: its token is empty.
+    pub fn unused(&self) -> Option<String> {
+        (non_empty(&self.server).is_some() && non_empty(&self.server_token).is_none()).then(|| {
+            "--server is set but --server-token is empty (a fork's pull request gets no secrets), so onfail serve is \
+             not used: no acknowledge link, delivery from get-report; pass the service's --api-token as \
+             --server-token"
+                .to_string()
+        })
+    }
+
     pub fn register_secrets(&self, redactor: &mut Redactor) {
         if let Some(token) = non_empty(&self.server_token) {
             redactor.secret(token.trim());
@@ -81,7 +91,9 @@ pub enum Delivery {
 }
 
 impl Server {
-    /// The server, if `--server` is set; an error naming the option when it is set wrongly.
+    /// The server, if `--server` is set with its token; an error naming the option when either
+    /// is wrong. A URL without a token is no server (see [`Args::unused`]): a fork's pull request
+    /// gets no secrets, and its alert must still go out.
     pub fn from_args(args: &Args) -> Result<Option<Server>, ConfigError> {
         let Some(url) = non_empty(&args.server) else {
             if non_empty(&args.server_token).is_some() {
@@ -93,9 +105,7 @@ impl Server {
             return Ok(None);
         };
         let base = check_url("--server", url)?;
-        let token = non_empty(&args.server_token).map(str::trim).ok_or_else(|| {
-            ConfigError::new("--server-token", "missing: --server needs the service's --api-token (pass a secret)")
-        })?;
+        let Some(token) = non_empty(&args.server_token).map(str::trim) else { return Ok(None) };
         if let Some(why) = header_value_error(token) {
             return Err(ConfigError::new("--server-token", why));
         }

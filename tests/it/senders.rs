@@ -232,9 +232,12 @@ fn a_wrong_server_option_is_exit_2_naming_it_and_nothing_is_sent() {
     let fake = Fake::new(Voice::Queue, &[]);
     let dir = tempfile::tempdir().unwrap();
     let cases: [(&[(&str, &str)], &str); 3] = [
-        (&[("ONFAIL_SERVER", "http://onfail.example.com")], "--server: must use https://"),
-        (&[("ONFAIL_SERVER", "https://onfail.example.com")], "--server-token: missing"),
+        (
+            &[("ONFAIL_SERVER", "http://onfail.example.com"), ("ONFAIL_SERVER_TOKEN", API_TOKEN)],
+            "--server: must use https://",
+        ),
         (&[("ONFAIL_SERVER_TOKEN", API_TOKEN)], "--server-token: is set but --server is not"),
+        (&[("ONFAIL_SERVER", "https://onfail.example.com"), ("ONFAIL_SERVER_TOKEN", "Bearer")], "--server-token: "),
     ];
     for (vars, error) in cases {
         let mut cmd = fake.send(dir.path());
@@ -337,4 +340,23 @@ fn a_service_that_hangs_or_fails_delays_the_alert_by_seconds_only() {
         let sms = out.json()["channels"].as_array().unwrap().iter().find(|c| c["channel"] == "sms").cloned().unwrap();
         assert!(sms["detail"].as_str().unwrap().contains("delivered to 1 of 1"), "{name}: {sms}");
     }
+}
+
+#[test]
+fn a_server_without_its_token_is_a_warning_and_the_alert_goes_out_without_it() {
+    // A fork's pull request: the URL is an input, the token a secret it does not get.
+    let backend = Backend::sqlite();
+    let service = Service::start(&backend, &[]);
+    let fake = Fake::new(Voice::Queue, &[(A, 111)]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = fake.send(dir.path());
+    cmd.env("ONFAIL_SERVER", &service.url).env("ONFAIL_SERVER_TOKEN", "");
+    cmd.args(["--phone-numbers", A, "--sms-wait", "10s"]);
+    let out = phones::go(cmd);
+    assert_clean(&out);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("--server is set but --server-token is empty"), "{}", out.stderr);
+    assert_eq!((fake.texts().len(), fake.calls().len()), (1, 1));
+    assert!(!fake.texts()[0].1.contains("/a/"));
+    assert_eq!(service.api("GET", &format!("/v1/orders/{ORDER}"), None).0, 404, "nothing was registered");
 }
