@@ -28,6 +28,8 @@ mod run;
 #[cfg(unix)]
 mod serve;
 #[cfg(unix)]
+mod serve_pages;
+#[cfg(unix)]
 mod serve_robustness;
 mod sms;
 mod state;
