@@ -16,6 +16,7 @@ use base64::engine::general_purpose::STANDARD;
 
 use super::api::{App, now_ms};
 use super::html;
+use super::store::Page;
 
 /// The newest pages and orders the web page shows.
 const SHOWN: i64 = 50;
@@ -45,12 +46,23 @@ fn store_failed(app: &App, what: &str, e: &impl std::fmt::Display) -> Response {
     html(StatusCode::SERVICE_UNAVAILABLE, html::unavailable_page())
 }
 
-/// The numbers the alert's SMS went to; none when unknown (the page is shown without them).
-async fn numbers_of(app: &App, alert_id: &str) -> Vec<String> {
-    if alert_id.is_empty() {
+/// Orders registered this long before their page still count as its own (the clocks of
+/// replicas differ a little; a sender opens the page first, as its SMS carries the link).
+const CLOCK_SKEW: i64 = 60 * 1000;
+
+/// The numbers the page's SMS went to: the orders of its alert id from when it was opened until
+/// the next page of that alert id (an alert id lives across incidents), at most for the link's
+/// lifetime. None when unknown: the page is shown without them.
+async fn numbers_of(app: &App, page: &Page) -> Vec<String> {
+    if page.alert_id.is_empty() {
         return Vec::new();
     }
-    app.store.alert_numbers(alert_id).await.unwrap_or_default()
+    let until = match app.store.next_page_of_alert(&page.alert_id, page.created_at).await {
+        Ok(Some(next)) => next,
+        _ => page.created_at + html::LINK_LIFETIME.as_millis() as i64,
+    };
+    let from = page.created_at - CLOCK_SKEW;
+    app.store.alert_numbers(&page.alert_id, from, until).await.unwrap_or_default()
 }
 
 /// `GET /a/{code}`: shows the page; acknowledges nothing.
@@ -63,7 +75,7 @@ pub async fn show_link(State(app): State<Arc<App>>, Path(code): Path<String>) ->
         Ok(None) => html(StatusCode::NOT_FOUND, html::not_found_page()),
         Ok(Some(page)) if html::expired(&page, now) => html(StatusCode::GONE, html::expired_page()),
         Ok(Some(page)) => {
-            let numbers = numbers_of(&app, &page.alert_id).await;
+            let numbers = numbers_of(&app, &page).await;
             html(StatusCode::OK, html::ack_page(&page, &numbers, now, false))
         }
         Err(e) => store_failed(&app, "a page could not be read", &e),
@@ -85,7 +97,7 @@ pub async fn acknowledge_link(State(app): State<Arc<App>>, Path(code): Path<Stri
                 app.log.line(&format!("page {} acknowledged by its link", page.page_id));
             }
             app.changed.notify_waiters();
-            let numbers = numbers_of(&app, &page.alert_id).await;
+            let numbers = numbers_of(&app, &page).await;
             html(StatusCode::OK, html::ack_page(&page, &numbers, now, true))
         }
         Err(e) => store_failed(&app, "a page could not be acknowledged", &e),

@@ -8,6 +8,9 @@ use std::time::{Duration, Instant};
 use reqwest::blocking::Response;
 use serde_json::{Value, json};
 
+use onfail::serve::settings::StoreUrl;
+use onfail::serve::store::{NewOrder, NewPage, Store};
+
 use crate::common::service::{API_TOKEN, Backend, RECEIVE_TOKEN, Service, client};
 
 crate::on_both_stores!(
@@ -17,25 +20,24 @@ crate::on_both_stores!(
     the_web_page_lists_pages_and_orders_newest_first_with_masked_numbers,
     every_response_carries_the_security_headers,
     the_button_ends_a_long_poll_at_once,
+    each_page_shows_the_numbers_of_its_own_incident,
 );
 
 const NUMBER: &str = "905321234567";
 const OTHER_NUMBER: &str = "905559876543";
 
-/// An open page for `alert_id`, with an SMS order of two numbers registered for the same alert.
+/// An open page for `alert_id`, then (as a sender does: the SMS carries the link) an SMS order of
+/// two numbers registered for the same alert.
 pub fn open_page(service: &Service, alert_id: &str, title: &str) -> (String, String) {
-    let (status, order) = service.api(
-        "POST",
-        "/v1/orders",
-        Some(json!({"order_id": format!("order-{alert_id}"), "alert_id": alert_id, "numbers": [NUMBER, OTHER_NUMBER], "run_url": "https://ci.example/run/1"})),
-    );
-    assert!(status == 201, "{order}");
     let (status, page) = service.api(
         "POST",
         "/v1/pages",
         Some(json!({"alert_id": alert_id, "title": title, "run_url": "https://ci.example/run/1"})),
     );
     assert_eq!(status, 201, "{page}");
+    let order = json!({"order_id": format!("order-{alert_id}"), "alert_id": alert_id, "numbers": [NUMBER, OTHER_NUMBER], "run_url": "https://ci.example/run/1"});
+    let (status, answer) = service.api("POST", "/v1/orders", Some(order));
+    assert_eq!(status, 201, "{answer}");
     (page["page_id"].as_str().unwrap().to_string(), page["ack_url"].as_str().unwrap().to_string())
 }
 
@@ -230,4 +232,45 @@ fn the_button_ends_a_long_poll_at_once(backend: &Backend) {
         assert_eq!(state["acknowledged"], true, "{state}");
         assert!(took < Duration::from_secs(5), "{took:?}");
     });
+}
+
+/// An alert id lives across incidents: the page of each shows the numbers of the orders that
+/// followed it, not those of an earlier or later incident. Put in the store with past times.
+fn each_page_shows_the_numbers_of_its_own_incident(backend: &Backend) {
+    let service = Service::start(backend, &[]);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let hour = 3600 * 1000;
+    let url = match backend.store.strip_prefix("sqlite://") {
+        Some(path) => StoreUrl::Sqlite(path.into()),
+        None => StoreUrl::Postgres(backend.store.clone()),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let store = Store::open(&url).await.unwrap();
+        for (n, (at, number)) in [(now - 2 * hour, NUMBER), (now - hour, OTHER_NUMBER)].into_iter().enumerate() {
+            let page = NewPage {
+                page_id: format!("page-{n}"),
+                code: format!("code-of-incident-{n}-000000"),
+                alert_id: "nightly".into(),
+                title: format!("Incident {n}"),
+                run_url: String::new(),
+                at,
+            };
+            store.open_page(page).await.unwrap();
+            let order = NewOrder {
+                order_id: format!("order-{n}"),
+                alert_id: "nightly".into(),
+                numbers: vec![number.into()],
+                run_url: String::new(),
+                at: at + 2_000,
+            };
+            store.register_order(order).await.unwrap();
+        }
+    });
+    for (n, shown) in [(0, "Paged: 5*******67."), (1, "Paged: 5*******43.")] {
+        let (status, response) = send("GET", &format!("{}/a/code-of-incident-{n}-000000", service.url));
+        assert_eq!(status, 200);
+        let html = html_of(response);
+        assert!(html.contains(shown), "incident {n}: {html}");
+    }
 }

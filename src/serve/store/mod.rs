@@ -166,9 +166,10 @@ impl Store {
         each!(self.recent_orders(limit))
     }
 
-    /// Every number the orders of `alert_id` went to, each once.
-    pub async fn alert_numbers(&self, alert_id: &str) -> Result<Vec<String>, StoreError> {
-        each!(self.alert_numbers(alert_id))
+    /// Every number the orders of `alert_id` registered from `from` until before `to` went
+    /// to, each once.
+    pub async fn alert_numbers(&self, alert_id: &str, from: i64, to: i64) -> Result<Vec<String>, StoreError> {
+        each!(self.alert_numbers(alert_id, from, to))
     }
 
     pub async fn open_page(&self, page: NewPage) -> Result<(), StoreError> {
@@ -182,6 +183,11 @@ impl Store {
     /// The page of an acknowledge link's code.
     pub async fn page_by_code(&self, code: &str) -> Result<Option<Page>, StoreError> {
         each!(self.page_by_code(code))
+    }
+
+    /// When the next page of `alert_id` after `after` was opened, if one was.
+    pub async fn next_page_of_alert(&self, alert_id: &str, after: i64) -> Result<Option<i64>, StoreError> {
+        each!(self.next_page_of_alert(alert_id, after))
     }
 
     /// The newest `limit` pages, newest first.

@@ -150,15 +150,14 @@ impl Postgres {
         Ok(orders)
     }
 
-    /// Every number the orders of `alert_id` went to, each once.
-    pub async fn alert_numbers(&self, alert_id: &str) -> Result<Vec<String>, StoreError> {
+    pub async fn alert_numbers(&self, alert_id: &str, from: i64, to: i64) -> Result<Vec<String>, StoreError> {
         let rows = self
             .client()
             .await?
             .query(
                 "SELECT DISTINCT r.number FROM orders o JOIN order_recipients r USING (order_id) \
-                 WHERE o.alert_id = $1 ORDER BY r.number",
-                &[&alert_id],
+                 WHERE o.alert_id = $1 AND o.created_at >= $2 AND o.created_at < $3 ORDER BY r.number",
+                &[&alert_id, &from, &to],
             )
             .await
             .map_err(error)?;
@@ -191,6 +190,19 @@ impl Postgres {
         let row =
             self.client().await?.query_opt(&format!("{SELECT_PAGE} WHERE code = $1"), &[&code]).await.map_err(error)?;
         Ok(row.as_ref().map(page))
+    }
+
+    pub async fn next_page_of_alert(&self, alert_id: &str, after: i64) -> Result<Option<i64>, StoreError> {
+        let row = self
+            .client()
+            .await?
+            .query_one(
+                "SELECT MIN(created_at) FROM pages WHERE alert_id = $1 AND created_at > $2",
+                &[&alert_id, &after],
+            )
+            .await
+            .map_err(error)?;
+        Ok(row.get(0))
     }
 
     pub async fn recent_pages(&self, limit: i64) -> Result<Vec<Page>, StoreError> {

@@ -164,15 +164,14 @@ impl Sqlite {
         .await
     }
 
-    /// Every number the orders of `alert_id` went to, each once.
-    pub async fn alert_numbers(&self, alert_id: &str) -> Result<Vec<String>, StoreError> {
+    pub async fn alert_numbers(&self, alert_id: &str, from: i64, to: i64) -> Result<Vec<String>, StoreError> {
         let alert_id = alert_id.to_string();
         self.read(move |conn| {
             conn.prepare(
                 "SELECT DISTINCT r.number FROM orders o JOIN order_recipients r USING (order_id) \
-                 WHERE o.alert_id = ?1 ORDER BY r.number",
+                 WHERE o.alert_id = ?1 AND o.created_at >= ?2 AND o.created_at < ?3 ORDER BY r.number",
             )?
-            .query_map([&alert_id], |row| row.get(0))?
+            .query_map(params![alert_id, from, to], |row| row.get(0))?
             .collect()
         })
         .await
@@ -197,6 +196,18 @@ impl Sqlite {
     pub async fn page_by_code(&self, code: &str) -> Result<Option<Page>, StoreError> {
         let code = code.to_string();
         self.read(move |conn| select_page(conn, "code", &code)).await
+    }
+
+    pub async fn next_page_of_alert(&self, alert_id: &str, after: i64) -> Result<Option<i64>, StoreError> {
+        let alert_id = alert_id.to_string();
+        self.read(move |conn| {
+            conn.query_row(
+                "SELECT MIN(created_at) FROM pages WHERE alert_id = ?1 AND created_at > ?2",
+                params![alert_id, after],
+                |row| row.get(0),
+            )
+        })
+        .await
     }
 
     pub async fn recent_pages(&self, limit: i64) -> Result<Vec<Page>, StoreError> {
