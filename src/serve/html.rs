@@ -15,7 +15,8 @@ pub const LINK_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
 /// The web page reloads itself this often (seconds).
 const REFRESH: u32 = 30;
 
-const STYLE: &str = "body{font:16px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0 auto;\
+/// The pages' one stylesheet; the Content-Security-Policy allows it by its hash.
+pub const STYLE: &str = "body{font:16px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0 auto;\
 max-width:46rem;padding:1rem;color:#1b1b1b;background:#fafafa}\
 h1{font-size:1.4rem;margin:.2rem 0 .8rem;overflow-wrap:anywhere}h2{font-size:1.1rem;margin:1.6rem 0 .5rem}\
 p{margin:.4rem 0}.muted{color:#5c5c5c;font-size:.9rem}\

@@ -6,13 +6,14 @@
 //! page's button, a `POST` to the same URL, does; it is idempotent (the first time stays), so a
 //! forged cross-site `POST` could at most do what the person's own tap does.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use sha2::{Digest, Sha256};
 
 use super::api::{App, now_ms};
 use super::html;
@@ -23,14 +24,20 @@ const SHOWN: i64 = 50;
 /// Codes are 22 characters (16 random bytes); anything much longer is not one.
 const MAX_CODE: usize = 64;
 
-/// No script, nothing loaded from anywhere, forms only to this service, never in a frame.
-const CSP: &str =
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+/// No script, nothing loaded from anywhere, only the pages' own stylesheet (by its hash), forms
+/// only to this service, never in a frame.
+static CSP: LazyLock<HeaderValue> = LazyLock::new(|| {
+    let hash = STANDARD.encode(Sha256::digest(html::STYLE.as_bytes()));
+    let policy = format!(
+        "default-src 'none'; style-src 'sha256-{hash}'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    );
+    HeaderValue::from_str(&policy).unwrap_or(HeaderValue::from_static("default-src 'none'"))
+});
 
 /// Every response of the service carries these (the API's JSON included).
 pub async fn security_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    headers.insert(header::CONTENT_SECURITY_POLICY, CSP.clone());
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     response
@@ -124,9 +131,7 @@ fn basic_authorized(app: &App, headers: &HeaderMap) -> bool {
 pub async fn web_page(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     if !basic_authorized(&app, &headers) {
         let mut response = html(StatusCode::UNAUTHORIZED, html::unauthorized_page());
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"onfail\", charset=\"UTF-8\""));
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"onfail\""));
         return response;
     }
     let pages = match app.store.recent_pages(SHOWN).await {

@@ -46,6 +46,9 @@ fn the_ack_page_on_a_phone_acknowledges_with_its_button_only() {
     assert!(text.contains("Deploy to production failed on main (a1b2c3d)"), "{text}\n{}", service.log());
     assert!(text.contains("Paged: 5*******67, 5*******43."), "{text}");
     assert_eq!(browser.evaluate(&tab, "document.querySelector('button').innerText"), "Acknowledge");
+    // The stylesheet applies under the Content-Security-Policy (allowed by its hash).
+    let background = browser.evaluate(&tab, "getComputedStyle(document.querySelector('button')).backgroundColor");
+    assert_eq!(background, "rgb(179, 38, 30)");
     assert_eq!(state(&service)["acknowledged"], false, "opening the link acknowledged: {text}");
     let requested = browser.requested(&tab);
     assert_loaded_only_from(&requested, &service);
