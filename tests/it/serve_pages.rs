@@ -21,6 +21,7 @@ crate::on_both_stores!(
     every_response_carries_the_security_headers,
     the_button_ends_a_long_poll_at_once,
     each_page_shows_the_numbers_of_its_own_incident,
+    a_link_older_than_seven_days_is_expired_and_acknowledges_nothing,
 );
 
 const NUMBER: &str = "905321234567";
@@ -240,13 +241,9 @@ fn each_page_shows_the_numbers_of_its_own_incident(backend: &Backend) {
     let service = Service::start(backend, &[]);
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
     let hour = 3600 * 1000;
-    let url = match backend.store.strip_prefix("sqlite://") {
-        Some(path) => StoreUrl::Sqlite(path.into()),
-        None => StoreUrl::Postgres(backend.store.clone()),
-    };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
-        let store = Store::open(&url).await.unwrap();
+        let store = open_store(backend).await;
         for (n, (at, number)) in [(now - 2 * hour, NUMBER), (now - hour, OTHER_NUMBER)].into_iter().enumerate() {
             let page = NewPage {
                 page_id: format!("page-{n}"),
@@ -273,4 +270,47 @@ fn each_page_shows_the_numbers_of_its_own_incident(backend: &Backend) {
         let html = html_of(response);
         assert!(html.contains(shown), "incident {n}: {html}");
     }
+}
+
+/// The service's store, opened in the test as a second replica would: pages with past times go
+/// in directly.
+async fn open_store(backend: &Backend) -> Store {
+    let url = match backend.store.strip_prefix("sqlite://") {
+        Some(path) => StoreUrl::Sqlite(path.into()),
+        None => StoreUrl::Postgres(backend.store.clone()),
+    };
+    Store::open(&url).await.unwrap()
+}
+
+fn a_link_older_than_seven_days_is_expired_and_acknowledges_nothing(backend: &Backend) {
+    let service = Service::start(backend, &[]);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let week = 7 * 24 * 3600 * 1000;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let store = open_store(backend).await;
+        for (code, at) in
+            [("code-a-week-and-a-minute-old", now - week - 60_000), ("code-six-days-old", now - week / 7 * 6)]
+        {
+            let page = NewPage {
+                page_id: format!("page-{code}"),
+                code: code.into(),
+                alert_id: "nightly".into(),
+                title: "Nightly backup failed".into(),
+                run_url: String::new(),
+                at,
+            };
+            store.open_page(page).await.unwrap();
+        }
+    });
+    let old = format!("{}/a/code-a-week-and-a-minute-old", service.url);
+    for method in ["GET", "POST", "POST"] {
+        let (status, response) = send(method, &old);
+        assert_eq!(status, 410, "{method}");
+        let html = html_of(response);
+        assert!(html.contains("This link has expired") && !html.contains("Nightly"), "{html}");
+    }
+    assert_eq!(page_state(&service, "page-code-a-week-and-a-minute-old")["acknowledged"], false);
+    assert_eq!(send("POST", &format!("{}/a/code-six-days-old", service.url)).0, 200);
+    assert_eq!(page_state(&service, "page-code-six-days-old")["acknowledged"], true);
 }
