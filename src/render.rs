@@ -1,7 +1,7 @@
 //! Pure rendering of reports and requests into text. No I/O here: the caller prints the result
 //! through [`crate::output::Output`], which also redacts it.
 
-use crate::needs::Verdict;
+use crate::needs::NeedsVerdict;
 use crate::report::pages::{self, Reach};
 use crate::report::{ChannelReport, ChannelResult, RunReport, ShownRequest};
 use crate::wire::Request;
@@ -26,7 +26,7 @@ pub fn shown_request(request: &Request, endpoint: String) -> ShownRequest {
 }
 
 /// What `--needs` decided: `status from --needs: failure (failed jobs: build, test)`.
-pub fn needs_line(verdict: &Verdict) -> String {
+pub fn needs_line(verdict: &NeedsVerdict) -> String {
     let mut line = format!("status from --needs: {}", verdict.status);
     if !verdict.failed_jobs.is_empty() {
         line.push_str(&format!(" (failed jobs: {})", verdict.failed_jobs.join(", ")));
@@ -128,8 +128,13 @@ pub fn summary_line(report: &RunReport) -> String {
     if !failed.is_empty() {
         line.push_str(&format!(" (failed: {failed})"));
     }
-    if report.acknowledged() {
-        line.push_str(" (acknowledged: the run was cancelled, so the escalation stopped)");
+    match report.escalation.as_ref().filter(|e| e.acknowledged) {
+        Some(e) if e.acknowledged_by == Some("link") => line.push_str(&format!(
+            " (acknowledged by the link in the SMS at {}, so the escalation stopped)",
+            e.acknowledged_at.as_deref().unwrap_or("an unknown time")
+        )),
+        Some(_) => line.push_str(" (acknowledged: the run was cancelled, so the escalation stopped)"),
+        None => {}
     }
     if report.superseded() {
         line.push_str(" (superseded: a newer run of this workflow and branch cancelled this one)");

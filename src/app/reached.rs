@@ -10,7 +10,7 @@ use crate::context::Env;
 use crate::history::github;
 use crate::output::Output;
 use crate::report::pages::{self, PageRecord};
-use crate::report::{ChannelReport, ChannelResult, RunReport};
+use crate::report::{ChannelReport, ChannelResult, EscalationEnd, RunReport};
 
 /// The record of who each call and text reached, for a send without escalation: every voice
 /// and SMS channel's numbers, by its result and delivery report.
@@ -43,19 +43,27 @@ pub(super) fn paged(report: &RunReport) -> Option<bool> {
 /// on GitHub Actions, `superseded` when a newer run of the same workflow and branch cancelled
 /// this one: the line says which. Without an escalation it is a warning: the alert was stopped.
 pub(super) fn stopped(args: &AlertArgs, env: &Env, report: &mut RunReport, out: &Output) {
+    if let Some(escalation) = report.escalation.as_mut().filter(|e| e.acknowledged_by == Some("link")) {
+        let at = escalation.acknowledged_at.as_deref().unwrap_or("an unknown time");
+        out.line(&format!("escalation: acknowledged by the link in the SMS at {at}: nothing more is sent"));
+        return;
+    }
     let newer = superseded_by(args, env);
     match (report.escalation.as_mut(), newer) {
         (Some(escalation), Some(run)) => {
             escalation.acknowledged = false;
             escalation.superseded = true;
-            escalation.ended = "superseded";
+            escalation.ended = EscalationEnd::Superseded;
             out.line(&format!(
                 "escalation: superseded by a newer run of this workflow and branch ({run}), which cancelled this \
                  one: nothing more is sent, and nobody acknowledged"
             ));
             escalation.superseded_by = Some(run);
         }
-        (Some(_), None) => out.line("escalation: acknowledged (the run was cancelled): nothing more is sent"),
+        (Some(escalation), None) => {
+            escalation.acknowledged_by = Some("cancel");
+            out.line("escalation: acknowledged (the run was cancelled): nothing more is sent")
+        }
         (None, newer) => {
             let why = newer.map(|run| format!(" by a newer run ({run})")).unwrap_or_default();
             report.warnings.push(format!(
@@ -71,7 +79,7 @@ pub(super) fn stopped(args: &AlertArgs, env: &Env, report: &mut RunReport, out: 
 /// queued or in progress, which `concurrency: cancel-in-progress` cancels this one for
 /// (README, "Escalation"). Anything unknown is `None`: the cancel is then an acknowledgement.
 fn superseded_by(args: &AlertArgs, env: &Env) -> Option<String> {
-    if env.get("GITHUB_ACTIONS").map(String::as_str) != Some("true") {
+    if !crate::context::on_github_actions(env) {
         return None;
     }
     let api = github::Api::connect_within(env, args.history.token(), SUPERSEDED_BUDGET).ok()?;

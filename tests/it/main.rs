@@ -6,6 +6,9 @@
 mod common;
 
 mod action_inputs;
+// Chromium is driven over a pipe (descriptors 3 and 4), and the service stopped with signals.
+#[cfg(unix)]
+mod browser;
 mod cancel;
 mod details;
 mod dry_run;
@@ -28,7 +31,12 @@ mod run;
 #[cfg(unix)]
 mod serve;
 #[cfg(unix)]
+mod serve_pages;
+#[cfg(unix)]
 mod serve_robustness;
+// The service runs as a process (tests/it/common/service.rs), stopped with `kill`.
+#[cfg(unix)]
+mod senders;
 mod sms;
 mod state;
 mod structure;
