@@ -8,8 +8,10 @@
 //! its own, never on the async executor. Nothing of this runs unless `serve` is the command.
 
 mod api;
+pub mod checks;
 mod forward;
 mod http;
+mod pings;
 pub mod report;
 pub mod settings;
 pub mod store;
@@ -111,6 +113,8 @@ async fn serve(
         .map_err(|e| format!("--listen: cannot listen on {}: {e}", settings.listen))?;
     let address = listener.local_addr().map_err(|e| format!("--listen: {e}"))?;
     let store = Store::open(&settings.store).await.map_err(|e| format!("--store: {e}"))?;
+    let names = settings.checks.checks.iter().map(|check| check.name.clone()).collect();
+    store.know_checks(names, api::now_ms()).await.map_err(|e| format!("--store: {e}"))?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     let url = format!("{scheme}://{address}");
     let (stop, stopping) = watch::channel(false);
@@ -122,6 +126,7 @@ async fn serve(
         forward,
         log: log.clone(),
         stopping: stopping.clone(),
+        checks: settings.checks.checks.clone(),
         changed: Notify::new(),
         forward_queued: Notify::new(),
     });
@@ -135,8 +140,8 @@ async fn serve(
     if settings.public_url.is_none() && address.ip().is_unspecified() {
         log.warning(&format!("acknowledge links will point at {url}, which no one can open: set --public-url"));
     }
-    if let Some(config) = &settings.config {
-        log.warning(&format!("--config: this version serves no checks yet; {} is not read", config.display()));
+    if settings.checks.watches > 0 {
+        log.warning("--config: this version watches no GitHub workflows yet; the [[watch]] tables are not served");
     }
     http::serve(listener, tls, api::router(app), stopping).await;
     log.line("stopped");

@@ -7,6 +7,8 @@ mod common;
 
 mod action_inputs;
 mod cancel;
+#[cfg(unix)]
+mod checks;
 mod details;
 mod dry_run;
 mod escalation;

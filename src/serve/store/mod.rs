@@ -9,12 +9,16 @@ pub mod sqlite;
 
 use std::fmt;
 
+use super::checks::Seen;
 use super::settings::StoreUrl;
 
 /// The numbered migrations, in order. A store that has more than this binary knows was made by
 /// a newer onfail and is refused.
-const MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("migrations/0001_initial.sql")), (2, include_str!("migrations/0002_forwards.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("migrations/0001_initial.sql")),
+    (2, include_str!("migrations/0002_forwards.sql")),
+    (3, include_str!("migrations/0003_checks.sql")),
+];
 
 /// Created by both back ends before the migrations run.
 const MIGRATIONS_TABLE: &str =
@@ -113,6 +117,34 @@ pub struct Page {
     pub acknowledged_at: Option<i64>,
 }
 
+/// A ping of a check: which time it sets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PingKind {
+    Start,
+    Success,
+    Fail,
+}
+
+impl PingKind {
+    /// The column of `checks` this kind of ping sets (a fixed name, never user text).
+    fn column(self) -> &'static str {
+        match self {
+            PingKind::Start => "last_start_at",
+            PingKind::Success => "last_success_at",
+            PingKind::Fail => "last_fail_at",
+        }
+    }
+}
+
+/// A ping to keep: `label` is what the API shows (`start`, `success`, `fail`, `exit 3`).
+#[derive(Clone, Debug)]
+pub struct Ping {
+    pub check: String,
+    pub kind: PingKind,
+    pub label: String,
+    pub at: i64,
+}
+
 // One per process.
 #[allow(clippy::large_enum_variant)]
 pub enum Store {
@@ -189,6 +221,21 @@ impl Store {
     /// A forward is done (`None`: delivered or given up) or due again at `Some(at)`.
     pub async fn forward_tried(&self, forward: &Forward, next: Option<i64>) -> Result<(), StoreError> {
         each!(self.forward_tried(forward, next))
+    }
+
+    /// Makes the rows of checks not seen before (a known check keeps its first sight).
+    pub async fn know_checks(&self, names: Vec<String>, at: i64) -> Result<(), StoreError> {
+        each!(self.know_checks(names, at))
+    }
+
+    /// Keeps a ping, durably.
+    pub async fn ping(&self, ping: Ping) -> Result<(), StoreError> {
+        each!(self.ping(ping))
+    }
+
+    /// What was kept of every check, by name.
+    pub async fn checks_seen(&self) -> Result<Vec<(String, Seen)>, StoreError> {
+        each!(self.checks_seen())
     }
 
     /// Deletes the reports received before `before`; how many.

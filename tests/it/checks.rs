@@ -1,0 +1,141 @@
+//! Checks of `onfail serve --config` (docs/serve-checks.md): the real binary on 127.0.0.1,
+//! pings by any method with the token as Bearer or `?token=`, kept in SQLite or PostgreSQL,
+//! and `GET /v1/checks` judging each check from what was kept.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::common::service::{API_TOKEN, Backend, Service, client, command};
+use crate::on_both_stores;
+
+const CONFIG: &str = r#"
+timezone = "Europe/Istanbul"
+
+[[check]]
+name = "beat"
+schedule = "every 2s"
+grace = "1s"
+
+[[check]]
+name = "nightly-backup"
+schedule = "0 3 * * *"
+grace = "30m"
+max-runtime = "1h"
+"#;
+
+/// A config file that lives as long as the test.
+pub fn config_file(text: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("checks.toml");
+    std::fs::write(&path, text).unwrap();
+    let path = path.display().to_string();
+    (dir, path)
+}
+
+fn check<'a>(checks: &'a Value, name: &str) -> &'a Value {
+    checks["checks"].as_array().unwrap().iter().find(|c| c["name"] == name).unwrap_or_else(|| panic!("{checks}"))
+}
+
+fn pings_by_any_method_with_either_token_and_404_for_unknown_checks(backend: &Backend) {
+    let (_dir, config) = config_file(CONFIG);
+    let service = Service::start(backend, &["--config", &config]);
+    let http = client();
+    let url = |path: &str| format!("{}{path}", service.url);
+    for method in ["GET", "POST", "HEAD", "PUT"] {
+        let response =
+            http.request(method.parse().unwrap(), url(&format!("/v1/ping/beat?token={API_TOKEN}"))).send().unwrap();
+        assert_eq!(response.status(), 200, "{method}");
+    }
+    let bearer = http.post(url("/v1/ping/beat/start")).bearer_auth(API_TOKEN).send().unwrap();
+    assert_eq!(bearer.status(), 200);
+    for path in ["/v1/ping/beat", "/v1/ping/beat?token=wrong", "/v1/ping/nope"] {
+        assert_eq!(http.get(url(path)).send().unwrap().status(), 401, "{path}");
+    }
+    for path in ["/v1/ping/nope", "/v1/ping/nope/start", "/v1/ping/beat/256", "/v1/ping/beat/later"] {
+        let response = http.get(url(&format!("{path}?token={API_TOKEN}"))).send().unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+    }
+    let (status, checks) = service.api("GET", "/v1/checks", None);
+    assert_eq!(status, 200);
+    assert_eq!(check(&checks, "beat")["last_ping_kind"], "start");
+    assert_eq!(check(&checks, "beat")["state"], "running");
+    assert_eq!(check(&checks, "nightly-backup")["schedule"], "0 3 * * * (Europe/Istanbul)");
+    assert_eq!(check(&checks, "nightly-backup")["state"], "new");
+    // 03:00 in Istanbul is 00:00 UTC.
+    let due = check(&checks, "nightly-backup")["next_due"].as_str().unwrap().to_string();
+    assert!(due.ends_with("T00:00:00.000Z"), "{due}");
+    assert_eq!(service.request("GET", "/v1/checks", None, None).0, 401);
+}
+
+fn exit_codes_fail_and_success_set_the_state(backend: &Backend) {
+    let (_dir, config) = config_file(CONFIG);
+    let service = Service::start(backend, &["--config", &config]);
+    let ping = |path: &str| service.request("POST", &format!("/v1/ping/{path}"), Some(API_TOKEN), None).0;
+    let state = || {
+        let (_, checks) = service.api("GET", "/v1/checks", None);
+        let beat = check(&checks, "beat");
+        (beat["state"].as_str().unwrap().to_string(), beat["why"].clone())
+    };
+    assert_eq!(state().0, "new");
+    assert_eq!(ping("beat/0"), 200);
+    assert_eq!(state().0, "up");
+    assert_eq!(ping("beat/3"), 200);
+    assert_eq!(state(), ("down".into(), Value::from("failed")));
+    assert_eq!(ping("beat"), 200);
+    assert_eq!(state().0, "up");
+    assert_eq!(ping("beat/fail"), 200);
+    assert_eq!(state().0, "down");
+    assert_eq!(ping("beat/start"), 200);
+    assert_eq!(state().0, "down", "a start does not end a failure: only a success does");
+    assert_eq!(ping("beat/0"), 200);
+    // No success within every 2s + grace 1s: late.
+    std::thread::sleep(Duration::from_millis(3500));
+    assert_eq!(state(), ("down".into(), Value::from("late")));
+}
+
+fn pings_survive_a_restart(backend: &Backend) {
+    let (_dir, config) = config_file(CONFIG);
+    let service = Service::start(backend, &["--config", &config]);
+    assert_eq!(service.request("GET", &format!("/v1/ping/nightly-backup/start?token={API_TOKEN}"), None, None).0, 200);
+    service.stop("-KILL");
+    let service = Service::start(backend, &["--config", &config]);
+    let (_, checks) = service.api("GET", "/v1/checks", None);
+    assert_eq!(check(&checks, "nightly-backup")["state"], "running");
+    assert_eq!(check(&checks, "nightly-backup")["last_ping_kind"], "start");
+}
+
+on_both_stores!(
+    pings_by_any_method_with_either_token_and_404_for_unknown_checks,
+    exit_codes_fail_and_success_set_the_state,
+    pings_survive_a_restart,
+);
+
+#[test]
+fn a_bad_config_is_exit_2_naming_the_check_and_key() {
+    let backend = Backend::sqlite();
+    for (text, expected) in [
+        ("[[check]]\nname = \"a\"\nschedule = \"0 3 * *\"", "--config: check \"a\", schedule"),
+        ("[[check]]\nname = \"a\"\nschedule = \"every 1m\"\nphone-number = \"0532\"", "phone-number"),
+        ("[[check]\n", "not valid TOML"),
+    ] {
+        let (_dir, config) = config_file(text);
+        let out = command(&backend).args(["--config", &config]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(expected), "{stderr}");
+    }
+}
+
+#[test]
+fn a_check_may_set_any_send_option() {
+    let (_dir, config) = config_file(
+        "[[check]]\nname = \"a\"\nschedule = \"every 1m\"\nphone-numbers = \"0532 111 22 33\"\nescalate = \"chain\"\n",
+    );
+    let backend = Backend::sqlite();
+    let service = Service::start(&backend, &["--config", &config]);
+    let (status, checks) = service.api("GET", "/v1/checks", None);
+    assert_eq!(status, 200, "{checks}");
+    assert_eq!(check(&checks, "a")["state"], "new");
+    assert!(!service.log().contains("111 22 33"));
+}
