@@ -11,8 +11,10 @@ mod api;
 pub mod checks;
 mod forward;
 mod http;
+mod pager;
 mod pings;
 pub mod report;
+mod scheduler;
 pub mod settings;
 pub mod store;
 mod token;
@@ -71,7 +73,7 @@ pub fn run(args: &ServeArgs, env: &Env) -> Exit {
             return Exit::ServiceFailed;
         }
     };
-    let served = runtime.block_on(serve(settings, tls, forward, log.clone()));
+    let served = runtime.block_on(serve(settings, tls, forward, log.clone(), env.clone()));
     // Every request has been answered by now; idle threads of the runtime need not be waited for.
     runtime.shutdown_timeout(Duration::from_millis(200));
     match served {
@@ -107,6 +109,7 @@ async fn serve(
     tls: Option<tokio_rustls::TlsAcceptor>,
     forward: Option<forward::Forwarder>,
     log: Arc<Output>,
+    env: Env,
 ) -> Result<(), String> {
     let listener = TcpListener::bind(settings.listen)
         .await
@@ -131,6 +134,8 @@ async fn serve(
         forward_queued: Notify::new(),
     });
     tokio::spawn(prune(app.clone()));
+    let pager = pager::Pager::start(app.clone(), tokio::runtime::Handle::current(), env)?;
+    tokio::spawn(scheduler::run(app.clone(), pager));
     tokio::spawn(forward::run(app.clone()));
     tokio::spawn(async move {
         stop_signal().await;

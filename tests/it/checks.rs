@@ -2,11 +2,13 @@
 //! pings by any method with the token as Bearer or `?token=`, kept in SQLite or PostgreSQL,
 //! and `GET /v1/checks` judging each check from what was kept.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::common::phones::{Fake, HASH, SMS_KEY, Voice};
 use crate::common::service::{API_TOKEN, Backend, Service, client, command};
+use crate::common::{KEY, PHONES};
 use crate::on_both_stores;
 
 const CONFIG: &str = r#"
@@ -105,11 +107,14 @@ fn pings_survive_a_restart(backend: &Backend) {
     assert_eq!(check(&checks, "nightly-backup")["last_ping_kind"], "start");
 }
 
-on_both_stores!(
-    pings_by_any_method_with_either_token_and_404_for_unknown_checks,
-    exit_codes_fail_and_success_set_the_state,
-    pings_survive_a_restart,
-);
+mod pings {
+    use super::*;
+    on_both_stores!(
+        pings_by_any_method_with_either_token_and_404_for_unknown_checks,
+        exit_codes_fail_and_success_set_the_state,
+        pings_survive_a_restart,
+    );
+}
 
 #[test]
 fn a_bad_config_is_exit_2_naming_the_check_and_key() {
@@ -138,4 +143,114 @@ fn a_check_may_set_any_send_option() {
     assert_eq!(status, 200, "{checks}");
     assert_eq!(check(&checks, "a")["state"], "new");
     assert!(!service.log().contains("111 22 33"));
+}
+
+/// `onfail serve` whose own channels are voice, SMS and a webhook aimed at `fake`.
+fn paging_service(backend: &Backend, fake: &Fake, config: &str) -> Service {
+    let mut cmd = command(backend);
+    cmd.env("ONFAIL_ALERTALK_WEBHOOK_KEY", KEY)
+        .env("ONFAIL_ALERTALK_URL", fake.server.url("/webhook/receive"))
+        .env("ONFAIL_ILETIMERKEZI_KEY", SMS_KEY)
+        .env("ONFAIL_ILETIMERKEZI_HASH", HASH)
+        .env("ONFAIL_ILETIMERKEZI_URL", fake.server.url(""))
+        .env("ONFAIL_SMS_SENDER", "ACME")
+        .env("ONFAIL_PHONE_NUMBERS", PHONES[0])
+        .env("ONFAIL_WEBHOOK_URL", fake.server.url("/hook"))
+        .args(["--config", config]);
+    Service::spawn(cmd)
+}
+
+fn wait_for(what: &str, service: &Service, until: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !until() {
+        assert!(Instant::now() < deadline, "{what} did not happen:\n{}", service.log());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+const BEAT: &str = "[[check]]\nname = \"beat\"\nschedule = \"every 2s\"\ngrace = \"1s\"\n";
+
+fn an_overdue_check_pages_once_stays_silent_and_recovers_without_a_call(backend: &Backend) {
+    let fake = Fake::new(Voice::Queue, &[]);
+    let (_dir, config) = config_file(BEAT);
+    let started = Instant::now();
+    let service = paging_service(backend, &fake, &config);
+    // A fresh start pages nobody: the first due time is 2s after the start, plus 1s of grace.
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(fake.calls().is_empty(), "paged before due + grace:\n{}", service.log());
+    wait_for("the page", &service, || !fake.calls().is_empty() && !fake.texts().is_empty());
+    assert!(started.elapsed() >= Duration::from_secs(3));
+    assert_eq!(fake.calls(), [vec![PHONES[0].to_string()]]);
+    assert!(fake.texts()[0].1.contains("Check beat is down"), "{:?}", fake.texts());
+    // Still down: silent, across a restart too.
+    std::thread::sleep(Duration::from_secs(3));
+    service.stop("-KILL");
+    let service = paging_service(backend, &fake, &config);
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(fake.calls().len(), 1, "{}", service.log());
+    assert_eq!(fake.texts().len(), 1, "{}", service.log());
+    let hooks = fake.hits("/hook").len();
+    // The next success: a "recovered" text and webhook, no call.
+    assert_eq!(service.request("GET", &format!("/v1/ping/beat?token={API_TOKEN}"), None, None).0, 200);
+    wait_for("the recovery", &service, || fake.texts().len() == 2);
+    wait_for("the recovery webhook", &service, || fake.hits("/hook").len() > hooks);
+    let recovered = &fake.texts()[1].1;
+    assert!(recovered.starts_with("DÜZELDİ: check beat"), "{recovered}");
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(fake.calls().len(), 1, "a recovery never calls:\n{}", service.log());
+    let log = service.log();
+    for secret in [KEY, SMS_KEY, HASH, PHONES[0], API_TOKEN] {
+        assert!(!log.contains(secret), "{log}");
+    }
+}
+
+fn a_fail_ping_pages_at_once(backend: &Backend) {
+    let fake = Fake::new(Voice::Queue, &[]);
+    let (_dir, config) = config_file("[[check]]\nname = \"nightly\"\nschedule = \"every 1h\"\n");
+    let service = paging_service(backend, &fake, &config);
+    assert_eq!(service.request("POST", "/v1/ping/nightly/0", Some(API_TOKEN), None).0, 200);
+    assert_eq!(service.request("POST", "/v1/ping/nightly/start", Some(API_TOKEN), None).0, 200);
+    assert!(fake.calls().is_empty());
+    assert_eq!(service.request("POST", "/v1/ping/nightly/7", Some(API_TOKEN), None).0, 200);
+    wait_for("the page", &service, || fake.calls().len() == 1);
+    assert_eq!(service.request("POST", "/v1/ping/nightly/fail", Some(API_TOKEN), None).0, 200);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(fake.calls().len(), 1, "still down pages nobody again:\n{}", service.log());
+}
+
+/// Two replicas on one PostgreSQL, one overdue check: one page.
+#[test]
+fn two_replicas_page_an_overdue_check_once() {
+    let Some(backend) = Backend::postgres() else { return };
+    let fake = Fake::new(Voice::Queue, &[]);
+    let (_dir, config) = config_file(BEAT);
+    let one = paging_service(&backend, &fake, &config);
+    let two = paging_service(&backend, &fake, &config);
+    wait_for("the page", &one, || !fake.calls().is_empty());
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(fake.calls().len(), 1, "one:\n{}\ntwo:\n{}", one.log(), two.log());
+    assert_eq!(fake.texts().len(), 1);
+}
+
+/// A process paused for longer than the grace pages once when it wakes up, not twice.
+#[test]
+fn a_paused_service_pages_once_when_it_resumes() {
+    let backend = Backend::sqlite();
+    let fake = Fake::new(Voice::Queue, &[]);
+    let (_dir, config) = config_file(BEAT);
+    let service = paging_service(&backend, &fake, &config);
+    assert_eq!(service.request("GET", &format!("/v1/ping/beat?token={API_TOKEN}"), None, None).0, 200);
+    let pid = service.pid().to_string();
+    std::process::Command::new("kill").args(["-STOP", &pid]).status().unwrap();
+    std::thread::sleep(Duration::from_secs(5));
+    assert!(fake.calls().is_empty());
+    std::process::Command::new("kill").args(["-CONT", &pid]).status().unwrap();
+    wait_for("the page", &service, || !fake.calls().is_empty());
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(fake.calls().len(), 1, "{}", service.log());
+}
+
+mod pages {
+    use super::*;
+    on_both_stores!(an_overdue_check_pages_once_stays_silent_and_recovers_without_a_call, a_fail_ping_pages_at_once);
 }

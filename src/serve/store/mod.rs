@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/0001_initial.sql")),
     (2, include_str!("migrations/0002_forwards.sql")),
     (3, include_str!("migrations/0003_checks.sql")),
+    (4, include_str!("migrations/0004_check_incidents.sql")),
 ];
 
 /// Created by both back ends before the migrations run.
@@ -236,6 +237,36 @@ impl Store {
     /// What was kept of every check, by name.
     pub async fn checks_seen(&self) -> Result<Vec<(String, Seen)>, StoreError> {
         each!(self.checks_seen())
+    }
+
+    /// Opens the incident (check, since) if it is new, and claims its page until `lease_until`
+    /// unless it was paged or another claim still holds; true when this process is to page.
+    pub async fn claim_page(
+        &self,
+        check: &str,
+        since: i64,
+        why: &str,
+        now: i64,
+        lease_until: i64,
+    ) -> Result<bool, StoreError> {
+        each!(self.claim_page(check, since, why, now, lease_until))
+    }
+
+    /// The page of an incident went out (`paged`), or it is to be tried again after `retry_at`.
+    pub async fn page_done(
+        &self,
+        check: &str,
+        since: i64,
+        paged: Option<i64>,
+        retry_at: i64,
+    ) -> Result<(), StoreError> {
+        each!(self.page_done(check, since, paged, retry_at))
+    }
+
+    /// Marks the paged, unrecovered incidents of `check` older than `since` recovered at `now`;
+    /// gives their `since`s (empty when another replica did it first).
+    pub async fn claim_recoveries(&self, check: &str, since: i64, now: i64) -> Result<Vec<i64>, StoreError> {
+        each!(self.claim_recoveries(check, since, now))
     }
 
     /// Deletes the reports received before `before`; how many.

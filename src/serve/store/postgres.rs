@@ -314,6 +314,68 @@ impl Postgres {
             .collect())
     }
 
+    pub async fn claim_page(
+        &self,
+        check: &str,
+        since: i64,
+        why: &str,
+        now: i64,
+        lease_until: i64,
+    ) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO check_incidents (check_name, since, why, opened_at, claimed_until) \
+                 VALUES ($1, $2, $3, $4, $4) ON CONFLICT DO NOTHING",
+                &[&check, &since, &why, &now],
+            )
+            .await
+            .map_err(error)?;
+        // The row lock of the UPDATE: a second replica re-reads the row after the first's
+        // commit, finds the claim held, and updates nothing.
+        let claimed = client
+            .execute(
+                "UPDATE check_incidents SET claimed_until = $4 WHERE check_name = $1 AND since = $2 \
+                 AND paged_at IS NULL AND claimed_until <= $3",
+                &[&check, &since, &now, &lease_until],
+            )
+            .await
+            .map_err(error)?;
+        Ok(claimed == 1)
+    }
+
+    pub async fn page_done(
+        &self,
+        check: &str,
+        since: i64,
+        paged: Option<i64>,
+        retry_at: i64,
+    ) -> Result<(), StoreError> {
+        self.client()
+            .await?
+            .execute(
+                "UPDATE check_incidents SET paged_at = $3, claimed_until = $4 WHERE check_name = $1 AND since = $2",
+                &[&check, &since, &paged, &retry_at],
+            )
+            .await
+            .map_err(error)?;
+        Ok(())
+    }
+
+    pub async fn claim_recoveries(&self, check: &str, since: i64, now: i64) -> Result<Vec<i64>, StoreError> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "UPDATE check_incidents SET recovered_at = $3 WHERE check_name = $1 AND since < $2 \
+                 AND paged_at IS NOT NULL AND recovered_at IS NULL RETURNING since",
+                &[&check, &since, &now],
+            )
+            .await
+            .map_err(error)?;
+        Ok(rows.iter().map(|row| row.get(0)).collect())
+    }
+
     pub async fn prune_reports(&self, before: i64) -> Result<u64, StoreError> {
         self.client().await?.execute("DELETE FROM reports WHERE received_at < $1", &[&before]).await.map_err(error)
     }

@@ -307,6 +307,61 @@ impl Sqlite {
         .await
     }
 
+    pub async fn claim_page(
+        &self,
+        check: &str,
+        since: i64,
+        why: &str,
+        now: i64,
+        lease_until: i64,
+    ) -> Result<bool, StoreError> {
+        let (check, why) = (check.to_string(), why.to_string());
+        self.write(move |conn| {
+            conn.execute(
+                "INSERT INTO check_incidents (check_name, since, why, opened_at, claimed_until) \
+                 VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT DO NOTHING",
+                params![check, since, why, now],
+            )?;
+            Ok(conn.execute(
+                "UPDATE check_incidents SET claimed_until = ?4 WHERE check_name = ?1 AND since = ?2 \
+                 AND paged_at IS NULL AND claimed_until <= ?3",
+                params![check, since, now, lease_until],
+            )? == 1)
+        })
+        .await
+    }
+
+    pub async fn page_done(
+        &self,
+        check: &str,
+        since: i64,
+        paged: Option<i64>,
+        retry_at: i64,
+    ) -> Result<(), StoreError> {
+        let check = check.to_string();
+        self.write(move |conn| {
+            conn.execute(
+                "UPDATE check_incidents SET paged_at = ?3, claimed_until = ?4 WHERE check_name = ?1 AND since = ?2",
+                params![check, since, paged, retry_at],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn claim_recoveries(&self, check: &str, since: i64, now: i64) -> Result<Vec<i64>, StoreError> {
+        let check = check.to_string();
+        self.write(move |conn| {
+            conn.prepare(
+                "UPDATE check_incidents SET recovered_at = ?3 WHERE check_name = ?1 AND since < ?2 \
+                 AND paged_at IS NOT NULL AND recovered_at IS NULL RETURNING since",
+            )?
+            .query_map(params![check, since, now], |row| row.get(0))?
+            .collect()
+        })
+        .await
+    }
+
     pub async fn prune_reports(&self, before: i64) -> Result<u64, StoreError> {
         self.write(move |conn| Ok(conn.execute("DELETE FROM reports WHERE received_at < ?1", [before])? as u64)).await
     }
