@@ -17,6 +17,7 @@
 //! in [`SharedArgs`] (`--phone-numbers`) and [`incident`] (`--alert-id`, `--priority`,
 //! `--alert-url`), and reach each provider's `configure` as the [`SharedArgs`].
 
+pub mod companion;
 pub mod incident;
 pub mod sms_text;
 
@@ -143,6 +144,10 @@ pub struct SharedArgs {
 
     #[command(flatten)]
     pub incident: incident::IncidentArgs,
+
+    /// `--server`: SMS and escalation read it, and so does the page.
+    #[command(flatten)]
+    pub companion: companion::Args,
 }
 
 impl SharedArgs {
@@ -154,6 +159,7 @@ impl SharedArgs {
         if let Some(url) = non_empty(&self.incident.alert_url) {
             redactor.url_password_of(url);
         }
+        self.companion.register_secrets(redactor);
     }
 }
 

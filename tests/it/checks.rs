@@ -254,3 +254,58 @@ mod pages {
     use super::*;
     on_both_stores!(an_overdue_check_pages_once_stays_silent_and_recovers_without_a_call, a_fail_ping_pages_at_once);
 }
+
+/// `onfail run --check` with an empty environment: no channel of its own, only the pings.
+fn run_checked(server: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_onfail"))
+        .env_clear()
+        .env("HOME", "/nonexistent")
+        .args(["run", "--server", server, "--server-token", API_TOKEN, "--webhook-url", "http://127.0.0.1:9/hook"])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn onfail_run_check_pings_start_and_the_exit_code() {
+    let backend = Backend::sqlite();
+    let fake = Fake::new(Voice::Queue, &[]);
+    let (_dir, config) = config_file("[[check]]\nname = \"backup\"\nschedule = \"every 1h\"\n");
+    let service = paging_service(&backend, &fake, &config);
+    let state = || {
+        let (_, checks) = service.api("GET", "/v1/checks", None);
+        let backup = check(&checks, "backup").clone();
+        (backup["state"].as_str().unwrap().to_string(), backup["last_ping_kind"].as_str().unwrap_or("").to_string())
+    };
+    // While the command runs, the check is running.
+    let url = service.url.clone();
+    let running = std::thread::spawn(move || run_checked(&url, &["--check", "backup", "--", "sleep", "2"]));
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(state(), ("running".to_string(), "start".to_string()));
+    let out = running.join().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(state(), ("up".to_string(), "exit 0".to_string()));
+    let out = run_checked(&service.url, &["--check", "backup", "--", "sh", "-c", "exit 3"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(state(), ("down".to_string(), "exit 3".to_string()));
+    wait_for("the service's page", &service, || fake.calls().len() == 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains(API_TOKEN), "{stderr}");
+}
+
+#[test]
+fn onfail_run_check_goes_on_when_the_service_is_down_and_needs_a_server() {
+    let out = run_checked("http://127.0.0.1:9", &["--check", "backup", "--", "sh", "-c", "exit 4"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("--check backup: the service did not take the start ping"), "{stderr}");
+    assert!(!stderr.contains(API_TOKEN), "{stderr}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_onfail"))
+        .env_clear()
+        .args(["run", "--webhook-url", "http://127.0.0.1:9/hook", "--check", "backup", "--", "true"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--check: needs --server"), "{stderr}");
+}
