@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::str::FromStr;
 use std::time::Duration;
 
 use croner::parser::{CronParser, Seconds, Year};
@@ -40,7 +39,7 @@ pub fn parse(text: &str, send_options: &BTreeSet<String>) -> Result<ChecksConfig
     let table: Table = text
         .parse()
         .map_err(|e: toml::de::Error| ConfigError::new("--config", format!("is not valid TOML: {}", e.message())))?;
-    let mut zone = chrono_tz::UTC;
+    let mut zone = jiff::tz::TimeZone::UTC;
     let mut config = ChecksConfig::default();
     let mut check_tables = Vec::new();
     for (key, value) in &table {
@@ -61,7 +60,7 @@ pub fn parse(text: &str, send_options: &BTreeSet<String>) -> Result<ChecksConfig
         let Value::Table(fields) = item else {
             return Err(bad("check", "must be a list of tables: write each as [[check]]"));
         };
-        let check = check(index, fields, zone, send_options)?;
+        let check = check(index, fields, &zone, send_options)?;
         if !names.insert(check.name.clone()) {
             return Err(bad(&format!("check \"{}\"", check.name), "is named twice: give each check its own name"));
         }
@@ -73,7 +72,7 @@ pub fn parse(text: &str, send_options: &BTreeSet<String>) -> Result<ChecksConfig
 fn check(
     index: usize,
     fields: &Table,
-    default_zone: chrono_tz::Tz,
+    default_zone: &jiff::tz::TimeZone,
     send_options: &BTreeSet<String>,
 ) -> Result<Check, ConfigError> {
     let name = match fields.get("name") {
@@ -95,7 +94,7 @@ fn check(
     };
     let zone = match text("timezone")? {
         Some(name) => time_zone(&at("timezone"), &name)?,
-        None => default_zone,
+        None => default_zone.clone(),
     };
     let Some(schedule) = text("schedule")? else {
         return Err(bad(
@@ -136,8 +135,8 @@ fn valid_name(name: &str) -> bool {
     (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
-fn time_zone(what: &str, name: &str) -> Result<chrono_tz::Tz, ConfigError> {
-    chrono_tz::Tz::from_str(name.trim()).map_err(|_| {
+fn time_zone(what: &str, name: &str) -> Result<jiff::tz::TimeZone, ConfigError> {
+    jiff::tz::TimeZone::get(name.trim()).map_err(|_| {
         bad(what, format!("'{name}' is not a time zone: give an IANA name such as \"Europe/Istanbul\" or \"UTC\""))
     })
 }
@@ -151,7 +150,7 @@ fn duration(what: &str, text: &str) -> Result<Duration, ConfigError> {
     Ok(parsed)
 }
 
-fn schedule_of(what: &str, text: &str, zone: chrono_tz::Tz) -> Result<Schedule, ConfigError> {
+fn schedule_of(what: &str, text: &str, zone: jiff::tz::TimeZone) -> Result<Schedule, ConfigError> {
     if let Some(period) = text.strip_prefix("every ") {
         return Ok(Schedule::Every(duration(what, period)?));
     }

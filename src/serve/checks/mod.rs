@@ -8,8 +8,6 @@ pub mod config;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use chrono::{TimeZone, Utc};
-
 /// One `[[check]]` of the config file.
 #[derive(Clone, Debug)]
 pub struct Check {
@@ -30,7 +28,7 @@ pub enum Schedule {
     /// `every 15m`: due this long after the last success.
     Every(Duration),
     /// A 5-field cron line, read in a time zone (the due times are instants all the same).
-    Cron { line: String, cron: Box<croner::Cron>, zone: chrono_tz::Tz },
+    Cron { line: String, cron: Box<croner::Cron>, zone: jiff::tz::TimeZone },
 }
 
 impl Schedule {
@@ -40,9 +38,9 @@ impl Schedule {
         match self {
             Schedule::Every(period) => after_ms.checked_add(period.as_millis() as i64),
             Schedule::Cron { cron, zone, .. } => {
-                let after = zone.from_utc_datetime(&Utc.timestamp_millis_opt(after_ms).single()?.naive_utc());
+                let after = jiff::Timestamp::from_millisecond(after_ms).ok()?.to_zoned(zone.clone());
                 let next = cron.find_next_occurrence(&after, false).ok()?;
-                Some(next.with_timezone(&Utc).timestamp_millis())
+                Some(next.timestamp().as_millisecond())
             }
         }
     }
@@ -51,7 +49,7 @@ impl Schedule {
     pub fn text(&self) -> String {
         match self {
             Schedule::Every(period) => format!("every {}", humantime::format_duration(*period)),
-            Schedule::Cron { line, zone, .. } => format!("{line} ({zone})"),
+            Schedule::Cron { line, zone, .. } => format!("{line} ({})", zone.iana_name().unwrap_or("UTC")),
         }
     }
 }
@@ -198,8 +196,11 @@ mod tests {
     #[test]
     fn cron_due_times_are_read_in_the_time_zone() {
         let cron = croner::Cron::from_str("0 3 * * *").unwrap();
-        let schedule =
-            Schedule::Cron { line: "0 3 * * *".into(), cron: Box::new(cron), zone: chrono_tz::Europe::Istanbul };
+        let schedule = Schedule::Cron {
+            line: "0 3 * * *".into(),
+            cron: Box::new(cron),
+            zone: jiff::tz::TimeZone::get("Europe/Istanbul").unwrap(),
+        };
         // 2026-01-01T00:00:00Z is 03:00 in Istanbul (UTC+3): the next 03:00 there is a day later.
         let midnight_utc = 1_767_225_600_000;
         assert_eq!(schedule.next_after(midnight_utc), Some(midnight_utc + 24 * 3600 * S));
