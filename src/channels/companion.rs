@@ -72,6 +72,11 @@ impl Server {
         Ok(Some(Server { base, token: token.to_string() }))
     }
 
+    /// The `--server` URL and the token, for the history kept there (`history::remote`).
+    pub fn base_and_token(&self) -> (&reqwest::Url, &str) {
+        (&self.base, &self.token)
+    }
+
     /// Whether the service is reached over https (the transport then needs the trust roots).
     pub fn is_https(&self) -> bool {
         self.base.scheme() == "https"

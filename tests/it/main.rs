@@ -30,6 +30,8 @@ mod run;
 #[cfg(unix)]
 mod serve;
 #[cfg(unix)]
+mod serve_history;
+#[cfg(unix)]
 mod serve_robustness;
 mod sms;
 mod state;
