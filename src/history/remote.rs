@@ -1,4 +1,4 @@
-//! The §9 history kept by an `onfail serve` (docs/serve-checks.md, "History for runners that
+//! The `--notify-when changes` history kept by an `onfail serve` (docs/serve-checks.md, "History for runners that
 //! keep nothing"): with `--server`, outside GitHub Actions, the state of an alert id is read
 //! from `GET /v1/alerts/{id}/state` and written with `PUT`, the same JSON as a state file. So
 //! GitLab and Jenkins containers, which start empty, page once per incident too. The service
