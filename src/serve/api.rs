@@ -1,7 +1,7 @@
 //! The routes of `onfail serve` (README, "onfail serve"): the report intake (token in the
 //! URL), the API (Bearer token) and `/healthz`. Wrong methods are 405 and unknown paths 404
 //! (axum's routing). Handlers never block: the store's blocking work runs on its own threads.
-//! Acknowledge links, the web page and checks are further routes on the same [`App`].
+//! Acknowledge links and the web page are in `web`, routed here on the same [`App`].
 
 // The `Err` of the helpers below is the HTTP answer to give, made once per request.
 #![allow(clippy::result_large_err)]
@@ -25,6 +25,7 @@ use super::pings;
 use super::report;
 use super::store::{NewOrder, NewPage, NewReport, Order, Page, Store};
 use super::token::{Token, random_code};
+use super::web;
 use crate::output::Output;
 
 /// Every body, reports and API alike.
@@ -67,7 +68,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/checks", get(pings::get_checks))
         .route("/v1/ping/{name}", any(pings::ping))
         .route("/v1/ping/{name}/{what}", any(pings::ping_with))
+        .route("/", get(web::web_page))
+        .route("/a/{code}", get(web::show_link).post(web::acknowledge_link))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such path") })
+        .layer(axum::middleware::map_response(web::security_headers))
         .with_state(app)
 }
 

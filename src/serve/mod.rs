@@ -10,6 +10,7 @@
 mod api;
 pub mod checks;
 mod forward;
+mod html;
 mod http;
 mod pager;
 mod pings;
@@ -18,6 +19,7 @@ mod scheduler;
 pub mod settings;
 pub mod store;
 mod token;
+mod web;
 
 use std::sync::Arc;
 use std::time::Duration;

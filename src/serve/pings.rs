@@ -10,8 +10,8 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::api::{App, answer, authorized, error, now_ms, query_value, rfc3339, store_failed, unauthorized};
-use super::checks::{Health, Why, judge};
-use super::store::{Ping, PingKind};
+use super::checks::{Check, Health, Judgement, Seen, Why, judge};
+use super::store::{Ping, PingKind, StoreError};
 
 /// `/v1/ping/{name}`: a success.
 pub async fn ping(state: State<Arc<App>>, Path(name): Path<String>, query: RawQuery, request: Request) -> Response {
@@ -62,28 +62,44 @@ async fn keep(
     }
 }
 
-pub async fn get_checks(State(app): State<Arc<App>>, request: Request) -> Response {
-    if !authorized(&app, request.headers()) {
-        return unauthorized("Bearer");
-    }
-    let seen = match app.store.checks_seen().await {
-        Ok(seen) => seen,
-        Err(e) => return store_failed(&app, "the checks could not be read", &e),
-    };
+/// Every check of the config, with what the store kept of it and its state now.
+pub async fn judged(app: &App) -> Result<Vec<(&Check, Seen, Judgement)>, StoreError> {
+    let seen = app.store.checks_seen().await?;
     let now = now_ms();
-    let checks: Vec<Value> = app
+    Ok(app
         .checks
         .iter()
         .map(|check| {
             let kept = seen.iter().find(|(name, _)| *name == check.name).map(|(_, seen)| seen.clone());
-            let kept = kept.unwrap_or_else(|| super::checks::Seen { first_seen_at: now, ..Default::default() });
-            let judged = judge(check, &kept, now);
-            let why = match judged.health {
-                Health::Down(Why::Late { .. }) => Some("late"),
-                Health::Down(Why::Failed { .. }) => Some("failed"),
-                Health::Down(Why::RanTooLong { .. }) => Some("ran too long"),
-                _ => None,
-            };
+            let kept = kept.unwrap_or_else(|| Seen { first_seen_at: now, ..Default::default() });
+            let judgement = judge(check, &kept, now);
+            (check, kept, judgement)
+        })
+        .collect())
+}
+
+/// `down` with its reason, or the state's name.
+pub fn why(health: Health) -> Option<&'static str> {
+    match health {
+        Health::Down(Why::Late { .. }) => Some("late"),
+        Health::Down(Why::Failed { .. }) => Some("failed"),
+        Health::Down(Why::RanTooLong { .. }) => Some("ran too long"),
+        _ => None,
+    }
+}
+
+pub async fn get_checks(State(app): State<Arc<App>>, request: Request) -> Response {
+    if !authorized(&app, request.headers()) {
+        return unauthorized("Bearer");
+    }
+    let judged = match judged(&app).await {
+        Ok(judged) => judged,
+        Err(e) => return store_failed(&app, "the checks could not be read", &e),
+    };
+    let checks: Vec<Value> = judged
+        .into_iter()
+        .map(|(check, kept, judged)| {
+            let why = why(judged.health);
             json!({
                 "name": check.name,
                 "schedule": check.schedule.text(),

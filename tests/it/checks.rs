@@ -309,3 +309,16 @@ fn onfail_run_check_goes_on_when_the_service_is_down_and_needs_a_server() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--check: needs --server"), "{stderr}");
 }
+
+#[test]
+fn the_web_page_lists_the_checks_with_their_state() {
+    let backend = Backend::sqlite();
+    let (_dir, config) = config_file(CONFIG);
+    let service = Service::start(&backend, &["--config", &config]);
+    assert_eq!(service.request("GET", &format!("/v1/ping/beat/5?token={API_TOKEN}"), None, None).0, 200);
+    let page = client().get(format!("{}/", service.url)).basic_auth("me", Some(API_TOKEN)).send().unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().unwrap();
+    assert!(page.contains("beat") && page.contains("down (failed)"), "{page}");
+    assert!(page.contains("nightly-backup") && page.contains("new"), "{page}");
+}

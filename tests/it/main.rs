@@ -6,6 +6,9 @@
 mod common;
 
 mod action_inputs;
+// Chromium is driven over a pipe (descriptors 3 and 4), and the service stopped with signals.
+#[cfg(unix)]
+mod browser;
 mod cancel;
 #[cfg(unix)]
 mod checks;
@@ -31,6 +34,8 @@ mod run;
 mod serve;
 #[cfg(unix)]
 mod serve_history;
+#[cfg(unix)]
+mod serve_pages;
 #[cfg(unix)]
 mod serve_robustness;
 mod sms;
