@@ -4,6 +4,7 @@
 //! claimed in the store (one replica wins the claim) before its page goes to the pager; a
 //! success after a paged incident is claimed as its recovery the same way.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,8 +22,9 @@ pub async fn run(app: Arc<App>, pager: Pager) {
         return;
     }
     let mut stopping = app.stopping.clone();
+    let mut looked = HashMap::new();
     loop {
-        if let Err(e) = tick(&app, &pager).await {
+        if let Err(e) = tick(&app, &pager, &mut looked).await {
             app.log.warning(&format!("checks: {e}; looking again in a moment"));
         }
         tokio::select! {
@@ -32,7 +34,9 @@ pub async fn run(app: Arc<App>, pager: Pager) {
     }
 }
 
-async fn tick(app: &App, pager: &Pager) -> Result<(), super::store::StoreError> {
+/// `looked`: the last success each check had when its recoveries were last claimed, so the
+/// store is written only when a success is new (once after a start, then once per success).
+async fn tick(app: &App, pager: &Pager, looked: &mut HashMap<String, i64>) -> Result<(), super::store::StoreError> {
     let seen = app.store.checks_seen().await?;
     let now = now_ms();
     for check in &app.checks {
@@ -45,13 +49,14 @@ async fn tick(app: &App, pager: &Pager) -> Result<(), super::store::StoreError> 
                     pager.send(Notice::Down { check: check.clone(), since: judged.since, why });
                 }
             }
-            Health::Up | Health::Running => {
+            Health::Up | Health::Running if looked.get(&check.name) != Some(&judged.since) => {
                 for since in app.store.claim_recoveries(&check.name, judged.since, now).await? {
                     app.log.line(&format!("check {} recovered", check.name));
                     pager.send(Notice::Recovered { check: check.clone(), since });
                 }
+                looked.insert(check.name.clone(), judged.since);
             }
-            Health::New => {}
+            Health::Up | Health::Running | Health::New => {}
         }
     }
     Ok(())
