@@ -49,6 +49,9 @@ pub struct Alert {
     /// Under `--notify-when changes`: the edge, which silences voice and SMS while a failure
     /// goes on and turns SMS and webhook into a short "recovered" notice. `None` under `always`.
     pub decision: Option<Decision>,
+    /// With `--server`, the link that acknowledges this page (docs/serve-senders.md): every SMS
+    /// carries it, and the default voice text says it is in the SMS.
+    pub ack_url: Option<String>,
 }
 
 impl Alert {
