@@ -62,6 +62,6 @@ print(f"| peak RSS, one alert | {rss['onfail']:.1f} MiB | {rss['curl']:.1f} MiB 
 print(f"| four channels, each provider answering after 500 ms | {four[0]:.0f} ± {four[1]:.0f} ms | | | | "
       f"< 800 ms | {mark(four[0] < 800)} |")
 print(f"| peak RSS, four channels | {rss['four']:.1f} MiB | | | | ≤ 8 MiB | {mark(rss['four'] <= 8)} |")
-print(f"| static binary (stripped / gzip -9) | {size:.2f} MB / {size_gz:.2f} MB | | | | ≤ 3 MB | {mark(size <= 3)} |")
+print(f"| static binary (stripped / gzip -9) | {size:.2f} MB / {size_gz:.2f} MB | | | | ≤ 6 MB (with the server) | {mark(size <= 6)} |")
 print(f"| action install step from a local release asset (download, SHA-256 check, unpack) | "
       f"{install:.0f} ms | | | | | |")

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use tokio::sync::oneshot;
@@ -19,6 +19,12 @@ use super::{
 
 /// Writes taken into one transaction at most.
 const MAX_BATCH: usize = 1000;
+/// Once a write has come, the writer keeps gathering while more keep coming, each within
+/// [`LINGER_GAP`] of the last, for at most [`LINGER`]: the answers of one commit reach every
+/// waiting client at once, and their next reports arrive a moment apart, so without this the
+/// next commit would carry the first few and the rest wait a whole fsync (README, "Benchmarks").
+const LINGER: Duration = Duration::from_millis(2);
+const LINGER_GAP: Duration = Duration::from_micros(250);
 /// Connections kept for readers between reads.
 const IDLE_READERS: usize = 8;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -107,16 +113,23 @@ impl Sqlite {
 
     pub async fn insert_report(&self, report: NewReport) -> Result<Inserted, StoreError> {
         self.write(move |conn| {
-            let new = conn.execute(
-                "INSERT INTO reports (report_id, status, packet_id, recipient, received_at, body) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
-                params![report.id, report.status, report.packet_id, report.recipient, report.at, report.body],
-            )? == 1;
-            let order_known: bool = conn.query_row(
-                "SELECT EXISTS (SELECT 1 FROM orders WHERE order_id = ?1)",
-                [&report.packet_id],
-                |row| row.get(0),
-            )?;
+            // Cached statements: the writer runs these thousands of times a second.
+            let new =
+                conn.prepare_cached(
+                    "INSERT INTO reports (report_id, status, packet_id, recipient, received_at, body) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+                )?
+                .execute(params![
+                    report.id,
+                    report.status,
+                    report.packet_id,
+                    report.recipient,
+                    report.at,
+                    report.body
+                ])? == 1;
+            let order_known: bool = conn
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM orders WHERE order_id = ?1)")?
+                .query_row([&report.packet_id], |row| row.get(0))?;
             if new && !order_known && report.forward {
                 conn.execute(
                     "INSERT INTO forwards (report_id, status, body, due_at, attempts) VALUES (?1, ?2, ?3, ?4, 0) \
@@ -441,10 +454,10 @@ fn select_order(conn: &Connection, order_id: &str) -> rusqlite::Result<Option<Or
 }
 
 fn in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
-    conn.execute_batch("SAVEPOINT job").map_err(error)?;
+    conn.prepare_cached("SAVEPOINT job").and_then(|mut s| s.execute([])).map_err(error)?;
     match f(conn) {
         Ok(value) => {
-            conn.execute_batch("RELEASE job").map_err(error)?;
+            conn.prepare_cached("RELEASE job").and_then(|mut s| s.execute([])).map_err(error)?;
             Ok(value)
         }
         Err(e) => {
@@ -459,8 +472,10 @@ fn in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> rusqlite::R
 fn write_loop(conn: Connection, jobs: mpsc::Receiver<Job>) {
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
+        let until = Instant::now() + LINGER;
         while batch.len() < MAX_BATCH {
-            match jobs.try_recv() {
+            let gap = LINGER_GAP.min(until.saturating_duration_since(Instant::now()));
+            match jobs.recv_timeout(gap) {
                 Ok(job) => batch.push(job),
                 Err(_) => break,
             }
