@@ -8,6 +8,7 @@ mod common;
 mod action_inputs;
 mod cancel;
 mod details;
+mod docs;
 mod dry_run;
 mod escalation;
 mod faults;
