@@ -9,8 +9,6 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use clap::CommandFactory;
-use onfail::cli::Cli;
 use yaml_rust2::{Yaml, YamlLoader};
 
 /// Pages other branches write (the service's senders, pages, deployment, checks): a link to one
@@ -239,7 +237,7 @@ fn code(text: &str) -> String {
 
 /// The options of some subcommands, one table per help heading, in the order `--help` shows them.
 fn options_tables(out: &mut String, commands: &[&str], inputs: &BTreeSet<String>) {
-    let cli = Cli::command();
+    let cli = onfail::cli::command();
     let subs: Vec<&clap::Command> = commands.iter().map(|name| cli.find_subcommand(name).unwrap()).collect();
     let mut seen = BTreeSet::new();
     let mut headings: Vec<String> = Vec::new();
@@ -278,7 +276,10 @@ fn options_tables(out: &mut String, commands: &[&str], inputs: &BTreeSet<String>
         }
     }
     for heading in headings {
-        let _ = write!(out, "\n#### {heading}\n\n| flag | environment variable | action input | default | meaning |\n|---|---|---|---|---|\n");
+        let _ = write!(
+            out,
+            "\n#### {heading}\n\n| flag | environment variable | action input | default | meaning |\n|---|---|---|---|---|\n"
+        );
         for (_, row) in rows.iter().filter(|(h, _)| *h == heading) {
             out.push_str(row);
         }
@@ -303,10 +304,12 @@ fn reference() -> String {
     out.push_str("\n### `onfail serve`\n");
     options_tables(&mut out, &["serve"], &BTreeSet::new());
 
-    let cli = Cli::command();
+    let cli = onfail::cli::command();
     let send = cli.find_subcommand("send").unwrap();
     let flags: BTreeSet<&str> = send.get_arguments().filter_map(|a| a.get_long()).collect();
-    out.push_str("\n### Action inputs\n\nEvery flag of `onfail send` above is an input of the same name. These are the ");
+    out.push_str(
+        "\n### Action inputs\n\nEvery flag of `onfail send` above is an input of the same name. These are the ",
+    );
     out.push_str("inputs whose default differs from the flag's, and the action's own:\n\n");
     out.push_str("| input | default in the action | meaning |\n|---|---|---|\n");
     for (name, input) in &inputs {

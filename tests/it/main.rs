@@ -14,6 +14,7 @@ mod escalation;
 mod faults;
 mod github;
 mod header_values;
+mod help;
 mod history;
 mod incident;
 mod incident_platforms;
