@@ -109,7 +109,7 @@ fn run_command(args: &RunArgs, env: &Env) -> Exit {
     }
     let finished = runner::run(&args.command, args.tail_lines.unwrap_or(20) as usize);
     // From here on a SIGINT or SIGTERM stops the alert promptly, never kills it midway
-    // (README, "Cron jobs and any CI: `onfail run`").
+    // (docs/getting-started.md, "Cron jobs and any CI: `onfail run`").
     let listener = Listener::listen();
     listener.exit_code_if_abandoned(finished.ended.exit_code());
     let status = match (&finished.ended, finished.stopped_by) {
@@ -142,7 +142,7 @@ fn run_command(args: &RunArgs, env: &Env) -> Exit {
 
 /// The status of `onfail run` comes from the command's exit; an option that would set it
 /// otherwise is refused (exit 2, before the command runs) rather than silently overridden.
-/// `--needs` would be a second source for it (README, "One alert for a whole workflow").
+/// `--needs` would be a second source for it (docs/noise-control.md, "One alert for a whole workflow").
 fn refuse_status_options(args: &RunArgs) -> Result<(), ConfigError> {
     let general = &args.alert.general;
     if general.status.is_some() {
@@ -179,7 +179,7 @@ fn with_config(
 /// `onfail send`: deliver to every channel that fires, concurrently, and report. `listener`
 /// hears a stop request (`onfail run` listens once its command ended); without one, an
 /// escalation listens from the start, so that a cancel during the lookups already stops every
-/// further request (README, "Escalation").
+/// further request (docs/escalation.md, "Escalation").
 fn send(
     config: &mut Config,
     args: &AlertArgs,
@@ -242,7 +242,7 @@ fn send(
     out.github_report(&report);
     // An acknowledged page reached a person: not a failure, whatever a channel did. On any
     // other status than a failure, a notice that did not go out is a warning: a green job
-    // never turns red (README, "Exit codes").
+    // never turns red (docs/reference.md, "Exit codes").
     let failed = report.any_failed()
         && settings.fail_on_error
         && !report.acknowledged()
@@ -251,7 +251,7 @@ fn send(
     Ok(if failed { Exit::ChannelFailed } else { Exit::Ok })
 }
 
-/// `--escalate` (README, "Escalation"): the escalation drives voice and SMS; the other channels
+/// `--escalate` (docs/escalation.md, "Escalation"): the escalation drives voice and SMS; the other channels
 /// go out with its first page.
 fn escalate(
     config: &Config,
@@ -273,7 +273,7 @@ fn escalate(
 }
 
 /// Whether the failure details are read from the jobs API: with `--needs` on a failure, on
-/// GitHub Actions (README, "One alert for a whole workflow"). Without `--needs` onfail runs in
+/// GitHub Actions (docs/noise-control.md, "One alert for a whole workflow"). Without `--needs` onfail runs in
 /// the job that failed, and already knows its name and link.
 fn wants_details(config: &Config, env: &Env) -> bool {
     config.needs.is_some()
@@ -330,7 +330,7 @@ fn look_back(
         alert_id_given: non_empty(&args.channels.shared.incident.alert_id).is_some(),
         command,
         // With --needs the status is the whole workflow's, so the whole run is compared: the
-        // notify job itself passes every time (README, "One alert for a whole workflow").
+        // notify job itself passes every time (docs/noise-control.md, "One alert for a whole workflow").
         check_run_id: if config.needs.is_some() { None } else { args.general.check_run_id.as_deref() },
         dry_run: config.settings.dry_run,
         github,
@@ -342,7 +342,7 @@ fn look_back(
     Ok(Some(lookup))
 }
 
-/// The stable alert id (README, "Incidents (Temperstack)"), exactly as the incident channels
+/// The stable alert id (docs/incidents.md, "Incidents (Temperstack)"), exactly as the incident channels
 /// send it; the key of the state file outside GitHub.
 fn alert_id(config: &Config, args: &AlertArgs) -> Result<String, ConfigError> {
     if let Some(id) = config.channels.iter().find_map(|c| c.ids().alert_id) {

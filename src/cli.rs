@@ -1,4 +1,4 @@
-//! The command line. One naming rule (README, "Options"): flag `--foo-bar` = env `ONFAIL_FOO_BAR` =
+//! The command line. One naming rule (docs/reference.md, "Options"): flag `--foo-bar` = env `ONFAIL_FOO_BAR` =
 //! action input `foo-bar`. Values are only parsed here; [`crate::config`] validates them.
 //! Every option is an `Option` so that "not given" stays distinguishable from a default.
 //! [`command`] adds the rules every option follows (`crate::values`): values may start with `-`,

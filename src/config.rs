@@ -83,7 +83,7 @@ impl Config {
         failed: &[FailedJob],
     ) -> Result<Config, ConfigError> {
         let general = &args.general;
-        // Sent as `Authorization: Bearer` to the GitHub API (README, "Security").
+        // Sent as `Authorization: Bearer` to the GitHub API (docs/security.md, "Security").
         if let Some(why) = args.history.token().and_then(crate::values::header_value_error) {
             return Err(ConfigError::new("--github-token", why));
         }
@@ -137,7 +137,7 @@ impl Config {
     }
 }
 
-/// `--needs` and `--allowed-skips` (README, "One alert for a whole workflow"): the verdict of the
+/// `--needs` and `--allowed-skips` (docs/noise-control.md, "One alert for a whole workflow"): the verdict of the
 /// needed jobs, and the warnings found on the way.
 fn needs_verdict(general: &GeneralArgs) -> Result<(Option<Verdict>, Vec<String>), ConfigError> {
     let allowed = non_empty(&general.allowed_skips).map(needs::parse_list).unwrap_or_default();

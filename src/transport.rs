@@ -1,4 +1,4 @@
-//! The delivery engine every channel shares (README, "Delivery"): one HTTP client, an overall
+//! The delivery engine every channel shares (docs/delivery.md, "Delivery"): one HTTP client, an overall
 //! deadline, a per-attempt timeout inside it, and retries with exponential backoff and jitter
 //! for transient failures only, honouring `Retry-After`.
 //!
@@ -34,7 +34,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const BACKOFF_BASE: Duration = Duration::from_millis(250);
 const BACKOFF_CAP: Duration = Duration::from_secs(8);
 
-/// Why a request was not sent: a stop request came first (README, "Escalation").
+/// Why a request was not sent: a stop request came first (docs/escalation.md, "Escalation").
 pub const STOPPED: &str = "onfail was asked to stop (SIGINT/SIGTERM: the run was cancelled)";
 
 /// How the detail of a request given up on in flight begins: its result is unknown.
@@ -123,7 +123,7 @@ impl Transport {
         })
     }
 
-    /// The same transport, heeding `stop` (README, "Escalation"): once it is set, no request
+    /// The same transport, heeding `stop` (docs/escalation.md, "Escalation"): once it is set, no request
     /// starts and no retry is made.
     pub fn stopping_on(mut self, stop: StopFlag) -> Transport {
         self.stop = stop;
@@ -249,7 +249,7 @@ impl Transport {
                         Verdict::Transient(reason) => (reason, response.retry_after),
                     }
                 }
-                // Validation keeps every value a request cannot carry out (README, "Security");
+                // Validation keeps every value a request cannot carry out (docs/security.md, "Security");
                 // should one slip through, no attempt will fare better. An abandoned one was
                 // given up on after a stop request, and nothing more is sent.
                 Err(Failure { reason, fate: Fate::Unbuildable | Fate::Abandoned }) => {
@@ -303,7 +303,7 @@ enum Fate {
 }
 
 /// How long one attempt of a [`repeat_safe`](Request::repeat_safe) request may wait for its
-/// answer (README, "Delivery"). The last attempt the retries allow gets all the time left. An
+/// answer (docs/delivery.md, "Delivery"). The last attempt the retries allow gets all the time left. An
 /// earlier one gets two thirds of it: a slow provider has time to answer, and one that never
 /// answers still leaves a third of the time for its retries, whose repeat it deduplicates.
 /// Any other request waits until the deadline. Connection failures do not wait for this at

@@ -14,7 +14,7 @@ fn help(command: &str) -> String {
 fn listed(help: &str) -> Vec<String> {
     help.lines()
         .filter_map(|l| l.trim_start().strip_prefix("--").or_else(|| l.trim_start().strip_prefix("-h, --")))
-        .map(|rest| rest.split(|c: char| c == ' ' || c == '=').next().unwrap().to_string())
+        .map(|rest| rest.split([' ', '=']).next().unwrap().to_string())
         .collect()
 }
 

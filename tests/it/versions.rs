@@ -1,6 +1,6 @@
-//! One version everywhere: the binary, `Cargo.toml`, `Cargo.lock`, the README's `uses:` pins, the
+//! One version everywhere: the binary, `Cargo.toml`, `Cargo.lock`, the `uses:` pins of the README and docs/, the
 //! release workflow's tag check and major tag, and the version `action/install.sh` downloads
-//! (README "Pinning" and "How the binary is fetched and verified").
+//! (docs/getting-started.md, "Pinning" and "How the binary is fetched and verified").
 
 use std::path::{Path, PathBuf};
 
