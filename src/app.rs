@@ -1,40 +1,59 @@
-//! Runs a parsed command: build the redactor first, validate, then send, dry-run or check, and
-//! report. Exit codes are decided here and nowhere else.
+//! Runs a parsed command, in five steps: parse (clap; [`parse_failed`] for what it refused),
+//! gather the facts ([`Facts`]), build the one configuration ([`Config::build`]), deliver
+//! ([`deliver`]), report. The redactor exists before any of it. Exit codes are decided here and
+//! nowhere else.
 
 mod reached;
 
 use std::ffi::OsString;
 use std::time::{Instant, SystemTime};
 
-use crate::channels::{self, Alert, Channel};
+use crate::channels::{self, Channel};
 use crate::cli::{AlertArgs, AlertCommand, OutputFormat, RunArgs};
 use crate::config::{self, Config};
 use crate::context::{CommandRun, Env};
-use crate::details;
-use crate::edge::{Decision, NotifyWhen};
+use crate::deliver::{self, Delivered};
 use crate::error::ConfigError;
-use crate::escalation::{self, Escalation};
+use crate::escalation;
 use crate::exit::Exit;
-use crate::history::{self, Lookup, github};
+use crate::facts::Facts;
+use crate::history;
 use crate::output::Output;
 use crate::redact::{self, Redactor};
 use crate::render;
-use crate::report::{ChannelReport, ChannelResult, EscalationReport, RunReport, RunResult};
+use crate::report::{ChannelReport, ChannelResult, RunReport, RunResult};
 use crate::runner::{self, Ended};
 use crate::status::Status;
 use crate::stop::Listener;
 use crate::transport::Transport;
 use crate::values::non_empty;
 
+/// Runs one command: parse is done (clap, then [`parse_failed`] for what it refused); each
+/// command gathers its facts, builds its one configuration, delivers and reports.
 pub fn run(command: AlertCommand, env: &Env) -> Exit {
     match command {
-        AlertCommand::Send(args) => with_config(&args, env, |config, out| send(config, &args, env, out, None)),
+        AlertCommand::Send(args) => {
+            let out = Output::new(config::redactor(&args), env);
+            usage_on_error(send(&args, env, &out, None, None), &out)
+        }
         AlertCommand::Run(args) => run_command(&args, env),
         AlertCommand::Check(args) => {
+            let out = Output::new(config::redactor(&args.alert), env);
             let online = args.online.unwrap_or(false).then_some(env);
-            with_config(&args.alert, env, |config, out| check(config, online, out))
+            let result = Facts::local(&args.alert, env, SystemTime::now(), None)
+                .and_then(|facts| Config::build(&args.alert, facts))
+                .and_then(|config| check(&config, online, &out));
+            usage_on_error(result, &out)
         }
     }
+}
+
+/// A configuration error is exit 2, its message printed (redacted, like every output).
+fn usage_on_error(result: Result<Exit, ConfigError>, out: &Output) -> Exit {
+    result.unwrap_or_else(|error| {
+        out.error(&error.to_string());
+        Exit::Usage
+    })
 }
 
 /// A command line that clap could not parse, or `--help` / `--version` (exit code 0). clap's
@@ -101,9 +120,7 @@ fn register_unparsed_values(redactor: &mut Redactor, args: &[OsString], env: &En
 /// not when it fails), run the command, then alert with its result and exit with its code.
 fn run_command(args: &RunArgs, env: &Env) -> Exit {
     let out = Output::new(config::redactor(&args.alert), env);
-    if let Err(error) =
-        refuse_status_options(args).and_then(|()| Config::from_args(&args.alert, env, SystemTime::now()))
-    {
+    if let Err(error) = refuse_status_options(args).and_then(|()| config::validate(&args.alert, env)) {
         out.error(&error.to_string());
         return Exit::Usage;
     }
@@ -132,9 +149,7 @@ fn run_command(args: &RunArgs, env: &Env) -> Exit {
     };
     let mut alert_args = args.alert.clone();
     alert_args.general.status = Some(status);
-    let result = Config::for_command(&alert_args, env, SystemTime::now(), Some(command))
-        .and_then(|mut config| send(&mut config, &alert_args, env, &out, Some(&listener)));
-    if let Err(error) = result {
+    if let Err(error) = send(&alert_args, env, &out, Some(command), Some(&listener)) {
         out.error(&error.to_string());
     }
     Exit::Command(finished.ended.exit_code())
@@ -162,29 +177,16 @@ fn refuse_status_options(args: &RunArgs) -> Result<(), ConfigError> {
     Ok(())
 }
 
-/// Registers secrets, validates, and runs `body`; a configuration error is exit 2.
-fn with_config(
-    args: &AlertArgs,
-    env: &Env,
-    body: impl FnOnce(&mut Config, &Output) -> Result<Exit, ConfigError>,
-) -> Exit {
-    let out = Output::new(config::redactor(args), env);
-    let result = Config::from_args(args, env, SystemTime::now()).and_then(|mut config| body(&mut config, &out));
-    result.unwrap_or_else(|error| {
-        out.error(&error.to_string());
-        Exit::Usage
-    })
-}
-
-/// `onfail send`: deliver to every channel that fires, concurrently, and report. `listener`
-/// hears a stop request (`onfail run` listens once its command ended); without one, an
-/// escalation listens from the start, so that a cancel during the lookups already stops every
-/// further request (docs/escalation.md, "Escalation").
+/// `onfail send`, and `onfail run` once its `command` ended: gather every fact, build the one
+/// configuration, deliver to every channel that fires, and report. `listener` hears a stop
+/// request (`onfail run` listens once its command ended); without one, an escalation listens
+/// from the start, so that a cancel during the lookups already stops every further request
+/// (docs/escalation.md, "Escalation").
 fn send(
-    config: &mut Config,
     args: &AlertArgs,
     env: &Env,
     out: &Output,
+    command: Option<CommandRun>,
     listener: Option<&Listener>,
 ) -> Result<Exit, ConfigError> {
     let started = Instant::now();
@@ -192,41 +194,54 @@ fn send(
     let stop = match listener {
         Some(listener) => listener,
         None => {
-            let listens = config.escalation.is_some() && !config.settings.dry_run;
-            own = if listens { Listener::listen() } else { Listener::deaf() };
+            own = own_listener(args);
             &own
         }
     };
-    let connect = || github::Api::connect(env, args.history.token()).map(|api| api.stopping_on(stop.flag()));
-    let github = wants_details(config, env).then(connect);
-    failure_details(config, args, env, github.as_ref())?;
-    let history = look_back(config, args, env, github.as_ref(), stop)?;
+    let facts = Facts::gather(args, env, command, stop)?;
+    let config = Config::build(args, facts)?;
+    let delivered = deliver::deliver(&config, env, out, stop)?;
+    Ok(report(&config, delivered, args, env, out, stop, started))
+}
+
+/// A send's own stop listener: an escalation (not a dry run) listens from the start; any other
+/// send is deaf, and a signal ends it as it would any program.
+fn own_listener(args: &AlertArgs) -> Listener {
+    let escalates = args.escalation.mode() != escalation::Mode::Off && !args.general.dry_run.unwrap_or(false);
+    if escalates { Listener::listen() } else { Listener::deaf() }
+}
+
+/// The report of a send: who the alert reached, how a stop ended it, the history recorded for
+/// next time, printed once; and the exit code.
+fn report(
+    config: &Config,
+    delivered: Delivered,
+    args: &AlertArgs,
+    env: &Env,
+    out: &Output,
+    stop: &Listener,
+    started: Instant,
+) -> Exit {
     let settings = &config.settings;
-    let (channels, escalated) = match config.escalation.as_ref().filter(|e| e.applies(&config.alert)) {
-        Some(escalation) => escalate(config, escalation, env, out, stop)?,
-        None if settings.dry_run => (dry_run(config), None),
-        None => (deliver_all(config, &transport(config, env, out)?.stopping_on(stop.flag())), None),
-    };
-    let mut report =
-        RunReport::new(config.alert.status().as_str(), config.alert.title.clone(), channels, settings.dry_run);
-    report.pages = match escalated.as_ref() {
+    let status = config.alert.status();
+    let mut report = RunReport::new(status.as_str(), config.alert.title.clone(), delivered.channels, settings.dry_run);
+    report.pages = match delivered.escalation.as_ref() {
         Some(escalation) => escalation.pages.clone(),
         None => reached::pages_of(config, &report.channels),
     };
-    report.escalation = escalated;
+    report.escalation = delivered.escalation;
     if stop.given() {
         reached::stopped(args, env, &mut report, out);
     }
     stop.settled();
-    if config.alert.status() == Status::Failure && !settings.dry_run {
+    if status == Status::Failure && !settings.dry_run {
         report.paged = reached::paged(&report);
     }
-    if let Some(lookup) = &history {
+    if let Some(lookup) = &config.history {
         report.edge = config.alert.decision.as_ref().map(|d| d.edge.as_str());
         report.previous_run_url = lookup.previous_run_url.clone();
         report.warnings.extend(lookup.warnings.iter().cloned());
         let paged = report.paged.unwrap_or(false);
-        let status = config.alert.status();
         report.warnings.extend(history::record(lookup, status, paged, &config.alert.context.run_url));
     }
     report.duration_ms = started.elapsed().as_millis() as u64;
@@ -247,163 +262,15 @@ fn send(
         && settings.fail_on_error
         && !report.acknowledged()
         && !report.superseded()
-        && config.alert.status() == Status::Failure;
-    Ok(if failed { Exit::ChannelFailed } else { Exit::Ok })
-}
-
-/// `--escalate` (docs/escalation.md, "Escalation"): the escalation drives voice and SMS; the other channels
-/// go out with its first page.
-fn escalate(
-    config: &Config,
-    escalation: &Escalation,
-    env: &Env,
-    out: &Output,
-    stop: &Listener,
-) -> Result<(Vec<ChannelReport>, Option<EscalationReport>), ConfigError> {
-    let others: Vec<&dyn Channel> =
-        config.channels.iter().map(|c| c.as_ref()).filter(|c| !escalation::drives(*c)).collect();
-    out.line(&escalation.describe());
-    let (channels, report) = if config.settings.dry_run {
-        escalation::dry_run(escalation, &others, &config.alert)
-    } else {
-        let transport = transport(config, env, out)?.stopping_on(stop.flag());
-        escalation::run(escalation, &others, &config.alert, &transport, config.settings.timeout, out, stop)
-    };
-    Ok((channels, Some(report)))
-}
-
-/// Whether the failure details are read from the jobs API: with `--needs` on a failure, on
-/// GitHub Actions (docs/noise-control.md, "One alert for a whole workflow"). Without `--needs` onfail runs in
-/// the job that failed, and already knows its name and link.
-fn wants_details(config: &Config, env: &Env) -> bool {
-    config.needs.is_some()
-        && config.alert.status() == Status::Failure
-        && env.get("GITHUB_ACTIONS").map(String::as_str) == Some("true")
-}
-
-/// The failed jobs' names, first failed steps and link from the jobs API, through `github` (the
-/// client the history lookup shares); the configuration is built again around them. A failed
-/// lookup is a warning naming the fix, and the alert goes out with what `--needs` says.
-fn failure_details(
-    config: &mut Config,
-    args: &AlertArgs,
-    env: &Env,
-    github: Option<&Result<github::Api, String>>,
-) -> Result<(), ConfigError> {
-    let Some(api) = github else { return Ok(()) };
-    let own = args.general.check_run_id.as_deref();
-    match api.as_ref().map_err(String::clone).and_then(|api| details::failed_jobs(api, env, own)) {
-        Ok(jobs) if jobs.is_empty() => Ok(()),
-        Ok(jobs) => {
-            *config = Config::with_failed_jobs(args, env, SystemTime::now(), &jobs)?;
-            Ok(())
-        }
-        Err(problem) => {
-            config.warnings.push(format!(
-                "failure details: this run's jobs could not be read, so the alert names the jobs --needs lists: \
-                 {problem}"
-            ));
-            Ok(())
-        }
-    }
-}
-
-/// Under `--notify-when changes`: learns what the same alert did last time, decides the edge,
-/// and configures the channels again so that each knows it. Under `always` (`None`): no lookup
-/// and no cost.
-fn look_back(
-    config: &mut Config,
-    args: &AlertArgs,
-    env: &Env,
-    github: Option<&Result<github::Api, String>>,
-    stop: &Listener,
-) -> Result<Option<Lookup>, ConfigError> {
-    if args.history.notify_when() != NotifyWhen::Changes {
-        return Ok(None);
-    }
-    let alert_id = alert_id(config, args)?;
-    let command = config.alert.context.command.as_ref().map(|c| c.command_line.as_str());
-    let query = history::Query {
-        env,
-        status: config.alert.status(),
-        alert_id: &alert_id,
-        alert_id_given: non_empty(&args.channels.shared.incident.alert_id).is_some(),
-        command,
-        // With --needs the status is the whole workflow's, so the whole run is compared: the
-        // notify job itself passes every time (docs/noise-control.md, "One alert for a whole workflow").
-        check_run_id: if config.needs.is_some() { None } else { args.general.check_run_id.as_deref() },
-        dry_run: config.settings.dry_run,
-        github,
-        stop: stop.flag(),
-    };
-    let lookup = history::look_back(&args.history, &query);
-    config.alert.decision = Some(Decision::new(config.alert.status(), &lookup.previous));
-    config.channels = args.channels.configure(&config.alert)?;
-    Ok(Some(lookup))
-}
-
-/// The stable alert id (docs/incidents.md, "Incidents (Temperstack)"), exactly as the incident channels
-/// send it; the key of the state file outside GitHub.
-fn alert_id(config: &Config, args: &AlertArgs) -> Result<String, ConfigError> {
-    if let Some(id) = config.channels.iter().find_map(|c| c.ids().alert_id) {
-        return Ok(id);
-    }
-    let context = &config.alert.context;
-    let given = channels::incident::render("--alert-id", &args.channels.shared.incident.alert_id, context)?;
-    Ok(given.filter(|id| !id.is_empty()).unwrap_or_else(|| channels::incident::default_alert_id(context)))
-}
-
-/// The HTTP transport for this configuration; provider answers are scrubbed of its secrets.
-fn transport(config: &Config, env: &Env, out: &Output) -> Result<Transport, ConfigError> {
-    let settings = &config.settings;
-    let transport =
-        Transport::new(settings.timeout, settings.retries, config.needs_tls(), env, out.redactor().secrets_only())
-            .map_err(|e| ConfigError::new(e.what, e.message))?;
-    transport.warnings().iter().for_each(|w| out.warning(w));
-    Ok(transport)
-}
-
-/// Every channel runs on its own thread, so the send takes about as long as the slowest one.
-fn deliver_all(config: &Config, transport: &Transport) -> Vec<ChannelReport> {
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = config
-            .channels
-            .iter()
-            .map(|channel| scope.spawn(|| deliver_one(channel.as_ref(), &config.alert, transport)))
-            .collect();
-        handles.into_iter().map(|handle| handle.join().expect("a channel thread panicked")).collect()
-    })
-}
-
-fn deliver_one(channel: &dyn Channel, alert: &Alert, transport: &Transport) -> ChannelReport {
-    match channel.skip_reason(alert) {
-        Some(reason) => ChannelReport::new(channel, ChannelResult::Skipped, reason),
-        None => ChannelReport::from_outcome(channel, channel.deliver(transport)),
-    }
-}
-
-fn dry_run(config: &Config) -> Vec<ChannelReport> {
-    config
-        .channels
-        .iter()
-        .map(|channel| match channel.skip_reason(&config.alert) {
-            Some(reason) => ChannelReport::new(channel.as_ref(), ChannelResult::Skipped, reason),
-            None => planned(channel.as_ref()),
-        })
-        .collect()
-}
-
-fn planned(channel: &dyn Channel) -> ChannelReport {
-    let mut report = ChannelReport::new(channel, ChannelResult::DryRun, String::new());
-    report.request = Some(render::shown_request(&channel.request(1), channel.endpoint()));
-    report
+        && status == Status::Failure;
+    if failed { Exit::ChannelFailed } else { Exit::Ok }
 }
 
 /// `onfail check`: validation already happened; show what would go where. With `--online`
 /// (`online` holds the environment then), also run each provider's side-effect-free credentials
 /// check; a failed one is exit 1.
 fn check(config: &Config, online: Option<&Env>, out: &Output) -> Result<Exit, ConfigError> {
-    let transport = online.map(|env| transport(config, env, out)).transpose()?;
+    let transport = online.map(|env| deliver::transport(config, env, out)).transpose()?;
     let mut reports = Vec::new();
     for channel in &config.channels {
         let mut report = ChannelReport::new(channel.as_ref(), ChannelResult::DryRun, String::new());

@@ -4,12 +4,14 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::channels::{Alert, Channel};
-use crate::cli::{AlertArgs, GeneralArgs, OutputFormat};
-use crate::context::{CommandRun, Context, Env, FailedJob};
+use crate::channels::{Alert, Channel, Configured};
+use crate::cli::{AlertArgs, OutputFormat};
+use crate::context::Env;
 use crate::error::ConfigError;
 use crate::escalation::Escalation;
-use crate::needs::{self, Verdict};
+use crate::facts::Facts;
+use crate::history::Lookup;
+use crate::needs::NeedsVerdict;
 use crate::redact::Redactor;
 use crate::template::Template;
 use crate::texts::Audience;
@@ -30,11 +32,14 @@ pub struct Config {
     pub alert: Alert,
     pub channels: Vec<Box<dyn Channel>>,
     /// What `--needs` said about the workflow, when it was given (its warnings are in `warnings`).
-    pub needs: Option<Verdict>,
+    pub needs: Option<NeedsVerdict>,
     /// Found while configuring; reported with the result, never fatal.
     pub warnings: Vec<String>,
     /// `--escalate`, unless it is `off`.
     pub escalation: Option<Escalation>,
+    /// Under `--notify-when changes`: what the same alert did last time, and where this outcome
+    /// is recorded once the alert went out.
+    pub history: Option<Lookup>,
 }
 
 /// Collects the secret values from the raw arguments. Done before validation, so that even a
@@ -50,52 +55,12 @@ pub fn redactor(args: &AlertArgs) -> Redactor {
 }
 
 impl Config {
-    pub fn from_args(args: &AlertArgs, env: &Env, now: SystemTime) -> Result<Config, ConfigError> {
-        Config::for_command(args, env, now, None)
-    }
-
-    /// As [`Config::from_args`], for `onfail run`: the command's result goes into the context.
-    pub fn for_command(
-        args: &AlertArgs,
-        env: &Env,
-        now: SystemTime,
-        command: Option<CommandRun>,
-    ) -> Result<Config, ConfigError> {
-        Config::build(args, env, now, command, &[])
-    }
-
-    /// As [`Config::from_args`], with the failed jobs the jobs API named: every text, template
-    /// and channel is configured again from the one context that holds them.
-    pub fn with_failed_jobs(
-        args: &AlertArgs,
-        env: &Env,
-        now: SystemTime,
-        failed: &[FailedJob],
-    ) -> Result<Config, ConfigError> {
-        Config::build(args, env, now, None, failed)
-    }
-
-    fn build(
-        args: &AlertArgs,
-        env: &Env,
-        now: SystemTime,
-        command: Option<CommandRun>,
-        failed: &[FailedJob],
-    ) -> Result<Config, ConfigError> {
+    /// The one configuration of a run, built once from the options and the facts learned before
+    /// it ([`Facts::gather`]): every text, template and channel sees the whole context and the
+    /// history decision, so nothing is configured again afterwards.
+    pub fn build(args: &AlertArgs, facts: Facts) -> Result<Config, ConfigError> {
         let general = &args.general;
-        // Sent as `Authorization: Bearer` to the GitHub API (docs/security.md, "Security").
-        if let Some(why) = args.history.token().and_then(crate::values::header_value_error) {
-            return Err(ConfigError::new("--github-token", why));
-        }
-        let (needs, warnings) = needs_verdict(general)?;
-        let status = needs.as_ref().map(|v| v.status).or(general.status).unwrap_or(crate::status::Status::Failure);
-        let mut context = Context::detect(env, status, general.check_run_id.as_deref(), now);
-        context.command = command;
-        if let Some(verdict) = &needs {
-            context.failed_jobs.clone_from(&verdict.failed_jobs);
-            context.skipped_jobs.clone_from(&verdict.skipped_jobs);
-        }
-        context.add_failed_jobs(failed);
+        let Facts { context, needs, warnings, history, decision } = facts;
         let render = |option: &str, source: &str| -> Result<String, ConfigError> {
             let template = Template::parse(source).map_err(|e| ConfigError::new(option, e.to_string()))?;
             Ok(template.render(|name| context.placeholder(name)))
@@ -106,21 +71,16 @@ impl Config {
             None => language.texts(Audience::Screen).title(&context),
         };
         let optional = |option: &str, value: &Option<String>| non_empty(value).map(|s| render(option, s)).transpose();
-        let mut alert = Alert {
-            title,
-            message: optional("--message", &general.message)?,
-            voice_message: optional("--voice-message", &general.voice_message)?,
-            sms_message: optional("--sms-message", &general.sms_message)?,
-            language,
-            notify_on: general.notify_on.clone().unwrap_or_default(),
-            context,
-            decision: None,
-        };
+        let message = optional("--message", &general.message)?;
+        let voice_message = optional("--voice-message", &general.voice_message)?;
+        let sms_message = optional("--sms-message", &general.sms_message)?;
+        let notify_on = general.notify_on.clone().unwrap_or_default();
+        let mut alert = Alert { title, message, voice_message, sms_message, language, notify_on, context, decision };
         if let Some(text) = args.escalation.chain_sms(&alert) {
             alert.sms_message = Some(text);
         }
-        let channels = args.channels.configure(&alert)?;
-        let escalation = Escalation::configure(&args.escalation, &args.channels, &alert, !channels.is_empty())?;
+        let Configured { channels, phones } = args.channels.configure(&alert)?;
+        let escalation = Escalation::configure(&args.escalation, phones, !channels.is_empty())?;
         let settings = Settings {
             dry_run: general.dry_run.unwrap_or(false),
             timeout: general.timeout.unwrap_or(Duration::from_secs(30)),
@@ -128,7 +88,7 @@ impl Config {
             fail_on_error: general.fail_on_error.unwrap_or(true),
             output: general.output.unwrap_or(OutputFormat::Text),
         };
-        Ok(Config { settings, alert, channels, needs, warnings, escalation })
+        Ok(Config { settings, alert, channels, needs, warnings, escalation, history })
     }
 
     /// Whether any channel will talk https (and so needs the trust roots).
@@ -137,15 +97,72 @@ impl Config {
     }
 }
 
-/// `--needs` and `--allowed-skips` (docs/noise-control.md, "One alert for a whole workflow"): the verdict of the
-/// needed jobs, and the warnings found on the way.
-fn needs_verdict(general: &GeneralArgs) -> Result<(Option<Verdict>, Vec<String>), ConfigError> {
-    let allowed = non_empty(&general.allowed_skips).map(needs::parse_list).unwrap_or_default();
-    let Some(text) = non_empty(&general.needs) else {
-        let ignored = (!allowed.is_empty()).then(|| "--allowed-skips has no effect without --needs".to_string());
-        return Ok((None, ignored.into_iter().collect()));
-    };
-    let mut verdict = needs::parse(text).map_err(|e| ConfigError::new("--needs", e))?.verdict(&allowed);
-    let warnings = std::mem::take(&mut verdict.warnings);
-    Ok((Some(verdict), warnings))
+/// Validates the options with the facts known without asking anyone, and keeps nothing:
+/// `onfail run` calls it before its command runs, so that a broken setup shows when the job
+/// is set up, not when it fails (docs/getting-started.md, "Cron jobs and any CI: `onfail run`").
+pub fn validate(args: &AlertArgs, env: &Env) -> Result<(), ConfigError> {
+    Config::build(args, Facts::local(args, env, SystemTime::now(), None)?).map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{AlertCommand, Command, parse_from};
+    use crate::facts;
+
+    fn send(words: &[&str]) -> AlertArgs {
+        match parse_from(["onfail", "send"].iter().chain(words)).unwrap().command {
+            Command::Alert(AlertCommand::Send(args)) => args,
+            _ => unreachable!("a send"),
+        }
+    }
+
+    /// The history is keyed by the alert id before any channel exists: it is the id the
+    /// incident channels of the one configuration send.
+    #[test]
+    fn the_history_key_is_the_id_the_incident_channels_send() {
+        let env: Env = [("GITHUB_ACTIONS", "true"), ("GITHUB_REPOSITORY", "acme/api"), ("GITHUB_WORKFLOW", "Deploy")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        for given in [&[][..], &["--alert-id", "{repository}-x"][..]] {
+            let args = send(&[&["--pagerduty-routing-key", "R0UT1NGKEY0123456789012345678901"][..], given].concat());
+            let facts = Facts::local(&args, &env, SystemTime::now(), None).unwrap();
+            let key = facts::alert_id(&args, &facts.context).unwrap();
+            let config = Config::build(&args, facts).unwrap();
+            assert_eq!(config.channels.len(), 1);
+            assert_eq!(config.channels[0].ids().alert_id, Some(key), "{given:?}");
+        }
+    }
+
+    /// Voice and SMS are configured once: the escalation drives the channels of the list.
+    #[test]
+    fn the_escalation_drives_the_voice_and_sms_of_the_list() {
+        let args = send(&[
+            "--alertalk-webhook-key",
+            "k",
+            "--phone-numbers",
+            "05321112233",
+            "--iletimerkezi-key",
+            "i",
+            "--iletimerkezi-hash",
+            "h",
+            "--sms-sender",
+            "ACME",
+            "--escalate",
+            "chain",
+            "--escalation-phone-numbers",
+            "05324445566",
+        ]);
+        let env = Env::new();
+        let config = Config::build(&args, Facts::local(&args, &env, SystemTime::now(), None).unwrap()).unwrap();
+        let escalation = config.escalation.as_ref().expect("chain");
+        let names: Vec<&str> = config.channels.iter().map(|c| c.name()).collect();
+        assert_eq!(names, ["voice", "sms"]);
+        let voice = escalation.voice.as_ref().unwrap();
+        let sms = escalation.sms.as_ref().unwrap();
+        assert_eq!(config.channels[0].phones(), voice.phones());
+        assert_eq!(config.channels[1].phones(), sms.phones());
+        assert_eq!(config.channels[1].request(1).body, sms.request(1).body, "the chain's SMS text in both");
+    }
 }

@@ -11,6 +11,17 @@ use crate::status::Status;
 /// The environment as a plain map, so detection is testable without touching the process env.
 pub type Env = BTreeMap<String, String>;
 
+/// An environment variable's value, trimmed; `None` when it is unset or blank. Every reader of
+/// the environment goes through it, so a blank variable means unset everywhere.
+pub fn var<'a>(env: &'a Env, name: &str) -> Option<&'a str> {
+    env.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
+}
+
+/// Whether onfail runs as a step of GitHub Actions (which sets `GITHUB_ACTIONS=true`).
+pub fn on_github_actions(env: &Env) -> bool {
+    var(env, "GITHUB_ACTIONS") == Some("true")
+}
+
 /// Which CI system the values came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Source {
@@ -88,7 +99,7 @@ pub struct FailedJob {
 impl Context {
     /// Reads the context from `env`. `check_run_id` comes from `--check-run-id`.
     pub fn detect(env: &Env, status: Status, check_run_id: Option<&str>, now: SystemTime) -> Context {
-        let var = |name: &str| env.get(name).map(|v| v.trim().to_string()).unwrap_or_default();
+        let var = |name: &str| var(env, name).unwrap_or_default().to_string();
         let mut context = Context {
             source: Source::Host,
             status,
@@ -112,7 +123,7 @@ impl Context {
             skipped_jobs: Vec::new(),
             failed_steps: Vec::new(),
         };
-        if var("GITHUB_ACTIONS") == "true" {
+        if on_github_actions(env) {
             context.fill_from_github(&var, check_run_id);
         } else if var("GITLAB_CI") == "true" {
             context.fill_from_gitlab(&var);
@@ -243,9 +254,7 @@ fn non_empty(value: String, fallback: &str) -> String {
 fn hostname(env: &Env) -> String {
     ["HOSTNAME", "COMPUTERNAME"]
         .iter()
-        .filter_map(|name| env.get(*name))
-        .map(|v| v.trim().to_string())
-        .find(|v| !v.is_empty())
+        .find_map(|name| var(env, name).map(str::to_string))
         .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|s| s.trim().to_string()))
         .unwrap_or_default()
 }

@@ -18,7 +18,7 @@ const MAX_NAME: usize = 200;
 /// The failed jobs of this run's latest attempt, in the API's order, leaving out the job onfail
 /// runs in (`own_check_run_id`: a job's id is its check run id). An error names the fix.
 pub fn failed_jobs(api: &Api, env: &Env, own_check_run_id: Option<&str>) -> Result<Vec<FailedJob>, String> {
-    let var = |name: &str| env.get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let var = |name: &str| crate::context::var(env, name).map(str::to_string);
     let repo = var("GITHUB_REPOSITORY").ok_or("GITHUB_REPOSITORY is not set")?;
     let run_id = var("GITHUB_RUN_ID")
         .filter(|id| id.bytes().all(|b| b.is_ascii_digit()))
@@ -53,9 +53,7 @@ fn failure(job: Job) -> Option<FailedJob> {
 /// A name as the texts may show it: control characters blanked, whitespace squeezed, at most
 /// [`MAX_NAME`] characters; `None` when nothing is left.
 fn clean(name: &str) -> Option<String> {
-    let plain: String = name.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    let squeezed = plain.split_whitespace().collect::<Vec<_>>().join(" ");
-    let (cut, _) = crate::values::truncate_chars(&squeezed, MAX_NAME);
+    let (cut, _) = crate::values::truncate_chars(&crate::redact::one_line(name), MAX_NAME);
     Some(cut).filter(|n| !n.is_empty())
 }
 

@@ -21,7 +21,7 @@ use crate::context::Env;
 // The title of the annotation that marks a failure whose page did not reach everyone.
 use crate::history::github::NOT_PAGED;
 use crate::report::pages;
-use crate::report::{ChannelResult, EscalationReport, RunReport};
+use crate::report::{ChannelResult, EscalationEnd, EscalationReport, RunReport};
 
 /// The runner shows at most 10 annotations of each kind per step; more are dropped silently.
 pub const MAX_ANNOTATIONS: usize = 10;
@@ -44,7 +44,7 @@ pub struct Runner {
 impl Runner {
     /// The runner, when onfail runs under GitHub Actions (or a compatible runner such as act).
     pub fn detect(env: &Env) -> Option<Runner> {
-        if env.get("GITHUB_ACTIONS").map(String::as_str) != Some("true") {
+        if !crate::context::on_github_actions(env) {
             return None;
         }
         let path = |name: &str| env.get(name).filter(|v| !v.trim().is_empty()).map(PathBuf::from);
@@ -295,13 +295,15 @@ pub fn summary(report: &RunReport, redact: &dyn Fn(&str) -> String) -> String {
 /// The escalation's part of the summary: how it ended, and one row per number per page.
 fn escalation_summary(md: &mut String, escalation: &EscalationReport) {
     let ended = match escalation.ended {
-        "acknowledged" => "**acknowledged**: the run was cancelled while onfail waited, so nothing more was sent",
-        "superseded" => {
+        EscalationEnd::Acknowledged => {
+            "**acknowledged**: the run was cancelled while onfail waited, so nothing more was sent"
+        }
+        EscalationEnd::Superseded => {
             "**superseded**: a newer run of this workflow and branch cancelled this one, so nothing more was sent"
         }
-        "escalation-timeout" => "ended by --escalation-timeout",
-        "dry-run" => "dry run: nothing was sent",
-        _ => "completed",
+        EscalationEnd::EscalationTimeout => "ended by --escalation-timeout",
+        EscalationEnd::DryRun => "dry run: nothing was sent",
+        EscalationEnd::Completed => "completed",
     };
     let _ = write!(md, "\n**Escalation** `{}`: {ended}\n\n", escalation.mode);
     if escalation.recipients.is_empty() {
@@ -350,7 +352,7 @@ fn cap_summary(mut md: String) -> String {
 /// One Markdown table cell: one line, at most [`MAX_CELL`] characters, with every character
 /// that could end the cell or start markup escaped.
 fn cell(text: &str) -> String {
-    let flat: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let flat = crate::redact::blank_controls(text);
     let (short, cut) = crate::values::truncate_chars(&flat, MAX_CELL);
     let mut out = String::with_capacity(short.len());
     for c in short.chars() {

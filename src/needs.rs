@@ -25,7 +25,7 @@ pub struct Needs {
 
 /// What the needed jobs say about the workflow.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Verdict {
+pub struct NeedsVerdict {
     pub status: Status,
     /// Ids of the jobs whose result is `failure`.
     pub failed_jobs: Vec<String>,
@@ -88,7 +88,7 @@ pub fn parse_list(text: &str) -> Vec<String> {
 impl Needs {
     /// The workflow's status: any failure → failure; else any cancelled → cancelled; else any
     /// skipped job not in `allowed_skips` → failure, with a warning naming it; else success.
-    pub fn verdict(&self, allowed_skips: &[String]) -> Verdict {
+    pub fn verdict(&self, allowed_skips: &[String]) -> NeedsVerdict {
         let ids_with = |result: Status| -> Vec<String> {
             self.jobs.iter().filter(|job| job.result == result).map(|job| job.id.clone()).collect()
         };
@@ -115,7 +115,7 @@ impl Needs {
         } else {
             (Status::Success, Vec::new())
         };
-        Verdict { status, failed_jobs, skipped_jobs, warnings }
+        NeedsVerdict { status, failed_jobs, skipped_jobs, warnings }
     }
 }
 
@@ -128,7 +128,7 @@ fn is_job_id(id: &str) -> bool {
 
 /// At most 40 characters of a value quoted in an error, with control characters blanked.
 fn shorten(value: &str) -> String {
-    let clean: String = value.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let clean = crate::redact::blank_controls(value);
     match crate::values::truncate_chars(&clean, 40) {
         (cut, true) => format!("{cut}…"),
         (whole, false) => whole,

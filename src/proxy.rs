@@ -12,9 +12,8 @@ const LOOPBACK: &str = "127.0.0.0/8,::1,localhost";
 /// The proxies to set on the client, with a warning for each setting that could not be used.
 /// An empty list means a direct connection for every host.
 pub fn from_env(env: &Env) -> (Vec<reqwest::Proxy>, Vec<String>) {
-    let first = |names: [&'static str; 2]| {
-        names.into_iter().find_map(|name| env.get(name).map(|v| (name, v.trim())).filter(|(_, v)| !v.is_empty()))
-    };
+    let first =
+        |names: [&'static str; 2]| names.into_iter().find_map(|name| crate::context::var(env, name).map(|v| (name, v)));
     let no_proxy = first(["NO_PROXY", "no_proxy"]).map(|(_, v)| v).unwrap_or("");
     if no_proxy.split(',').any(|entry| entry.trim() == "*") {
         return (Vec::new(), Vec::new());

@@ -314,7 +314,7 @@ impl Redactor {
             out.push_str(&rest[..start]);
             rest = &rest[start..];
             let end = if rest.starts_with('"') {
-                string_end(rest)
+                json_string_len(rest)
             } else {
                 rest.find(|c: char| !(c.is_ascii_digit() || "+-.eE".contains(c))).unwrap_or(rest.len())
             };
@@ -343,8 +343,9 @@ impl Redactor {
 }
 
 /// The length of the JSON string literal at the start of `text` (which starts with `"`),
-/// closing quote included; the whole text if it never closes.
-fn string_end(text: &str) -> usize {
+/// closing quote included; the whole text if it never closes. The one hand-written walker over
+/// JSON strings: the redactor and the webhook's body templates both find literals with it.
+pub fn json_string_len(text: &str) -> usize {
     let mut escaped = false;
     for (at, c) in text.char_indices().skip(1) {
         match c {
@@ -551,6 +552,23 @@ fn latin5(text: &str) -> Option<Vec<u8>> {
             c => u8::try_from(u32::from(c)).ok(),
         })
         .collect()
+}
+
+/// Control characters (line breaks, terminal escapes) blanked to spaces, so the text stays on
+/// one line and cannot steer a terminal; every other character kept.
+pub fn blank_controls(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
+/// Text made safe to print on one line: control characters blanked, runs of whitespace
+/// squeezed to one space, no space at either end.
+pub fn one_line(text: &str) -> String {
+    blank_controls(text).split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// [`one_line`], then [`cut`] to at most `max` characters: a provider's text in a message.
+pub fn one_line_cut(text: &str, max: usize) -> String {
+    cut(&one_line(text), max)
 }
 
 /// Cuts text that has already been redacted to at most `max` characters. When it cuts, a number

@@ -1,7 +1,7 @@
 //! Pure rendering of reports and requests into text. No I/O here: the caller prints the result
 //! through [`crate::output::Output`], which also redacts it.
 
-use crate::needs::Verdict;
+use crate::needs::NeedsVerdict;
 use crate::report::pages::{self, Reach};
 use crate::report::{ChannelReport, ChannelResult, RunReport, ShownRequest};
 use crate::wire::Request;
@@ -26,7 +26,7 @@ pub fn shown_request(request: &Request, endpoint: String) -> ShownRequest {
 }
 
 /// What `--needs` decided: `status from --needs: failure (failed jobs: build, test)`.
-pub fn needs_line(verdict: &Verdict) -> String {
+pub fn needs_line(verdict: &NeedsVerdict) -> String {
     let mut line = format!("status from --needs: {}", verdict.status);
     if !verdict.failed_jobs.is_empty() {
         line.push_str(&format!(" (failed jobs: {})", verdict.failed_jobs.join(", ")));

@@ -74,6 +74,22 @@ impl std::fmt::Display for Stage {
     }
 }
 
+/// How an escalation ended, as the JSON's `escalation.ended` spells it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EscalationEnd {
+    /// Every level was paged.
+    Completed,
+    /// Someone cancelled the run while onfail waited.
+    Acknowledged,
+    /// A newer run of the same workflow and branch cancelled this one.
+    Superseded,
+    /// `--escalation-timeout` ended the chain.
+    EscalationTimeout,
+    /// `--dry-run`: nothing was sent.
+    DryRun,
+}
+
 /// What an escalation did, for the JSON document, the summary and the `acknowledged` output.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct EscalationReport {
@@ -87,9 +103,8 @@ pub struct EscalationReport {
     /// The newer run's page, when `superseded`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub superseded_by: Option<String>,
-    /// `completed`, `acknowledged`, `superseded`, `escalation-timeout` (the cap ended the
-    /// chain) or `dry-run`.
-    pub ended: &'static str,
+    /// How it ended.
+    pub ended: EscalationEnd,
     /// The time spent waiting between levels.
     pub waited_ms: u64,
     /// One entry per number per page, masked.

@@ -30,7 +30,7 @@ use crate::der;
 pub fn client_config(env: &Env) -> (rustls::ClientConfig, Vec<String>) {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut warnings = Vec::new();
-    let setting = |name: &str| env.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()).map(str::to_string);
+    let setting = |name: &str| crate::context::var(env, name).map(str::to_string);
     let file = setting("SSL_CERT_FILE").map(|file| match std::fs::read(&file) {
         Ok(pem) => {
             let (certificates, warning) = Bundle::read(&file, pem);

@@ -10,7 +10,7 @@
 use std::io::Read;
 use std::time::{Duration, Instant, SystemTime};
 
-use reqwest::blocking::Client;
+use reqwest::blocking::{Client, ClientBuilder};
 use reqwest::header::{CONNECTION, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 
 use crate::context::Env;
@@ -30,7 +30,7 @@ pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 /// gets no answer at all is given up on after this, so it still leaves time to retry.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The first backoff step; each later one doubles, with full jitter.
+/// The first backoff step; each later one doubles, up to the cap ([`backoff`] adds the jitter).
 const BACKOFF_BASE: Duration = Duration::from_millis(250);
 const BACKOFF_CAP: Duration = Duration::from_secs(8);
 
@@ -68,6 +68,28 @@ impl SetupError {
     }
 }
 
+/// Every HTTP client onfail makes starts here (the channels' and the GitHub API's): onfail's
+/// user agent, the environment's proxies and, for https, its trust roots (docs/delivery.md, "Delivery");
+/// `redirect` is the caller's rule. A proxy or trust setting that cannot be used is left out
+/// and comes back as a warning, never as an error.
+pub fn client(env: &Env, https: bool, redirect: reqwest::redirect::Policy) -> (ClientBuilder, Vec<String>) {
+    // reqwest is built without a default crypto provider (ring is smaller and builds
+    // everywhere); it needs one even for plain http. Installing it twice is harmless.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let (proxies, mut warnings) = crate::proxy::from_env(env);
+    let mut builder =
+        Client::builder().redirect(redirect).user_agent(concat!("onfail/", env!("CARGO_PKG_VERSION"))).no_proxy();
+    for proxy in proxies {
+        builder = builder.proxy(proxy);
+    }
+    if https {
+        let (tls, tls_warnings) = crate::tls::client_config(env);
+        warnings.extend(tls_warnings);
+        builder = builder.use_preconfigured_tls(tls);
+    }
+    (builder, warnings)
+}
+
 #[derive(Clone)]
 pub struct Transport {
     client: Client,
@@ -93,24 +115,9 @@ impl Transport {
         env: &Env,
         redactor: Redactor,
     ) -> Result<Transport, SetupError> {
-        // reqwest is built without a default crypto provider (ring is smaller and builds
-        // everywhere); it needs one even for plain http. Installing it twice is harmless.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let (proxies, mut warnings) = crate::proxy::from_env(env);
-        let mut builder = Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(CONNECT_TIMEOUT)
-            .user_agent(concat!("onfail/", env!("CARGO_PKG_VERSION")))
-            .no_proxy();
-        for proxy in proxies {
-            builder = builder.proxy(proxy);
-        }
-        if https {
-            let (tls, tls_warnings) = crate::tls::client_config(env);
-            warnings.extend(tls_warnings);
-            builder = builder.use_preconfigured_tls(tls);
-        }
+        let (builder, warnings) = client(env, https, reqwest::redirect::Policy::none());
         let client = builder
+            .connect_timeout(CONNECT_TIMEOUT)
             .build()
             .map_err(|e| SetupError::new("--timeout", format!("could not set up the HTTP client: {e}")))?;
         Ok(Transport {
@@ -312,7 +319,9 @@ pub fn attempt_timeout(remaining: Duration, last: bool) -> Duration {
     if last { remaining } else { remaining - remaining / 3 }
 }
 
-/// Exponential backoff with full jitter: a random wait up to base × 2^(attempt-1), capped.
+/// Exponential backoff with equal jitter: the step is base × 2^(attempt-1), capped, and the
+/// wait is half of it plus a random part up to the other half, so retries never come sooner
+/// than half the step yet channels retrying together spread out.
 pub fn backoff(attempt: u32) -> Duration {
     let ceiling = BACKOFF_BASE.saturating_mul(1 << attempt.saturating_sub(1).min(16)).min(BACKOFF_CAP);
     let millis = ceiling.as_millis() as u64;

@@ -67,15 +67,7 @@ impl Response {
     /// A short, printable excerpt of the body for error messages. The body's secrets are gone
     /// already (the transport scrubs it on arrival), so the cut cannot leave part of one.
     pub fn excerpt(&self) -> String {
-        let text = String::from_utf8_lossy(&self.body);
-        let clean: String = text
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect::<String>()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
-        crate::redact::cut(&clean, 200)
+        crate::redact::one_line_cut(&String::from_utf8_lossy(&self.body), 200)
     }
 }
 

@@ -10,7 +10,7 @@ use crate::context::Env;
 use crate::history::github;
 use crate::output::Output;
 use crate::report::pages::{self, PageRecord};
-use crate::report::{ChannelReport, ChannelResult, RunReport};
+use crate::report::{ChannelReport, ChannelResult, EscalationEnd, RunReport};
 
 /// The record of who each call and text reached, for a send without escalation: every voice
 /// and SMS channel's numbers, by its result and delivery report.
@@ -48,7 +48,7 @@ pub(super) fn stopped(args: &AlertArgs, env: &Env, report: &mut RunReport, out: 
         (Some(escalation), Some(run)) => {
             escalation.acknowledged = false;
             escalation.superseded = true;
-            escalation.ended = "superseded";
+            escalation.ended = EscalationEnd::Superseded;
             out.line(&format!(
                 "escalation: superseded by a newer run of this workflow and branch ({run}), which cancelled this \
                  one: nothing more is sent, and nobody acknowledged"
@@ -71,7 +71,7 @@ pub(super) fn stopped(args: &AlertArgs, env: &Env, report: &mut RunReport, out: 
 /// queued or in progress, which `concurrency: cancel-in-progress` cancels this one for
 /// (docs/escalation.md, "Escalation"). Anything unknown is `None`: the cancel is then an acknowledgement.
 fn superseded_by(args: &AlertArgs, env: &Env) -> Option<String> {
-    if env.get("GITHUB_ACTIONS").map(String::as_str) != Some("true") {
+    if !crate::context::on_github_actions(env) {
         return None;
     }
     let api = github::Api::connect_within(env, args.history.token(), SUPERSEDED_BUDGET).ok()?;

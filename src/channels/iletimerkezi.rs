@@ -3,7 +3,7 @@
 //! `--sms-wait`, the delivery report is polled afterwards; `check --online` asks get-balance.
 
 mod delivery;
-mod wire;
+mod envelope;
 
 use std::time::Duration;
 
@@ -19,7 +19,7 @@ use crate::values::{check_url, non_empty, parse_duration};
 use crate::wire::{Delivery, Ids, Request, Response, Verdict, generic_verdict};
 use delivery::Watch;
 pub use delivery::{Report as DeliveryReport, State as DeliveryState};
-use wire::{Answer, Credentials, Kind};
+use envelope::{Answer, Credentials, Kind};
 
 pub const DEFAULT_URL: &str = "https://api.iletimerkezi.com";
 
@@ -281,7 +281,7 @@ impl Sms {
     }
 
     fn accepted(&self, answer: &Answer) -> Delivery {
-        let order_id = answer.response.get("order").and_then(|o| o.get("id")).and_then(wire::text);
+        let order_id = answer.response.get("order").and_then(|o| o.get("id")).and_then(envelope::text);
         let mut warnings = Vec::new();
         let detail = match &order_id {
             Some(id) => format!("order {id}"),
@@ -398,7 +398,7 @@ impl Channel for Sms {
                  alert, make the text unique, e.g. with {{time}} or {{run_attempt}} in --message{}",
                 answer.said()
             )),
-            code => match wire::explain(code, &self.sender) {
+            code => match envelope::explain(code, &self.sender) {
                 (Kind::Transient, why) => Verdict::Transient(why + &answer.said()),
                 (Kind::Permanent, why) => Verdict::Permanent(why + &answer.said()),
             },
@@ -443,14 +443,14 @@ fn balance(response: &Response) -> Verdict {
         return unreadable(response);
     };
     if answer.code != 200 {
-        return match wire::explain(answer.code, "") {
+        return match envelope::explain(answer.code, "") {
             (Kind::Transient, why) => Verdict::Transient(why + &answer.said()),
             (Kind::Permanent, why) => Verdict::Permanent(why + &answer.said()),
         };
     }
     let balance = &answer.response["balance"];
-    let amount = balance.get("amount").and_then(wire::text);
-    let sms = balance.get("sms").and_then(wire::number);
+    let amount = balance.get("amount").and_then(envelope::text);
+    let sms = balance.get("sms").and_then(envelope::number);
     if sms == Some(0) {
         return Verdict::Permanent(
             "the credentials work, but the balance funds no SMS: buy credit in the iletiMerkezi panel, \

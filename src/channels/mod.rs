@@ -186,11 +186,26 @@ macro_rules! providers {
                 $(self.$module.register_secrets(redactor);)+
             }
 
-            /// Validates each provider's flags; an enabled channel comes back ready to send.
-            pub fn configure(&self, alert: &Alert) -> Result<Vec<Box<dyn Channel>>, ConfigError> {
-                let mut channels = Vec::new();
-                $(channels.extend(self.$module.configure(&self.shared, alert)?);)+
-                Ok(channels)
+            /// Validates each provider's flags, once; an enabled channel comes back ready to
+            /// send. Voice and SMS are configured as their own types, for the escalation, and
+            /// the list holds copies of them.
+            pub fn configure(&self, alert: &Alert) -> Result<Configured, ConfigError> {
+                let phones = PhoneChannels {
+                    voice: alertalk::configure(&self.alertalk, &self.shared, alert)?,
+                    sms: iletimerkezi::configure(&self.iletimerkezi, &self.shared, alert)?,
+                };
+                let mut channels: Vec<Box<dyn Channel>> = Vec::new();
+                $(
+                    let name = <$module::Args as Provider>::CHANNEL;
+                    if name == <alertalk::Args as Provider>::CHANNEL {
+                        channels.extend(phones.voice.clone().map(|v| Box::new(v) as Box<dyn Channel>));
+                    } else if name == <iletimerkezi::Args as Provider>::CHANNEL {
+                        channels.extend(phones.sms.clone().map(|s| Box::new(s) as Box<dyn Channel>));
+                    } else {
+                        channels.extend(self.$module.configure(&self.shared, alert)?);
+                    }
+                )+
+                Ok(Configured { channels, phones })
             }
         }
     };
@@ -203,14 +218,11 @@ pub struct PhoneChannels {
     pub sms: Option<iletimerkezi::Sms>,
 }
 
-impl ChannelArgs {
-    /// Voice and SMS configured exactly as [`ChannelArgs::configure`] does, unboxed.
-    pub fn phone_channels(&self, alert: &Alert) -> Result<PhoneChannels, ConfigError> {
-        Ok(PhoneChannels {
-            voice: alertalk::configure(&self.alertalk, &self.shared, alert)?,
-            sms: iletimerkezi::configure(&self.iletimerkezi, &self.shared, alert)?,
-        })
-    }
+/// Every enabled channel, configured once: the list a send fans out to, and the voice and SMS
+/// channels (the same ones) for the escalation.
+pub struct Configured {
+    pub channels: Vec<Box<dyn Channel>>,
+    pub phones: PhoneChannels,
 }
 
 /// Why nothing was configured, naming every option that would enable a channel.

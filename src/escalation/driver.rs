@@ -9,11 +9,11 @@ use super::{Escalation, Mode};
 use crate::channels::alertalk::Voice;
 use crate::channels::iletimerkezi::{DeliveryReport, DeliveryState, Sms};
 use crate::channels::{Alert, Channel};
+use crate::fanout;
 use crate::output::Output;
 use crate::phone::Phone;
-use crate::render;
 use crate::report::pages::{self, PageRecord, Reach};
-use crate::report::{ChannelReport, ChannelResult, EscalationReport, RecipientResult, Stage};
+use crate::report::{ChannelReport, ChannelResult, EscalationEnd, EscalationReport, RecipientResult, Stage};
 use crate::stop::Listener;
 use crate::texts::Language;
 use crate::transport::Transport;
@@ -102,15 +102,15 @@ pub fn run(
     // What the cancel was (an acknowledgement, or a newer run's) is said by the caller, which
     // can ask GitHub (docs/escalation.md, "Escalation").
     let ended = if acknowledged {
-        "acknowledged"
+        EscalationEnd::Acknowledged
     } else if cut {
         out.line(&format!(
             "escalation: --escalation-timeout ({}) ends the chain: the next wait would pass it",
             humantime::format_duration(escalation.cap)
         ));
-        "escalation-timeout"
+        EscalationEnd::EscalationTimeout
     } else {
-        "completed"
+        EscalationEnd::Completed
     };
     let report = EscalationReport {
         mode: escalation.mode.as_str(),
@@ -162,7 +162,7 @@ pub fn dry_run(
         acknowledged: false,
         superseded: false,
         superseded_by: None,
-        ended: "dry-run",
+        ended: EscalationEnd::DryRun,
         waited_ms: 0,
         recipients: Vec::new(),
         pages: Vec::new(),
@@ -171,14 +171,7 @@ pub fn dry_run(
 }
 
 fn shown(channel: &dyn Channel, alert: &Alert, stage: Stage) -> ChannelReport {
-    let mut report = match channel.skip_reason(alert) {
-        Some(reason) => ChannelReport::new(channel, ChannelResult::Skipped, reason),
-        None => {
-            let mut report = ChannelReport::new(channel, ChannelResult::DryRun, String::new());
-            report.request = Some(render::shown_request(&channel.request(1), channel.endpoint()));
-            report
-        }
-    };
+    let mut report = fanout::planned(channel, alert);
     report.stage = Some(stage);
     report
 }
@@ -342,17 +335,13 @@ fn send_page(
     stop: &(dyn Fn() -> bool + Sync),
 ) -> Paged {
     let (voice_report, sms_done, mut reports) = std::thread::scope(|scope| {
-        let voice = voice.map(|v| scope.spawn(move || deliver(v, alert, transport)));
+        let voice = voice.map(|v| scope.spawn(move || fanout::deliver(v, alert, transport)));
         let sms = sms.map(|(s, texting)| scope.spawn(move || text(s, texting, alert, transport, stop)));
-        let others: Vec<_> = others.iter().map(|c| scope.spawn(move || deliver(*c, alert, transport))).collect();
+        let others = fanout::deliver_all(others, alert, transport);
         let joined = |handle: std::thread::ScopedJoinHandle<'_, ChannelReport>| {
             handle.join().expect("a channel thread panicked")
         };
-        (
-            voice.map(joined),
-            sms.map(|h| h.join().expect("a channel thread panicked")),
-            others.into_iter().map(joined).collect::<Vec<_>>(),
-        )
+        (voice.map(joined), sms.map(|h| h.join().expect("a channel thread panicked")), others)
     });
     let mut recipients = Vec::new();
     let mut order_id = None;
@@ -396,13 +385,6 @@ fn send_page(
 
 fn row(phone: &Phone, stage: Stage, sms: Option<&'static str>) -> RecipientResult {
     RecipientResult { recipient: phone.masked(), round: stage.round, level: stage.level, sms, called: false }
-}
-
-fn deliver(channel: &dyn Channel, alert: &Alert, transport: &Transport) -> ChannelReport {
-    match channel.skip_reason(alert) {
-        Some(reason) => ChannelReport::new(channel, ChannelResult::Skipped, reason),
-        None => ChannelReport::from_outcome(channel, channel.deliver(transport)),
-    }
 }
 
 fn text(

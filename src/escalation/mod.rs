@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use crate::channels::alertalk::Voice;
 use crate::channels::iletimerkezi::Sms;
-use crate::channels::{Alert, Channel, ChannelArgs, Provider, alertalk, iletimerkezi};
+use crate::channels::{Alert, Channel, PhoneChannels, Provider, alertalk, iletimerkezi};
 use crate::error::ConfigError;
 use crate::phone::{self, Phone};
 use crate::redact::Redactor;
@@ -137,12 +137,7 @@ impl Escalation {
     /// naming the option, found before anything is sent. With no channel enabled at all (a fork
     /// pull request, which gets no secrets) there is nothing to escalate: `None`, and the run
     /// is the clean skip any send without a channel is (docs/escalation.md, "Escalation").
-    pub fn configure(
-        args: &Args,
-        channels: &ChannelArgs,
-        alert: &Alert,
-        any_channel: bool,
-    ) -> Result<Option<Escalation>, ConfigError> {
+    pub fn configure(args: &Args, phones: PhoneChannels, any_channel: bool) -> Result<Option<Escalation>, ConfigError> {
         let mode = args.mode();
         let backup = non_empty(&args.escalation_phone_numbers);
         if mode != Mode::Chain {
@@ -164,7 +159,6 @@ impl Escalation {
         }
         let after = args.escalate_after.unwrap_or(DEFAULT_AFTER);
         let cap = args.escalation_timeout.unwrap_or(DEFAULT_CAP);
-        let phones = channels.phone_channels(alert)?;
         let escalation = Escalation {
             mode,
             after,

@@ -130,7 +130,7 @@ struct Here {
 
 impl Here {
     fn from_env(env: &Env) -> Result<Here, String> {
-        let var = |name: &str| env.get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let var = |name: &str| crate::context::var(env, name).map(str::to_string);
         let repo = var("GITHUB_REPOSITORY").ok_or("GITHUB_REPOSITORY is not set")?;
         let run_id =
             var("GITHUB_RUN_ID").and_then(|v| v.parse().ok()).ok_or("GITHUB_RUN_ID is not set, or not a number")?;
@@ -578,12 +578,9 @@ impl Api {
     }
 
     fn new(env: &Env, token: &str, budget: Duration) -> Result<Api, String> {
-        let raw =
-            env.get("GITHUB_API_URL").map(|v| v.trim()).filter(|v| !v.is_empty()).unwrap_or("https://api.github.com");
+        let raw = crate::context::var(env, "GITHUB_API_URL").unwrap_or("https://api.github.com");
         let url = crate::values::check_url("GITHUB_API_URL", raw).map_err(|e| e.to_string())?;
         let origin = url.origin();
-        // reqwest is built without a default crypto provider; installing it twice is harmless.
-        let _ = rustls::crypto::ring::default_provider().install_default();
         // A renamed repository answers with a redirect on the same host; anything else is
         // not followed (the token is never offered to another host).
         let policy = reqwest::redirect::Policy::custom(move |attempt| {
@@ -593,16 +590,9 @@ impl Api {
                 attempt.stop()
             }
         });
-        let mut builder =
-            Client::builder().redirect(policy).user_agent(concat!("onfail/", env!("CARGO_PKG_VERSION"))).no_proxy();
-        // The delivery's proxy and trust rules (docs/delivery.md, "Delivery"); what cannot be used in
-        // them is reported by the delivery itself.
-        for proxy in crate::proxy::from_env(env).0 {
-            builder = builder.proxy(proxy);
-        }
-        if url.scheme() == "https" {
-            builder = builder.use_preconfigured_tls(crate::tls::client_config(env).0);
-        }
+        // The delivery's client, proxy and trust rules; what cannot be used in them is reported
+        // by the delivery itself.
+        let (builder, _) = crate::transport::client(env, url.scheme() == "https", policy);
         let client = builder.build().map_err(|e| format!("could not set up the HTTP client: {e}"))?;
         Ok(Api {
             client,

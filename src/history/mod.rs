@@ -101,7 +101,7 @@ pub fn look_back(args: &Args, query: &Query) -> Lookup {
     if matches!(query.status, Status::Cancelled | Status::Skipped) {
         return Lookup { previous: Previous::Unknown, previous_run_url: None, warnings: Vec::new(), store: None };
     }
-    if query.env.get("GITHUB_ACTIONS").map(String::as_str) == Some("true") {
+    if crate::context::on_github_actions(query.env) {
         let connected;
         let api = match query.github {
             Some(api) => api,

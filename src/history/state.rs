@@ -30,7 +30,7 @@ const VERSION: u32 = 1;
 
 /// `$XDG_STATE_HOME/onfail`, else `~/.local/state/onfail` (`%LOCALAPPDATA%\onfail` on Windows).
 pub fn default_dir(env: &Env) -> Option<PathBuf> {
-    let var = |name: &str| env.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let var = |name: &str| crate::context::var(env, name).map(PathBuf::from);
     var("XDG_STATE_HOME")
         .filter(|p| p.is_absolute())
         .map(|p| p.join("onfail"))
@@ -43,8 +43,8 @@ pub fn default_dir(env: &Env) -> Option<PathBuf> {
 pub struct State {
     pub version: u32,
     pub alert_id: String,
-    /// `failure` or `success`.
-    pub status: String,
+    /// How the last recorded run ended.
+    pub status: Recorded,
     /// When the current streak began (RFC 3339).
     pub since: String,
     /// Failures in a row (0 after a success).
@@ -59,12 +59,23 @@ pub struct State {
     pub updated: String,
 }
 
+/// A state file's `status`: `failure` or `success`; any other word is read as `Unknown`, a file
+/// this onfail does not write (reported as such, and replaced by the run).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Recorded {
+    Failure,
+    Success,
+    #[serde(other)]
+    Unknown,
+}
+
 impl State {
     pub fn previous(&self) -> Previous {
-        match self.status.as_str() {
-            "failure" => Previous::Failed { since: self.since.clone() },
-            "success" => Previous::Succeeded,
-            _ => Previous::Unknown,
+        match self.status {
+            Recorded::Failure => Previous::Failed { since: self.since.clone() },
+            Recorded::Success => Previous::Succeeded,
+            Recorded::Unknown => Previous::Unknown,
         }
     }
 
@@ -170,7 +181,7 @@ impl Store {
     pub fn record(&self, outcome: Outcome, run_url: &str, now: SystemTime) -> Result<(), String> {
         let last = self.read();
         self.write(outcome, run_url, now).map_err(|problem| {
-            let failing = matches!(&last, Ok(Some(state)) if state.status == "failure");
+            let failing = matches!(&last, Ok(Some(state)) if state.status == Recorded::Failure);
             let next = match (outcome, &last) {
                 (_, Err(_)) => "the next run finds the same unreadable state, so its history is unknown and a \
                                 failure pages"
@@ -189,7 +200,7 @@ impl Store {
                      (no new incident is missed: this one already paged)"
                         .to_string()
                 }
-                (_, Ok(Some(state))) if state.status == "success" => {
+                (_, Ok(Some(state))) if state.status == Recorded::Success => {
                     "the next run still reads the last success, so the next failure pages again".to_string()
                 }
                 _ => "the next run finds no state, so the next failure pages again".to_string(),
@@ -210,25 +221,25 @@ impl Store {
         let last = self.read().ok().flatten();
         let now_text = humantime::format_rfc3339_seconds(now).to_string();
         let state = match (outcome, last) {
-            (Outcome::Failure, Some(last)) if last.status == "failure" => State {
+            (Outcome::Failure, Some(last)) if last.status == Recorded::Failure => State {
                 failures: last.failures.saturating_add(1),
                 run_url: run_url.to_string(),
                 command: self.command.clone(),
                 updated: now_text,
                 ..last
             },
-            (Outcome::Failure, _) => self.fresh("failure", 1, run_url, now_text),
-            (Outcome::Success, _) => self.fresh("success", 0, run_url, now_text),
+            (Outcome::Failure, _) => self.fresh(Recorded::Failure, 1, run_url, now_text),
+            (Outcome::Success, _) => self.fresh(Recorded::Success, 0, run_url, now_text),
         };
         let json = serde_json::to_vec_pretty(&state).expect("a struct of strings and numbers always serialises");
         self.replace(&json)
     }
 
-    fn fresh(&self, status: &str, failures: u32, run_url: &str, now: String) -> State {
+    fn fresh(&self, status: Recorded, failures: u32, run_url: &str, now: String) -> State {
         State {
             version: VERSION,
             alert_id: self.alert_id.clone(),
-            status: status.into(),
+            status,
             since: now.clone(),
             failures,
             run_url: run_url.to_string(),
@@ -353,6 +364,17 @@ mod tests {
         store.record(Outcome::Success, "", at(1_700_001_200)).unwrap();
         assert_eq!(store.read().unwrap().unwrap().previous(), Previous::Succeeded);
         assert!(store.path().ends_with("onfail-0123456789abcdef.json"));
+    }
+
+    #[test]
+    fn the_status_is_written_as_a_word_and_an_unknown_word_is_not_ours() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().to_path_buf(), "id");
+        store.record(Outcome::Failure, "", at(1_700_000_000)).unwrap();
+        let text = fs::read_to_string(store.path()).unwrap();
+        assert!(text.contains(r#""status": "failure""#), "{text}");
+        fs::write(store.path(), text.replace(r#""failure""#, r#""paused""#)).unwrap();
+        assert!(store.read().unwrap_err().contains("is not one this onfail writes"));
     }
 
     #[test]

@@ -30,7 +30,7 @@ fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) {
     }
 }
 
-/// `src/channels/iletimerkezi/wire.rs` → `channels`; `lib.rs` and `main.rs` are the root.
+/// `src/channels/iletimerkezi/envelope.rs` → `channels`; `lib.rs` and `main.rs` are the root.
 fn top_module(path: &Path) -> Option<String> {
     let relative = path.strip_prefix(src()).unwrap();
     let first = relative.components().next()?.as_os_str().to_str()?;
@@ -221,6 +221,68 @@ fn the_layer_check_catches_an_upward_reference() {
         layers().into_iter().enumerate().flat_map(|(at, names)| names.into_iter().map(move |n| (n, at))).collect();
     assert!(layer_of["app"] < layer_of["config"] && layer_of["transport"] < layer_of["wire"], "{layer_of:?}");
     assert_eq!(referenced(&code("use crate::app::Exit;")).into_iter().collect::<Vec<_>>(), ["app"]);
+}
+
+/// The code of every file under `src/`, comments stripped, by its `src/...` path.
+fn sources() -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    files.sort();
+    files.iter().map(|path| (shown(path), code(&fs::read_to_string(path).unwrap()))).collect()
+}
+
+/// The files whose code contains `needle`, each with how often.
+fn callers(sources: &[(String, String)], needle: &str) -> Vec<(String, usize)> {
+    sources
+        .iter()
+        .map(|(path, code)| (path.clone(), code.matches(needle).count()))
+        .filter(|(_, times)| *times > 0)
+        .collect()
+}
+
+/// The body of `fn name(` in `code`, up to the next top-level item.
+fn body<'a>(code: &'a str, name: &str) -> &'a str {
+    let start = code.find(&format!("fn {name}(")).unwrap_or_else(|| panic!("fn {name} not found"));
+    let rest = &code[start..];
+    let end = rest.find("\n}\n").map_or(rest.len(), |at| at + 3);
+    &rest[..end]
+}
+
+/// Issue 21: a send learns every fact first, then builds its configuration once, so no
+/// channel is configured twice. Channels are configured only by `ChannelArgs::configure`
+/// (voice and SMS included: the escalation gets the same ones), which only `Config::build`
+/// calls; a send calls `Config::build` once, after `Facts::gather` and before the delivery.
+#[test]
+fn a_send_configures_every_channel_once() {
+    let sources = sources();
+    let one = |path: &str| vec![(path.to_string(), 1)];
+    assert_eq!(callers(&sources, "channels.configure("), one("src/config.rs"), "ChannelArgs::configure's callers");
+    assert_eq!(callers(&sources, "Escalation::configure("), one("src/config.rs"));
+    assert!(callers(&sources, "phone_channels(").is_empty(), "voice and SMS are configured with the other channels");
+    // Each phone provider's own `configure` is called by its `Provider` impl and by the list.
+    for provider in ["alertalk", "iletimerkezi"] {
+        assert_eq!(callers(&sources, &format!("{provider}::configure(")), one("src/channels/mod.rs"), "{provider}");
+    }
+    let config = &sources.iter().find(|(path, _)| path == "src/config.rs").unwrap().1;
+    assert_eq!(body(config, "build").matches("configure(").count(), 2, "channels and escalation, once each");
+    let app = &sources.iter().find(|(path, _)| path == "src/app.rs").unwrap().1;
+    let send = body(app, "send");
+    assert_eq!(send.matches("Config::build(").count(), 1, "{send}");
+    let order = ["Facts::gather(", "Config::build(", "deliver::deliver(", "report("];
+    let at: Vec<usize> = order.iter().map(|step| send.find(step).unwrap_or_else(|| panic!("{step}"))).collect();
+    assert!(at.windows(2).all(|pair| pair[0] < pair[1]), "send runs {order:?} in this order:\n{send}");
+    // Nothing built later is folded back into a configuration.
+    assert!(callers(&sources, "config.channels =").is_empty() && callers(&sources, "*config =").is_empty());
+}
+
+/// Issue 21: one way to make an HTTP client (the channels' and the GitHub API's share the
+/// proxy and trust rules) and one test of "on GitHub Actions".
+#[test]
+fn one_http_client_maker_and_one_github_actions_check() {
+    let sources = sources();
+    assert_eq!(callers(&sources, "Client::builder("), vec![("src/transport.rs".to_string(), 1)]);
+    assert!(callers(&sources, "get(\"GITHUB_ACTIONS\")").is_empty(), "context::on_github_actions reads it");
+    assert_eq!(callers(&sources, "\"GITHUB_ACTIONS\")"), vec![("src/context.rs".to_string(), 1)]);
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::wire::{self, Answer, Credentials, Kind, REPORT_PAGE};
+use super::envelope::{self, Answer, Credentials, Kind, REPORT_PAGE};
 use crate::phone::{self, Phone};
 use crate::transport::{ATTEMPT_TIMEOUT, Transport};
 use crate::wire::{RecipientState, Request};
@@ -181,9 +181,9 @@ impl Watch<'_> {
             match answer.code {
                 200 => finished |= self.apply(&answer.response, report),
                 // Right after sending, the order may not be in the report yet.
-                455 | 456 => return Poll::Retry(wire::explain(answer.code, "").1 + &answer.said()),
+                455 | 456 => return Poll::Retry(envelope::explain(answer.code, "").1 + &answer.said()),
                 code => {
-                    return match wire::explain(code, "") {
+                    return match envelope::explain(code, "") {
                         (Kind::Transient, why) => Poll::Retry(why + &answer.said()),
                         (Kind::Permanent, why) => Poll::Stop(why + &answer.said()),
                     };
@@ -202,10 +202,10 @@ impl Watch<'_> {
             _ => Vec::new(),
         };
         for message in messages {
-            let Some(number) = message.get("number").and_then(wire::text) else { continue };
+            let Some(number) = message.get("number").and_then(envelope::text) else { continue };
             let Some(phone) = phone::parse_list(&number).ok().and_then(|p| p.into_iter().next()) else { continue };
             let Some(index) = self.phones.iter().position(|p| *p == phone) else { continue };
-            let state = match message.get("status").and_then(wire::number) {
+            let state = match message.get("status").and_then(envelope::number) {
                 Some(111) => State::Delivered,
                 Some(112) => State::Undelivered,
                 _ => State::Pending,
@@ -215,7 +215,7 @@ impl Watch<'_> {
                 report.states[index] = state;
             }
         }
-        match order.get("status").and_then(wire::number) {
+        match order.get("status").and_then(envelope::number) {
             Some(115) => {
                 report.order_failed = true;
                 for state in report.states.iter_mut().filter(|s| **s == State::Pending) {

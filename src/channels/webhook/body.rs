@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 use crate::context::{Context, FailedStep};
+use crate::redact;
 use crate::template::{Template, TemplateError};
 
 /// Placeholders `--webhook-body` knows beyond the context's.
@@ -105,7 +106,7 @@ pub fn from_template(source: &str, lookup: impl Fn(&str) -> String) -> Result<Ve
     // In valid JSON every quote outside a string opens a string, so this finds each literal.
     while let Some(open) = rest.find('"') {
         out.push_str(&rest[..open]);
-        let close = open + 1 + closing_quote(&rest[open + 1..]);
+        let close = open + redact::json_string_len(&rest[open..]) - 1;
         let (literal, after) = (&rest[open..=close], &rest[close + 1..]);
         if after.trim_start().starts_with(':') {
             out.push_str(literal); // an object key
@@ -119,21 +120,6 @@ pub fn from_template(source: &str, lookup: impl Fn(&str) -> String) -> Result<Ve
     }
     out.push_str(rest);
     Ok(out.into_bytes())
-}
-
-/// The byte offset of the quote that ends a JSON string, in the text just after its opening
-/// quote. The text is known to be valid JSON, so the quote exists.
-fn closing_quote(text: &str) -> usize {
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' => i += 2,
-            b'"' => return i,
-            _ => i += 1,
-        }
-    }
-    bytes.len().saturating_sub(1)
 }
 
 /// A chat body and, if the text had to be cut, its length before cutting.

@@ -157,9 +157,7 @@ pub fn text(value: &Value) -> Option<String> {
 
 /// Provider text made safe to print on one line: no control characters, at most 200 characters.
 fn clean(text: &str) -> String {
-    let flat: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    let flat = flat.split_whitespace().collect::<Vec<_>>().join(" ");
-    crate::redact::cut(&flat, 200)
+    crate::redact::one_line_cut(text, 200)
 }
 
 /// Whether another attempt may help.
