@@ -265,7 +265,15 @@ fn options_tables(out: &mut String, commands: &[&str], inputs: &BTreeSet<String>
             };
             let env = arg.get_env().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default();
             let input = if inputs.contains(long) { code(long) } else { "—".to_string() };
-            let (meaning, default) = meaning_and_default(arg);
+            let (mut meaning, default) = meaning_and_default(arg);
+            // A command that says more about the option (`run --dry-run`) has its own words.
+            for (name, sub) in commands.iter().zip(&subs) {
+                let Some(own) = sub.get_arguments().find(|a| a.get_long() == Some(long)) else { continue };
+                let (own, _) = meaning_and_default(own);
+                if own != meaning && !meaning.contains(&own) {
+                    meaning = format!("{meaning}. `{name}`: {own}");
+                }
+            }
             let row = format!(
                 "| `--{long}`{only} | {} | {input} | {} | {} |\n",
                 code(&env),
