@@ -356,3 +356,34 @@ fn the_reference_is_generated_from_the_cli_and_action_yml() {
          ONFAIL_BLESS=1 cargo test --test it docs::the_reference_is_generated\nand commit the page."
     );
 }
+
+fn rust_sources(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_sources(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn troubleshooting_names_every_option_a_configuration_error_names() {
+    let page = read(&root().join("docs/troubleshooting.md"));
+    let mut files = Vec::new();
+    rust_sources(&root().join("src"), &mut files);
+    let mut options = BTreeSet::new();
+    for file in files {
+        let text = read(&file);
+        for (at, call) in text.match_indices("ConfigError::new(") {
+            let rest = text[at + call.len()..].trim_start();
+            if let Some(option) = rest.strip_prefix("\"--").and_then(|r| r.split_once('"')).map(|(o, _)| o) {
+                options.insert(format!("--{option}"));
+            }
+        }
+    }
+    assert!(options.len() > 20, "only {} options found: {options:?}", options.len());
+    let missing: Vec<&String> = options.iter().filter(|o| !page.contains(&format!("`{o}"))).collect();
+    assert!(missing.is_empty(), "docs/troubleshooting.md does not say what to do about errors of {missing:?}");
+}
