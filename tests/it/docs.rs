@@ -387,3 +387,14 @@ fn troubleshooting_names_every_option_a_configuration_error_names() {
     let missing: Vec<&String> = options.iter().filter(|o| !page.contains(&format!("`{o}"))).collect();
     assert!(missing.is_empty(), "docs/troubleshooting.md does not say what to do about errors of {missing:?}");
 }
+
+#[test]
+fn the_readme_stays_a_front_door() {
+    let readme = read(&root().join("README.md"));
+    let lines = readme.lines().count();
+    assert!(lines <= 300, "README.md has {lines} lines; the manual is docs/ (CONTRIBUTING.md, \"Documentation\")");
+    // It opens with the two commands that work on a fresh machine: a dry run, and the tests.
+    let first = fenced_blocks(&readme).into_iter().next().expect("a first code block");
+    assert!(first.body.contains("cargo run --quiet -- send --dry-run"), "{}", first.body);
+    assert!(first.body.contains("cargo test --locked"), "{}", first.body);
+}
