@@ -398,3 +398,27 @@ fn the_readme_stays_a_front_door() {
     assert!(first.body.contains("cargo run --quiet -- send --dry-run"), "{}", first.body);
     assert!(first.body.contains("cargo test --locked"), "{}", first.body);
 }
+
+/// Every `sh` example is shell syntax as pasted (`sh -n`: read, not run). The cron quick start
+/// is also run, as cron runs it, by tests/docs/recipes.sh.
+#[cfg(unix)]
+#[test]
+fn every_shell_example_is_shell_syntax() {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    let mut wrong = Vec::new();
+    let mut checked = 0;
+    for file in markdown_files() {
+        for block in fenced_blocks(&read(&root().join(&file))).into_iter().filter(|b| b.lang == "sh") {
+            checked += 1;
+            let mut sh = Command::new("sh").arg("-n").stdin(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+            sh.stdin.take().unwrap().write_all(block.body.as_bytes()).unwrap();
+            let out = sh.wait_with_output().unwrap();
+            if !out.status.success() {
+                wrong.push(format!("{file}:{}: {}", block.line, String::from_utf8_lossy(&out.stderr).trim()));
+            }
+        }
+    }
+    assert!(checked > 15, "only {checked} shell examples were found");
+    assert!(wrong.is_empty(), "\n  {}", wrong.join("\n  "));
+}
