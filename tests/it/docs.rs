@@ -340,7 +340,8 @@ fn reference() -> String {
 #[test]
 fn the_reference_is_generated_from_the_cli_and_action_yml() {
     let path = root().join("docs/reference.md");
-    let page = read(&path);
+    // A Windows checkout may have CRLF line ends; the page is compared as LF.
+    let page = read(&path).replace("\r\n", "\n");
     let (before, rest) = page.split_once(BEGIN).expect("docs/reference.md has the BEGIN GENERATED marker");
     let (generated, after) = rest.split_once(END).expect("docs/reference.md has the END GENERATED marker");
     let fresh = reference();
