@@ -356,7 +356,11 @@ fn comments_cite_documents_of_this_repository() {
                 if !exists {
                     wrong.push(format!("{}: cites {doc}, which does not exist", shown(path)));
                 } else if !headings(&doc).contains(&section) {
-                    wrong.push(format!("{}: {doc} has no section {section:?}", shown(path)));
+                    // A section that moved (the README's, into docs/): say where it is now.
+                    let now = crate::docs::markdown_files().into_iter().find(|page| headings(page).contains(&section));
+                    let hint =
+                        now.map(|page| format!("; {page} has it: cite `{page}, \"{section}\"`")).unwrap_or_default();
+                    wrong.push(format!("{}: {doc} has no section {section:?}{hint}", shown(path)));
                 }
             }
         }
