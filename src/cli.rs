@@ -137,7 +137,8 @@ pub struct ServeArgs {
     #[arg(long, env = "ONFAIL_RECEIVE_TOKEN", value_name = "TOKEN", hide_env_values = true)]
     pub receive_token: Option<String>,
 
-    /// The secret of the API (Authorization: Bearer ...); required
+    /// The secret of the API (Authorization: Bearer ...) and the web page's password (HTTP Basic,
+    /// any user); required
     #[arg(long, env = "ONFAIL_API_TOKEN", value_name = "TOKEN", hide_env_values = true)]
     pub api_token: Option<String>,
 

@@ -1,7 +1,7 @@
 //! The routes of `onfail serve` (docs/service.md, "onfail serve"): the report intake (token in the
 //! URL), the API (Bearer token) and `/healthz`. Wrong methods are 405 and unknown paths 404
 //! (axum's routing). Handlers never block: the store's blocking work runs on its own threads.
-//! Acknowledge links, the web page and checks are further routes on the same [`App`].
+//! Acknowledge links and the web page are in `web`, routed here on the same [`App`].
 
 // The `Err` of the helpers below is the HTTP answer to give, made once per request.
 #![allow(clippy::result_large_err)]
@@ -23,6 +23,7 @@ use super::forward::Forwarder;
 use super::report;
 use super::store::{NewOrder, NewPage, NewReport, Order, Page, Store};
 use super::token::{Token, random_code};
+use super::web;
 use crate::output::Output;
 
 /// Every body, reports and API alike.
@@ -61,7 +62,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/pages/{page_id}", get(get_page))
         .route("/v1/alerts/{alert_id}/state", get(get_alert_state).put(put_alert_state))
         .route("/v1/checks", get(get_checks))
+        .route("/", get(web::web_page))
+        .route("/a/{code}", get(web::show_link).post(web::acknowledge_link))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such path") })
+        .layer(axum::middleware::map_response(web::security_headers))
         .with_state(app)
 }
 

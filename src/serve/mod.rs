@@ -9,11 +9,13 @@
 
 mod api;
 mod forward;
+mod html;
 mod http;
 pub mod report;
 pub mod settings;
 pub mod store;
 mod token;
+mod web;
 
 use std::sync::Arc;
 use std::time::Duration;

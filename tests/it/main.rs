@@ -6,6 +6,9 @@
 mod common;
 
 mod action_inputs;
+// Chromium is driven over a pipe (descriptors 3 and 4), and the service stopped with signals.
+#[cfg(unix)]
+mod browser;
 mod cancel;
 mod details;
 mod docs;
@@ -29,6 +32,8 @@ mod run;
 // The service is stopped with signals in these tests (`kill`).
 #[cfg(unix)]
 mod serve;
+#[cfg(unix)]
+mod serve_pages;
 #[cfg(unix)]
 mod serve_robustness;
 mod sms;

@@ -447,10 +447,10 @@ fn a_page_acknowledged_elsewhere_ends_its_long_poll(backend: &Backend) {
         });
         std::thread::sleep(Duration::from_millis(500));
         let acknowledged = with_store(backend, async |store| {
-            let first = store.acknowledge(&code, 1_000).await.unwrap().unwrap();
+            let first = store.acknowledge(&code, 1_000, 0).await.unwrap().unwrap();
             // Idempotent: the first acknowledgement's time stays.
-            let again = store.acknowledge(&code, 2_000).await.unwrap().unwrap();
-            assert!(store.acknowledge("no-such-code", 3_000).await.unwrap().is_none());
+            let again = store.acknowledge(&code, 2_000, 0).await.unwrap().unwrap();
+            assert!(store.acknowledge("no-such-code", 3_000, 0).await.unwrap().is_none());
             assert_eq!(first, again);
             first
         });

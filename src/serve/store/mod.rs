@@ -88,6 +88,8 @@ pub struct StoredReport {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Order {
     pub order_id: String,
+    pub alert_id: String,
+    pub created_at: i64,
     pub numbers: Vec<String>,
     pub reports: Vec<StoredReport>,
 }
@@ -159,6 +161,17 @@ impl Store {
         each!(self.order(order_id))
     }
 
+    /// The newest `limit` orders, newest first.
+    pub async fn recent_orders(&self, limit: i64) -> Result<Vec<Order>, StoreError> {
+        each!(self.recent_orders(limit))
+    }
+
+    /// Every number the orders of `alert_id` registered from `from` until before `to` went
+    /// to, each once.
+    pub async fn alert_numbers(&self, alert_id: &str, from: i64, to: i64) -> Result<Vec<String>, StoreError> {
+        each!(self.alert_numbers(alert_id, from, to))
+    }
+
     pub async fn open_page(&self, page: NewPage) -> Result<(), StoreError> {
         each!(self.open_page(page))
     }
@@ -167,9 +180,26 @@ impl Store {
         each!(self.page(page_id))
     }
 
-    /// Acknowledges the page of a link code (the first acknowledgement's time stays).
-    pub async fn acknowledge(&self, code: &str, at: i64) -> Result<Option<Page>, StoreError> {
-        each!(self.acknowledge(code, at))
+    /// The page of an acknowledge link's code.
+    pub async fn page_by_code(&self, code: &str) -> Result<Option<Page>, StoreError> {
+        each!(self.page_by_code(code))
+    }
+
+    /// When the next page of `alert_id` after `after` was opened, if one was.
+    pub async fn next_page_of_alert(&self, alert_id: &str, after: i64) -> Result<Option<i64>, StoreError> {
+        each!(self.next_page_of_alert(alert_id, after))
+    }
+
+    /// The newest `limit` pages, newest first.
+    pub async fn recent_pages(&self, limit: i64) -> Result<Vec<Page>, StoreError> {
+        each!(self.recent_pages(limit))
+    }
+
+    /// Acknowledges the page of a link code if it was opened at `opened_since` or later (an
+    /// older link is expired and changes nothing); the first acknowledgement's time stays.
+    /// Gives the page as it is afterwards.
+    pub async fn acknowledge(&self, code: &str, at: i64, opened_since: i64) -> Result<Option<Page>, StoreError> {
+        each!(self.acknowledge(code, at, opened_since))
     }
 
     pub async fn alert_state(&self, alert_id: &str) -> Result<Option<String>, StoreError> {
@@ -254,6 +284,8 @@ mod tests {
     fn recipient_states_come_from_the_first_report_of_each_kind() {
         let order = Order {
             order_id: "1".into(),
+            alert_id: String::new(),
+            created_at: 0,
             numbers: vec!["905320000001".into(), "905320000002".into(), "905320000003".into()],
             reports: vec![
                 report("905320000001", "accepted", 10),
@@ -265,5 +297,44 @@ mod tests {
         };
         let states: Vec<(&str, Option<i64>)> = order.recipients().iter().map(|r| (r.status, r.at)).collect();
         assert_eq!(states, [("delivered", Some(30)), ("accepted", Some(20)), ("pending", None)]);
+    }
+
+    fn new_page(code: &str, at: i64) -> NewPage {
+        NewPage {
+            page_id: format!("id-{code}"),
+            code: code.into(),
+            alert_id: "deploy".into(),
+            title: "Deploy failed".into(),
+            run_url: String::new(),
+            at,
+        }
+    }
+
+    /// An acknowledge link acknowledges once (the first time stays) and, past its lifetime,
+    /// changes nothing: the old page is put in the store directly, as no test can wait 7 days.
+    #[test]
+    fn links_acknowledge_once_and_not_after_they_expired() {
+        let dir = tempfile::tempdir().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let url = super::super::settings::StoreUrl::Sqlite(dir.path().join("serve.db"));
+            let store = Store::open(&url).await.unwrap();
+            let (now, week) = (1_800_000_000_000, 7 * 24 * 3600 * 1000);
+            store.open_page(new_page("fresh", now - week)).await.unwrap();
+            store.open_page(new_page("old", now - week - 1)).await.unwrap();
+
+            let fresh = store.acknowledge("fresh", now, now - week).await.unwrap().unwrap();
+            assert_eq!(fresh.acknowledged_at, Some(now));
+            let again = store.acknowledge("fresh", now + 5, now + 5 - week).await.unwrap().unwrap();
+            assert_eq!(again.acknowledged_at, Some(now), "the first acknowledgement's time stays");
+
+            let old = store.acknowledge("old", now, now - week).await.unwrap().unwrap();
+            assert_eq!(old.acknowledged_at, None, "an expired link acknowledges nothing");
+            assert_eq!(store.page_by_code("old").await.unwrap().unwrap().acknowledged_at, None);
+            assert_eq!(store.acknowledge("unknown", now, now - week).await.unwrap(), None);
+
+            let newest: Vec<String> = store.recent_pages(10).await.unwrap().into_iter().map(|p| p.code).collect();
+            assert_eq!(newest, ["fresh", "old"]);
+        });
     }
 }

@@ -132,30 +132,36 @@ impl Postgres {
     }
 
     pub async fn order(&self, order_id: &str) -> Result<Option<Order>, StoreError> {
+        select_order(&*self.client().await?, order_id).await
+    }
+
+    pub async fn recent_orders(&self, limit: i64) -> Result<Vec<Order>, StoreError> {
         let client = self.client().await?;
-        let numbers = client
+        let ids = client
+            .query("SELECT order_id FROM orders ORDER BY created_at DESC, order_id LIMIT $1", &[&limit])
+            .await
+            .map_err(error)?;
+        let mut orders = Vec::with_capacity(ids.len());
+        for row in ids {
+            if let Some(order) = select_order(&client, row.get(0)).await? {
+                orders.push(order);
+            }
+        }
+        Ok(orders)
+    }
+
+    pub async fn alert_numbers(&self, alert_id: &str, from: i64, to: i64) -> Result<Vec<String>, StoreError> {
+        let rows = self
+            .client()
+            .await?
             .query(
-                "SELECT o.order_id, r.number FROM orders o LEFT JOIN order_recipients r USING (order_id) \
-                 WHERE o.order_id = $1 ORDER BY r.position",
-                &[&order_id],
+                "SELECT DISTINCT r.number FROM orders o JOIN order_recipients r USING (order_id) \
+                 WHERE o.alert_id = $1 AND o.created_at >= $2 AND o.created_at < $3 ORDER BY r.number",
+                &[&alert_id, &from, &to],
             )
             .await
             .map_err(error)?;
-        if numbers.is_empty() {
-            return Ok(None);
-        }
-        let reports = client
-            .query("SELECT recipient, status, received_at FROM reports WHERE packet_id = $1", &[&order_id])
-            .await
-            .map_err(error)?;
-        Ok(Some(Order {
-            order_id: order_id.to_string(),
-            numbers: numbers.iter().filter_map(|row| row.get::<_, Option<String>>(1)).collect(),
-            reports: reports
-                .iter()
-                .map(|row| StoredReport { recipient: row.get(0), status: row.get(1), received_at: row.get(2) })
-                .collect(),
-        }))
+        Ok(rows.iter().map(|row| row.get(0)).collect())
     }
 
     pub async fn open_page(&self, page: NewPage) -> Result<(), StoreError> {
@@ -174,26 +180,51 @@ impl Postgres {
         let row = self
             .client()
             .await?
-            .query_opt(
-                "SELECT page_id, code, alert_id, title, run_url, created_at, acknowledged_at FROM pages WHERE page_id = $1",
-                &[&page_id],
-            )
+            .query_opt(&format!("{SELECT_PAGE} WHERE page_id = $1"), &[&page_id])
             .await
             .map_err(error)?;
         Ok(row.as_ref().map(page))
     }
 
-    pub async fn acknowledge(&self, code: &str, at: i64) -> Result<Option<Page>, StoreError> {
+    pub async fn page_by_code(&self, code: &str) -> Result<Option<Page>, StoreError> {
+        let row =
+            self.client().await?.query_opt(&format!("{SELECT_PAGE} WHERE code = $1"), &[&code]).await.map_err(error)?;
+        Ok(row.as_ref().map(page))
+    }
+
+    pub async fn next_page_of_alert(&self, alert_id: &str, after: i64) -> Result<Option<i64>, StoreError> {
         let row = self
             .client()
             .await?
-            .query_opt(
-                "UPDATE pages SET acknowledged_at = COALESCE(acknowledged_at, $2) WHERE code = $1 \
-                 RETURNING page_id, code, alert_id, title, run_url, created_at, acknowledged_at",
-                &[&code, &at],
+            .query_one(
+                "SELECT MIN(created_at) FROM pages WHERE alert_id = $1 AND created_at > $2",
+                &[&alert_id, &after],
             )
             .await
             .map_err(error)?;
+        Ok(row.get(0))
+    }
+
+    pub async fn recent_pages(&self, limit: i64) -> Result<Vec<Page>, StoreError> {
+        let rows = self
+            .client()
+            .await?
+            .query(&format!("{SELECT_PAGE} ORDER BY created_at DESC, page_id LIMIT $1"), &[&limit])
+            .await
+            .map_err(error)?;
+        Ok(rows.iter().map(page).collect())
+    }
+
+    pub async fn acknowledge(&self, code: &str, at: i64, opened_since: i64) -> Result<Option<Page>, StoreError> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "UPDATE pages SET acknowledged_at = COALESCE(acknowledged_at, $2) WHERE code = $1 AND created_at >= $3",
+                &[&code, &at, &opened_since],
+            )
+            .await
+            .map_err(error)?;
+        let row = client.query_opt(&format!("{SELECT_PAGE} WHERE code = $1"), &[&code]).await.map_err(error)?;
         Ok(row.as_ref().map(page))
     }
 
@@ -258,6 +289,36 @@ impl Postgres {
     pub async fn prune_reports(&self, before: i64) -> Result<u64, StoreError> {
         self.client().await?.execute("DELETE FROM reports WHERE received_at < $1", &[&before]).await.map_err(error)
     }
+}
+
+const SELECT_PAGE: &str = "SELECT page_id, code, alert_id, title, run_url, created_at, acknowledged_at FROM pages";
+
+async fn select_order(client: &Client, order_id: &str) -> Result<Option<Order>, StoreError> {
+    let Some(head) = client
+        .query_opt("SELECT alert_id, created_at FROM orders WHERE order_id = $1", &[&order_id])
+        .await
+        .map_err(error)?
+    else {
+        return Ok(None);
+    };
+    let numbers = client
+        .query("SELECT number FROM order_recipients WHERE order_id = $1 ORDER BY position", &[&order_id])
+        .await
+        .map_err(error)?;
+    let reports = client
+        .query("SELECT recipient, status, received_at FROM reports WHERE packet_id = $1", &[&order_id])
+        .await
+        .map_err(error)?;
+    Ok(Some(Order {
+        order_id: order_id.to_string(),
+        alert_id: head.get(0),
+        created_at: head.get(1),
+        numbers: numbers.iter().map(|row| row.get(0)).collect(),
+        reports: reports
+            .iter()
+            .map(|row| StoredReport { recipient: row.get(0), status: row.get(1), received_at: row.get(2) })
+            .collect(),
+    }))
 }
 
 fn page(row: &Row) -> Page {

@@ -150,23 +150,29 @@ impl Sqlite {
 
     pub async fn order(&self, order_id: &str) -> Result<Option<Order>, StoreError> {
         let order_id = order_id.to_string();
+        self.read(move |conn| select_order(conn, &order_id)).await
+    }
+
+    pub async fn recent_orders(&self, limit: i64) -> Result<Vec<Order>, StoreError> {
         self.read(move |conn| {
-            let exists: bool =
-                conn.query_row("SELECT EXISTS (SELECT 1 FROM orders WHERE order_id = ?1)", [&order_id], |r| r.get(0))?;
-            if !exists {
-                return Ok(None);
-            }
-            let numbers = conn
-                .prepare("SELECT number FROM order_recipients WHERE order_id = ?1 ORDER BY position")?
-                .query_map([&order_id], |row| row.get(0))?
+            let ids = conn
+                .prepare("SELECT order_id FROM orders ORDER BY created_at DESC, order_id LIMIT ?1")?
+                .query_map([limit], |row| row.get(0))?
                 .collect::<rusqlite::Result<Vec<String>>>()?;
-            let reports = conn
-                .prepare("SELECT recipient, status, received_at FROM reports WHERE packet_id = ?1")?
-                .query_map([&order_id], |row| {
-                    Ok(StoredReport { recipient: row.get(0)?, status: row.get(1)?, received_at: row.get(2)? })
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(Some(Order { order_id, numbers, reports }))
+            ids.iter().filter_map(|id| select_order(conn, id).transpose()).collect()
+        })
+        .await
+    }
+
+    pub async fn alert_numbers(&self, alert_id: &str, from: i64, to: i64) -> Result<Vec<String>, StoreError> {
+        let alert_id = alert_id.to_string();
+        self.read(move |conn| {
+            conn.prepare(
+                "SELECT DISTINCT r.number FROM orders o JOIN order_recipients r USING (order_id) \
+                 WHERE o.alert_id = ?1 AND o.created_at >= ?2 AND o.created_at < ?3 ORDER BY r.number",
+            )?
+            .query_map(params![alert_id, from, to], |row| row.get(0))?
+            .collect()
         })
         .await
     }
@@ -187,12 +193,38 @@ impl Sqlite {
         self.read(move |conn| select_page(conn, "page_id", &page_id)).await
     }
 
-    pub async fn acknowledge(&self, code: &str, at: i64) -> Result<Option<Page>, StoreError> {
+    pub async fn page_by_code(&self, code: &str) -> Result<Option<Page>, StoreError> {
+        let code = code.to_string();
+        self.read(move |conn| select_page(conn, "code", &code)).await
+    }
+
+    pub async fn next_page_of_alert(&self, alert_id: &str, after: i64) -> Result<Option<i64>, StoreError> {
+        let alert_id = alert_id.to_string();
+        self.read(move |conn| {
+            conn.query_row(
+                "SELECT MIN(created_at) FROM pages WHERE alert_id = ?1 AND created_at > ?2",
+                params![alert_id, after],
+                |row| row.get(0),
+            )
+        })
+        .await
+    }
+
+    pub async fn recent_pages(&self, limit: i64) -> Result<Vec<Page>, StoreError> {
+        self.read(move |conn| {
+            conn.prepare(&format!("{SELECT_PAGE} ORDER BY created_at DESC, page_id LIMIT ?1"))?
+                .query_map([limit], page_of)?
+                .collect()
+        })
+        .await
+    }
+
+    pub async fn acknowledge(&self, code: &str, at: i64, opened_since: i64) -> Result<Option<Page>, StoreError> {
         let code = code.to_string();
         self.write(move |conn| {
             conn.execute(
-                "UPDATE pages SET acknowledged_at = COALESCE(acknowledged_at, ?2) WHERE code = ?1",
-                params![code, at],
+                "UPDATE pages SET acknowledged_at = COALESCE(acknowledged_at, ?2) WHERE code = ?1 AND created_at >= ?3",
+                params![code, at, opened_since],
             )?;
             select_page(conn, "code", &code)
         })
@@ -258,26 +290,45 @@ impl Sqlite {
     }
 }
 
+const SELECT_PAGE: &str = "SELECT page_id, code, alert_id, title, run_url, created_at, acknowledged_at FROM pages";
+
 /// `column` is one of this file's own names, never input.
 fn select_page(conn: &Connection, column: &str, value: &str) -> rusqlite::Result<Option<Page>> {
-    conn.query_row(
-        &format!(
-            "SELECT page_id, code, alert_id, title, run_url, created_at, acknowledged_at FROM pages WHERE {column} = ?1"
-        ),
-        [value],
-        |row| {
-            Ok(Page {
-                page_id: row.get(0)?,
-                code: row.get(1)?,
-                alert_id: row.get(2)?,
-                title: row.get(3)?,
-                run_url: row.get(4)?,
-                created_at: row.get(5)?,
-                acknowledged_at: row.get(6)?,
-            })
-        },
-    )
-    .optional()
+    conn.query_row(&format!("{SELECT_PAGE} WHERE {column} = ?1"), [value], page_of).optional()
+}
+
+fn page_of(row: &rusqlite::Row) -> rusqlite::Result<Page> {
+    Ok(Page {
+        page_id: row.get(0)?,
+        code: row.get(1)?,
+        alert_id: row.get(2)?,
+        title: row.get(3)?,
+        run_url: row.get(4)?,
+        created_at: row.get(5)?,
+        acknowledged_at: row.get(6)?,
+    })
+}
+
+fn select_order(conn: &Connection, order_id: &str) -> rusqlite::Result<Option<Order>> {
+    let head: Option<(String, i64)> = conn
+        .query_row("SELECT alert_id, created_at FROM orders WHERE order_id = ?1", [order_id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    let Some((alert_id, created_at)) = head else {
+        return Ok(None);
+    };
+    let numbers = conn
+        .prepare("SELECT number FROM order_recipients WHERE order_id = ?1 ORDER BY position")?
+        .query_map([order_id], |row| row.get(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    let reports = conn
+        .prepare("SELECT recipient, status, received_at FROM reports WHERE packet_id = ?1")?
+        .query_map([order_id], |row| {
+            Ok(StoredReport { recipient: row.get(0)?, status: row.get(1)?, received_at: row.get(2)? })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(Some(Order { order_id: order_id.to_string(), alert_id, created_at, numbers, reports }))
 }
 
 fn in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {

@@ -1,6 +1,8 @@
 //! Shared test harness: a real HTTP/1.1 server on 127.0.0.1 with scripted replies, and a runner
 //! for the `onfail` binary with a hermetic environment that scans every output for leaks.
 
+#[cfg(unix)]
+pub mod chromium;
 pub mod github_api;
 pub mod phones;
 #[cfg(unix)]

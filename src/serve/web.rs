@@ -1,0 +1,147 @@
+//! The routes a person's browser opens (docs/serve-pages.md): the acknowledge link `/a/{code}`
+//! (its code is its only credential) and the web page `/` (HTTP Basic, the API token as the
+//! password), and the headers every response of the service carries.
+//!
+//! A `GET` of a link never acknowledges: messaging apps fetch links to preview them. Only the
+//! page's button, a `POST` to the same URL, does; it is idempotent (the first time stays), so a
+//! forged cross-site `POST` could at most do what the person's own tap does.
+
+use std::sync::{Arc, LazyLock};
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use sha2::{Digest, Sha256};
+
+use super::api::{App, now_ms};
+use super::html;
+use super::store::Page;
+
+/// The newest pages and orders the web page shows.
+const SHOWN: i64 = 50;
+/// Codes are 22 characters (16 random bytes); anything much longer is not one.
+const MAX_CODE: usize = 64;
+
+/// No script, nothing loaded from anywhere, only the pages' own stylesheet (by its hash), forms
+/// only to this service, never in a frame.
+static CSP: LazyLock<HeaderValue> = LazyLock::new(|| {
+    let hash = STANDARD.encode(Sha256::digest(html::STYLE.as_bytes()));
+    let policy = format!(
+        "default-src 'none'; style-src 'sha256-{hash}'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    );
+    HeaderValue::from_str(&policy).unwrap_or(HeaderValue::from_static("default-src 'none'"))
+});
+
+/// Every response of the service carries these (the API's JSON included).
+pub async fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_SECURITY_POLICY, CSP.clone());
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    response
+}
+
+fn html(status: StatusCode, body: String) -> Response {
+    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], body)
+        .into_response()
+}
+
+fn store_failed(app: &App, what: &str, e: &impl std::fmt::Display) -> Response {
+    app.log.error(&format!("{what}: {e}"));
+    html(StatusCode::SERVICE_UNAVAILABLE, html::unavailable_page())
+}
+
+/// Orders registered this long before their page still count as its own (the clocks of
+/// replicas differ a little; a sender opens the page first, as its SMS carries the link).
+const CLOCK_SKEW: i64 = 60 * 1000;
+
+/// The numbers the page's SMS went to: the orders of its alert id from when it was opened until
+/// the next page of that alert id (an alert id lives across incidents), at most for the link's
+/// lifetime. None when unknown: the page is shown without them.
+async fn numbers_of(app: &App, page: &Page) -> Vec<String> {
+    if page.alert_id.is_empty() {
+        return Vec::new();
+    }
+    let until = match app.store.next_page_of_alert(&page.alert_id, page.created_at).await {
+        Ok(Some(next)) => next,
+        _ => page.created_at + html::LINK_LIFETIME.as_millis() as i64,
+    };
+    let from = page.created_at - CLOCK_SKEW;
+    app.store.alert_numbers(&page.alert_id, from, until).await.unwrap_or_default()
+}
+
+/// `GET /a/{code}`: shows the page; acknowledges nothing.
+pub async fn show_link(State(app): State<Arc<App>>, Path(code): Path<String>) -> Response {
+    if code.len() > MAX_CODE {
+        return html(StatusCode::NOT_FOUND, html::not_found_page());
+    }
+    let now = now_ms();
+    match app.store.page_by_code(&code).await {
+        Ok(None) => html(StatusCode::NOT_FOUND, html::not_found_page()),
+        Ok(Some(page)) if html::expired(&page, now) => html(StatusCode::GONE, html::expired_page()),
+        Ok(Some(page)) => {
+            let numbers = numbers_of(&app, &page).await;
+            html(StatusCode::OK, html::ack_page(&page, &numbers, now, false))
+        }
+        Err(e) => store_failed(&app, "a page could not be read", &e),
+    }
+}
+
+/// `POST /a/{code}`: the button. Acknowledges (once; again changes nothing) and says when.
+pub async fn acknowledge_link(State(app): State<Arc<App>>, Path(code): Path<String>) -> Response {
+    if code.len() > MAX_CODE {
+        return html(StatusCode::NOT_FOUND, html::not_found_page());
+    }
+    let now = now_ms();
+    match app.store.acknowledge(&code, now, html::opened_since(now)).await {
+        Ok(None) => html(StatusCode::NOT_FOUND, html::not_found_page()),
+        // The store acknowledges no expired page; this says so.
+        Ok(Some(page)) if html::expired(&page, now) => html(StatusCode::GONE, html::expired_page()),
+        Ok(Some(page)) => {
+            if page.acknowledged_at == Some(now) {
+                app.log.line(&format!("page {} acknowledged by its link", page.page_id));
+            }
+            app.changed.notify_waiters();
+            let numbers = numbers_of(&app, &page).await;
+            html(StatusCode::OK, html::ack_page(&page, &numbers, now, true))
+        }
+        Err(e) => store_failed(&app, "a page could not be acknowledged", &e),
+    }
+}
+
+/// The password of `Authorization: Basic …` (any user name) is the API token.
+fn basic_authorized(app: &App, headers: &HeaderMap) -> bool {
+    let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default().trim();
+    let Some((scheme, encoded)) = given.split_once(' ') else {
+        return false;
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return false;
+    }
+    let Ok(decoded) = STANDARD.decode(encoded.trim()) else {
+        return false;
+    };
+    let text = String::from_utf8_lossy(&decoded);
+    text.split_once(':').is_some_and(|(_, password)| app.api_token.matches(password))
+}
+
+/// `GET /`: pages, checks and SMS orders, newest first.
+pub async fn web_page(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    if !basic_authorized(&app, &headers) {
+        let mut response = html(StatusCode::UNAUTHORIZED, html::unauthorized_page());
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"onfail\""));
+        return response;
+    }
+    let pages = match app.store.recent_pages(SHOWN).await {
+        Ok(pages) => pages,
+        Err(e) => return store_failed(&app, "the pages could not be read", &e),
+    };
+    let orders = match app.store.recent_orders(SHOWN).await {
+        Ok(orders) => orders,
+        Err(e) => return store_failed(&app, "the orders could not be read", &e),
+    };
+    // This version keeps no checks: the page says "No checks configured".
+    html(StatusCode::OK, html::web_page(&pages, &[], &orders, now_ms()))
+}
