@@ -198,6 +198,11 @@ fn send(
             &own
         }
     };
+    // With `--server`, gathering the facts opens a page at the service (docs/serve-senders.md):
+    // a configuration error must show before that, since bad input sends nothing.
+    if non_empty(&args.channels.shared.companion.server).is_some() {
+        config::validate(args, env)?;
+    }
     let facts = Facts::gather(args, env, command, stop)?;
     let config = Config::build(args, facts)?;
     let delivered = deliver::deliver(&config, env, out, stop)?;

@@ -4,6 +4,7 @@
 
 use std::time::{Duration, SystemTime};
 
+use crate::channels::companion::{OpenedPage, Server};
 use crate::channels::{Alert, Channel, Configured};
 use crate::cli::{AlertArgs, OutputFormat};
 use crate::context::Env;
@@ -40,6 +41,10 @@ pub struct Config {
     /// Under `--notify-when changes`: what the same alert did last time, and where this outcome
     /// is recorded once the alert went out.
     pub history: Option<Lookup>,
+    /// `--server`: an `onfail serve` (docs/serve-senders.md).
+    pub server: Option<Server>,
+    /// The acknowledgeable page a failure opened there, whose link every SMS carries.
+    pub page: Option<OpenedPage>,
 }
 
 /// Collects the secret values from the raw arguments. Done before validation, so that even a
@@ -60,7 +65,7 @@ impl Config {
     /// history decision, so nothing is configured again afterwards.
     pub fn build(args: &AlertArgs, facts: Facts) -> Result<Config, ConfigError> {
         let general = &args.general;
-        let Facts { context, needs, warnings, history, decision } = facts;
+        let Facts { context, needs, warnings, history, decision, page } = facts;
         let render = |option: &str, source: &str| -> Result<String, ConfigError> {
             let template = Template::parse(source).map_err(|e| ConfigError::new(option, e.to_string()))?;
             Ok(template.render(|name| context.placeholder(name)))
@@ -75,10 +80,15 @@ impl Config {
         let voice_message = optional("--voice-message", &general.voice_message)?;
         let sms_message = optional("--sms-message", &general.sms_message)?;
         let notify_on = general.notify_on.clone().unwrap_or_default();
-        let mut alert = Alert { title, message, voice_message, sms_message, language, notify_on, context, decision };
+        let ack_url = page.as_ref().map(|p| p.ack_url.clone());
+        let mut alert =
+            Alert { title, message, voice_message, sms_message, language, notify_on, context, decision, ack_url };
         if let Some(text) = args.escalation.chain_sms(&alert) {
             alert.sms_message = Some(text);
         }
+        let server = Server::from_args(&args.channels.shared.companion)?;
+        let mut warnings = warnings;
+        warnings.extend(args.channels.shared.companion.unused());
         let Configured { channels, phones } = args.channels.configure(&alert)?;
         let escalation = Escalation::configure(&args.escalation, phones, !channels.is_empty())?;
         let settings = Settings {
@@ -88,12 +98,13 @@ impl Config {
             fail_on_error: general.fail_on_error.unwrap_or(true),
             output: general.output.unwrap_or(OutputFormat::Text),
         };
-        Ok(Config { settings, alert, channels, needs, warnings, escalation, history })
+        Ok(Config { settings, alert, channels, needs, warnings, escalation, history, server, page })
     }
 
     /// Whether any channel will talk https (and so needs the trust roots).
     pub fn needs_tls(&self) -> bool {
         self.channels.iter().any(|c| c.endpoint().starts_with("https://"))
+            || self.server.as_ref().is_some_and(Server::is_https)
     }
 }
 

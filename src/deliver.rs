@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::context::Env;
 use crate::error::ConfigError;
 use crate::escalation;
+use crate::escalation::acknowledge::PageWatch;
 use crate::fanout;
 use crate::output::Output;
 use crate::report::{ChannelReport, EscalationReport};
@@ -39,7 +40,19 @@ pub fn deliver(config: &Config, env: &Env, out: &Output, stop: &Listener) -> Res
         escalation::dry_run(escalation, &others, alert)
     } else {
         let transport = transport(config, env, out)?.stopping_on(stop.flag());
-        escalation::run(escalation, &others, alert, &transport, config.settings.timeout, out, stop)
+        // With `--server`, the link in the SMS acknowledges as a cancel does (docs/serve-senders.md).
+        let watch = config.server.as_ref().zip(config.page.as_ref());
+        let watch = watch.map(|(server, page)| PageWatch::start(server, page, &transport, stop));
+        let (channels, mut report) =
+            escalation::run(escalation, &others, alert, &transport, config.settings.timeout, out, stop);
+        if let Some(found) = watch.map(PageWatch::finish) {
+            found.warning.iter().for_each(|w| out.warning(w));
+            if found.acknowledged_at.is_some() && stop.given() {
+                report.acknowledged_by = Some("link");
+                report.acknowledged_at = found.acknowledged_at;
+            }
+        }
+        (channels, report)
     };
     Ok(Delivered { channels, escalation: Some(report) })
 }

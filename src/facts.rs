@@ -7,16 +7,23 @@
 use std::time::SystemTime;
 
 use crate::channels;
+use crate::channels::companion::{OpenedPage, Server};
 use crate::cli::{AlertArgs, GeneralArgs};
 use crate::context::{self, CommandRun, Context, Env};
 use crate::details;
-use crate::edge::{Decision, NotifyWhen};
+use crate::edge::{self, Decision, NotifyWhen, Role};
 use crate::error::ConfigError;
 use crate::history::{self, Lookup, github};
 use crate::needs::{self, NeedsVerdict};
+use crate::redact::Redactor;
 use crate::status::Status;
 use crate::stop::Listener;
+use crate::texts::Audience;
+use crate::transport::Transport;
 use crate::values::non_empty;
+
+/// How long opening the page may take: the alert must not wait on the service.
+const PAGE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(4);
 
 /// What the run knows before it configures anything. Built by [`Facts::local`] or
 /// [`Facts::gather`], and consumed by the one build of the configuration.
@@ -32,6 +39,9 @@ pub struct Facts {
     pub history: Option<Lookup>,
     /// Under `--notify-when changes`: the edge, decided from `history`.
     pub decision: Option<Decision>,
+    /// With `--server`, the acknowledgeable page a failure opened (docs/serve-senders.md): its
+    /// link goes into every SMS of the alert.
+    pub page: Option<OpenedPage>,
 }
 
 impl Facts {
@@ -58,7 +68,7 @@ impl Facts {
             context.failed_jobs.clone_from(&verdict.failed_jobs);
             context.skipped_jobs.clone_from(&verdict.skipped_jobs);
         }
-        Ok(Facts { context, needs, warnings, history: None, decision: None })
+        Ok(Facts { context, needs, warnings, history: None, decision: None, page: None })
     }
 
     /// Every fact of a send: the local ones, then the failure details from the jobs API and the
@@ -71,11 +81,51 @@ impl Facts {
         stop: &Listener,
     ) -> Result<Facts, ConfigError> {
         let mut facts = Facts::local(args, env, SystemTime::now(), command)?;
+        // A wrong --server is a usage error before anyone is asked anything.
+        let server = Server::from_args(&args.channels.shared.companion)?;
         let connect = || github::Api::connect(env, args.history.token()).map(|api| api.stopping_on(stop.flag()));
         let github = facts.wants_details(env).then(connect);
         facts.failure_details(args, env, github.as_ref());
         facts.look_back(args, env, github.as_ref(), stop)?;
+        if let Some(server) = server {
+            facts.open_page(&server, args, env, stop)?;
+        }
         Ok(facts)
+    }
+
+    /// With `--server`, a failure that calls or texts someone opens an acknowledgeable page
+    /// (docs/serve-senders.md). The service is optional: if it fails, that is a warning and the
+    /// alert goes out without a link.
+    fn open_page(&mut self, server: &Server, args: &AlertArgs, env: &Env, stop: &Listener) -> Result<(), ConfigError> {
+        let notify_on = args.general.notify_on.clone().unwrap_or_default();
+        let fires = |role| edge::skip_reason(self.decision.as_ref(), role, self.status(), &notify_on).is_none();
+        let channels = &args.channels;
+        let calls = non_empty(&channels.alertalk.alertalk_webhook_key).is_some() && fires(Role::Call);
+        let texts = non_empty(&channels.iletimerkezi.iletimerkezi_key).is_some() && fires(Role::Text);
+        if args.general.dry_run.unwrap_or(false) || self.status() != Status::Failure || !(calls || texts) {
+            return Ok(());
+        }
+        // Answers are scrubbed of the token; the transport's own warnings show when the alert
+        // is delivered (the same environment, the same transport).
+        let alert_id = alert_id(args, &self.context)?;
+        let mut redactor = Redactor::new();
+        channels.shared.companion.register_secrets(&mut redactor);
+        let opened = Transport::new(PAGE_TIMEOUT, 0, server.is_https(), env, redactor).map_err(|e| e.message).and_then(
+            |transport| {
+                let transport = transport.stopping_on(stop.flag());
+                let language = args.general.language.unwrap_or_default();
+                let title = language.texts(Audience::Screen).title(&self.context);
+                server.open_page(&transport, &alert_id, &title, &self.context.run_url).map_err(|why| why.to_string())
+            },
+        );
+        match opened {
+            Ok(page) => self.page = Some(page),
+            Err(why) => self.warnings.push(format!(
+                "--server: no acknowledge link could be opened at onfail serve ({why}); the alert went out without \
+                 one (cancelling the run still acknowledges an escalation)"
+            )),
+        }
+        Ok(())
     }
 
     fn status(&self) -> Status {

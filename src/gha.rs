@@ -294,7 +294,11 @@ pub fn summary(report: &RunReport, redact: &dyn Fn(&str) -> String) -> String {
 
 /// The escalation's part of the summary: how it ended, and one row per number per page.
 fn escalation_summary(md: &mut String, escalation: &EscalationReport) {
+    let by_link = escalation.acknowledged_at.as_deref().filter(|_| escalation.acknowledged_by == Some("link"));
+    let by_link =
+        by_link.map(|at| format!("**acknowledged** by the link in the SMS at {at}, so nothing more was sent"));
     let ended = match escalation.ended {
+        EscalationEnd::Acknowledged if by_link.is_some() => by_link.as_deref().unwrap_or_default(),
         EscalationEnd::Acknowledged => {
             "**acknowledged**: the run was cancelled while onfail waited, so nothing more was sent"
         }

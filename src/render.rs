@@ -128,8 +128,13 @@ pub fn summary_line(report: &RunReport) -> String {
     if !failed.is_empty() {
         line.push_str(&format!(" (failed: {failed})"));
     }
-    if report.acknowledged() {
-        line.push_str(" (acknowledged: the run was cancelled, so the escalation stopped)");
+    match report.escalation.as_ref().filter(|e| e.acknowledged) {
+        Some(e) if e.acknowledged_by == Some("link") => line.push_str(&format!(
+            " (acknowledged by the link in the SMS at {}, so the escalation stopped)",
+            e.acknowledged_at.as_deref().unwrap_or("an unknown time")
+        )),
+        Some(_) => line.push_str(" (acknowledged: the run was cancelled, so the escalation stopped)"),
+        None => {}
     }
     if report.superseded() {
         line.push_str(" (superseded: a newer run of this workflow and branch cancelled this one)");

@@ -100,6 +100,12 @@ pub struct EscalationReport {
     /// A newer run of the same workflow and branch cancelled this one (`concurrency:
     /// cancel-in-progress`): nothing more was sent, and nobody acknowledged.
     pub superseded: bool,
+    /// How it was acknowledged: `link` (the link in the SMS, at `onfail serve`) or `cancel`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acknowledged_by: Option<&'static str>,
+    /// When, where known (an acknowledgement by link).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acknowledged_at: Option<String>,
     /// The newer run's page, when `superseded`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub superseded_by: Option<String>,

@@ -129,6 +129,13 @@ impl Listener {
         StopFlag(self.listening.then(|| Arc::clone(&self.flag)))
     }
 
+    /// Sets the flag as a stop signal does: an acknowledgement by link (docs/serve-senders.md)
+    /// stops an escalation exactly as a cancel does.
+    pub fn acknowledger(&self) -> impl Fn() + Send + 'static {
+        let flag = Arc::clone(&self.flag);
+        move || flag.store(true, Ordering::SeqCst)
+    }
+
     pub fn given(&self) -> bool {
         self.flag.load(Ordering::SeqCst)
     }

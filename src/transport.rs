@@ -162,6 +162,20 @@ impl Transport {
         self.attempt(request, timeout).map_err(|failure| failure.reason)
     }
 
+    /// [`Transport::send_once`] as a GET (the body is ignored): for reading from `onfail serve`
+    /// (docs/service.md, "onfail serve"), whose reads are GETs. Same rules: no redirect, the timeout, the
+    /// stop flag, answers redacted on arrival.
+    pub fn get_once(&self, request: &Request, timeout: Duration) -> Result<Response, String> {
+        let (this, request) = (self.clone(), request.clone());
+        let exchanged = stop::unless_stopped(&self.stop, stop::IN_FLIGHT, move || {
+            this.exchange_with(reqwest::Method::GET, &request, timeout)
+        });
+        match exchanged {
+            Some(result) => result.map_err(|failure| failure.reason),
+            None => Err(format!("{ABANDONED} after onfail was asked to stop")),
+        }
+    }
+
     /// [`Transport::send_once`], saying on failure whether the request surely never arrived.
     fn attempt(&self, request: &Request, timeout: Duration) -> Result<Response, Failure> {
         let (this, request) = (self.clone(), request.clone());
@@ -179,12 +193,20 @@ impl Transport {
     }
 
     fn exchange(&self, request: &Request, timeout: Duration) -> Result<Response, Failure> {
-        let mut builder = self
-            .client
-            .post(request.url.clone())
-            .timeout(timeout)
-            .header(CONTENT_TYPE, "application/json")
-            .body(request.body.clone());
+        self.exchange_with(reqwest::Method::POST, request, timeout)
+    }
+
+    fn exchange_with(
+        &self,
+        method: reqwest::Method,
+        request: &Request,
+        timeout: Duration,
+    ) -> Result<Response, Failure> {
+        let get = method == reqwest::Method::GET;
+        let mut builder = self.client.request(method, request.url.clone()).timeout(timeout);
+        if !get {
+            builder = builder.header(CONTENT_TYPE, "application/json").body(request.body.clone());
+        }
         for header in &request.headers {
             builder = builder.header(header.name.as_str(), header.value.as_str());
         }

@@ -43,6 +43,11 @@ pub(super) fn paged(report: &RunReport) -> Option<bool> {
 /// on GitHub Actions, `superseded` when a newer run of the same workflow and branch cancelled
 /// this one: the line says which. Without an escalation it is a warning: the alert was stopped.
 pub(super) fn stopped(args: &AlertArgs, env: &Env, report: &mut RunReport, out: &Output) {
+    if let Some(escalation) = report.escalation.as_mut().filter(|e| e.acknowledged_by == Some("link")) {
+        let at = escalation.acknowledged_at.as_deref().unwrap_or("an unknown time");
+        out.line(&format!("escalation: acknowledged by the link in the SMS at {at}: nothing more is sent"));
+        return;
+    }
     let newer = superseded_by(args, env);
     match (report.escalation.as_mut(), newer) {
         (Some(escalation), Some(run)) => {
@@ -55,7 +60,10 @@ pub(super) fn stopped(args: &AlertArgs, env: &Env, report: &mut RunReport, out: 
             ));
             escalation.superseded_by = Some(run);
         }
-        (Some(_), None) => out.line("escalation: acknowledged (the run was cancelled): nothing more is sent"),
+        (Some(escalation), None) => {
+            escalation.acknowledged_by = Some("cancel");
+            out.line("escalation: acknowledged (the run was cancelled): nothing more is sent")
+        }
         (None, newer) => {
             let why = newer.map(|run| format!(" by a newer run ({run})")).unwrap_or_default();
             report.warnings.push(format!(

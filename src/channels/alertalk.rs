@@ -89,7 +89,14 @@ pub fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Opti
     let (option, full) = match (&alert.voice_message, &alert.message) {
         (Some(text), _) => ("--voice-message", text.clone()),
         (None, Some(text)) => ("--message", text.clone()),
-        (None, None) => ("--language", alert.language.texts(Audience::Phone).voice(&alert.context)),
+        (None, None) => {
+            let texts = alert.language.texts(Audience::Phone);
+            let mut text = texts.voice(&alert.context);
+            if alert.ack_url.is_some() && alert.status() == crate::status::Status::Failure {
+                text = format!("{text} {}", texts.ack_spoken());
+            }
+            ("--language", text)
+        }
     };
     if full.trim().is_empty() {
         return Err(ConfigError::new(option, "renders to an empty text: Alertalk needs text to read aloud"));

@@ -8,6 +8,7 @@ mod envelope;
 use std::time::Duration;
 
 use super::sms_text::{self, MAX_PARTS};
+use super::companion::Server;
 use super::{Alert, Channel, Provider, SharedArgs};
 use crate::edge::Role;
 use crate::error::ConfigError;
@@ -99,6 +100,18 @@ pub struct Sms {
     text: String,
     wait: Duration,
     warnings: Vec<String>,
+    /// With `--server`: where the order is registered and its delivery learned.
+    companion: Option<Registration>,
+    /// The acknowledge words and link the text ends with, kept whole when the text is cut.
+    ack_line: Option<String>,
+}
+
+/// What an order is registered with at `onfail serve`.
+#[derive(Clone, Debug)]
+struct Registration {
+    server: Server,
+    alert_id: String,
+    run_url: String,
 }
 
 /// The SMS channel, if the iletiMerkezi key is set; an error if it is set but incomplete.
@@ -143,7 +156,20 @@ pub fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Opti
     if full.trim().is_empty() {
         return Err(ConfigError::new(option, "renders to an empty text: an SMS needs some text"));
     }
+    let ack_line = match &alert.ack_url {
+        Some(link) if !alert.recovered(Role::Text) => Some(alert.language.texts(Audience::Phone).ack_link(link)),
+        _ => None,
+    };
+    let full = match &ack_line {
+        Some(line) => with_link(&full, line),
+        None => full,
+    };
     let (text, warnings) = fit_text(&full);
+    let companion = Server::from_args(&shared.companion)?.map(|server| Registration {
+        server,
+        alert_id: super::incident::default_alert_id(&alert.context),
+        run_url: alert.context.run_url.clone(),
+    });
     Ok(Some(Sms {
         send_url: endpoint(&base, "send-sms"),
         report_url: endpoint(&base, "get-report"),
@@ -154,7 +180,22 @@ pub fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Opti
         text,
         wait: args.sms_wait.unwrap_or(Duration::ZERO),
         warnings,
+        companion,
+        ack_line,
     }))
+}
+
+/// `text` and then `link` (the acknowledge link), the text cut first if both do not fit in
+/// iletiMerkezi's part cap: the link is never cut.
+fn with_link(text: &str, link: &str) -> String {
+    let mut body: Vec<char> = text.trim_end().chars().collect();
+    loop {
+        let joined = format!("{} {link}", body.iter().collect::<String>());
+        if body.is_empty() || sms_text::measure(&joined).parts <= MAX_PARTS {
+            return joined;
+        }
+        body.truncate(body.len().saturating_sub(16));
+    }
 }
 
 /// `https://api.iletimerkezi.com` + `send-sms` → `https://api.iletimerkezi.com/v1/send-sms/json`.
@@ -233,13 +274,37 @@ impl Sms {
     /// The same SMS with `marker` before its text, cut again to the part cap: a repeated round
     /// of an escalation says which round it is (docs/escalation.md, "Escalation").
     pub fn marked(&self, marker: &str) -> Sms {
-        let (text, _) = sms_text::fit(&format!("{marker}{}", self.text));
+        let text = match &self.ack_line {
+            Some(line) => {
+                let body = self.text.strip_suffix(line.as_str()).unwrap_or(&self.text);
+                with_link(&format!("{marker}{body}"), line)
+            }
+            None => sms_text::fit(&format!("{marker}{}", self.text)).0,
+        };
         Sms { text, ..self.clone() }
     }
 
     /// Sends the order, and nothing more: no delivery report is read.
     pub fn send(&self, transport: &Transport) -> Outcome {
-        transport.deliver(&|attempt| self.request(attempt), &|r, attempt| self.classify(r, attempt))
+        let mut outcome = transport.deliver(&|attempt| self.request(attempt), &|r, attempt| self.classify(r, attempt));
+        if let (Some(companion), Ok(delivery)) = (&self.companion, &mut outcome.result)
+            && let Some(order_id) = &delivery.ids.sms_order_id
+        {
+            let registered = companion.server.register_order(
+                transport,
+                order_id,
+                &self.phones,
+                &companion.alert_id,
+                &companion.run_url,
+            );
+            if let Err(why) = registered {
+                delivery.warnings.push(format!(
+                    "--server: order {order_id} could not be registered with onfail serve ({why}); its delivery \
+                     is read from iletiMerkezi's get-report instead"
+                ));
+            }
+        }
+        outcome
     }
 
     /// Reads the delivery report of `order_id` for at most `wait` (and never past the transport's
@@ -260,7 +325,10 @@ impl Sms {
             phones: &self.phones,
             stop,
         };
-        watch.wait(wait)
+        match &self.companion {
+            Some(companion) => delivery::from_service(&watch, &companion.server, wait),
+            None => watch.wait(wait),
+        }
     }
 
     /// [`Channel::deliver`], with the `--sms-wait` ending early when `stop` says so; also returns
@@ -298,6 +366,7 @@ impl Sms {
     fn settle(&self, mut outcome: Outcome, order_id: &str, report: delivery::Report) -> Outcome {
         let Ok(delivery) = &mut outcome.result else { return outcome };
         delivery.ids.delivery_states = report.masked_states(&self.phones);
+        delivery.warnings.extend(report.warnings.iter().cloned());
         let (delivered, undelivered, pending) = (
             report.list(&self.phones, DeliveryState::Delivered),
             report.list(&self.phones, DeliveryState::Undelivered),
@@ -497,5 +566,45 @@ mod tests {
         assert!(long.to_string().starts_with("--sms-sender: 'ABCDEFGHIJKL' has 12 characters"), "{long}");
         assert!(check_sender(Some("İZMİR")).unwrap_err().message.contains("Turkish letters"));
         assert!(check_sender(None).unwrap_err().message.starts_with("missing"));
+    }
+}
+
+/// How many SMS parts the default texts take with an acknowledge link (docs/serve-senders.md,
+/// "How long the SMS is"): the numbers the docs give.
+#[cfg(test)]
+mod ack_link_parts {
+    use crate::channels::sms_text::{MAX_PARTS, measure};
+    use crate::status::Status;
+    use crate::texts::fixtures::{github, host};
+    use crate::texts::{Audience, Language};
+
+    /// A link as long as a real one: a short host, `/a/` and the 22 characters of 128 bits.
+    const LINK: &str = "https://onfail.example.com/a/BJ2PqGqMj1bnoCZw9sniZQ";
+
+    #[test]
+    fn the_default_texts_with_the_link_take_the_fewest_parts_they_can() {
+        for language in [Language::En, Language::Tr] {
+            let texts = language.texts(Audience::Phone);
+            let cases = [
+                // A GitHub SMS (113 characters) and the link (51) cannot share one part of 155
+                // (150 Turkish): two parts, as few as both need. A chain's SMS is two parts
+                // already, and stays two. A cron host's SMS stays one.
+                (texts.sms(&github(Status::Failure)), 1, 2),
+                (texts.escalation_sms(&github(Status::Failure)), 2, 2),
+                (texts.sms(&host(Status::Failure)), 1, 1),
+            ];
+            for (text, before, after) in cases {
+                let linked = super::with_link(&text, &texts.ack_link(LINK));
+                assert!(linked.ends_with(LINK), "{linked}");
+                assert_eq!((measure(&text).parts, measure(&linked).parts), (before, after), "{language:?}: {linked}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_text_too_long_for_the_cap_is_cut_before_the_link_never_the_link() {
+        let linked = super::with_link(&"x".repeat(3000), LINK);
+        assert!(linked.ends_with(&format!(" {LINK}")), "{linked}");
+        assert!(measure(&linked).parts <= MAX_PARTS);
     }
 }

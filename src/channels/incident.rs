@@ -341,6 +341,7 @@ pub(crate) fn test_alert(status: Status, title: &str, message: Option<&str>) -> 
         language: crate::texts::Language::default(),
         notify_on: crate::status::NotifyOn::default(),
         decision: None,
+        ack_url: None,
     }
 }
 

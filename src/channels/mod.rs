@@ -17,6 +17,7 @@
 //! in [`SharedArgs`] (`--phone-numbers`) and [`incident`] (`--alert-id`, `--priority`,
 //! `--alert-url`), and reach each provider's `configure` as the [`SharedArgs`].
 
+pub mod companion;
 pub mod incident;
 pub mod sms_text;
 
@@ -48,6 +49,9 @@ pub struct Alert {
     /// Under `--notify-when changes`: the edge, which silences voice and SMS while a failure
     /// goes on and turns SMS and webhook into a short "recovered" notice. `None` under `always`.
     pub decision: Option<Decision>,
+    /// With `--server`, the link that acknowledges this page (docs/serve-senders.md): every SMS
+    /// carries it, and the default voice text says it is in the SMS.
+    pub ack_url: Option<String>,
 }
 
 impl Alert {
@@ -143,6 +147,10 @@ pub struct SharedArgs {
 
     #[command(flatten)]
     pub incident: incident::IncidentArgs,
+
+    /// `--server`: SMS and escalation read it, and so does the page.
+    #[command(flatten)]
+    pub companion: companion::Args,
 }
 
 impl SharedArgs {
@@ -154,6 +162,7 @@ impl SharedArgs {
         if let Some(url) = non_empty(&self.incident.alert_url) {
             redactor.url_password_of(url);
         }
+        self.companion.register_secrets(redactor);
     }
 }
 

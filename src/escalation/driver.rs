@@ -117,6 +117,8 @@ pub fn run(
         acknowledged,
         superseded: false,
         superseded_by: None,
+        acknowledged_by: None,
+        acknowledged_at: None,
         ended,
         waited_ms: driver.waited.as_millis() as u64,
         recipients: driver.recipients.into_iter().map(|(_, row)| row).collect(),
@@ -162,6 +164,8 @@ pub fn dry_run(
         acknowledged: false,
         superseded: false,
         superseded_by: None,
+        acknowledged_by: None,
+        acknowledged_at: None,
         ended: EscalationEnd::DryRun,
         waited_ms: 0,
         recipients: Vec::new(),
@@ -255,6 +259,7 @@ impl Driver<'_> {
                 let transport = self.transport.renewed(wait + WATCH_SLACK);
                 let ack = self.ack;
                 let report = sms.watch(&transport, order_id, wait, &|| ack.given());
+                report.warnings.iter().for_each(|w| self.out.warning(&format!("escalation: {w}")));
                 if let Some(problem) = &report.problem {
                     self.out.warning(&format!("escalation: the delivery report could not be read: {problem}"));
                 }

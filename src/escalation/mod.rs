@@ -8,6 +8,7 @@
 //! knows nothing of it. [`plan`] is the pure order of pages and waits, and [`driver`] runs the
 //! plan; `crate::stop` hears the cancel.
 
+pub mod acknowledge;
 mod driver;
 pub mod plan;
 

@@ -181,6 +181,14 @@ impl Texts for English {
         let ack = (ctx.source == Source::GitHub).then_some("To acknowledge, open the run and press Cancel workflow.");
         sms_with(ctx, ack)
     }
+
+    fn ack_link(&self, link: &str) -> String {
+        format!("To acknowledge, open the link: {link}")
+    }
+
+    fn ack_spoken(&self) -> &'static str {
+        "To acknowledge, open the link in the text message."
+    }
 }
 
 #[cfg(test)]

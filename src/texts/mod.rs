@@ -90,6 +90,10 @@ pub trait Texts: Sync {
     /// The SMS of an escalation chain: the alert and, where it runs on GitHub, how to acknowledge
     /// it (by cancelling the run).
     fn escalation_sms(&self, ctx: &Context) -> String;
+    /// What an SMS ends with when `onfail serve` gave the page an acknowledge link.
+    fn ack_link(&self, link: &str) -> String;
+    /// Said at the end of a call when the SMS carries an acknowledge link.
+    fn ack_spoken(&self) -> &'static str;
 }
 
 /// At most this many failed jobs are named; the rest are counted.

@@ -280,6 +280,14 @@ impl Texts for Turkish {
             .then_some("Onaylamak için çalıştırmayı açıp Cancel workflow düğmesine basın.");
         sms_with(ctx, ack)
     }
+
+    fn ack_link(&self, link: &str) -> String {
+        format!("Onaylamak için bağlantıyı açın: {link}")
+    }
+
+    fn ack_spoken(&self) -> &'static str {
+        "Onaylamak için kısa mesajdaki bağlantıyı açın."
+    }
 }
 
 #[cfg(test)]

@@ -30,6 +30,8 @@ const URL_PASSWORD_DECODED: &str = "uF3hJ8@kL2mN5bV9";
 const LINK_PASSWORD: &str = "lR7tW2yQ9pE4uI6oA3";
 /// A header value with the characters that JSON escapes: `/`, `"` and `\`.
 const QUOTED_VALUE: &str = r#"gT6/yH2"jK8\lM4nB7"#;
+/// `--server-token`: the `onfail serve` API token.
+const SERVER_TOKEN: &str = "sV4bN8mQ1wE5rT9yU2";
 const VOICE_PHONE: &str = "5451112233";
 const SMS_PHONE: &str = "5467778899";
 
@@ -51,6 +53,7 @@ fn sentinels() -> Vec<String> {
         URL_PASSWORD_DECODED,
         LINK_PASSWORD,
         QUOTED_VALUE,
+        SERVER_TOKEN,
     ]
     .map(String::from)
     .to_vec();
@@ -104,6 +107,10 @@ fn channels_at(base: &str) -> Vec<String> {
         format!("Authorization: APIKEY {HEADER_VALUE}\nX-Signature: {QUOTED_VALUE}"),
         "--webhook-secret".into(),
         HOOK_SECRET.into(),
+        "--server".into(),
+        base.into(),
+        "--server-token".into(),
+        SERVER_TOKEN.into(),
     ]
 }
 
@@ -347,6 +354,8 @@ fn every_configuration_error_leaks_nothing() {
         vec!["--grafana-irm-url".into(), format!("ftp://example.com/formatted_webhook/{GRAFANA_TOKEN}/")],
         vec!["--message".into(), format!("{{nope}} {SMS_KEY}")],
         vec!["--sms-sender".into(), "TOO-LONG-SENDER".into()],
+        vec!["--server".into(), format!("http://example.com/{HOOK_PATH}?t={SERVER_TOKEN}")],
+        vec!["--server-token".into(), format!("{SERVER_TOKEN}\n{SERVER_TOKEN}")],
     ];
     for case in cases {
         // The bad value replaces the good one for the same flag.

@@ -36,6 +36,9 @@ mod serve;
 mod serve_pages;
 #[cfg(unix)]
 mod serve_robustness;
+// The service runs as a process (tests/it/common/service.rs), stopped with `kill`.
+#[cfg(unix)]
+mod senders;
 mod sms;
 mod state;
 mod structure;

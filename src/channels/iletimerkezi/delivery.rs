@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::envelope::{self, Answer, Credentials, Kind, REPORT_PAGE};
+use crate::channels::companion::{self, Server};
 use crate::phone::{self, Phone};
 use crate::transport::{ATTEMPT_TIMEOUT, Transport};
 use crate::wire::{RecipientState, Request};
@@ -63,6 +64,8 @@ pub struct Report {
     pub waited: Duration,
     /// Why the report could not be read, if the last attempt to read it failed.
     pub problem: Option<String>,
+    /// What went wrong on the way that the user should know (`onfail serve` unreachable).
+    pub warnings: Vec<String>,
 }
 
 impl Report {
@@ -78,6 +81,54 @@ impl Report {
     pub fn list(&self, phones: &[Phone], state: State) -> Vec<String> {
         phones.iter().zip(&self.states).filter(|(_, s)| **s == state).map(|(p, _)| p.masked()).collect()
     }
+}
+
+/// With `--server` (docs/serve-senders.md): the states are long-polled from `onfail serve`,
+/// which hears iletiMerkezi's delivery reports as they come, so the wait ends as soon as every
+/// recipient is final. The first look does not wait, so a service that is down shows within
+/// seconds; whenever the service fails, it is a warning and get-report polling takes over for
+/// the time that is left.
+pub fn from_service(watch: &Watch, server: &Server, wait: Duration) -> Report {
+    let started = Instant::now();
+    let end = started + wait.min(watch.transport.remaining().saturating_sub(RESERVE));
+    let mut states = vec![State::Pending; watch.phones.len()];
+    let mut first = true;
+    while !(watch.stop)() {
+        let left = end.saturating_duration_since(Instant::now());
+        if left < MIN_POLL {
+            break;
+        }
+        let poll = if first { Duration::ZERO } else { left.saturating_sub(companion::ANSWER_SLACK) };
+        first = false;
+        match server.order_states(watch.transport, watch.order_id, watch.phones, poll) {
+            Ok(now) => {
+                for (state, seen) in states.iter_mut().zip(now) {
+                    // A terminal state never goes back to pending.
+                    if *state == State::Pending {
+                        *state = match seen {
+                            companion::Delivery::Delivered => State::Delivered,
+                            companion::Delivery::Undelivered => State::Undelivered,
+                            companion::Delivery::Pending => State::Pending,
+                        };
+                    }
+                }
+                if !states.contains(&State::Pending) {
+                    break;
+                }
+            }
+            Err(_) if (watch.stop)() => break,
+            Err(why) => {
+                let mut report = watch.wait(end.saturating_duration_since(Instant::now()));
+                report.warnings.push(format!(
+                    "--server: onfail serve could not be reached ({why}); the delivery report was read from \
+                     iletiMerkezi's get-report instead"
+                ));
+                report.waited = started.elapsed();
+                return report;
+            }
+        }
+    }
+    Report { states, order_failed: false, waited: started.elapsed(), problem: None, warnings: Vec::new() }
 }
 
 /// What one poll found out.
@@ -111,6 +162,7 @@ impl Watch<'_> {
             order_failed: false,
             waited: budget,
             problem: None,
+            warnings: Vec::new(),
         };
         if budget.is_zero() {
             report.problem = Some("no time was left within --timeout to wait".into());
