@@ -3,6 +3,7 @@
 //! ([`deliver`]), report. The redactor exists before any of it. Exit codes are decided here and
 //! nowhere else.
 
+mod heartbeat;
 mod reached;
 
 use std::ffi::OsString;
@@ -120,11 +121,23 @@ fn register_unparsed_values(redactor: &mut Redactor, args: &[OsString], env: &En
 /// not when it fails), run the command, then alert with its result and exit with its code.
 fn run_command(args: &RunArgs, env: &Env) -> Exit {
     let out = Output::new(config::redactor(&args.alert), env);
-    if let Err(error) = refuse_status_options(args).and_then(|()| config::validate(&args.alert, env)) {
-        out.error(&error.to_string());
-        return Exit::Usage;
+    let heartbeat = match refuse_status_options(args)
+        .and_then(|()| config::validate(&args.alert, env))
+        .and_then(|()| heartbeat::Heartbeat::configure(args, env, &out))
+    {
+        Ok(heartbeat) => heartbeat,
+        Err(error) => {
+            out.error(&error.to_string());
+            return Exit::Usage;
+        }
+    };
+    if let Some(heartbeat) = &heartbeat {
+        heartbeat.started(&out);
     }
     let finished = runner::run(&args.command, args.tail_lines.unwrap_or(20) as usize);
+    if let Some(heartbeat) = &heartbeat {
+        heartbeat.ended(finished.ended.exit_code(), &out);
+    }
     // From here on a SIGINT or SIGTERM stops the alert promptly, never kills it midway
     // (docs/getting-started.md, "Cron jobs and any CI: `onfail run`").
     let listener = Listener::listen();

@@ -102,6 +102,11 @@ pub struct RunArgs {
           hide_env_values = true, help_heading = "Run")]
     pub tail_lines: Option<u32>,
 
+    /// Ping this check of the --server (an onfail serve --config check) when the command starts
+    /// and with its exit code when it ends, so the service pages if it never runs
+    #[arg(long, env = "ONFAIL_CHECK", value_name = "NAME", hide_env_values = true, help_heading = "Run")]
+    pub check: Option<String>,
+
     /// The command to run and its arguments, after `--`
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<OsString>,

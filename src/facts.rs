@@ -167,6 +167,7 @@ impl Facts {
             return Ok(());
         }
         let alert_id = alert_id(args, &self.context)?;
+        let server = Server::from_args(&args.channels.shared.companion)?;
         let query = history::Query {
             env,
             status: self.status(),
@@ -179,6 +180,7 @@ impl Facts {
             dry_run: args.general.dry_run.unwrap_or(false),
             github,
             stop: stop.flag(),
+            server: server.as_ref().map(|server| server.base_and_token()),
         };
         let lookup = history::look_back(&args.history, &query);
         self.decision = Some(Decision::new(self.status(), &lookup.previous));

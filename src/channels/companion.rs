@@ -112,6 +112,20 @@ impl Server {
         Ok(Some(Server { base, token: token.to_string() }))
     }
 
+    /// The `--server` URL and the token, for the history kept there (`history::remote`).
+    pub fn base_and_token(&self) -> (&reqwest::Url, &str) {
+        (&self.base, &self.token)
+    }
+
+    /// `/v1/ping/{check}[/{what}]` (docs/serve-checks.md): `what` is `start`, or the exit code.
+    pub fn ping(&self, transport: &Transport, check: &str, what: &str) -> Result<(), String> {
+        let path = match what {
+            "" => format!("/v1/ping/{check}"),
+            what => format!("/v1/ping/{check}/{what}"),
+        };
+        expect(&transport.send_once(&self.request(&path, json!({})), WRITE_TIMEOUT)?, &[200]).map(|_| ())
+    }
+
     /// Whether the service is reached over https (the transport then needs the trust roots).
     pub fn is_https(&self) -> bool {
         self.base.scheme() == "https"

@@ -4,6 +4,7 @@
 //! with a warning that names the fix: the alert then goes out as a first failure would.
 
 pub mod github;
+pub mod remote;
 pub mod state;
 
 use std::path::PathBuf;
@@ -77,6 +78,15 @@ pub struct Query<'a> {
     pub github: Option<&'a Result<github::Api, String>>,
     /// A stop request (a cancel): the lookup asks nothing more once it is set.
     pub stop: StopFlag,
+    /// `--server` and `--server-token`: outside GitHub the history is kept there, not in a file.
+    pub server: Option<(&'a reqwest::Url, &'a str)>,
+}
+
+/// Where the outcome is recorded once the alert went out.
+#[derive(Debug)]
+enum Keeper {
+    File(state::Store),
+    Service(remote::Remote),
 }
 
 /// What the lookup found.
@@ -86,7 +96,7 @@ pub struct Lookup {
     pub previous_run_url: Option<String>,
     pub warnings: Vec<String>,
     /// Outside GitHub: where the outcome is recorded once the alert went out.
-    store: Option<state::Store>,
+    store: Option<Keeper>,
 }
 
 impl Lookup {
@@ -121,6 +131,9 @@ pub fn look_back(args: &Args, query: &Query) -> Lookup {
                  would: {problem}"
             )),
         };
+    }
+    if let Some((base, token)) = query.server {
+        return from_service(base, token, query);
     }
     let dir =
         match args.state_dir.clone().filter(|d| !d.as_os_str().is_empty()).or_else(|| state::default_dir(query.env)) {
@@ -172,8 +185,30 @@ pub fn look_back(args: &Args, query: &Query) -> Lookup {
         ),
     };
     warnings.extend(shared);
-    let store = (!query.dry_run).then_some(store);
+    let store = (!query.dry_run).then_some(Keeper::File(store));
     Lookup { previous, previous_run_url, warnings, store }
+}
+
+/// The history kept by the service at `--server` (docs/serve-checks.md).
+fn from_service(base: &reqwest::Url, token: &str, query: &Query) -> Lookup {
+    let unknown = |problem: String| {
+        Lookup::unknown(format!(
+            "--notify-when changes: {problem}; the history is unknown, so this alert goes out as a first failure would"
+        ))
+    };
+    let remote = match remote::Remote::new(query.env, base, token, query.alert_id, query.command) {
+        Ok(remote) => remote,
+        Err(problem) => return unknown(problem),
+    };
+    match remote.read() {
+        Ok(last) => {
+            let previous = last.as_ref().map_or(Previous::Nothing, state::State::previous);
+            let previous_run_url = last.as_ref().and_then(|s| s.run_url()).map(str::to_string);
+            let store = (!query.dry_run).then_some(Keeper::Service(remote));
+            Lookup { previous, previous_run_url, warnings: Vec::new(), store }
+        }
+        Err(problem) => unknown(problem),
+    }
 }
 
 /// The warning for a `--alert-id` that another command recorded last: the two jobs share one
@@ -209,5 +244,11 @@ pub fn record(lookup: &Lookup, status: Status, paged: bool, run_url: &str) -> Op
         Status::Success => state::Outcome::Success,
         Status::Cancelled | Status::Skipped => return None,
     };
-    store.record(outcome, run_url, SystemTime::now()).err().map(|problem| format!("--notify-when changes: {problem}"))
+    let recorded = match store {
+        Keeper::File(file) => file.record(outcome, run_url, SystemTime::now()),
+        Keeper::Service(service) => service
+            .record(outcome, run_url, SystemTime::now())
+            .map_err(|problem| format!("{problem}; the next run reads the state the service had before this one")),
+    };
+    recorded.err().map(|problem| format!("--notify-when changes: {problem}"))
 }

@@ -220,32 +220,9 @@ impl Store {
         let _lock = self.lock();
         let last = self.read().ok().flatten();
         let now_text = humantime::format_rfc3339_seconds(now).to_string();
-        let state = match (outcome, last) {
-            (Outcome::Failure, Some(last)) if last.status == Recorded::Failure => State {
-                failures: last.failures.saturating_add(1),
-                run_url: run_url.to_string(),
-                command: self.command.clone(),
-                updated: now_text,
-                ..last
-            },
-            (Outcome::Failure, _) => self.fresh(Recorded::Failure, 1, run_url, now_text),
-            (Outcome::Success, _) => self.fresh(Recorded::Success, 0, run_url, now_text),
-        };
+        let state = next(last, outcome, &self.alert_id, &self.command, run_url, now_text);
         let json = serde_json::to_vec_pretty(&state).expect("a struct of strings and numbers always serialises");
         self.replace(&json)
-    }
-
-    fn fresh(&self, status: Recorded, failures: u32, run_url: &str, now: String) -> State {
-        State {
-            version: VERSION,
-            alert_id: self.alert_id.clone(),
-            status,
-            since: now.clone(),
-            failures,
-            run_url: run_url.to_string(),
-            command: self.command.clone(),
-            updated: now,
-        }
     }
 
     /// Writes a temporary file next to the state file and renames it over it: the rename is
@@ -341,6 +318,32 @@ fn file_name(alert_id: &str) -> String {
     let digest = Sha256::digest(alert_id.as_bytes());
     let hex: String = digest[..8].iter().map(|byte| format!("{byte:02x}")).collect();
     format!("onfail-id-{hex}")
+}
+
+/// The state a run records after `last`: a failure keeps the streak's start, a success starts
+/// anew. Shared by the state file and the service (`history::remote`).
+pub fn next(last: Option<State>, outcome: Outcome, alert_id: &str, command: &str, run_url: &str, now: String) -> State {
+    let fresh = |status, failures| State {
+        version: VERSION,
+        alert_id: alert_id.to_string(),
+        status,
+        since: now.clone(),
+        failures,
+        run_url: run_url.to_string(),
+        command: command.to_string(),
+        updated: now.clone(),
+    };
+    match (outcome, last) {
+        (Outcome::Failure, Some(last)) if last.status == Recorded::Failure => State {
+            failures: last.failures.saturating_add(1),
+            run_url: run_url.to_string(),
+            command: command.to_string(),
+            updated: now.clone(),
+            ..last
+        },
+        (Outcome::Failure, _) => fresh(Recorded::Failure, 1),
+        (Outcome::Success, _) => fresh(Recorded::Success, 0),
+    }
 }
 
 #[cfg(test)]

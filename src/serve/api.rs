@@ -14,12 +14,14 @@ use axum::body::Body;
 use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use http_body_util::{BodyExt, Limited};
 use serde_json::{Value, json};
 use tokio::sync::{Notify, watch};
 
+use super::checks::Check;
 use super::forward::Forwarder;
+use super::pings;
 use super::report;
 use super::store::{NewOrder, NewPage, NewReport, Order, Page, Store};
 use super::token::{Token, random_code};
@@ -43,6 +45,8 @@ pub struct App {
     pub public_url: String,
     pub forward: Option<Forwarder>,
     pub log: Arc<Output>,
+    /// The checks of `--config`.
+    pub checks: Vec<Check>,
     /// Turns true on SIGTERM/SIGINT: long-polls answer at once.
     pub stopping: watch::Receiver<bool>,
     /// Woken by every write of this process, so a long-poll here answers without waiting for
@@ -61,7 +65,9 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/pages", post(open_page))
         .route("/v1/pages/{page_id}", get(get_page))
         .route("/v1/alerts/{alert_id}/state", get(get_alert_state).put(put_alert_state))
-        .route("/v1/checks", get(get_checks))
+        .route("/v1/checks", get(pings::get_checks))
+        .route("/v1/ping/{name}", any(pings::ping))
+        .route("/v1/ping/{name}/{what}", any(pings::ping_with))
         .route("/", get(web::web_page))
         .route("/a/{code}", get(web::show_link).post(web::acknowledge_link))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such path") })
@@ -73,38 +79,38 @@ pub fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
-fn rfc3339(ms: i64) -> String {
+pub(super) fn rfc3339(ms: i64) -> String {
     let at = UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64);
     humantime::format_rfc3339_millis(at).to_string()
 }
 
-fn error(status: StatusCode, message: &str) -> Response {
+pub(super) fn error(status: StatusCode, message: &str) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], json!({ "error": message }).to_string()).into_response()
 }
 
-fn answer(status: StatusCode, body: Value) -> Response {
+pub(super) fn answer(status: StatusCode, body: Value) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
 }
 
-fn unauthorized(www: &'static str) -> Response {
+pub(super) fn unauthorized(www: &'static str) -> Response {
     let mut response = error(StatusCode::UNAUTHORIZED, "missing or wrong token");
     response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(www));
     response
 }
 
-fn store_failed(app: &App, what: &str, e: &impl std::fmt::Display) -> Response {
+pub(super) fn store_failed(app: &App, what: &str, e: &impl std::fmt::Display) -> Response {
     app.log.error(&format!("{what}: {e}"));
     error(StatusCode::SERVICE_UNAVAILABLE, "the store is not available; try again")
 }
 
 /// The API's token, from `Authorization: Bearer …`, compared in constant time.
-fn authorized(app: &App, headers: &HeaderMap) -> bool {
+pub(super) fn authorized(app: &App, headers: &HeaderMap) -> bool {
     let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let token = given.strip_prefix("Bearer ").or_else(|| given.strip_prefix("bearer ")).unwrap_or_default();
     app.api_token.matches(token.trim())
 }
 
-fn query_value(query: Option<&str>, name: &str) -> Option<String> {
+pub(super) fn query_value(query: Option<&str>, name: &str) -> Option<String> {
     url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
@@ -406,12 +412,4 @@ async fn put_alert_state(State(app): State<Arc<App>>, Path(alert_id): Path<Strin
         Ok(()) => answer(StatusCode::OK, json!({ "alert_id": alert_id })),
         Err(e) => store_failed(&app, "an alert state could not be kept", &e),
     }
-}
-
-/// The checks of the `--config` file come with a later version; until then there are none.
-async fn get_checks(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
-    if !authorized(&app, &headers) {
-        return unauthorized("Bearer");
-    }
-    answer(StatusCode::OK, json!({ "checks": [] }))
 }

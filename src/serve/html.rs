@@ -150,7 +150,7 @@ pub fn unauthorized_page() -> String {
     document("Sign in", "", "<h1>Sign in</h1><p>User name: anything. Password: the service's API token.</p>")
 }
 
-/// A check as the web page shows it, once the store keeps checks.
+/// A check as the web page shows it.
 pub struct CheckLine {
     pub name: String,
     pub state: String,

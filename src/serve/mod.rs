@@ -8,10 +8,14 @@
 //! its own, never on the async executor. Nothing of this runs unless `serve` is the command.
 
 mod api;
+pub mod checks;
 mod forward;
 mod html;
 mod http;
+mod pager;
+mod pings;
 pub mod report;
+mod scheduler;
 pub mod settings;
 pub mod store;
 mod token;
@@ -71,7 +75,7 @@ pub fn run(args: &ServeArgs, env: &Env) -> Exit {
             return Exit::ServiceFailed;
         }
     };
-    let served = runtime.block_on(serve(settings, tls, forward, log.clone()));
+    let served = runtime.block_on(serve(settings, tls, forward, log.clone(), env.clone()));
     // Every request has been answered by now; idle threads of the runtime need not be waited for.
     runtime.shutdown_timeout(Duration::from_millis(200));
     match served {
@@ -107,12 +111,15 @@ async fn serve(
     tls: Option<tokio_rustls::TlsAcceptor>,
     forward: Option<forward::Forwarder>,
     log: Arc<Output>,
+    env: Env,
 ) -> Result<(), String> {
     let listener = TcpListener::bind(settings.listen)
         .await
         .map_err(|e| format!("--listen: cannot listen on {}: {e}", settings.listen))?;
     let address = listener.local_addr().map_err(|e| format!("--listen: {e}"))?;
     let store = Store::open(&settings.store).await.map_err(|e| format!("--store: {e}"))?;
+    let names = settings.checks.checks.iter().map(|check| check.name.clone()).collect();
+    store.know_checks(names, api::now_ms()).await.map_err(|e| format!("--store: {e}"))?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     let url = format!("{scheme}://{address}");
     let (stop, stopping) = watch::channel(false);
@@ -124,10 +131,13 @@ async fn serve(
         forward,
         log: log.clone(),
         stopping: stopping.clone(),
+        checks: settings.checks.checks.clone(),
         changed: Notify::new(),
         forward_queued: Notify::new(),
     });
     tokio::spawn(prune(app.clone()));
+    let pager = pager::Pager::start(app.clone(), tokio::runtime::Handle::current(), env)?;
+    tokio::spawn(scheduler::run(app.clone(), pager));
     tokio::spawn(forward::run(app.clone()));
     tokio::spawn(async move {
         stop_signal().await;
@@ -137,8 +147,8 @@ async fn serve(
     if settings.public_url.is_none() && address.ip().is_unspecified() {
         log.warning(&format!("acknowledge links will point at {url}, which no one can open: set --public-url"));
     }
-    if let Some(config) = &settings.config {
-        log.warning(&format!("--config: this version serves no checks yet; {} is not read", config.display()));
+    if settings.checks.watches > 0 {
+        log.warning("--config: this version watches no GitHub workflows yet; the [[watch]] tables are not served");
     }
     http::serve(listener, tls, api::router(app), stopping).await;
     log.line("stopped");

@@ -1,9 +1,11 @@
 //! `onfail serve`'s options, validated into plain values (docs/service.md, "onfail serve"). Every error
 //! names the option and the fix; none repeats a secret (the redactor is built before this runs).
 
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use super::checks::config::{self, ChecksConfig};
 use crate::cli::ServeArgs;
 use crate::context::Env;
 use crate::error::ConfigError;
@@ -19,6 +21,16 @@ const MAKE_A_TOKEN: &str =
 
 /// A token shorter than this could be guessed.
 const MIN_TOKEN: usize = 16;
+
+/// The long names of `onfail send`'s options: the keys a check may set for itself.
+fn send_options() -> BTreeSet<String> {
+    let cli = crate::cli::command();
+    let send = cli.find_subcommand("send");
+    send.into_iter()
+        .flat_map(|send| send.get_arguments())
+        .filter_map(|arg| arg.get_long().map(str::to_string))
+        .collect()
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StoreUrl {
@@ -36,8 +48,8 @@ pub struct Settings {
     pub public_url: Option<String>,
     pub tls: Option<(PathBuf, PathBuf)>,
     pub forward_reports_to: Option<reqwest::Url>,
-    /// Accepted and kept; the checks it will hold come with a later version.
-    pub config: Option<PathBuf>,
+    /// The checks and watches of `--config` (none without it).
+    pub checks: ChecksConfig,
 }
 
 impl Settings {
@@ -97,24 +109,17 @@ impl Settings {
         };
         let forward_reports_to =
             non_empty(&args.forward_reports_to).map(|url| check_url("--forward-reports-to", url)).transpose()?;
-        if let Some(config) = &args.config
-            && !config.is_file()
-        {
-            return Err(ConfigError::new(
-                "--config",
-                "is not a readable file: give the path of the TOML file of checks",
-            ));
-        }
-        Ok(Settings {
-            listen,
-            store,
-            receive_token,
-            api_token,
-            public_url,
-            tls,
-            forward_reports_to,
-            config: args.config.clone(),
-        })
+        let checks = match &args.config {
+            None => ChecksConfig::default(),
+            Some(path) if !path.is_file() => {
+                return Err(ConfigError::new(
+                    "--config",
+                    "is not a readable file: give the path of the TOML file of checks",
+                ));
+            }
+            Some(path) => config::read(path, &send_options())?,
+        };
+        Ok(Settings { listen, store, receive_token, api_token, public_url, tls, forward_reports_to, checks })
     }
 }
 

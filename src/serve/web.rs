@@ -142,6 +142,19 @@ pub async fn web_page(State(app): State<Arc<App>>, headers: HeaderMap) -> Respon
         Ok(orders) => orders,
         Err(e) => return store_failed(&app, "the orders could not be read", &e),
     };
-    // This version keeps no checks: the page says "No checks configured".
-    html(StatusCode::OK, html::web_page(&pages, &[], &orders, now_ms()))
+    let checks = match super::pings::judged(&app).await {
+        Ok(judged) => judged
+            .into_iter()
+            .map(|(check, kept, judged)| {
+                let state = match (super::pings::why(judged.health), &kept.last_ping_kind) {
+                    (Some(why), _) => format!("down ({why})"),
+                    (None, Some(kind)) => format!("{} (last ping: {kind})", judged.health.name()),
+                    (None, None) => judged.health.name().to_string(),
+                };
+                html::CheckLine { name: check.name.clone(), state, next_due: judged.next_due }
+            })
+            .collect::<Vec<_>>(),
+        Err(e) => return store_failed(&app, "the checks could not be read", &e),
+    };
+    html(StatusCode::OK, html::web_page(&pages, &checks, &orders, now_ms()))
 }

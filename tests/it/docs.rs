@@ -11,10 +11,10 @@ use std::path::{Path, PathBuf};
 
 use yaml_rust2::{Yaml, YamlLoader};
 
-/// Pages other branches write (the service's deployment, checks): a link to one of them
+/// Pages other branches write (the service's deployment): a link to one of them
 /// is checked once the page exists, and skipped (with a note) until then. Every link to them
 /// stands in docs/service.md, "More about the service". Empty this list once they have landed.
-const PAGES_LANDING_ELSEWHERE: [&str; 2] = ["docs/serve-deploy.md", "docs/serve-checks.md"];
+const PAGES_LANDING_ELSEWHERE: [&str; 1] = ["docs/serve-deploy.md"];
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

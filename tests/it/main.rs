@@ -10,6 +10,8 @@ mod action_inputs;
 #[cfg(unix)]
 mod browser;
 mod cancel;
+#[cfg(unix)]
+mod checks;
 mod details;
 mod docs;
 mod dry_run;
@@ -32,6 +34,8 @@ mod run;
 // The service is stopped with signals in these tests (`kill`).
 #[cfg(unix)]
 mod serve;
+#[cfg(unix)]
+mod serve_history;
 #[cfg(unix)]
 mod serve_pages;
 #[cfg(unix)]

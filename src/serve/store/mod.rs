@@ -9,12 +9,17 @@ pub mod sqlite;
 
 use std::fmt;
 
+use super::checks::Seen;
 use super::settings::StoreUrl;
 
 /// The numbered migrations, in order. A store that has more than this binary knows was made by
 /// a newer onfail and is refused.
-const MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("migrations/0001_initial.sql")), (2, include_str!("migrations/0002_forwards.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("migrations/0001_initial.sql")),
+    (2, include_str!("migrations/0002_forwards.sql")),
+    (3, include_str!("migrations/0003_checks.sql")),
+    (4, include_str!("migrations/0004_check_incidents.sql")),
+];
 
 /// Created by both back ends before the migrations run.
 const MIGRATIONS_TABLE: &str =
@@ -113,6 +118,34 @@ pub struct Page {
     pub run_url: String,
     pub created_at: i64,
     pub acknowledged_at: Option<i64>,
+}
+
+/// A ping of a check: which time it sets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PingKind {
+    Start,
+    Success,
+    Fail,
+}
+
+impl PingKind {
+    /// The column of `checks` this kind of ping sets (a fixed name, never user text).
+    fn column(self) -> &'static str {
+        match self {
+            PingKind::Start => "last_start_at",
+            PingKind::Success => "last_success_at",
+            PingKind::Fail => "last_fail_at",
+        }
+    }
+}
+
+/// A ping to keep: `label` is what the API shows (`start`, `success`, `fail`, `exit 3`).
+#[derive(Clone, Debug)]
+pub struct Ping {
+    pub check: String,
+    pub kind: PingKind,
+    pub label: String,
+    pub at: i64,
 }
 
 // One per process.
@@ -219,6 +252,51 @@ impl Store {
     /// A forward is done (`None`: delivered or given up) or due again at `Some(at)`.
     pub async fn forward_tried(&self, forward: &Forward, next: Option<i64>) -> Result<(), StoreError> {
         each!(self.forward_tried(forward, next))
+    }
+
+    /// Makes the rows of checks not seen before (a known check keeps its first sight).
+    pub async fn know_checks(&self, names: Vec<String>, at: i64) -> Result<(), StoreError> {
+        each!(self.know_checks(names, at))
+    }
+
+    /// Keeps a ping, durably.
+    pub async fn ping(&self, ping: Ping) -> Result<(), StoreError> {
+        each!(self.ping(ping))
+    }
+
+    /// What was kept of every check, by name.
+    pub async fn checks_seen(&self) -> Result<Vec<(String, Seen)>, StoreError> {
+        each!(self.checks_seen())
+    }
+
+    /// Opens the incident (check, since) if it is new, and claims its page until `lease_until`
+    /// unless it was paged or another claim still holds; true when this process is to page.
+    pub async fn claim_page(
+        &self,
+        check: &str,
+        since: i64,
+        why: &str,
+        now: i64,
+        lease_until: i64,
+    ) -> Result<bool, StoreError> {
+        each!(self.claim_page(check, since, why, now, lease_until))
+    }
+
+    /// The page of an incident went out (`paged`), or it is to be tried again after `retry_at`.
+    pub async fn page_done(
+        &self,
+        check: &str,
+        since: i64,
+        paged: Option<i64>,
+        retry_at: i64,
+    ) -> Result<(), StoreError> {
+        each!(self.page_done(check, since, paged, retry_at))
+    }
+
+    /// Marks the paged, unrecovered incidents of `check` older than `since` recovered at `now`;
+    /// gives their `since`s (empty when another replica did it first).
+    pub async fn claim_recoveries(&self, check: &str, since: i64, now: i64) -> Result<Vec<i64>, StoreError> {
+        each!(self.claim_recoveries(check, since, now))
     }
 
     /// Deletes the reports received before `before`; how many.

@@ -8,8 +8,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 use tokio_postgres::{Client, Config, NoTls, Row};
 
+use super::super::checks::Seen;
 use super::{
-    Forward, Inserted, MIGRATIONS, MIGRATIONS_TABLE, NewOrder, NewPage, NewReport, Order, Page, StoreError,
+    Forward, Inserted, MIGRATIONS, MIGRATIONS_TABLE, NewOrder, NewPage, NewReport, Order, Page, Ping, StoreError,
     StoredReport, newer_schema,
 };
 
@@ -284,6 +285,126 @@ impl Postgres {
         }
         .map_err(error)?;
         Ok(())
+    }
+
+    pub async fn know_checks(&self, names: Vec<String>, at: i64) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        for name in &names {
+            client
+                .execute(
+                    "INSERT INTO checks (name, first_seen_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                    &[name, &at],
+                )
+                .await
+                .map_err(error)?;
+        }
+        Ok(())
+    }
+
+    pub async fn ping(&self, ping: Ping) -> Result<(), StoreError> {
+        let column = ping.kind.column();
+        self.client()
+            .await?
+            .execute(
+                &format!(
+                    "INSERT INTO checks (name, first_seen_at, {column}, last_ping_at, last_ping_kind) \
+                     VALUES ($1, $2, $2, $2, $3) ON CONFLICT (name) DO UPDATE SET {column} = excluded.{column}, \
+                     last_ping_at = excluded.last_ping_at, last_ping_kind = excluded.last_ping_kind"
+                ),
+                &[&ping.check, &ping.at, &ping.label],
+            )
+            .await
+            .map_err(error)?;
+        Ok(())
+    }
+
+    pub async fn checks_seen(&self) -> Result<Vec<(String, Seen)>, StoreError> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT name, first_seen_at, last_start_at, last_success_at, last_fail_at, last_ping_at, \
+                 last_ping_kind FROM checks",
+                &[],
+            )
+            .await
+            .map_err(error)?;
+        Ok(rows
+            .iter()
+            .map(|row| {
+                let seen = Seen {
+                    first_seen_at: row.get(1),
+                    last_start_at: row.get(2),
+                    last_success_at: row.get(3),
+                    last_fail_at: row.get(4),
+                    last_ping_at: row.get(5),
+                    last_ping_kind: row.get(6),
+                };
+                (row.get(0), seen)
+            })
+            .collect())
+    }
+
+    pub async fn claim_page(
+        &self,
+        check: &str,
+        since: i64,
+        why: &str,
+        now: i64,
+        lease_until: i64,
+    ) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO check_incidents (check_name, since, why, opened_at, claimed_until) \
+                 VALUES ($1, $2, $3, $4, $4) ON CONFLICT DO NOTHING",
+                &[&check, &since, &why, &now],
+            )
+            .await
+            .map_err(error)?;
+        // The row lock of the UPDATE: a second replica re-reads the row after the first's
+        // commit, finds the claim held, and updates nothing.
+        let claimed = client
+            .execute(
+                "UPDATE check_incidents SET claimed_until = $4 WHERE check_name = $1 AND since = $2 \
+                 AND paged_at IS NULL AND claimed_until <= $3",
+                &[&check, &since, &now, &lease_until],
+            )
+            .await
+            .map_err(error)?;
+        Ok(claimed == 1)
+    }
+
+    pub async fn page_done(
+        &self,
+        check: &str,
+        since: i64,
+        paged: Option<i64>,
+        retry_at: i64,
+    ) -> Result<(), StoreError> {
+        self.client()
+            .await?
+            .execute(
+                "UPDATE check_incidents SET paged_at = $3, claimed_until = $4 WHERE check_name = $1 AND since = $2",
+                &[&check, &since, &paged, &retry_at],
+            )
+            .await
+            .map_err(error)?;
+        Ok(())
+    }
+
+    pub async fn claim_recoveries(&self, check: &str, since: i64, now: i64) -> Result<Vec<i64>, StoreError> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "UPDATE check_incidents SET recovered_at = $3 WHERE check_name = $1 AND since < $2 \
+                 AND paged_at IS NOT NULL AND recovered_at IS NULL RETURNING since",
+                &[&check, &since, &now],
+            )
+            .await
+            .map_err(error)?;
+        Ok(rows.iter().map(|row| row.get(0)).collect())
     }
 
     pub async fn prune_reports(&self, before: i64) -> Result<u64, StoreError> {

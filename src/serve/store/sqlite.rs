@@ -11,8 +11,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use tokio::sync::oneshot;
 
+use super::super::checks::Seen;
 use super::{
-    Forward, Inserted, MIGRATIONS, MIGRATIONS_TABLE, NewOrder, NewPage, NewReport, Order, Page, StoreError,
+    Forward, Inserted, MIGRATIONS, MIGRATIONS_TABLE, NewOrder, NewPage, NewReport, Order, Page, Ping, StoreError,
     StoredReport, newer_schema,
 };
 
@@ -281,6 +282,114 @@ impl Sqlite {
                 }
             };
             Ok(())
+        })
+        .await
+    }
+
+    pub async fn know_checks(&self, names: Vec<String>, at: i64) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            for name in &names {
+                conn.execute(
+                    "INSERT INTO checks (name, first_seen_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                    params![name, at],
+                )?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn ping(&self, ping: Ping) -> Result<(), StoreError> {
+        let column = ping.kind.column();
+        self.write(move |conn| {
+            conn.execute(
+                &format!(
+                    "INSERT INTO checks (name, first_seen_at, {column}, last_ping_at, last_ping_kind) \
+                     VALUES (?1, ?2, ?2, ?2, ?3) ON CONFLICT (name) DO UPDATE SET {column} = excluded.{column}, \
+                     last_ping_at = excluded.last_ping_at, last_ping_kind = excluded.last_ping_kind"
+                ),
+                params![ping.check, ping.at, ping.label],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn checks_seen(&self) -> Result<Vec<(String, Seen)>, StoreError> {
+        self.read(|conn| {
+            conn.prepare(
+                "SELECT name, first_seen_at, last_start_at, last_success_at, last_fail_at, last_ping_at, \
+                 last_ping_kind FROM checks",
+            )?
+            .query_map([], |row| {
+                Ok((
+                    row.get(0)?,
+                    Seen {
+                        first_seen_at: row.get(1)?,
+                        last_start_at: row.get(2)?,
+                        last_success_at: row.get(3)?,
+                        last_fail_at: row.get(4)?,
+                        last_ping_at: row.get(5)?,
+                        last_ping_kind: row.get(6)?,
+                    },
+                ))
+            })?
+            .collect()
+        })
+        .await
+    }
+
+    pub async fn claim_page(
+        &self,
+        check: &str,
+        since: i64,
+        why: &str,
+        now: i64,
+        lease_until: i64,
+    ) -> Result<bool, StoreError> {
+        let (check, why) = (check.to_string(), why.to_string());
+        self.write(move |conn| {
+            conn.execute(
+                "INSERT INTO check_incidents (check_name, since, why, opened_at, claimed_until) \
+                 VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT DO NOTHING",
+                params![check, since, why, now],
+            )?;
+            Ok(conn.execute(
+                "UPDATE check_incidents SET claimed_until = ?4 WHERE check_name = ?1 AND since = ?2 \
+                 AND paged_at IS NULL AND claimed_until <= ?3",
+                params![check, since, now, lease_until],
+            )? == 1)
+        })
+        .await
+    }
+
+    pub async fn page_done(
+        &self,
+        check: &str,
+        since: i64,
+        paged: Option<i64>,
+        retry_at: i64,
+    ) -> Result<(), StoreError> {
+        let check = check.to_string();
+        self.write(move |conn| {
+            conn.execute(
+                "UPDATE check_incidents SET paged_at = ?3, claimed_until = ?4 WHERE check_name = ?1 AND since = ?2",
+                params![check, since, paged, retry_at],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn claim_recoveries(&self, check: &str, since: i64, now: i64) -> Result<Vec<i64>, StoreError> {
+        let check = check.to_string();
+        self.write(move |conn| {
+            conn.prepare(
+                "UPDATE check_incidents SET recovered_at = ?3 WHERE check_name = ?1 AND since < ?2 \
+                 AND paged_at IS NOT NULL AND recovered_at IS NULL RETURNING since",
+            )?
+            .query_map(params![check, since, now], |row| row.get(0))?
+            .collect()
         })
         .await
     }
