@@ -2,7 +2,7 @@
 # Installs the onfail binary for the action (action.yml, step "install") and writes its path to
 # $GITHUB_OUTPUT as `bin=<path>`, or prints it when there is no $GITHUB_OUTPUT.
 #
-# On its own (no GITHUB_ACTION_PATH: cron hosts, GitLab, Jenkins; README "Install outside GitHub
+# On its own (no GITHUB_ACTION_PATH: cron hosts, GitLab, Jenkins; docs/getting-started.md, "Install outside GitHub
 # Actions"), the version is ONFAIL_VERSION (e.g. 1.0.0) or else the Cargo.toml of the checkout
 # this script lives in, the release comes from ONFAIL_ACTION_REPOSITORY (owner/repo), and
 # ONFAIL_INSTALL_DIR, when set, is where the verified binary is put (replaced atomically).

@@ -139,7 +139,7 @@ fn run_command(args: &RunArgs, env: &Env) -> Exit {
         heartbeat.ended(finished.ended.exit_code(), &out);
     }
     // From here on a SIGINT or SIGTERM stops the alert promptly, never kills it midway
-    // (README, "Cron jobs and any CI: `onfail run`").
+    // (docs/getting-started.md, "Cron jobs and any CI: `onfail run`").
     let listener = Listener::listen();
     listener.exit_code_if_abandoned(finished.ended.exit_code());
     let status = match (&finished.ended, finished.stopped_by) {
@@ -170,7 +170,7 @@ fn run_command(args: &RunArgs, env: &Env) -> Exit {
 
 /// The status of `onfail run` comes from the command's exit; an option that would set it
 /// otherwise is refused (exit 2, before the command runs) rather than silently overridden.
-/// `--needs` would be a second source for it (README, "One alert for a whole workflow").
+/// `--needs` would be a second source for it (docs/noise-control.md, "One alert for a whole workflow").
 fn refuse_status_options(args: &RunArgs) -> Result<(), ConfigError> {
     let general = &args.alert.general;
     if general.status.is_some() {
@@ -194,7 +194,7 @@ fn refuse_status_options(args: &RunArgs) -> Result<(), ConfigError> {
 /// configuration, deliver to every channel that fires, and report. `listener` hears a stop
 /// request (`onfail run` listens once its command ended); without one, an escalation listens
 /// from the start, so that a cancel during the lookups already stops every further request
-/// (README, "Escalation").
+/// (docs/escalation.md, "Escalation").
 fn send(
     args: &AlertArgs,
     env: &Env,
@@ -275,7 +275,7 @@ fn report(
     out.github_report(&report);
     // An acknowledged page reached a person: not a failure, whatever a channel did. On any
     // other status than a failure, a notice that did not go out is a warning: a green job
-    // never turns red (README, "Exit codes").
+    // never turns red (docs/reference.md, "Exit codes").
     let failed = report.any_failed()
         && settings.fail_on_error
         && !report.acknowledged()

@@ -1,4 +1,4 @@
-//! The command line. One naming rule (README, "Options"): flag `--foo-bar` = env `ONFAIL_FOO_BAR` =
+//! The command line. One naming rule (docs/reference.md, "Options"): flag `--foo-bar` = env `ONFAIL_FOO_BAR` =
 //! action input `foo-bar`. Values are only parsed here; [`crate::config`] validates them.
 //! Every option is an `Option` so that "not given" stays distinguishable from a default.
 //! [`command`] adds the rules every option follows (`crate::values`): values may start with `-`,
@@ -24,9 +24,6 @@ Examples:
 
   # See exactly what would be sent, with secrets redacted; sends nothing
   onfail send --dry-run --alertalk-webhook-key demo --phone-numbers 5550001122
-
-  # Validate the configuration and print where each channel would go
-  onfail check --alertalk-webhook-key \"$KEY\" --phone-numbers \"$PHONES\"
 
   # Machine-readable result
   onfail send --output json --message 'Backup of {hostname} failed at {time}'
@@ -64,8 +61,20 @@ pub enum AlertCommand {
     #[command(after_help = RUN_EXAMPLES)]
     Run(RunArgs),
     /// Validate the configuration and print what would be sent where; sends no alert
+    #[command(after_help = CHECK_EXAMPLES)]
     Check(CheckArgs),
 }
+
+const CHECK_EXAMPLES: &str = "\
+Examples:
+  # Validate the configuration and print where each channel would go
+  onfail check --alertalk-webhook-key \"$KEY\" --phone-numbers \"$PHONES\"
+
+  # Also check the iletiMerkezi credentials and balance (no SMS is sent)
+  onfail check --online --iletimerkezi-key \"$KEY\" --iletimerkezi-hash \"$HASH\" --sms-sender ACME \\
+    --phone-numbers \"$PHONES\"
+
+Exit codes: 0 valid, 1 an online check failed, 2 usage or configuration error.";
 
 const RUN_EXAMPLES: &str = "\
 Examples:
@@ -74,6 +83,9 @@ Examples:
 
   # Any CI: post the failure with the last 50 lines of output to a webhook
   onfail run --tail-lines 50 -- make deploy
+
+  # Try the set-up: the command really runs; only the alert is printed, not sent
+  onfail run --dry-run -- false
 
 The status comes from the command: exit 0 is success (only the incident channels act: they
 resolve), anything else is a failure. A stop signal sent to onfail (SIGINT, SIGTERM) is passed
@@ -264,10 +276,30 @@ pub struct GeneralArgs {
 /// The command line as onfail reads it: the derived definition, plus the rule that every option
 /// taking a value takes the next argument as that value, whatever it starts with (the rules are
 /// in `crate::values`). Options added anywhere get the rule here, without a line of their own.
+///
+/// Each subcommand's `--help` lists only what applies to it: `run` takes its status from the
+/// command, so `--status`, `--needs` and `--allowed-skips` are hidden there (the first two are
+/// refused when given, in `app`), and its `--dry-run` says that the command still runs; `check`
+/// sends nothing, so `--dry-run` and `--fail-on-error` are hidden there (accepted, no effect).
 pub fn command() -> clap::Command {
-    Cli::command().mut_subcommands(|sub| {
-        sub.mut_args(|arg| if takes_a_value(&arg) { arg.allow_hyphen_values(true) } else { arg })
-    })
+    Cli::command()
+        .mut_subcommand("run", |run| {
+            run.mut_arg("status", |a| a.hide(true))
+                .mut_arg("needs", |a| a.hide(true))
+                .mut_arg("allowed_skips", |a| a.hide(true))
+                .mut_arg("dry_run", |a| {
+                    a.help(
+                        "Run the command as usual, but only print the alert (the body byte for byte, secrets \
+                     redacted) instead of sending it",
+                    )
+                })
+        })
+        .mut_subcommand("check", |check| {
+            check.mut_arg("dry_run", |a| a.hide(true)).mut_arg("fail_on_error", |a| a.hide(true))
+        })
+        .mut_subcommands(|sub| {
+            sub.mut_args(|arg| if takes_a_value(&arg) { arg.allow_hyphen_values(true) } else { arg })
+        })
 }
 
 /// An option (not a positional) whose value is required: `--message TEXT`, not `--dry-run [BOOL]`.

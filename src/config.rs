@@ -110,7 +110,7 @@ impl Config {
 
 /// Validates the options with the facts known without asking anyone, and keeps nothing:
 /// `onfail run` calls it before its command runs, so that a broken setup shows when the job
-/// is set up, not when it fails (README, "Cron jobs and any CI: `onfail run`").
+/// is set up, not when it fails (docs/getting-started.md, "Cron jobs and any CI: `onfail run`").
 pub fn validate(args: &AlertArgs, env: &Env) -> Result<(), ConfigError> {
     Config::build(args, Facts::local(args, env, SystemTime::now(), None)?).map(drop)
 }

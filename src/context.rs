@@ -1,4 +1,5 @@
-//! Where the alert comes from (README, "Placeholders"): the run's repository, workflow, job, commit and links,
+//! Where the alert comes from (docs/reference.md, "Placeholders"): the run's repository, workflow, job,
+//! commit and links,
 //! read from the CI system's environment variables. Pure: the environment is passed in as a map.
 
 use std::collections::BTreeMap;
@@ -77,7 +78,7 @@ pub struct Context {
     pub failed_steps: Vec<FailedStep>,
 }
 
-/// A failed job's first failed step (README, "One alert for a whole workflow").
+/// A failed job's first failed step (docs/noise-control.md, "One alert for a whole workflow").
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct FailedStep {
     pub job: String,

@@ -1,5 +1,5 @@
 //! The delivery step of a send: the built configuration goes out to every channel that fires
-//! (concurrently), through the escalation when one applies (README, "Escalation"), or as a dry
+//! (concurrently), through the escalation when one applies (docs/escalation.md, "Escalation"), or as a dry
 //! run's plan. It prints only the escalation's own lines and what in the environment the
 //! transport could not use; the report is the caller's.
 

@@ -1,4 +1,4 @@
-//! Failure details from the run itself (README, "One alert for a whole workflow"): the failed
+//! Failure details from the run itself (docs/noise-control.md, "One alert for a whole workflow"): the failed
 //! jobs of this run by display name (matrix legs included), the first failed step of each, and
 //! the page of the first, from the jobs API. Only with `--needs` and a failure: a notify job
 //! that aggregates other jobs cannot see their names and steps otherwise, while onfail inside a

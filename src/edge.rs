@@ -1,4 +1,4 @@
-//! Noise control across runs (README, "Page once per incident"): from this alert's status and
+//! Noise control across runs (docs/noise-control.md, "Page once per incident"): from this alert's status and
 //! what the same alert did last time, the *edge*, and what each kind of channel does about it.
 //! Pure: the history itself is looked up by [`crate::history`].
 
@@ -24,7 +24,7 @@ pub enum Previous {
     Failed {
         since: String,
     },
-    /// Failed, but its page did not reach everyone (README, "Paged means a person was reached"):
+    /// Failed, but its page did not reach everyone (docs/noise-control.md, "Paged means a person was reached"):
     /// a failure now pages again, a success now is a recovery.
     Unpaged {
         since: String,
@@ -100,7 +100,7 @@ pub enum Action {
     Silent,
 }
 
-/// The decision table (README, "Page once per incident"). Incident channels are not in it:
+/// The decision table (docs/noise-control.md, "Page once per incident"). Incident channels are not in it:
 /// they open on every failure and resolve on every success (their platforms deduplicate).
 pub fn action(role: Role, status: Status, edge: Edge) -> Action {
     match (status, edge, role) {

@@ -1,4 +1,4 @@
-//! The exit codes (README, "Exit codes"), shared by the two front doors: `app` (send, run,
+//! The exit codes (docs/reference.md, "Exit codes"), shared by the two front doors: `app` (send, run,
 //! check) and `serve`. Each decides its code in one place; this is only the list.
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -55,7 +55,7 @@ impl Facts {
         command: Option<CommandRun>,
     ) -> Result<Facts, ConfigError> {
         let general = &args.general;
-        // Sent as `Authorization: Bearer` to the GitHub API (README, "Security"): checked before
+        // Sent as `Authorization: Bearer` to the GitHub API (docs/security.md, "Security"): checked before
         // any request carries it.
         if let Some(why) = args.history.token().and_then(crate::values::header_value_error) {
             return Err(ConfigError::new("--github-token", why));
@@ -133,7 +133,7 @@ impl Facts {
     }
 
     /// Whether the failure details are read from the jobs API: with `--needs` on a failure, on
-    /// GitHub Actions (README, "One alert for a whole workflow"). Without `--needs` onfail runs
+    /// GitHub Actions (docs/noise-control.md, "One alert for a whole workflow"). Without `--needs` onfail runs
     /// in the job that failed, and already knows its name and link.
     fn wants_details(&self, env: &Env) -> bool {
         self.needs.is_some() && self.status() == Status::Failure && context::on_github_actions(env)
@@ -175,7 +175,7 @@ impl Facts {
             alert_id_given: non_empty(&args.channels.shared.incident.alert_id).is_some(),
             command: self.context.command.as_ref().map(|c| c.command_line.as_str()),
             // With --needs the status is the whole workflow's, so the whole run is compared: the
-            // notify job itself passes every time (README, "One alert for a whole workflow").
+            // notify job itself passes every time (docs/noise-control.md, "One alert for a whole workflow").
             check_run_id: if self.needs.is_some() { None } else { args.general.check_run_id.as_deref() },
             dry_run: args.general.dry_run.unwrap_or(false),
             github,
@@ -189,7 +189,7 @@ impl Facts {
     }
 }
 
-/// The stable alert id (README, "Incidents (Temperstack)"), exactly as the incident channels
+/// The stable alert id (docs/incidents.md, "Incidents (Temperstack)"), exactly as the incident channels
 /// send it; the key of the state file outside GitHub. An `--alert-id` that renders empty is an
 /// error for an incident channel (raised when it is configured) and the default otherwise.
 pub fn alert_id(args: &AlertArgs, context: &Context) -> Result<String, ConfigError> {
@@ -197,7 +197,7 @@ pub fn alert_id(args: &AlertArgs, context: &Context) -> Result<String, ConfigErr
     Ok(given.filter(|id| !id.is_empty()).unwrap_or_else(|| channels::incident::default_alert_id(context)))
 }
 
-/// `--needs` and `--allowed-skips` (README, "One alert for a whole workflow"): the verdict of the
+/// `--needs` and `--allowed-skips` (docs/noise-control.md, "One alert for a whole workflow"): the verdict of the
 /// needed jobs, and the warnings found on the way.
 fn needs_verdict(general: &GeneralArgs) -> Result<(Option<NeedsVerdict>, Vec<String>), ConfigError> {
     let allowed = non_empty(&general.allowed_skips).map(needs::parse_list).unwrap_or_default();

@@ -1,4 +1,4 @@
-//! GitHub Actions runtime I/O (README, "GitHub Action" and "Output"): `::add-mask::` for every
+//! GitHub Actions runtime I/O (docs/getting-started.md, "GitHub Action" and "Output"): `::add-mask::` for every
 //! secret, annotations, the step outputs in `$GITHUB_OUTPUT` and the delivery table in
 //! `$GITHUB_STEP_SUMMARY`.
 //!
@@ -151,7 +151,7 @@ pub fn annotations(report: &RunReport) -> Vec<Annotation> {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
     // Under `--notify-when changes` (an edge was decided), first, so that no cap drops it: the
-    // next run's history reads it (README, "Paged means a person was reached").
+    // next run's history reads it (docs/noise-control.md, "Paged means a person was reached").
     if report.paged == Some(false) && report.edge.is_some() {
         let unreached = pages::unreached(&report.pages);
         let who = if unreached.is_empty() { "a channel failed".to_string() } else { pages::describe(&unreached) };
@@ -161,8 +161,8 @@ pub fn annotations(report: &RunReport) -> Vec<Annotation> {
             format!("this failure did not reach everyone it pages ({who}); the next failure pages again"),
         ));
     }
-    // On any other status than a failure, a notice that did not go out is a warning (README,
-    // "Exit codes"): a green job shows no error.
+    // On any other status than a failure, a notice that did not go out is a warning
+    // (docs/reference.md, "Exit codes"): a green job shows no error.
     let failed_level = if report.status == "failure" { Level::Error } else { Level::Warning };
     for warning in &report.warnings {
         warnings.push(Annotation::new(Level::Warning, "onfail", warning.as_str()));
@@ -198,7 +198,7 @@ fn cap(mut list: Vec<Annotation>) -> Vec<Annotation> {
     list
 }
 
-/// The step outputs (README, "Outputs"), in order. `json` is the `--output json` document.
+/// The step outputs (docs/getting-started.md, "Outputs"), in order. `json` is the `--output json` document.
 pub fn outputs(report: &RunReport, json: &str) -> Vec<(&'static str, String)> {
     let first = |pick: fn(&crate::wire::Ids) -> Option<&String>| {
         report.channels.iter().find_map(|c| pick(&c.ids)).cloned().unwrap_or_default()
@@ -321,7 +321,7 @@ fn escalation_summary(md: &mut String, escalation: &EscalationReport) {
     }
 }
 
-/// Who was reached, one row per number per channel per page (README, "Paged means a person
+/// Who was reached, one row per number per channel per page (docs/noise-control.md, "Paged means a person
 /// was reached").
 fn pages_summary(md: &mut String, report: &RunReport) {
     if report.pages.is_empty() {

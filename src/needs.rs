@@ -1,4 +1,4 @@
-//! `--needs`: one alert for a whole workflow (README, "One alert for a whole workflow"). A final
+//! `--needs`: one alert for a whole workflow (docs/noise-control.md, "One alert for a whole workflow"). A final
 //! job passes `${{ toJSON(needs) }}`, the results of the jobs it needs, and the status of the
 //! alert is computed from them. Pure: text in, a verdict out; the caller turns errors into
 //! configuration errors naming `--needs`.
@@ -34,7 +34,7 @@ pub struct NeedsVerdict {
     pub warnings: Vec<String>,
 }
 
-/// How the README tells people to pass the option, for error messages.
+/// How the manual (docs/noise-control.md) tells people to pass the option, for error messages.
 const HOW: &str = "pass needs: ${{ toJSON(needs) }} from a job that lists the others in its needs:";
 
 /// Parses `toJSON(needs)`: a non-empty object of job id → `{"result": …, "outputs": {…}}`.

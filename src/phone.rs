@@ -1,4 +1,5 @@
-//! Turkish mobile numbers (README, "Voice calls (Alertalk)"): parsing, normalisation, de-duplication and masking.
+//! Turkish mobile numbers (docs/voice.md, "Voice calls (Alertalk)"): parsing, normalisation, de-duplication
+//! and masking.
 //!
 //! Numbers are personal data and often come from a secret, so nothing in this module ever puts a
 //! full number into an error message: entries are named by position and shown masked.
@@ -12,7 +13,7 @@ use std::sync::OnceLock;
 static ALERT_NUMBERS: OnceLock<Vec<String>> = OnceLock::new();
 
 /// Makes the masks of `phones`, the numbers of this alert, tell them apart: a report must say
-/// who was called (README, "Voice calls (Alertalk)"). One onfail process sends one alert, so this
+/// who was called (docs/voice.md, "Voice calls (Alertalk)"). One onfail process sends one alert, so this
 /// is set once; later calls change nothing.
 pub fn distinguish(phones: &[Phone]) {
     let _ = ALERT_NUMBERS.set(phones.iter().map(|p| p.0.clone()).collect());

@@ -1,4 +1,4 @@
-//! Which proxy a request goes through (README, "Delivery"): `HTTPS_PROXY` / `HTTP_PROXY` /
+//! Which proxy a request goes through (docs/delivery.md, "Delivery"): `HTTPS_PROXY` / `HTTP_PROXY` /
 //! `ALL_PROXY` (or their lower-case forms) as curl reads them, minus the hosts in `NO_PROXY`.
 //! Two rules on top: `NO_PROXY=*` turns proxies off for every host, IP addresses included, and a
 //! loopback host (127.0.0.0/8, ::1, localhost) is never proxied, so a key meant for a local

@@ -493,8 +493,8 @@ fn replace(text: &[u8], mut found: Vec<(Range<usize>, String)>) -> Vec<u8> {
 }
 
 /// The credential of the `Authorization: Basic` header the HTTP client makes of a URL's
-/// userinfo (`https://user:pass@host/`): base64 of the decoded `user:password` (README,
-/// "Security"). `None` without userinfo, or when it does not decode to UTF-8 (then the client
+/// userinfo (`https://user:pass@host/`): base64 of the decoded `user:password`
+/// (docs/security.md, "Security"). `None` without userinfo, or when it does not decode to UTF-8 (then the client
 /// sends no header either).
 pub fn basic_credential(url: &reqwest::Url) -> Option<String> {
     use base64::Engine;

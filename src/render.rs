@@ -40,7 +40,7 @@ fn attempts(n: u32) -> String {
     if n == 1 { "1 attempt".to_string() } else { format!("{n} attempts") }
 }
 
-/// The one stderr line per channel (README, "Output").
+/// The one stderr line per channel (docs/reference.md, "Output").
 pub fn channel_line(report: &ChannelReport) -> String {
     let mut line = format!("{} ({})", report.channel, report.provider);
     if let Some(stage) = report.stage {
@@ -79,7 +79,7 @@ pub fn dry_run_block(report: &ChannelReport) -> String {
     text
 }
 
-/// The `--output json` document (README, "Output").
+/// The `--output json` document (docs/reference.md, "Output").
 pub fn json(report: &RunReport) -> String {
     serde_json::to_string_pretty(report).expect("the report holds only serialisable data") + "\n"
 }
@@ -93,7 +93,7 @@ pub fn edge_line(report: &RunReport) -> Option<String> {
     })
 }
 
-/// Who was reached (README, "Paged means a person was reached"): each number with the channels
+/// Who was reached (docs/noise-control.md, "Paged means a person was reached"): each number with the channels
 /// that reached it, or what did not reach its person. `None` when no call or text went out, and
 /// for anything but a failure (a "recovered" text is not a page).
 pub fn paged_line(report: &RunReport) -> Option<String> {

@@ -22,7 +22,7 @@ pub enum ChannelResult {
     DryRun,
 }
 
-/// A request as `--dry-run` shows it (README, "Output"): the headers onfail sets, in the order
+/// A request as `--dry-run` shows it (docs/reference.md, "Output"): the headers onfail sets, in the order
 /// they are sent, secret ones already `***`; the body as the exact text that would be sent.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ShownRequest {
@@ -60,7 +60,7 @@ pub struct ChannelReport {
     pub stage: Option<Stage>,
 }
 
-/// Where in an escalation a page went out (README, "Escalation"): round 1 is the first pass
+/// Where in an escalation a page went out (docs/escalation.md, "Escalation"): round 1 is the first pass
 /// through the levels, level 1 the first list (or, with `sms-first`, the SMS).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Stage {
@@ -240,7 +240,7 @@ pub struct RunReport {
     /// Who was reached by a call or a text ([`pages`]), in the order the pages went out.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub pages: Vec<PageRecord>,
-    /// For a failure: whether every call and text reached its people (README, "Paged means a
+    /// For a failure: whether every call and text reached its people (docs/noise-control.md, "Paged means a
     /// person was reached"); absent when no call or text went out.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paged: Option<bool>,
@@ -297,12 +297,12 @@ impl RunReport {
         }
     }
 
-    /// Whether an escalation was acknowledged (README, "Escalation").
+    /// Whether an escalation was acknowledged (docs/escalation.md, "Escalation").
     pub fn acknowledged(&self) -> bool {
         self.escalation.as_ref().is_some_and(|e| e.acknowledged)
     }
 
-    /// Whether a newer run of the same workflow and branch cancelled this one (README, "Escalation").
+    /// Whether a newer run of the same workflow and branch cancelled this one (docs/escalation.md, "Escalation").
     pub fn superseded(&self) -> bool {
         self.escalation.as_ref().is_some_and(|e| e.superseded)
     }

@@ -1,6 +1,6 @@
 //! The job status and the `--notify-on` set. A status is written in GitHub's `job.status` words,
 //! or in GitLab's (`CI_JOB_STATUS`) or Jenkins' (`currentBuild.result`) words for the same thing
-//! (README, "Options"), so `--status $CI_JOB_STATUS` in an `after_script` pages.
+//! (docs/reference.md, "Options"), so `--status $CI_JOB_STATUS` in an `after_script` pages.
 
 use std::fmt;
 use std::str::FromStr;

@@ -1,4 +1,4 @@
-//! A request to stop while onfail alerts (README, "Escalation"): SIGINT or SIGTERM, which is how
+//! A request to stop while onfail alerts (docs/escalation.md, "Escalation"): SIGINT or SIGTERM, which is how
 //! a runner cancels a step (GitHub sends SIGINT, then SIGTERM 7.5 s later, then kills the step
 //! 2.5 s after that). Either signal sets a flag that every wait and every delivery looks at: no
 //! request starts after it, no retry, no next level. A request already in flight is given a few
@@ -93,7 +93,7 @@ pub struct Listener {
 
 impl Listener {
     /// Starts listening. On Windows nothing is listened for: a cancel there ends onfail as it
-    /// always did (README, "Escalation").
+    /// always did (docs/escalation.md, "Escalation").
     pub fn listen() -> Listener {
         let flag = Arc::new(AtomicBool::new(false));
         let exit_code = Arc::new(AtomicU8::new(0));

@@ -1,4 +1,5 @@
-//! `{placeholder}` templates (README, "Placeholders"): `{{` and `}}` are literal braces, an unknown name is an
+//! `{placeholder}` templates (docs/reference.md, "Placeholders"): `{{` and `}}` are literal braces, an
+//! unknown name is an
 //! error that lists the valid ones. Templates are parsed once, at configuration time, so a bad
 //! template stops the run before anything is sent.
 

@@ -1,5 +1,5 @@
 //! Which HTTPS servers onfail trusts: the built-in web roots, plus the private CAs of
-//! `SSL_CERT_FILE` and `SSL_CERT_DIR` (README, "Delivery").
+//! `SSL_CERT_FILE` and `SSL_CERT_DIR` (docs/delivery.md, "Delivery").
 //!
 //! The private roots cost next to nothing until a chain needs them. A certificate chain is
 //! checked against the built-in roots first; only when that fails for want of a known issuer

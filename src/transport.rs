@@ -1,4 +1,4 @@
-//! The delivery engine every channel shares (README, "Delivery"): one HTTP client, an overall
+//! The delivery engine every channel shares (docs/delivery.md, "Delivery"): one HTTP client, an overall
 //! deadline, a per-attempt timeout inside it, and retries with exponential backoff and jitter
 //! for transient failures only, honouring `Retry-After`.
 //!
@@ -34,7 +34,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const BACKOFF_BASE: Duration = Duration::from_millis(250);
 const BACKOFF_CAP: Duration = Duration::from_secs(8);
 
-/// Why a request was not sent: a stop request came first (README, "Escalation").
+/// Why a request was not sent: a stop request came first (docs/escalation.md, "Escalation").
 pub const STOPPED: &str = "onfail was asked to stop (SIGINT/SIGTERM: the run was cancelled)";
 
 /// How the detail of a request given up on in flight begins: its result is unknown.
@@ -69,7 +69,7 @@ impl SetupError {
 }
 
 /// Every HTTP client onfail makes starts here (the channels' and the GitHub API's): onfail's
-/// user agent, the environment's proxies and, for https, its trust roots (README, "Delivery");
+/// user agent, the environment's proxies and, for https, its trust roots (docs/delivery.md, "Delivery");
 /// `redirect` is the caller's rule. A proxy or trust setting that cannot be used is left out
 /// and comes back as a warning, never as an error.
 pub fn client(env: &Env, https: bool, redirect: reqwest::redirect::Policy) -> (ClientBuilder, Vec<String>) {
@@ -130,7 +130,7 @@ impl Transport {
         })
     }
 
-    /// The same transport, heeding `stop` (README, "Escalation"): once it is set, no request
+    /// The same transport, heeding `stop` (docs/escalation.md, "Escalation"): once it is set, no request
     /// starts and no retry is made.
     pub fn stopping_on(mut self, stop: StopFlag) -> Transport {
         self.stop = stop;
@@ -163,7 +163,7 @@ impl Transport {
     }
 
     /// [`Transport::send_once`] as a GET (the body is ignored): for reading from `onfail serve`
-    /// (README, "onfail serve"), whose reads are GETs. Same rules: no redirect, the timeout, the
+    /// (docs/service.md, "onfail serve"), whose reads are GETs. Same rules: no redirect, the timeout, the
     /// stop flag, answers redacted on arrival.
     pub fn get_once(&self, request: &Request, timeout: Duration) -> Result<Response, String> {
         let (this, request) = (self.clone(), request.clone());
@@ -278,7 +278,7 @@ impl Transport {
                         Verdict::Transient(reason) => (reason, response.retry_after),
                     }
                 }
-                // Validation keeps every value a request cannot carry out (README, "Security");
+                // Validation keeps every value a request cannot carry out (docs/security.md, "Security");
                 // should one slip through, no attempt will fare better. An abandoned one was
                 // given up on after a stop request, and nothing more is sent.
                 Err(Failure { reason, fate: Fate::Unbuildable | Fate::Abandoned }) => {
@@ -332,7 +332,7 @@ enum Fate {
 }
 
 /// How long one attempt of a [`repeat_safe`](Request::repeat_safe) request may wait for its
-/// answer (README, "Delivery"). The last attempt the retries allow gets all the time left. An
+/// answer (docs/delivery.md, "Delivery"). The last attempt the retries allow gets all the time left. An
 /// earlier one gets two thirds of it: a slow provider has time to answer, and one that never
 /// answers still leaves a third of the time for its retries, whose repeat it deduplicates.
 /// Any other request waits until the deadline. Connection failures do not wait for this at

@@ -3,7 +3,7 @@
 //! boundary. They know no option struct, so the command line, the configuration and the
 //! providers can all use them.
 //!
-//! # The rules every option follows (README, "Options")
+//! # The rules every option follows (docs/reference.md, "Options")
 //!
 //! - **Enumerated values** (`--output`, `--status`, `--notify-on`, `--notify-when`, `--priority`,
 //!   `--webhook-format`, booleans, and any new one) are read through [`word`]: surrounding
@@ -101,7 +101,7 @@ pub fn parse_duration(value: &str) -> Result<Duration, String> {
 
 /// What is wrong with a URL that does not parse, and the fix. Host names must be ASCII: the
 /// Unicode tables that convert an internationalized name would cost a twentieth of the binary
-/// (README, "Delivery"), and its `xn--` form is what DNS sees anyway.
+/// (docs/delivery.md, "Delivery"), and its `xn--` form is what DNS sees anyway.
 pub fn url_error(error: url::ParseError, value: &str) -> String {
     match error {
         url::ParseError::IdnaError if !value.is_ascii() => {
@@ -113,7 +113,7 @@ pub fn url_error(error: url::ParseError, value: &str) -> String {
     }
 }
 
-/// Checks a provider URL (README, "Delivery"): https, or plain http only to a loopback host,
+/// Checks a provider URL (docs/delivery.md, "Delivery"): https, or plain http only to a loopback host,
 /// and nothing the HTTP client would refuse at send time, so `check` and `--dry-run` never
 /// call a URL fine that cannot be sent to. The error never repeats the URL, since URLs can
 /// carry keys.
@@ -168,7 +168,7 @@ pub fn is_scheme(value: &str) -> bool {
     SCHEMES.iter().any(|scheme| value.trim().eq_ignore_ascii_case(scheme))
 }
 
-/// What is wrong with a value onfail sends as an HTTP header value (README, "Security"), if
+/// What is wrong with a value onfail sends as an HTTP header value (docs/security.md, "Security"), if
 /// anything: a line break or another control character (a header cannot carry one, and the
 /// request would fail at every attempt), or an authorization scheme with nothing after it. The
 /// value is never quoted, only the scheme. Surrounding whitespace is ignored, as when sent.

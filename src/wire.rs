@@ -15,7 +15,7 @@ pub struct Request {
     pub body: Vec<u8>,
     /// Whether the provider takes a second copy of this request for the same one (it
     /// deduplicates by a key, or the request only reads). Then a request that got no answer may
-    /// be sent again; otherwise only one that surely did not arrive is (README, "Delivery":
+    /// be sent again; otherwise only one that surely did not arrive is (docs/delivery.md, "Delivery":
     /// never twice, never never).
     pub repeat_safe: bool,
 }
@@ -124,7 +124,7 @@ pub struct RecipientState {
 
 /// Why a 2xx answer that is a web page (HTML) is not a delivery, or `None` for any other
 /// answer. The JSON APIs never answer with a page; a proxy's or captive portal's login page,
-/// or a web site at a mistyped URL, does, with 200 (README, "Delivery"). The page's title, if it
+/// or a web site at a mistyped URL, does, with 200 (docs/delivery.md, "Delivery"). The page's title, if it
 /// has one, says whose page it is. `what` is what did not arrive ("the call", "the event"),
 /// `option` the URL option to check.
 pub fn web_page(response: &Response, provider: &str, what: &str, option: &str) -> Option<String> {
@@ -172,7 +172,7 @@ pub fn said_by(who: &str, text: &str) -> String {
     if text.is_empty() { String::new() } else { format!(" ({who} said: {text})") }
 }
 
-/// The verdict for a response no provider-specific rule covered (README, "Delivery"): 2xx is the caller's
+/// The verdict for a response no provider-specific rule covered (docs/delivery.md, "Delivery"): 2xx is the caller's
 /// business, 3xx is never followed, 429 and 5xx are worth retrying, other 4xx are permanent.
 pub fn generic_verdict(response: &Response, provider: &str) -> Verdict {
     let status = response.status;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A private PostgreSQL for the store tests of `onfail serve` (README, "onfail serve"): a scratch
+# A private PostgreSQL for the store tests of `onfail serve` (docs/service.md, "onfail serve"): a scratch
 # cluster on a free port of 127.0.0.1, no system service, run as an unprivileged user.
 #
 #   tests/postgres.sh start DIR   installs Debian's postgresql when it is missing, starts the

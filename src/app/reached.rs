@@ -1,4 +1,4 @@
-//! Who the alert reached, and how a stop ended it (README, "Paged means a person was
+//! Who the alert reached, and how a stop ended it (docs/noise-control.md, "Paged means a person was
 //! reached"): the page records of a send without escalation, whether a failure counts as paged,
 //! and what a SIGINT or SIGTERM while alerting was (an acknowledgement, or `superseded`).
 
@@ -23,7 +23,7 @@ pub(super) fn pages_of(config: &Config, reports: &[ChannelReport]) -> Vec<PageRe
         .collect()
 }
 
-/// Whether this failure counts as paged (README, "Paged means a person was reached"): an
+/// Whether this failure counts as paged (docs/noise-control.md, "Paged means a person was reached"): an
 /// acknowledgement says someone was reached; else every call and text must have reached its
 /// person, or been made up for by a later level; with neither voice nor SMS firing, every
 /// channel that fired must have delivered. `None` when nothing fired at all.
@@ -77,7 +77,7 @@ pub(super) fn stopped(args: &AlertArgs, env: &Env, report: &mut RunReport, out: 
 
 /// On GitHub Actions with a token: the newer run of the same workflow and branch that is
 /// queued or in progress, which `concurrency: cancel-in-progress` cancels this one for
-/// (README, "Escalation"). Anything unknown is `None`: the cancel is then an acknowledgement.
+/// (docs/escalation.md, "Escalation"). Anything unknown is `None`: the cancel is then an acknowledgement.
 fn superseded_by(args: &AlertArgs, env: &Env) -> Option<String> {
     if !crate::context::on_github_actions(env) {
         return None;

@@ -114,7 +114,7 @@ pub fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Opti
 
 impl Voice {
     /// The same call (key, URL, text) to other numbers: escalation calls a second list, or only
-    /// the numbers whose SMS was not delivered (README, "Escalation").
+    /// the numbers whose SMS was not delivered (docs/escalation.md, "Escalation").
     pub fn to(&self, phones: &[Phone]) -> Voice {
         Voice { phones: phones.to_vec(), ..self.clone() }
     }

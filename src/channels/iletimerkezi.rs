@@ -144,7 +144,8 @@ pub fn configure(args: &Args, shared: &SharedArgs, alert: &Alert) -> Result<Opti
         return Err(ConfigError::new(option, "holds no number: give the numbers to text"));
     }
     let (option, full) = match (&alert.sms_message, &alert.message) {
-        // Under --notify-when changes, the first success after a failure (README, "Page once per incident").
+        // Under --notify-when changes, the first success after a failure (docs/noise-control.md, "Page once
+        // per incident").
         _ if alert.recovered(Role::Text) => {
             ("--language", alert.recovered_text(Audience::Phone))
         }
@@ -265,13 +266,13 @@ fn fit_text(full: &str) -> (String, Vec<String>) {
 
 impl Sms {
     /// The same SMS (credentials, sender, text, `--sms-wait`) to other numbers: an escalation
-    /// chain texts its second list with it (README, "Escalation").
+    /// chain texts its second list with it (docs/escalation.md, "Escalation").
     pub fn to(&self, phones: &[Phone]) -> Sms {
         Sms { phones: phones.to_vec(), ..self.clone() }
     }
 
     /// The same SMS with `marker` before its text, cut again to the part cap: a repeated round
-    /// of an escalation says which round it is (README, "Escalation").
+    /// of an escalation says which round it is (docs/escalation.md, "Escalation").
     pub fn marked(&self, marker: &str) -> Sms {
         let text = match &self.ack_line {
             Some(line) => {

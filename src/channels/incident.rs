@@ -1,4 +1,4 @@
-//! What every incident channel shares (README, "Incidents (Temperstack)" and `docs/providers.md`):
+//! What every incident channel shares (docs/incidents.md, "Incidents (Temperstack)" and `docs/providers.md`):
 //! the options `--alert-id`, `--priority` and `--alert-url`, the stable default alert id that
 //! ties the resolve on a green run to the incident a red run opened, the rule that a
 //! cancelled or skipped run neither opens nor resolves anything, and the channel itself
@@ -212,7 +212,7 @@ pub fn details(ctx: &Context, priority: Priority) -> Map<String, Value> {
         put("command", &command.command_line);
         put("command_result", &command.ended.describe());
     }
-    // The failure details (README, "One alert for a whole workflow"), as lists a platform's
+    // The failure details (docs/noise-control.md, "One alert for a whole workflow"), as lists a platform's
     // templates can read, like the webhook event's `failed_jobs` and `failed_steps`.
     if !ctx.failed_jobs.is_empty() {
         map.insert("failed_jobs".into(), ctx.failed_jobs.clone().into());
@@ -234,7 +234,7 @@ fn parse_priority(value: &str) -> Result<Priority, ConfigError> {
 /// workflow, job and branch joined by NUL bytes (no environment value can hold a NUL, so the
 /// join is unambiguous). Without a repository (a host, Jenkins) the hostname stands in, followed
 /// by the workflow, job and branch when known, so two Jenkins jobs on one agent differ. Outside
-/// GitHub the wrapped command of `onfail run` is part of it too (README, "Page once per
+/// GitHub the wrapped command of `onfail run` is part of it too (docs/noise-control.md, "Page once per
 /// incident"): two cron jobs on one host never share an incident, nor a state file. On GitHub
 /// the job already tells one step's alert from another's history (the run history is per job).
 pub fn default_alert_id(ctx: &Context) -> String {
@@ -258,7 +258,7 @@ pub fn default_alert_id(ctx: &Context) -> String {
     format!("onfail-{hex}")
 }
 
-/// The alert id as a platform's key field of at most `max` bytes takes it (README, "Incidents
+/// The alert id as a platform's key field of at most `max` bytes takes it (docs/incidents.md, "Incidents
 /// (PagerDuty)"): as it is when it fits; else its start, `-` and the first 16 hex digits of the
 /// SHA-256 of the whole id, `max` bytes in all, with a warning. The same id always gives the
 /// same key, so the resolve finds the alert the trigger opened; a long id never stops the alert.

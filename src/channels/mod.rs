@@ -123,7 +123,7 @@ pub trait Channel: Send + Sync {
 
 /// What each provider module offers the `providers!` list, implemented by its `Args`.
 pub trait Provider {
-    /// The channel's name in every output (README, "Output"): `voice`, `sms`, `temperstack`, ...
+    /// The channel's name in every output (docs/reference.md, "Output"): `voice`, `sms`, `temperstack`, ...
     const CHANNEL: &'static str;
     /// The option whose non-empty value enables the channel.
     const ENABLED_BY: &'static str;
@@ -220,7 +220,7 @@ macro_rules! providers {
     };
 }
 
-/// The phone channels as their own types, for escalation (README, "Escalation"), which
+/// The phone channels as their own types, for escalation (docs/escalation.md, "Escalation"), which
 /// re-targets them at other numbers and reads the SMS delivery report per number.
 pub struct PhoneChannels {
     pub voice: Option<alertalk::Voice>,

@@ -208,7 +208,7 @@ impl incident::Event for Event {
                     response.status
                 )],
             }),
-            // PagerDuty takes an event with 202 and `"status":"success"` (README, "Incidents
+            // PagerDuty takes an event with 202 and `"status":"success"` (docs/incidents.md, "Incidents
             // (PagerDuty)"); anything else did not come from it. Sent again: PagerDuty folds a
             // repeat into the alert of the same dedup_key.
             200..=299 => Verdict::Transient(format!(

@@ -1,4 +1,4 @@
-//! Any HTTPS webhook (README, "Webhooks"): one JSON POST with the user's headers sent as given,
+//! Any HTTPS webhook (docs/webhooks.md, "Webhooks"): one JSON POST with the user's headers sent as given,
 //! optional Standard Webhooks signing, and the body either the standard event, the user's JSON
 //! template, or the minimal Slack or Discord message.
 

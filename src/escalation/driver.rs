@@ -100,7 +100,7 @@ pub fn run(
     }
     let acknowledged = driver.ack.given();
     // What the cancel was (an acknowledgement, or a newer run's) is said by the caller, which
-    // can ask GitHub (README, "Escalation").
+    // can ask GitHub (docs/escalation.md, "Escalation").
     let ended = if acknowledged {
         EscalationEnd::Acknowledged
     } else if cut {

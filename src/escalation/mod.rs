@@ -1,4 +1,4 @@
-//! Escalation (README, "Escalation"): how a failure climbs while the step waits. `sms-first`
+//! Escalation (docs/escalation.md, "Escalation"): how a failure climbs while the step waits. `sms-first`
 //! texts first and calls the numbers whose SMS was not delivered; `chain` pages the first list,
 //! waits, and pages a second list, round after round, until someone acknowledges by cancelling
 //! the run.
@@ -137,7 +137,7 @@ impl Escalation {
     /// The escalation `args` ask for, or `None` for `off`. Every wrong combination is an error
     /// naming the option, found before anything is sent. With no channel enabled at all (a fork
     /// pull request, which gets no secrets) there is nothing to escalate: `None`, and the run
-    /// is the clean skip any send without a channel is (README, "Escalation").
+    /// is the clean skip any send without a channel is (docs/escalation.md, "Escalation").
     pub fn configure(args: &Args, phones: PhoneChannels, any_channel: bool) -> Result<Option<Escalation>, ConfigError> {
         let mode = args.mode();
         let backup = non_empty(&args.escalation_phone_numbers);

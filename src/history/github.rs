@@ -1,4 +1,4 @@
-//! The history on GitHub Actions, from the REST API (README, "Page once per incident"): the
+//! The history on GitHub Actions, from the REST API (docs/noise-control.md, "Page once per incident"): the
 //! previous *completed* run of the same workflow, branch and head repository with a lower run
 //! number whose conclusion says something about health; earlier attempts of this run first;
 //! the same job by its display name when a check run id is known. Everything within
@@ -51,7 +51,7 @@ const MAX_EVENT: u64 = 32 * 1024 * 1024;
 const PERMISSIONS_FIX: &str = "give the workflow or the job `permissions: actions: read`";
 
 /// The title of the annotation onfail leaves on a job whose failure did not reach everyone it
-/// pages (README, "Paged means a person was reached"): the next run finds it on the previous
+/// pages (docs/noise-control.md, "Paged means a person was reached"): the next run finds it on the previous
 /// job and pages again.
 pub const NOT_PAGED: &str = "onfail: not paged";
 
@@ -91,7 +91,7 @@ pub fn previous(api: &Api, env: &Env, check_run_id: Option<&str>) -> Result<Foun
 
 /// The newer run of this workflow and branch (and head repository) that is queued or in
 /// progress, if there is one: the run whose start cancels this one under `concurrency:
-/// cancel-in-progress` (README, "Escalation"). Its page, or "run #N".
+/// cancel-in-progress` (docs/escalation.md, "Escalation"). Its page, or "run #N".
 pub fn newer_run(api: &Api, env: &Env) -> Result<Option<String>, String> {
     let here = Here::from_env(env)?.complete(api)?;
     let (Some(number), Some(branch), Some(workflow)) = (here.run_number, &here.branch, &here.workflow) else {
@@ -307,7 +307,7 @@ impl Lookup<'_> {
     /// something about health (and has this job, when comparing jobs). A job that runs on some
     /// events only (a nightly job in a push and schedule workflow) is skipped in most runs: the
     /// runs of other events are stepped over once it proved absent from one, and when the
-    /// pages run out, the runs of this run's event alone are paged through (README, "Page once
+    /// pages run out, the runs of this run's event alone are paged through (docs/noise-control.md, "Page once
     /// per incident"). Giving up says which was tried.
     fn earlier_runs(&self, here: &Here) -> Result<Found, String> {
         let (Some(_), Some(_), Some(_)) = (here.run_number, &here.branch, &here.workflow) else {
@@ -572,7 +572,7 @@ impl Api {
         Api::connect(env, token).map(|api| Api { deadline: Instant::now() + budget, ..api })
     }
 
-    /// The same client, asking nothing more once `stop` is set (README, "Escalation").
+    /// The same client, asking nothing more once `stop` is set (docs/escalation.md, "Escalation").
     pub fn stopping_on(self, stop: StopFlag) -> Api {
         Api { stop, ..self }
     }

@@ -1,5 +1,5 @@
 //! What the same alert did last time, for `--notify-when changes`
-//! (README, "Page once per incident"): on GitHub Actions from the REST API ([`github`]),
+//! (docs/noise-control.md, "Page once per incident"): on GitHub Actions from the REST API ([`github`]),
 //! elsewhere from a state file per alert id ([`state`]). Any failure to learn it is *unknown*,
 //! with a warning that names the fix: the alert then goes out as a first failure would.
 
@@ -62,7 +62,7 @@ impl Args {
 pub struct Query<'a> {
     pub env: &'a Env,
     pub status: Status,
-    /// The stable alert id (README, "Incidents (Temperstack)"): the key of the state file.
+    /// The stable alert id (docs/incidents.md, "Incidents (Temperstack)"): the key of the state file.
     pub alert_id: &'a str,
     /// Whether the alert id was given (`--alert-id`) rather than derived: only a given id can be
     /// shared by two jobs by mistake.
@@ -225,7 +225,7 @@ fn shared_id(alert_id: &str, last: &str, command: &str) -> Option<String> {
 }
 
 /// Outside GitHub, after the alert went out: records this outcome for the next run. A failure
-/// is recorded only when it was `paged` (README, "Paged means a person was reached": every call
+/// is recorded only when it was `paged` (docs/noise-control.md, "Paged means a person was reached": every call
 /// and text reached its person) or the alert was already failing, so a page that did not reach
 /// everyone is tried again next time. Returns a warning when the file could not be written; the
 /// alert itself is done by then.

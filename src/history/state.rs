@@ -6,7 +6,7 @@
 //! Only a regular file is read or replaced: a FIFO, a device or a folder at the state path makes
 //! the history unknown at once (opening a FIFO to read it would wait forever). A state that
 //! cannot be written says what the next run will read, and never leaves a "failing" state behind
-//! a success: that would keep the next new incident silent (README, "Page once per incident").
+//! a success: that would keep the next new incident silent (docs/noise-control.md, "Page once per incident").
 
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{Read, Write};

@@ -1,4 +1,4 @@
-//! Who was reached (README, "Paged means a person was reached"): one record per person per
+//! Who was reached (docs/noise-control.md, "Paged means a person was reached"): one record per person per
 //! channel per page — the normalised number (shown masked), the channel, delivered / failed /
 //! unknown, and when. The escalation, the run history, the report, the outputs and the JSON all
 //! read these records, so "paged" is decided per person and channel, never per request.

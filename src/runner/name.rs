@@ -1,4 +1,4 @@
-//! The short name the alert gives a command of `onfail run` (README, "Cron jobs and any CI:
+//! The short name the alert gives a command of `onfail run` (docs/getting-started.md, "Cron jobs and any CI:
 //! `onfail run`"): `backup.sh`, or for a shell the first words of its script.
 
 use std::ffi::OsString;

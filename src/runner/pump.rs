@@ -3,7 +3,7 @@
 //! The end of the command, not the end of its output, ends the copy: a background process it
 //! started (`sleep 20 &`, a daemon) inherits the pipe and may hold it open for hours, and the
 //! alert must not wait for that. Once the command has exited, what it wrote is already in the
-//! pipe and is read at once; then the pump stops (see "onfail run" in README.md).
+//! pipe and is read at once; then the pump stops (docs/getting-started.md, "Cron jobs and any CI: `onfail run`").
 
 use std::io::{ErrorKind, Read, Write};
 #[cfg(unix)]

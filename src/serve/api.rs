@@ -1,4 +1,4 @@
-//! The routes of `onfail serve` (README, "onfail serve"): the report intake (token in the
+//! The routes of `onfail serve` (docs/service.md, "onfail serve"): the report intake (token in the
 //! URL), the API (Bearer token) and `/healthz`. Wrong methods are 405 and unknown paths 404
 //! (axum's routing). Handlers never block: the store's blocking work runs on its own threads.
 //! Acknowledge links and the web page are in `web`, routed here on the same [`App`].

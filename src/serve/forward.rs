@@ -1,5 +1,5 @@
-//! Reports that are not onfail's go on to `--forward-reports-to`, body unchanged (README,
-//! "onfail serve"): the account has one report URL, so onfail can sit in front of the app that
+//! Reports that are not onfail's go on to `--forward-reports-to`, body unchanged
+//! (docs/service.md, "onfail serve"): the account has one report URL, so onfail can sit in front of the app that
 //! used it. The queue is in the store (a report answered 200 is forwarded even if the service
 //! stops first; with several replicas each report is claimed by one); [`run`] takes what is due
 //! and a few threads send it with the CLI's delivery engine (no redirects, https except to a

@@ -1,4 +1,4 @@
-//! `onfail serve`, the standing companion (README, "onfail serve"): a small HTTP service that
+//! `onfail serve`, the standing companion (docs/service.md, "onfail serve"): a small HTTP service that
 //! keeps iletiMerkezi's delivery reports and serves the API of SMS orders, acknowledgeable pages
 //! and alert states. A sibling of `app` (the CLI's commands): neither imports the other.
 //!

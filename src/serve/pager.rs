@@ -1,9 +1,9 @@
 //! Sends the pages of checks (docs/serve-checks.md) on a thread of its own: the delivery engine
 //! is blocking (reqwest's blocking client, threads for the fan-out) and must never run on the
 //! async executor. Each notice becomes the `onfail send` it stands for: the service's own
-//! channel options (its environment and flags, the names of README, "Options"), the check's
+//! channel options (its environment and flags, the names of docs/reference.md, "Options"), the check's
 //! overrides over them, a title saying what happened, and the `--notify-when changes` decision that makes a first
-//! failure page every channel and a recovery text without a call (README, "Page once per
+//! failure page every channel and a recovery text without a call (docs/noise-control.md, "Page once per
 //! incident"); then the same build and delivery as the CLI (`facts` → `config` → `deliver`).
 
 use std::sync::{Arc, mpsc};

@@ -14,7 +14,7 @@ use super::pager::{Notice, Pager};
 
 const TICK: Duration = Duration::from_millis(500);
 /// How long a claimed page is this replica's to send: longer than any delivery with its
-/// escalation (README, "Escalation": 15 minutes at most), after which another replica pages.
+/// escalation (docs/escalation.md, "Escalation": 15 minutes at most), after which another replica pages.
 const LEASE_MS: i64 = 20 * 60 * 1000;
 
 pub async fn run(app: Arc<App>, pager: Pager) {

@@ -1,4 +1,4 @@
-//! `onfail serve`'s options, validated into plain values (README, "onfail serve"). Every error
+//! `onfail serve`'s options, validated into plain values (docs/service.md, "onfail serve"). Every error
 //! names the option and the fix; none repeats a secret (the redactor is built before this runs).
 
 use std::collections::BTreeSet;

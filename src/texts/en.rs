@@ -1,4 +1,4 @@
-//! The English texts (README, "Language"): the ones onfail always had, with speakable names in
+//! The English texts (docs/language.md, "Language"): the ones onfail always had, with speakable names in
 //! the voice text and the failed jobs when they are known.
 
 use super::{
@@ -175,7 +175,7 @@ impl Texts for English {
     }
 
     /// The SMS, and how to acknowledge where that is known: on GitHub by cancelling the run
-    /// (README, "Escalation"). A cron host or another CI has no "Cancel workflow", so nothing
+    /// (docs/escalation.md, "Escalation"). A cron host or another CI has no "Cancel workflow", so nothing
     /// is said there.
     fn escalation_sms(&self, ctx: &Context) -> String {
         let ack = (ctx.source == Source::GitHub).then_some("To acknowledge, open the run and press Cancel workflow.");

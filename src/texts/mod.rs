@@ -1,4 +1,4 @@
-//! The default texts a person reads or hears (README, "Language"), one file per language. Each
+//! The default texts a person reads or hears (docs/language.md, "Language"), one file per language. Each
 //! language implements [`Texts`]; a third language is one more file and one more [`Language`].
 //! Everything here is a pure function of the [`Context`].
 
@@ -103,7 +103,7 @@ const MAX_JOBS_NAMED: usize = 5;
 const MAX_SMS_NAME: usize = 60;
 
 /// A default SMS is at most this many UTF-16 units long, which fits iletiMerkezi's 7 parts in every
-/// encoding (README, "SMS (iletiMerkezi)"): in GSM and Turkish a character costs at most 2 units
+/// encoding (docs/sms.md, "SMS (iletiMerkezi)"): in GSM and Turkish a character costs at most 2 units
 /// (800 of 1038), in Unicode exactly its UTF-16 units (400 of the 458 that 7 parts hold even when
 /// every part loses a unit to an emoji that may not straddle two).
 const MAX_SMS_UNITS: usize = 400;
@@ -155,7 +155,7 @@ pub(crate) enum JobsNamed {
     /// They failed.
     Failed,
     /// No job failed, but these were skipped without being allowed to be, which made the status a
-    /// failure (README, "One alert for a whole workflow").
+    /// failure (docs/noise-control.md, "One alert for a whole workflow").
     Skipped,
 }
 
@@ -243,7 +243,7 @@ pub(crate) enum Since {
     Time(String),
 }
 
-/// Reads the history's `since` (README, "Page once per incident"): `run #41`, `run #41 or
+/// Reads the history's `since` (docs/noise-control.md, "Page once per incident"): `run #41`, `run #41 or
 /// earlier` and `run #41, attempt 1` from the GitHub history, an RFC 3339 time from the state file.
 pub(crate) fn since(text: &str) -> Since {
     let (run, earlier) = match text.strip_suffix(" or earlier") {

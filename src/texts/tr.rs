@@ -1,4 +1,4 @@
-//! The Turkish texts (README, "Language"). Suffixes sit on fixed words ("deposunda", "dalında",
+//! The Turkish texts (docs/language.md, "Language"). Suffixes sit on fixed words ("deposunda", "dalında",
 //! "iş akışı"), never on a name, whose last vowel nobody knows in advance; the voice text says
 //! its key sentence twice, because the first seconds of a call are lost while answering.
 

@@ -136,7 +136,7 @@ expect_eq "the server received four calls, Temperstack and PagerDuty for each jo
 # by_id ID EXPR [KEY]: EXPR of each request whose JSON body has KEY (default alert_id) ID (b: the
 # body, x: the record), comma-joined. ID is an onfail-<hex> id from default_id, so it is safe to quote.
 by_id() { field "','.join(str($2) for x in r for b in [json.loads(x['body'])] if b.get('${3:-alert_id}') == '$1')"; }
-# default_id CONTEXT_FILE: the default alert_id (README, "Incidents (Temperstack)"; src/channels/incident.rs) of the
+# default_id CONTEXT_FILE: the default alert_id (docs/incidents.md, "Incidents (Temperstack)"; src/channels/incident.rs) of the
 # repository, workflow, job and branch a job recorded, one per line: onfail- and the first 16
 # hex digits of the SHA-256 of the four joined by NUL.
 default_id() { python3 -c 'import hashlib,sys; p=open(sys.argv[1]).read().split("\n")[:4]; print("onfail-" + hashlib.sha256("\0".join(p).encode()).hexdigest()[:16], end="")' "$1"; }
@@ -178,7 +178,7 @@ expect_eq "toJSON(needs) is pretty-printed over several lines" "$([ "$(grep -c .
 expect_eq "the server received one call for the whole workflow" "$(requests)" "1"
 if [ "$(requests)" = 1 ]; then
   case "$(field 'json.loads(r[0]["body"])["error_message"]')" in
-    # Calls are in Turkish by default (README, "Language"): the key sentence, the job, the repeat.
+    # Calls are in Turkish by default (docs/language.md, "Language"): the key sentence, the job, the repeat.
     "CI alarmı. "*"action test, needs iş akışı "*"başarısız oldu. Başarısız iş: build. Tekrar ediyorum: "*) pass "the call says the workflow failed and names job build" ;;
     *) fail "the call does not name the failed job: $(field 'json.loads(r[0]["body"])["error_message"]')" ;;
   esac

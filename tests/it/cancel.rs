@@ -1,4 +1,4 @@
-//! A cancel at any moment (README, "Escalation"): during the history lookup, between retries,
+//! A cancel at any moment (docs/escalation.md, "Escalation"): during the history lookup, between retries,
 //! during a send, by a newer run, and after `onfail run`'s command ended. Each stops every
 //! further request, ends onfail within seconds and still writes its outputs.
 

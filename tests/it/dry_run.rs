@@ -127,7 +127,7 @@ fn compare(server: &Server, args: &[String], paths: &[(&str, &str)]) {
 
 #[test]
 fn every_channel_prints_the_body_it_sends() {
-    // PagerDuty takes an event with 202 and its own "success" (README, "Delivery").
+    // PagerDuty takes an event with 202 and its own "success" (docs/delivery.md, "Delivery").
     let server = Server::routed(|request| match request.path.as_str() {
         "/v2/enqueue" => Reply::json(202, r#"{"status":"success","message":"Event processed"}"#),
         _ => Reply::json(200, SMS_ACCEPTED),

@@ -1,4 +1,4 @@
-//! Escalation end to end (README, "Escalation"): the binary runs as a process against one fake
+//! Escalation end to end (docs/escalation.md, "Escalation"): the binary runs as a process against one fake
 //! Alertalk and iletiMerkezi on 127.0.0.1 whose delivery report is scripted per number, and which
 //! notes when each request arrived, so the waits between levels can be checked from outside.
 

@@ -15,7 +15,7 @@ struct Target {
     /// Whether a 2xx status alone means delivered (true), or the body decides (false).
     status_decides: bool,
     /// Whether the provider deduplicates a repeat, so a request that got no answer is sent
-    /// again; a call is sent again only when it surely did not arrive (README, "Delivery").
+    /// again; a call is sent again only when it surely did not arrive (docs/delivery.md, "Delivery").
     repeat_safe: bool,
 }
 
@@ -124,7 +124,7 @@ fn slow_headers_hit_the_deadline() {
         let server = Server::new(vec![], Reply::SlowHead(Duration::from_millis(300)));
         let out = send(&target, &server.url(""));
         // A request the provider deduplicates waits two thirds of --timeout, a retry the rest;
-        // a call waits until the deadline, once (README, "Delivery").
+        // a call waits until the deadline, once (docs/delivery.md, "Delivery").
         let attempts = channel(&out)["attempts"].as_u64().unwrap_or_default();
         match target.repeat_safe {
             true => assert!(attempts >= 2, "{}: {attempts} attempts", target.channel),

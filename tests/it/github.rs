@@ -282,7 +282,7 @@ fn a_provider_answer_cannot_inject_commands_and_failures_are_escaped_errors() {
     assert_eq!(errors[0].props, "title=onfail voice (alertalk)");
     assert!(
         errors[0].data.ends_with(
-            // A carriage return from outside is never printed raw (README: Security).
+            // A carriage return from outside is never printed raw (docs/security.md, "Security").
             "(Alertalk said: bad key ***\n::warning::pwned\n::add-mask::onfail\u{FFFD}::notice::cr\n##[error]legacy 100%0A done, really: yes)"
         ),
         "{:?}",

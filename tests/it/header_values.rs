@@ -1,4 +1,4 @@
-//! Values onfail sends as HTTP header values (README, "Security"): one a header cannot carry
+//! Values onfail sends as HTTP header values (docs/security.md, "Security"): one a header cannot carry
 //! (a line break, any control character) or one that is only an authorization scheme (a secret
 //! that did not arrive) is a usage error naming the option, exit 2, nothing sent; never a
 //! "transient" failure retried until the deadline.

@@ -189,7 +189,7 @@ fn the_first_success_after_a_failure_says_recovered_without_a_call() {
     assert_eq!(edge(&out), "recovered");
     assert!(p.voice.received().is_empty());
     assert_eq!(p.incident_status(), "OK");
-    // The phone hears Turkish, the screen reads English (README, "Language").
+    // The phone hears Turkish, the screen reads English (docs/language.md, "Language").
     assert!(p.sms_text().starts_with("CI DÜZELDİ: Deploy (acme/api, main) yeniden başarılı."), "{}", p.sms_text());
     let message = p.webhook_message();
     assert!(message.starts_with("CI RECOVERED: Deploy (acme/api, main) is passing again."), "{message}");
@@ -302,7 +302,7 @@ fn with_needs_the_whole_run_is_compared_not_the_notify_job() {
     let out = go(send(&api, &p, "success").args(["--needs", needs, "--check-run-id", &CHECK_RUN_ID.to_string()]), &p);
     assert_eq!(out.json()["status"], "failure", "{}", out.stderr);
     assert_eq!(edge(&out), "still-failing", "{}", out.stderr);
-    // This run's jobs for the failure details (README, "One alert for a whole workflow"), then
+    // This run's jobs for the failure details (docs/noise-control.md, "One alert for a whole workflow"), then
     // the runs; never the notify job's name.
     let paths = api.paths();
     assert_eq!(paths.len(), 2, "{paths:?}");

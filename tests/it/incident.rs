@@ -47,8 +47,8 @@ fn assert_path_hidden(out: &crate::common::Run) {
     }
 }
 
-/// `printf 'acme/api\0Deploy\0build\0main' | sha256sum | cut -c1-16`: the formula the README
-/// documents, for the context of `common::github_env`.
+/// `printf 'acme/api\0Deploy\0build\0main' | sha256sum | cut -c1-16`: the formula
+/// docs/incidents.md documents, for the context of `common::github_env`.
 const GITHUB_ID: &str = "onfail-9439583697af4dc7";
 
 #[test]
@@ -225,7 +225,7 @@ fn a_dropped_connection_and_a_429_are_retried() {
 
 #[test]
 fn a_timed_out_attempt_is_retried() {
-    // A first attempt that is not the last waits two thirds of --timeout (README, "Delivery").
+    // A first attempt that is not the last waits two thirds of --timeout (docs/delivery.md, "Delivery").
     let server = Server::new(vec![Reply::Hang], Reply::json(200, "{}"));
     let out = run(send(&server).args(["--timeout", "6s"]));
     assert_eq!(out.code, 0, "{}", out.stderr);

@@ -510,7 +510,7 @@ fn help_lists_the_platforms_options() {
     assert!(out.stdout.contains("https://events.eu.pagerduty.com/v2/enqueue"), "{}", out.stdout);
 }
 
-/// Under `--notify-when changes` (README, "Page once per incident") the incident platforms act
+/// Under `--notify-when changes` (docs/noise-control.md, "Page once per incident") the incident platforms act
 /// as Temperstack does: every failure sends the open event again (the platforms dedupe it under
 /// the same key) and the success resolves, while the phones stay silent after the first page.
 #[cfg(unix)]

@@ -1,5 +1,5 @@
 //! Languages and per-channel texts, end to end: the binary runs as a process against fake
-//! Alertalk, iletiMerkezi and webhook servers on 127.0.0.1 (README, "Language").
+//! Alertalk, iletiMerkezi and webhook servers on 127.0.0.1 (docs/language.md, "Language").
 
 use crate::common::{KEY, PHONES, Server, github_env, onfail, run};
 

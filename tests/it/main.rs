@@ -13,11 +13,13 @@ mod cancel;
 #[cfg(unix)]
 mod checks;
 mod details;
+mod docs;
 mod dry_run;
 mod escalation;
 mod faults;
 mod github;
 mod header_values;
+mod help;
 mod history;
 mod incident;
 mod incident_platforms;

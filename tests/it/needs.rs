@@ -46,7 +46,7 @@ fn a_failed_job_in_needs_overrides_status_success_and_is_named() {
     let warnings: Vec<&str> = out.stderr.lines().filter(|l| l.starts_with("onfail: warning:")).collect();
     assert!(warnings.iter().all(|w| w.contains("failure details: ") && w.contains("no GitHub token")), "{warnings:?}");
 
-    // Calls are in Turkish by default (README, "Language"); the webhook's text is in English.
+    // Calls are in Turkish by default (docs/language.md, "Language"); the webhook's text is in English.
     let call = voice.received()[0].json();
     let key = "acme api deposunda Deploy iş akışı main dalında başarısız oldu";
     assert_eq!(

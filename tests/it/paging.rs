@@ -1,4 +1,4 @@
-//! A page is a person reached (README, "Paged means a person was reached"): the paths where a
+//! A page is a person reached (docs/noise-control.md, "Paged means a person was reached"): the paths where a
 //! page could be lost while reporting success, or rung twice, each end to end against the fake
 //! providers of `common::phones` on 127.0.0.1.
 

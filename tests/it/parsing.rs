@@ -1,4 +1,4 @@
-//! The rules every option value follows (README, "Options"), run against the real binary:
+//! The rules every option value follows (docs/reference.md, "Options"), run against the real binary:
 //! durations are bounded (no input can make onfail panic), values may start with `-`, a flag
 //! taken as a value is refused, enumerated words are trimmed and case-folded the same way, and
 //! `onfail run` refuses `--status`. The option lists come from the command definition itself,

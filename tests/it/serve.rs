@@ -1,4 +1,4 @@
-//! `onfail serve` black-box (README, "onfail serve"): the binary as a process on 127.0.0.1,
+//! `onfail serve` black-box (docs/service.md, "onfail serve"): the binary as a process on 127.0.0.1,
 //! reports and API over HTTP, the same tests on SQLite and on a real PostgreSQL.
 
 use std::time::{Duration, Instant};

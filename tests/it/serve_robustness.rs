@@ -1,4 +1,4 @@
-//! Bad input never stops `onfail serve` (README, "onfail serve"): garbage, wrong methods,
+//! Bad input never stops `onfail serve` (docs/service.md, "onfail serve"): garbage, wrong methods,
 //! unknown paths, huge headers, slow and half-open connections and many connections are each
 //! answered or dropped, and the requests of everyone else go on being answered meanwhile. Raw
 //! TCP, so nothing in a client library tidies the bytes up. And the report parser, fuzzed.

@@ -307,15 +307,41 @@ fn headings(path: &str) -> Vec<String> {
     text.lines().filter_map(|l| l.strip_prefix("## ").or_else(|| l.strip_prefix("### "))).map(str::to_string).collect()
 }
 
+/// The documents a comment line cites with a section, and the section: `README, "Section"`,
+/// `docs/page.md, "Section"` (also written `` `docs/page.md`, "Section" ``). A citation that
+/// runs on to the next line is left out (its section cannot be read whole).
+fn citations(line: &str) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let mut starts: Vec<(usize, String)> =
+        line.match_indices("README, \"").map(|(at, m)| (at + m.len(), "README.md".to_string())).collect();
+    for (at, _) in line.match_indices("docs/") {
+        let rest = &line[at..];
+        let Some(end) = rest.find(".md") else { continue };
+        let name = &rest[..end + 3];
+        if !name["docs/".len()..name.len() - 3].chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            continue;
+        }
+        let after = rest[end + 3..].strip_prefix('`').unwrap_or(&rest[end + 3..]);
+        if let Some(section) = after.strip_prefix(", \"") {
+            starts.push((line.len() - section.len(), name.to_string()));
+        }
+    }
+    for (at, doc) in starts {
+        if let Some((section, _)) = line[at..].split_once('"') {
+            found.push((doc, section.to_string()));
+        }
+    }
+    found
+}
+
 #[test]
 fn comments_cite_documents_of_this_repository() {
     let mut files = Vec::new();
     rust_files(&src(), &mut files);
     rust_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests"), &mut files);
-    let cited = [("README, \"", "README.md"), ("`docs/providers.md`, \"", "docs/providers.md")];
-    let known: Vec<Vec<String>> = cited.iter().map(|(_, doc)| headings(doc)).collect();
     let mut wrong = Vec::new();
-    let mut citations = 0;
+    let mut cited = BTreeSet::new();
+    let mut count = 0;
     for path in files.iter().filter(|p| !p.ends_with("structure.rs")) {
         let text = fs::read_to_string(path).unwrap();
         for line in text.lines().filter(|l| l.trim_start().starts_with("//")) {
@@ -323,29 +349,36 @@ fn comments_cite_documents_of_this_repository() {
             if line.contains("SPEC §") || line.replace("docs/providers.md", "").contains("providers.md") {
                 wrong.push(format!("{}: cites a document outside the repository: {}", shown(path), line.trim()));
             }
-            for ((prefix, doc), headings) in cited.iter().zip(&known) {
-                for (_, rest) in line.match_indices(prefix).map(|(at, _)| line.split_at(at + prefix.len())) {
-                    let Some((section, _)) = rest.split_once('"') else { continue };
-                    citations += 1;
-                    if !headings.iter().any(|h| h == section) {
-                        wrong.push(format!("{}: {doc} has no section {section:?}", shown(path)));
-                    }
+            for (doc, section) in citations(line) {
+                count += 1;
+                cited.insert(doc.clone());
+                let exists = Path::new(env!("CARGO_MANIFEST_DIR")).join(&doc).exists();
+                if !exists {
+                    wrong.push(format!("{}: cites {doc}, which does not exist", shown(path)));
+                } else if !headings(&doc).contains(&section) {
+                    // A section that moved (the README's, into docs/): say where it is now.
+                    let now = crate::docs::markdown_files().into_iter().find(|page| headings(page).contains(&section));
+                    let hint =
+                        now.map(|page| format!("; {page} has it: cite `{page}, \"{section}\"`")).unwrap_or_default();
+                    wrong.push(format!("{}: {doc} has no section {section:?}{hint}", shown(path)));
                 }
             }
         }
     }
-    assert!(citations > 10, "the reader found only {citations} citations");
+    assert!(count > 10, "the reader found only {count} citations");
+    assert!(cited.len() > 5, "the reader found citations of {cited:?} only");
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
 #[test]
-fn the_readme_names_each_channel_and_what_enables_it() {
-    let readme = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+fn the_manual_names_each_channel_and_what_enables_it() {
+    // docs/getting-started.md, "What it does".
+    let readme = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/getting-started.md")).unwrap();
     for (channel, option) in onfail::channels::CHANNELS {
         let row = readme.lines().find(|l| l.starts_with(&format!("| `{channel}` |")));
         assert!(
             row.is_some_and(|r| r.ends_with(&format!("| `{option}` |"))),
-            "README table row for {channel}: {row:?}"
+            "docs/getting-started.md, \"What it does\": table row for {channel}: {row:?}"
         );
     }
 }

@@ -211,14 +211,14 @@ fn a_bundle_with_one_broken_entry_still_trusts_the_others() {
     assert!(out.stderr.contains("1 of the entries in"), "{}", out.stderr);
 }
 
-/// The system bundle of this machine, if it has one: set-up (b) of the README's Benchmarks.
+/// The system bundle of this machine, if it has one: set-up (b) of docs/benchmarks.md, "Benchmarks".
 fn system_bundle() -> String {
     std::fs::read_to_string("/etc/ssl/certs/ca-certificates.crt").unwrap_or_default()
 }
 
 #[test]
 fn a_ca_with_a_long_block_is_found_by_the_start_of_it_behind_the_system_bundle() {
-    // Only the start of each block is decoded to read the subject (README, "Delivery"); a CA
+    // Only the start of each block is decoded to read the subject (docs/delivery.md, "Delivery"); a CA
     // whose extensions make its block long is still found, and decoded whole when used.
     let pki = Pki::new(&[(DnType::CommonName, "onfail long CA")], 60);
     assert!(pki.ca_pem.len() > 2_000, "the CA's block is long: {}", pki.ca_pem.len());

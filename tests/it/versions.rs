@@ -1,6 +1,6 @@
-//! One version everywhere: the binary, `Cargo.toml`, `Cargo.lock`, the README's `uses:` pins, the
+//! One version everywhere: the binary, `Cargo.toml`, `Cargo.lock`, the `uses:` pins of the README and docs/, the
 //! release workflow's tag check and major tag, and the version `action/install.sh` downloads
-//! (README "Pinning" and "How the binary is fetched and verified").
+//! (docs/getting-started.md, "Pinning" and "How the binary is fetched and verified").
 
 use std::path::{Path, PathBuf};
 
@@ -44,11 +44,12 @@ fn cargo_lock_has_the_crate_version() {
 }
 
 #[test]
-fn the_readme_pins_this_major_version() {
+fn the_readme_and_the_manual_pin_this_major_version() {
     let (major, _, _) = parts(VERSION);
     let readme = read("README.md");
-    let pins: Vec<&str> = readme.lines().filter(|l| l.contains("onfail@")).collect();
-    assert!(pins.iter().any(|l| l.contains(&format!("onfail@v{major} "))), "no `onfail@v{major}` in the README");
+    assert!(readme.contains(&format!("onfail@v{major} ")), "no `onfail@v{major}` in the README");
+    let pages: Vec<String> = crate::docs::markdown_files().iter().map(|f| read(f)).collect();
+    let pins: Vec<&str> = pages.iter().flat_map(|p| p.lines()).filter(|l| l.contains("onfail@")).collect();
     for line in pins {
         // `@v1`, or a commit pin with the full version in its comment (`# v1.0.0`).
         for word in line.split(|c: char| c.is_whitespace() || c == '@' || c == '`' || c == '"') {
@@ -59,7 +60,7 @@ fn the_readme_pins_this_major_version() {
             }
             assert!(
                 pin == major.to_string() || pin == VERSION,
-                "README pins v{pin}, not v{major} or v{VERSION}: {line}"
+                "the docs pin v{pin}, not v{major} or v{VERSION}: {line}"
             );
         }
     }

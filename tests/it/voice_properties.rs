@@ -1,4 +1,4 @@
-//! Property tests of the default texts (README, "Language"): whatever the names in the context,
+//! Property tests of the default texts (docs/language.md, "Language"): whatever the names in the context,
 //! a call never reads out a URL, a path or a commit hash, and an SMS keeps its link.
 
 use std::time::SystemTime;

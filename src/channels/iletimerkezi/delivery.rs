@@ -1,7 +1,7 @@
 //! Waiting for the delivery report (`--sms-wait`): get-report (`docs/providers.md`,
 //! "iletiMerkezi") is polled with growing pauses until every recipient is delivered (111) or not
 //! (112), the order is finished, or the wait (bounded by `--timeout`) is over. get-report is
-//! read-only, so polling is safe. An escalation (README, "Escalation") watches the same way, and
+//! read-only, so polling is safe. An escalation (docs/escalation.md, "Escalation") watches the same way, and
 //! can stop the wait at once when the page is acknowledged.
 
 use std::time::{Duration, Instant};

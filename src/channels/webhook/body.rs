@@ -1,4 +1,4 @@
-//! The webhook bodies, pure: the standard event (README, "Webhooks"), a user's JSON template,
+//! The webhook bodies, pure: the standard event (docs/webhooks.md, "Webhooks"), a user's JSON template,
 //! and the minimal Slack and Discord messages (`docs/providers.md`, "Webhooks"). Each is returned
 //! as the exact bytes to send (and sign), always valid JSON whatever text went in: values are
 //! escaped by serde_json, never pasted into JSON by hand.

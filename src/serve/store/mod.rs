@@ -1,4 +1,4 @@
-//! Everything `onfail serve` keeps, behind one type with two back ends (README, "onfail serve"):
+//! Everything `onfail serve` keeps, behind one type with two back ends (docs/service.md, "onfail serve"):
 //! SQLite, embedded (one writer thread that commits in groups, readers on their own
 //! connections), and PostgreSQL, for several replicas on one database. The schema is one set
 //! of numbered migrations, run at start by both; idempotency lives in it (unique keys and

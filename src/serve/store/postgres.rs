@@ -1,6 +1,6 @@
 //! The shared store: PostgreSQL, for several replicas behind one load balancer. A few
 //! connections, each used by one request at a time and opened again when it broke. Plain TCP
-//! (README, "onfail serve": put the database on a private network or a TLS tunnel).
+//! (docs/service.md, "onfail serve": put the database on a private network or a TLS tunnel).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -1,4 +1,4 @@
--- The first schema of `onfail serve` (README, "onfail serve"). Shared by SQLite and PostgreSQL:
+-- The first schema of `onfail serve` (docs/service.md, "onfail serve"). Shared by SQLite and PostgreSQL:
 -- only TEXT and BIGINT, times in milliseconds since 1970 (UTC). Checks come in a later migration.
 
 -- iletiMerkezi delivery reports. The provider repeats reports: one row per (id, status), the
@@ -40,7 +40,7 @@ CREATE TABLE pages (
     acknowledged_at BIGINT
 );
 
--- The history of one alert id (README, "Page once per incident"), for runners that keep no files.
+-- The history of one alert id (docs/noise-control.md, "Page once per incident"), for runners that keep no files.
 CREATE TABLE alert_states (
     alert_id   TEXT   PRIMARY KEY,
     state      TEXT   NOT NULL,
