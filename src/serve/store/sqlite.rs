@@ -22,7 +22,8 @@ const MAX_BATCH: usize = 1000;
 /// Once a write has come, the writer keeps gathering while more keep coming, each within
 /// [`LINGER_GAP`] of the last, for at most [`LINGER`]: the answers of one commit reach every
 /// waiting client at once, and their next reports arrive a moment apart, so without this the
-/// next commit would carry the first few and the rest wait a whole fsync (README, "Benchmarks").
+/// next commit would carry the first few and the rest wait a whole fsync
+/// (`docs/benchmarks.md`, "onfail serve: report intake").
 const LINGER: Duration = Duration::from_millis(2);
 const LINGER_GAP: Duration = Duration::from_micros(250);
 /// Connections kept for readers between reads.
