@@ -8,11 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::common::{KEY, PHONES, Received, Reply, Run, Server, Spawned, read, run};
-
-/// The iletiMerkezi credentials, sentinels too.
-const SMS_KEY: &str = "im-SENTINEL-key-41c7aa";
-const HASH: &str = "ih-SENTINEL-hash-90d3f2";
+use crate::common::phones::{HASH, SMS_KEY, github_send};
+use crate::common::{PHONES, Received, Reply, Run, Server, Spawned, read, run};
 
 const ACCEPTED: &str = r#"{"response":{"status":{"code":200,"message":"OK"},"order":{"id":"555"}}}"#;
 const QUEUED: &str = r#"{"message":"1 call(s) queued","status":"success"}"#;
@@ -84,25 +81,8 @@ impl Fake {
     /// `onfail send --escalate MODE --output json`, with voice and SMS aimed at the fake, under
     /// GitHub Actions with its output files in `dir`.
     fn send(&self, mode: &str, dir: &Path) -> Command {
-        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("onfail"));
-        cmd.env_clear()
-            .env("RUST_BACKTRACE", "0")
-            .env("HOSTNAME", "test-host")
-            .env("GITHUB_ACTIONS", "true")
-            .env("GITHUB_REPOSITORY", "acme/api")
-            .env("GITHUB_WORKFLOW", "Deploy")
-            .env("GITHUB_RUN_ID", "4242")
-            .env("GITHUB_SERVER_URL", "https://github.com")
-            .env("GITHUB_OUTPUT", dir.join("output"))
-            .env("GITHUB_STEP_SUMMARY", dir.join("summary"))
-            .env("ONFAIL_ALERTALK_WEBHOOK_KEY", KEY)
-            .env("ONFAIL_ILETIMERKEZI_KEY", SMS_KEY)
-            .env("ONFAIL_ILETIMERKEZI_HASH", HASH)
-            .env("ONFAIL_SMS_SENDER", "ACME")
-            .env("ONFAIL_ESCALATE", mode)
-            .args(["send", "--output", "json"])
-            .args(["--alertalk-url", &self.server.url("/webhook/receive")])
-            .args(["--iletimerkezi-url", &self.server.url("")]);
+        let mut cmd = github_send(&self.server, dir);
+        cmd.env("ONFAIL_ESCALATE", mode);
         cmd
     }
 }

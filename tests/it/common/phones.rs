@@ -99,27 +99,34 @@ impl Fake {
     /// `onfail send` under GitHub Actions with voice, SMS and a webhook aimed at the fake and
     /// its output files in `dir`; `--output json`.
     pub fn send(&self, dir: &Path) -> Command {
-        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("onfail"));
-        cmd.env_clear()
-            .env("RUST_BACKTRACE", "0")
-            .env("HOSTNAME", "test-host")
-            .env("GITHUB_ACTIONS", "true")
-            .env("GITHUB_REPOSITORY", "acme/api")
-            .env("GITHUB_WORKFLOW", "Deploy")
-            .env("GITHUB_RUN_ID", "4242")
-            .env("GITHUB_SERVER_URL", "https://github.com")
-            .env("GITHUB_OUTPUT", dir.join("output"))
-            .env("GITHUB_STEP_SUMMARY", dir.join("summary"))
-            .env("ONFAIL_ALERTALK_WEBHOOK_KEY", KEY)
-            .env("ONFAIL_ILETIMERKEZI_KEY", SMS_KEY)
-            .env("ONFAIL_ILETIMERKEZI_HASH", HASH)
-            .env("ONFAIL_SMS_SENDER", "ACME")
-            .args(["send", "--output", "json"])
-            .args(["--alertalk-url", &self.server.url("/webhook/receive")])
-            .args(["--iletimerkezi-url", &self.server.url("")])
-            .args(["--webhook-url", &self.server.url("/hook")]);
+        let mut cmd = github_send(&self.server, dir);
+        cmd.args(["--webhook-url", &self.server.url("/hook")]);
         cmd
     }
+}
+
+/// `onfail send --output json` under GitHub Actions, with its output files in `dir` and voice
+/// and SMS (the [`SMS_KEY`] and [`HASH`] sentinels) aimed at `server`.
+pub fn github_send(server: &Server, dir: &Path) -> Command {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("onfail"));
+    cmd.env_clear()
+        .env("RUST_BACKTRACE", "0")
+        .env("HOSTNAME", "test-host")
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_REPOSITORY", "acme/api")
+        .env("GITHUB_WORKFLOW", "Deploy")
+        .env("GITHUB_RUN_ID", "4242")
+        .env("GITHUB_SERVER_URL", "https://github.com")
+        .env("GITHUB_OUTPUT", dir.join("output"))
+        .env("GITHUB_STEP_SUMMARY", dir.join("summary"))
+        .env("ONFAIL_ALERTALK_WEBHOOK_KEY", KEY)
+        .env("ONFAIL_ILETIMERKEZI_KEY", SMS_KEY)
+        .env("ONFAIL_ILETIMERKEZI_HASH", HASH)
+        .env("ONFAIL_SMS_SENDER", "ACME")
+        .args(["send", "--output", "json"])
+        .args(["--alertalk-url", &server.url("/webhook/receive")])
+        .args(["--iletimerkezi-url", &server.url("")]);
+    cmd
 }
 
 fn numbers_of(body: &serde_json::Value) -> Vec<String> {
