@@ -123,6 +123,7 @@ async fn serve(
     let scheme = if tls.is_some() { "https" } else { "http" };
     let url = format!("{scheme}://{address}");
     let (stop, stopping) = watch::channel(false);
+    let connections = store.connections();
     let app = Arc::new(App {
         store,
         receive_token: Token::new(&settings.receive_token),
@@ -150,7 +151,7 @@ async fn serve(
     if settings.checks.watches > 0 {
         log.warning("--config: this version watches no GitHub workflows yet; the [[watch]] tables are not served");
     }
-    http::serve(listener, tls, api::router(app), stopping).await;
+    http::serve(listener, tls, api::router(app), stopping, connections).await;
     log.line("stopped");
     Ok(())
 }
