@@ -290,3 +290,22 @@ fn numbers_that_end_alike_print_different_masks_and_the_report_says_who_was_call
         assert!(!summary.contains(secret.as_str()), "the summary leaks {secret}");
     }
 }
+
+/// A re-run of the same run within iletiMerkezi's 10 minutes: the same text would be refused as
+/// a duplicate (451) and the re-run's SMS lost, so the link names the attempt
+/// (docs/sms.md, "SMS (iletiMerkezi)").
+#[test]
+fn a_rerun_within_ten_minutes_texts_again() {
+    let fake = Fake::new(Voice::Queue, &[]);
+    for attempt in ["1", "2"] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = fake.send(dir.path());
+        cmd.env("GITHUB_RUN_ATTEMPT", attempt).args(["--phone-numbers", A]);
+        let out = go(cmd);
+        assert_eq!(out.code, 0, "attempt {attempt}: {}", out.stderr);
+    }
+    let texts = fake.texts();
+    assert_eq!(texts.len(), 2, "{texts:?}");
+    assert!(texts[0].1.ends_with("/actions/runs/4242"), "{}", texts[0].1);
+    assert!(texts[1].1.ends_with("/actions/runs/4242/attempts/2"), "{}", texts[1].1);
+}
