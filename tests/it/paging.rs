@@ -36,6 +36,31 @@ fn sms_first_calls_a_number_only_voice_knows_at_once() {
     assert!(out.stderr.contains("calls 5*******43 at once (no SMS list has it)"), "{}", out.stderr);
 }
 
+/// sms-first: a number only voice knows whose call surely did not go out at once is called
+/// again after the wait, with the numbers whose SMS was not delivered (docs/escalation.md,
+/// "Escalation"); a call sent and unanswered never is.
+#[test]
+fn sms_first_calls_again_a_number_whose_first_call_failed() {
+    let fake = Fake::new(Voice::RefuseFirst, &[(A, 111)]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = fake.send(dir.path());
+    cmd.args(["--escalate", "sms-first", "--escalate-after", "2s"]).args([
+        "--phone-numbers",
+        &format!("{A},{B}"),
+        "--sms-phone-numbers",
+        A,
+    ]);
+    let out = go(cmd);
+    // The refused call is still a failed channel (exit 1: something needs fixing), but B was reached.
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(fake.calls(), [vec![B.to_string()], vec![B.to_string()]], "{}", out.stderr);
+    assert!(out.stderr.contains("the first call to 5*******43 failed, so it is called again"), "{}", out.stderr);
+    let records = pages(&out);
+    assert!(records.contains(&("5*******43".into(), "voice".into(), "failed".into())), "{records:?}");
+    assert!(records.contains(&("5*******43".into(), "voice".into(), "delivered".into())), "{records:?}");
+    assert_eq!(out.json()["paged"], true, "{}", out.stderr);
+}
+
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig { cases: 8, ..Default::default() })]
 
