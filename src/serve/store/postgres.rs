@@ -393,6 +393,19 @@ impl Postgres {
         Ok(())
     }
 
+    pub async fn hold_claim(&self, check: &str, since: i64, until: i64) -> Result<(), StoreError> {
+        self.client()
+            .await?
+            .execute(
+                "UPDATE check_incidents SET claimed_until = $3 WHERE check_name = $1 AND since = $2 \
+                 AND paged_at IS NULL",
+                &[&check, &since, &until],
+            )
+            .await
+            .map_err(error)?;
+        Ok(())
+    }
+
     pub async fn claim_recoveries(&self, check: &str, since: i64, now: i64) -> Result<Vec<i64>, StoreError> {
         let rows = self
             .client()

@@ -395,6 +395,19 @@ impl Sqlite {
         .await
     }
 
+    pub async fn hold_claim(&self, check: &str, since: i64, until: i64) -> Result<(), StoreError> {
+        let check = check.to_string();
+        self.write(move |conn| {
+            conn.execute(
+                "UPDATE check_incidents SET claimed_until = ?3 WHERE check_name = ?1 AND since = ?2 \
+                 AND paged_at IS NULL",
+                params![check, since, until],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
     pub async fn claim_recoveries(&self, check: &str, since: i64, now: i64) -> Result<Vec<i64>, StoreError> {
         let check = check.to_string();
         self.write(move |conn| {

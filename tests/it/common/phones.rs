@@ -29,6 +29,8 @@ pub enum Voice {
     /// 503 with `Retry-After: 2`, every time.
     Busy,
     Hang,
+    /// Queued, after this long (a call in flight).
+    Slow(std::time::Duration),
 }
 
 /// Alertalk, iletiMerkezi and a webhook on one server, noting every request.
@@ -53,6 +55,7 @@ impl Fake {
                     Voice::Refuse => Reply::json(403, r#"{"message":"invalid key"}"#),
                     Voice::Busy => Reply::json(503, "{}").header("Retry-After", "2"),
                     Voice::Hang => Reply::Hang,
+                    Voice::Slow(delay) => Reply::json(200, QUEUED).after(delay),
                 },
                 "/v1/send-sms/json" => {
                     let body = request.json();
