@@ -147,6 +147,11 @@ fn a_check_may_set_any_send_option() {
 
 /// `onfail serve` whose own channels are voice, SMS and a webhook aimed at `fake`.
 pub fn paging_service(backend: &Backend, fake: &Fake, config: &str) -> Service {
+    Service::spawn(paging_command(backend, fake, config))
+}
+
+/// The command of [`paging_service`].
+pub fn paging_command(backend: &Backend, fake: &Fake, config: &str) -> std::process::Command {
     let mut cmd = command(backend);
     cmd.env("ONFAIL_ALERTALK_WEBHOOK_KEY", KEY)
         .env("ONFAIL_ALERTALK_URL", fake.server.url("/webhook/receive"))
@@ -157,7 +162,7 @@ pub fn paging_service(backend: &Backend, fake: &Fake, config: &str) -> Service {
         .env("ONFAIL_PHONE_NUMBERS", PHONES[0])
         .env("ONFAIL_WEBHOOK_URL", fake.server.url("/hook"))
         .args(["--config", config]);
-    Service::spawn(cmd)
+    cmd
 }
 
 pub fn wait_for(what: &str, service: &Service, until: impl Fn() -> bool) {

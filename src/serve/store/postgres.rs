@@ -19,6 +19,11 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Taken by whichever replica migrates; the others wait for it.
 const MIGRATION_LOCK: i64 = 0x6f6e_6661_696c;
 
+/// A ping's time, never before the check's last ping or first sight: a wall clock stepped back
+/// keeps the order of the pings (a fail after a success stays after it), and a success stays
+/// later than the incident it ends (docs/serve-checks.md, "Clocks").
+const AFTER_THE_LAST: &str = "GREATEST(excluded.last_ping_at, coalesce(checks.last_ping_at, checks.first_seen_at) + 1)";
+
 pub struct Postgres {
     config: Config,
     slots: Vec<Mutex<Option<Client>>>,
@@ -308,8 +313,8 @@ impl Postgres {
             .execute(
                 &format!(
                     "INSERT INTO checks (name, first_seen_at, {column}, last_ping_at, last_ping_kind) \
-                     VALUES ($1, $2, $2, $2, $3) ON CONFLICT (name) DO UPDATE SET {column} = excluded.{column}, \
-                     last_ping_at = excluded.last_ping_at, last_ping_kind = excluded.last_ping_kind"
+                     VALUES ($1, $2, $2, $2, $3) ON CONFLICT (name) DO UPDATE SET {column} = {AFTER_THE_LAST}, \
+                     last_ping_at = {AFTER_THE_LAST}, last_ping_kind = excluded.last_ping_kind"
                 ),
                 &[&ping.check, &ping.at, &ping.label],
             )
@@ -324,7 +329,9 @@ impl Postgres {
             .await?
             .query(
                 "SELECT name, first_seen_at, last_start_at, last_success_at, last_fail_at, last_ping_at, \
-                 last_ping_kind FROM checks",
+                 last_ping_kind, (SELECT since FROM check_incidents WHERE check_name = name AND recovered_at IS NULL \
+                 ORDER BY since DESC LIMIT 1), (SELECT why FROM check_incidents WHERE check_name = name \
+                 AND recovered_at IS NULL ORDER BY since DESC LIMIT 1) FROM checks",
                 &[],
             )
             .await
@@ -339,6 +346,7 @@ impl Postgres {
                     last_fail_at: row.get(4),
                     last_ping_at: row.get(5),
                     last_ping_kind: row.get(6),
+                    incident: row.get::<_, Option<i64>>(7).zip(row.get::<_, Option<String>>(8)),
                 };
                 (row.get(0), seen)
             })
