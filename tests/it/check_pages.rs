@@ -40,7 +40,8 @@ fn a_check_page_carries_a_link_that_acknowledges_it(backend: &Backend) {
     let link = link_in(&fake.texts()[0].1, &service);
     let page = open_and_acknowledge(&link);
     assert!(page.contains("check nightly"), "{page}");
-    wait_for("the acknowledgement in the log", &service, || service.log().contains("acknowledged by its link"));
+    let logged = || service.log().contains("acknowledged by its link (check nightly)");
+    wait_for("the acknowledgement in the log", &service, logged);
     for secret in [API_TOKEN, A] {
         assert!(!service.log().contains(secret), "{}", service.log());
     }
@@ -51,7 +52,7 @@ fn an_escalating_check_stops_at_the_link(backend: &Backend) {
     let fake = Fake::new(Voice::Queue, &[]);
     let (_dir, config) = config_file(&format!(
         "{NIGHTLY}escalate = \"chain\"\nphone-numbers = \"{A}\"\nescalation-phone-numbers = \"{B}\"\n\
-         escalate-after = \"25s\"\n"
+         escalate-after = \"8s\"\n"
     ));
     let service = paging_service(backend, &fake, &config);
     ping(&service, "nightly/0");
@@ -64,8 +65,8 @@ fn an_escalating_check_stops_at_the_link(backend: &Backend) {
     assert!(pressed.elapsed() < Duration::from_secs(10), "{:?}:\n{}", pressed.elapsed(), service.log());
     let log = service.log();
     assert!(log.contains("acknowledged by link at "), "{log}");
-    // Nothing more went out, and the incident is paged: no page again.
-    std::thread::sleep(Duration::from_secs(2));
+    // Past the time of the second level: nothing more went out, and the incident is paged.
+    std::thread::sleep(Duration::from_secs(10).saturating_sub(pressed.elapsed()));
     assert_eq!(fake.calls(), [vec![A.to_string()]], "{}", service.log());
     assert_eq!(fake.texts().len(), 1, "{}", service.log());
 }
