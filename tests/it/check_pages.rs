@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::checks::{config_file, paging_service, wait_for};
+use crate::checks::{config_file, paging_command, paging_service, wait_for};
 use crate::common::phones::{A, B, Fake, Voice};
 use crate::common::service::{API_TOKEN, Backend, Service, client};
 use crate::on_both_stores;
@@ -30,14 +30,19 @@ fn open_and_acknowledge(link: &str) -> String {
     page.text().unwrap()
 }
 
+/// The link is on `--public-url`; the test opens it on the service's own address.
 fn a_check_page_carries_a_link_that_acknowledges_it(backend: &Backend) {
     let fake = Fake::new(Voice::Queue, &[]);
     let (_dir, config) = config_file(NIGHTLY);
-    let service = paging_service(backend, &fake, &config);
+    let mut cmd = paging_command(backend, &fake, &config);
+    cmd.args(["--public-url", "https://onfail.example.com"]);
+    let service = Service::spawn(cmd);
     ping(&service, "nightly/0");
     ping(&service, "nightly/fail");
     wait_for("the page", &service, || fake.texts().len() == 1 && fake.calls().len() == 1);
-    let link = link_in(&fake.texts()[0].1, &service);
+    let text = &fake.texts()[0].1;
+    let start = text.find("https://onfail.example.com/a/").unwrap_or_else(|| panic!("no link in {text:?}"));
+    let link = text[start..].split_whitespace().next().unwrap().replace("https://onfail.example.com", &service.url);
     let page = open_and_acknowledge(&link);
     assert!(page.contains("check nightly"), "{page}");
     let logged = || service.log().contains("acknowledged by its link (check nightly)");
@@ -185,4 +190,31 @@ fn after_sigkill_mid_page_the_next_start_pages_within_the_lease() {
     assert!(killed.elapsed() > Duration::from_secs(20), "paged again while the claim held: {:?}", killed.elapsed());
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(fake.calls().len(), 1, "{}", service.log());
+}
+
+/// SIGTERM during an escalation's wait, which takes longer than the stop waits: after 30 s the
+/// page is given back and the exit is 0; the next start pages it again at once.
+#[test]
+fn a_page_that_cannot_finish_by_the_stop_is_given_back() {
+    let backend = Backend::sqlite();
+    let fake = Fake::new(Voice::Queue, &[]);
+    let (_dir, config) = config_file(&format!(
+        "{NIGHTLY}escalate = \"chain\"\nphone-numbers = \"{A}\"\nescalation-phone-numbers = \"{B}\"\n\
+         escalate-after = \"2m\"\n"
+    ));
+    let service = paging_service(&backend, &fake, &config);
+    ping(&service, "nightly/fail");
+    wait_for("the first level", &service, || fake.calls().len() == 1 && service.log().contains("waiting 2m"));
+    let stopped = Instant::now();
+    let (code, log) = service.stop("-TERM");
+    assert_eq!(code, Some(0), "{log}");
+    let took = stopped.elapsed();
+    assert!(took >= Duration::from_secs(29) && took < Duration::from_secs(38), "{took:?}:\n{log}");
+    assert!(log.contains("check nightly: its page did not finish before the stop; it is given back"), "{log}");
+    let again = Fake::new(Voice::Queue, &[]);
+    let started = Instant::now();
+    let service = paging_service(&backend, &again, &config);
+    wait_for("the page again", &service, || again.calls().len() == 1);
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert_eq!(again.calls(), [vec![A.to_string()]]);
 }
