@@ -31,6 +31,8 @@ pub enum Voice {
     Hang,
     /// Queued, after this long (a call in flight).
     Slow(std::time::Duration),
+    /// 403 to the first call, queued after: a call that surely did not go out, once.
+    RefuseFirst,
 }
 
 /// Alertalk, iletiMerkezi and a webhook on one server, noting every request.
@@ -47,6 +49,7 @@ impl Fake {
         let report: Vec<(String, u16)> = report.iter().map(|(n, s)| (n.to_string(), *s)).collect();
         // (number, text) pairs already accepted: iletiMerkezi refuses a repeat for minutes.
         let texted: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
+        let calls = std::sync::atomic::AtomicUsize::new(0);
         let server = Server::routed(move |request: &Received| {
             log.lock().unwrap().push((Instant::now(), request.clone()));
             match request.path.as_str() {
@@ -56,6 +59,10 @@ impl Fake {
                     Voice::Busy => Reply::json(503, "{}").header("Retry-After", "2"),
                     Voice::Hang => Reply::Hang,
                     Voice::Slow(delay) => Reply::json(200, QUEUED).after(delay),
+                    Voice::RefuseFirst if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 => {
+                        Reply::json(403, r#"{"message":"invalid key"}"#)
+                    }
+                    Voice::RefuseFirst => Reply::json(200, QUEUED),
                 },
                 "/v1/send-sms/json" => {
                     let body = request.json();
