@@ -138,15 +138,24 @@ async fn serve(
     });
     // The service's own pages reach it here, as a sender's `--server` (docs/serve-checks.md): plain
     // HTTP on loopback whatever --listen and TLS are, and served until those pages are done.
+    // Without it they go out all the same, without a link.
+    let (own_stop, own_stopping) = watch::channel(false);
     let own = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))
         .await
-        .and_then(|own| own.local_addr().map(|address| (own, address)))
-        .map_err(|e| format!("cannot listen on loopback for the service's own pages: {e}"))?;
-    let (own, own_address) = own;
-    let (own_stop, own_stopping) = watch::channel(false);
-    tokio::spawn(http::serve(own, None, api::router(app.clone()), own_stopping));
+        .and_then(|own| own.local_addr().map(|address| (own, address)));
+    let own_server = match own {
+        Ok((own, address)) => {
+            tokio::spawn(http::serve(own, None, api::router(app.clone()), own_stopping));
+            Some(pager::OwnServer { url: format!("http://{address}"), token: settings.api_token.clone() })
+        }
+        Err(e) => {
+            log.warning(&format!(
+                "cannot listen on 127.0.0.1 for the checks' own pages ({e}): they go out without an acknowledge link"
+            ));
+            None
+        }
+    };
     tokio::spawn(prune(app.clone()));
-    let own_server = pager::OwnServer { url: format!("http://{own_address}"), token: settings.api_token.clone() };
     let pager = pager::Pager::start(app.clone(), tokio::runtime::Handle::current(), env, own_server)?;
     tokio::spawn(scheduler::run(app.clone(), pager.clone()));
     tokio::spawn(forward::run(app.clone()));

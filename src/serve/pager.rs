@@ -12,7 +12,7 @@
 //! carries the link, and an escalating check stops at the link exactly as `onfail send` does
 //! (docs/serve-senders.md): one code path, not a second one that could drift from it.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -68,11 +68,18 @@ struct State {
     /// Checks whose down page was marked sent since the scheduler last asked: a success that
     /// came while the page was in flight found nothing to recover then, so it is looked at again.
     paged: Mutex<Vec<String>>,
+    /// Set at a stop once the claims are given back: no renewal takes them again.
+    given_back: AtomicBool,
 }
 
 impl Pager {
     /// Starts the thread; it marks each page done in `store` (through `runtime`, from outside it).
-    pub fn start(app: Arc<App>, runtime: tokio::runtime::Handle, env: Env, own: OwnServer) -> Result<Pager, String> {
+    pub fn start(
+        app: Arc<App>,
+        runtime: tokio::runtime::Handle,
+        env: Env,
+        own: Option<OwnServer>,
+    ) -> Result<Pager, String> {
         let (queue, notices) = mpsc::channel::<Notice>();
         let state = Arc::new(State::default());
         let shared = state.clone();
@@ -84,8 +91,10 @@ impl Pager {
                         Notice::Down { check, since, .. } => Some((check.name.clone(), *since)),
                         Notice::Recovered { .. } => None,
                     };
-                    let renewing = down.clone().map(|(check, since)| runtime.spawn(renew(app.clone(), check, since)));
-                    let outcome = send(&notice, &env, &app.log, &own);
+                    let renewing = down
+                        .clone()
+                        .map(|(check, since)| runtime.spawn(renew(app.clone(), shared.clone(), check, since)));
+                    let outcome = send(&notice, &env, &app.log, own.as_ref());
                     if let Some(renewing) = renewing {
                         renewing.abort();
                     }
@@ -137,6 +146,7 @@ impl Pager {
                 _ = hurry.changed() => {}
             }
         }
+        self.state.given_back.store(true, Ordering::SeqCst);
         let held = lock(&self.state.held).clone();
         for (check, since) in held {
             match app.store.hold_claim(&check, since, super::api::now_ms()).await {
@@ -157,10 +167,14 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Keeps the claim on a page in flight this replica's, every [`RENEW`], until aborted.
-async fn renew(app: Arc<App>, check: String, since: i64) {
+/// Keeps the claim on a page in flight this replica's, every [`RENEW`], until aborted or the
+/// claims are given back at a stop.
+async fn renew(app: Arc<App>, state: Arc<State>, check: String, since: i64) {
     loop {
         tokio::time::sleep(RENEW).await;
+        if state.given_back.load(Ordering::SeqCst) {
+            return;
+        }
         if let Err(e) = app.store.hold_claim(&check, since, super::api::now_ms() + LEASE_MS).await {
             app.log.warning(&format!("check {check}: the claim on its page could not be renewed: {e}"));
         }
@@ -176,7 +190,7 @@ fn why_text(why: Why) -> &'static str {
 }
 
 /// The command line of the `send` a notice stands for.
-fn arguments(notice: &Notice, own: &OwnServer) -> (Vec<String>, Status, Previous) {
+fn arguments(notice: &Notice, own: Option<&OwnServer>) -> (Vec<String>, Status, Previous) {
     let (check, status, previous, title) = match notice {
         Notice::Down { check, why, .. } => {
             (check, Status::Failure, Previous::Succeeded, format!("Check {} is down: {}", check.name, why_text(*why)))
@@ -198,7 +212,7 @@ fn arguments(notice: &Notice, own: &OwnServer) -> (Vec<String>, Status, Previous
         args.extend(["--message".to_string(), title]);
     }
     // The service itself opens the acknowledgeable page, unless the check names another one.
-    if !check.overrides.contains_key("server") {
+    if let Some(own) = own.filter(|_| !check.overrides.contains_key("server")) {
         args.extend(["--server".to_string(), own.url.clone(), "--server-token".to_string(), own.token.clone()]);
     }
     for (key, value) in &check.overrides {
@@ -209,7 +223,7 @@ fn arguments(notice: &Notice, own: &OwnServer) -> (Vec<String>, Status, Previous
 }
 
 /// Builds and delivers one notice; true when some channel sent it.
-fn send(notice: &Notice, env: &Env, log: &Output, own: &OwnServer) -> bool {
+fn send(notice: &Notice, env: &Env, log: &Output, own: Option<&OwnServer>) -> bool {
     let (argv, status, previous) = arguments(notice, own);
     let name = match notice {
         Notice::Down { check, .. } | Notice::Recovered { check, .. } => &check.name,
