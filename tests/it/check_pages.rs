@@ -76,6 +76,31 @@ fn an_escalating_check_stops_at_the_link(backend: &Backend) {
     assert_eq!(fake.texts().len(), 1, "{}", service.log());
 }
 
+/// Two replicas on one PostgreSQL: the link of the page one of them sends, opened on the other,
+/// stops the escalation all the same.
+#[test]
+fn a_link_opened_on_another_replica_stops_the_escalation() {
+    let Some(backend) = Backend::postgres() else { return };
+    let fake = Fake::new(Voice::Queue, &[]);
+    let (_dir, config) = config_file(&format!(
+        "{NIGHTLY}escalate = \"chain\"\nphone-numbers = \"{A}\"\nescalation-phone-numbers = \"{B}\"\n\
+         escalate-after = \"8s\"\n"
+    ));
+    let one = paging_service(&backend, &fake, &config);
+    let two = paging_service(&backend, &fake, &config);
+    ping(&one, "nightly/fail");
+    wait_for("the first level", &one, || fake.texts().len() == 1 && fake.calls().len() == 1);
+    let text = fake.texts()[0].1.clone();
+    let (pager, other) = if text.contains(&format!("{}/a/", one.url)) { (&one, &two) } else { (&two, &one) };
+    let link = link_in(&text, pager).replace(&pager.url, &other.url);
+    let pressed = Instant::now();
+    open_and_acknowledge(&link);
+    wait_for("the escalation's end", pager, || pager.log().contains("acknowledged by link at "));
+    std::thread::sleep(Duration::from_secs(10).saturating_sub(pressed.elapsed()));
+    assert_eq!(fake.calls(), [vec![A.to_string()]], "one:\n{}\ntwo:\n{}", one.log(), two.log());
+    assert_eq!(fake.texts().len(), 1);
+}
+
 mod links {
     use super::*;
     on_both_stores!(a_check_page_carries_a_link_that_acknowledges_it, an_escalating_check_stops_at_the_link);
