@@ -1,6 +1,6 @@
-//! Sends the pages of checks (docs/serve-checks.md) on a thread of its own: the delivery engine
-//! is blocking (reqwest's blocking client, threads for the fan-out) and must never run on the
-//! async executor. Each notice becomes the `onfail send` it stands for: the service's own
+//! Sends the pages of checks (docs/serve-checks.md) on threads of their own, one per page: the
+//! delivery engine is blocking (reqwest's blocking client, threads for the fan-out, the waits of
+//! an escalation) and must never run on the async executor, nor one check's page wait for another's. Each notice becomes the `onfail send` it stands for: the service's own
 //! channel options (its environment and flags, the names of docs/reference.md, "Options"), the check's
 //! overrides over them, a title saying what happened, and the `--notify-when changes` decision that makes a first
 //! failure page every channel and a recovery text without a call (docs/noise-control.md, "Page once per
@@ -31,7 +31,7 @@ use crate::stop::Listener;
 
 /// A page none of whose channels went out is tried again after this.
 const RETRY_MS: i64 = 60_000;
-/// How long a claimed page is this replica's: renewed every [`RENEW`] while it is in flight (an
+/// How long a claimed page is this replica's: renewed every [`RENEW`] while it is queued or in flight (an
 /// escalation takes up to 15 minutes, docs/escalation.md, "Escalation"), so it runs out this
 /// soon after the process died or hung, and another replica or the next start pages then.
 pub const LEASE_MS: i64 = 30_000;
@@ -73,7 +73,9 @@ struct State {
 }
 
 impl Pager {
-    /// Starts the thread; it marks each page done in `store` (through `runtime`, from outside it).
+    /// Starts the thread that takes the notices; each notice is sent on a thread of its own, so
+    /// that an escalation (minutes) never holds back another check's page. Each page is marked
+    /// done in `store` (through `runtime`, from outside it).
     pub fn start(
         app: Arc<App>,
         runtime: tokio::runtime::Handle,
@@ -82,39 +84,33 @@ impl Pager {
     ) -> Result<Pager, String> {
         let (queue, notices) = mpsc::channel::<Notice>();
         let state = Arc::new(State::default());
+        runtime.spawn(renew(app.clone(), state.clone()));
         let shared = state.clone();
+        let own = Arc::new(own);
         std::thread::Builder::new()
             .name("onfail-pager".into())
             .spawn(move || {
                 for notice in notices {
-                    let down = match &notice {
-                        Notice::Down { check, since, .. } => Some((check.name.clone(), *since)),
-                        Notice::Recovered { .. } => None,
-                    };
-                    let renewing = down
-                        .clone()
-                        .map(|(check, since)| runtime.spawn(renew(app.clone(), shared.clone(), check, since)));
-                    let outcome = send(&notice, &env, &app.log, own.as_ref());
-                    if let Some(renewing) = renewing {
-                        renewing.abort();
+                    let (mine, runtime, env, own, state) =
+                        (app.clone(), runtime.clone(), env.clone(), own.clone(), shared.clone());
+                    let spawned = std::thread::Builder::new()
+                        .name("onfail-page".into())
+                        .spawn(move || page(&notice, &mine, &runtime, &env, own.as_ref().as_ref(), &state));
+                    if let Err(e) = spawned {
+                        // Its claim stays held and renewed: the stop gives it back, to be paged
+                        // again (docs/serve-checks.md, "Pages in flight, stops and crashes").
+                        app.log.warning(&format!("a page could not be started ({e}); restart onfail serve"));
                     }
-                    if let Some((check, since)) = down {
-                        let now = super::api::now_ms();
-                        let paged = outcome.then_some(now);
-                        match runtime.block_on(app.store.page_done(&check, since, paged, now + RETRY_MS)) {
-                            Ok(()) if outcome => lock(&shared.paged).push(check.clone()),
-                            Ok(()) => {}
-                            Err(e) => {
-                                app.log.warning(&format!("check {check}: the page could not be marked sent: {e}"))
-                            }
-                        }
-                        lock(&shared.held).retain(|held| *held != (check.clone(), since));
-                    }
-                    shared.pending.fetch_sub(1, Ordering::SeqCst);
                 }
             })
             .map_err(|e| format!("cannot start the pager thread: {e}"))?;
         Ok(Pager { queue, state })
+    }
+
+    /// Whether this process holds the claim on the incident's page (queued or in flight): it is
+    /// not claimed again meanwhile.
+    pub fn holds(&self, check: &str, since: i64) -> bool {
+        lock(&self.state.held).iter().any(|(name, at)| name == check && *at == since)
     }
 
     pub fn send(&self, notice: Notice) {
@@ -167,16 +163,43 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Keeps the claim on a page in flight this replica's, every [`RENEW`], until aborted or the
-/// claims are given back at a stop.
-async fn renew(app: Arc<App>, state: Arc<State>, check: String, since: i64) {
+/// Sends one notice, marks its page done, and lets go of its claim.
+fn page(
+    notice: &Notice,
+    app: &App,
+    runtime: &tokio::runtime::Handle,
+    env: &Env,
+    own: Option<&OwnServer>,
+    state: &State,
+) {
+    let outcome = send(notice, env, &app.log, own);
+    if let Notice::Down { check, since, .. } = notice {
+        let (check, since) = (&check.name, *since);
+        let now = super::api::now_ms();
+        let paged = outcome.then_some(now);
+        match runtime.block_on(app.store.page_done(check, since, paged, now + RETRY_MS)) {
+            Ok(()) if outcome => lock(&state.paged).push(check.clone()),
+            Ok(()) => {}
+            Err(e) => app.log.warning(&format!("check {check}: the page could not be marked sent: {e}")),
+        }
+        lock(&state.held).retain(|(name, at)| !(name == check && *at == since));
+    }
+    state.pending.fetch_sub(1, Ordering::SeqCst);
+}
+
+/// Keeps the claims this process holds (pages queued and in flight) its own, every [`RENEW`],
+/// until they are given back at a stop.
+async fn renew(app: Arc<App>, state: Arc<State>) {
     loop {
         tokio::time::sleep(RENEW).await;
         if state.given_back.load(Ordering::SeqCst) {
             return;
         }
-        if let Err(e) = app.store.hold_claim(&check, since, super::api::now_ms() + LEASE_MS).await {
-            app.log.warning(&format!("check {check}: the claim on its page could not be renewed: {e}"));
+        let held = lock(&state.held).clone();
+        for (check, since) in held {
+            if let Err(e) = app.store.hold_claim(&check, since, super::api::now_ms() + LEASE_MS).await {
+                app.log.warning(&format!("check {check}: the claim on its page could not be renewed: {e}"));
+            }
         }
     }
 }

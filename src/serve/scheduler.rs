@@ -45,7 +45,10 @@ async fn tick(app: &App, pager: &Pager, looked: &mut HashMap<String, i64>) -> Re
         let judged = judge(check, kept, now);
         match judged.health {
             Health::Down(why) => {
-                if app.store.claim_page(&check.name, judged.since, why_name(why), now, now + LEASE_MS).await? {
+                // A page this process holds (queued, in flight) is renewed, never claimed twice.
+                if !pager.holds(&check.name, judged.since)
+                    && app.store.claim_page(&check.name, judged.since, why_name(why), now, now + LEASE_MS).await?
+                {
                     app.log.line(&format!("check {} is down ({}): paging", check.name, why_name(why)));
                     pager.send(Notice::Down { check: check.clone(), since: judged.since, why });
                 }

@@ -243,3 +243,22 @@ fn a_page_that_cannot_finish_by_the_stop_is_given_back() {
     assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
     assert_eq!(again.calls(), [vec![A.to_string()]]);
 }
+
+/// One check escalating (waiting a minute for its link) holds back no other check's page.
+#[test]
+fn an_escalation_holds_back_no_other_check() {
+    let backend = Backend::sqlite();
+    let fake = Fake::new(Voice::Queue, &[]);
+    let (_dir, config) = config_file(&format!(
+        "{NIGHTLY}escalate = \"chain\"\nphone-numbers = \"{A}\"\nescalation-phone-numbers = \"{B}\"\n\
+         escalate-after = \"60s\"\n\n[[check]]\nname = \"backup\"\nschedule = \"every 1h\"\nphone-numbers = \"{B}\"\n"
+    ));
+    let service = paging_service(&backend, &fake, &config);
+    ping(&service, "nightly/fail");
+    wait_for("the escalation's wait", &service, || service.log().contains("waiting 1m"));
+    let failed = Instant::now();
+    ping(&service, "backup/fail");
+    wait_for("the other check's page", &service, || fake.calls().len() == 2);
+    assert!(failed.elapsed() < Duration::from_secs(5), "{:?}:\n{}", failed.elapsed(), service.log());
+    assert_eq!(fake.calls()[1], [B.to_string()]);
+}
