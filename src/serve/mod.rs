@@ -136,14 +136,31 @@ async fn serve(
         changed: Notify::new(),
         forward_queued: Notify::new(),
     });
+    // The service's own pages reach it here, as a sender's `--server` (docs/serve-checks.md): plain
+    // HTTP on loopback whatever --listen and TLS are, and served until those pages are done.
+    // Without it they go out all the same, without a link.
+    let (own_stop, own_stopping) = watch::channel(false);
+    let own = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))
+        .await
+        .and_then(|own| own.local_addr().map(|address| (own, address)));
+    let own_server = match own {
+        Ok((own, address)) => {
+            tokio::spawn(http::serve(own, None, api::router(app.clone()), own_stopping));
+            Some(pager::OwnServer { url: format!("http://{address}"), token: settings.api_token.clone() })
+        }
+        Err(e) => {
+            log.warning(&format!(
+                "cannot listen on 127.0.0.1 for the checks' own pages ({e}): they go out without an acknowledge link"
+            ));
+            None
+        }
+    };
     tokio::spawn(prune(app.clone()));
-    let pager = pager::Pager::start(app.clone(), tokio::runtime::Handle::current(), env)?;
-    tokio::spawn(scheduler::run(app.clone(), pager));
+    let pager = pager::Pager::start(app.clone(), tokio::runtime::Handle::current(), env, own_server)?;
+    tokio::spawn(scheduler::run(app.clone(), pager.clone()));
     tokio::spawn(forward::run(app.clone()));
-    tokio::spawn(async move {
-        stop_signal().await;
-        let _ = stop.send(true);
-    });
+    let (hurry, hurrying) = watch::channel(false);
+    tokio::spawn(signals(stop, hurry));
     log.line(&format!("serving on {url} (store {})", shown_store(&settings.store)));
     if settings.public_url.is_none() && address.ip().is_unspecified() {
         log.warning(&format!("acknowledge links will point at {url}, which no one can open: set --public-url"));
@@ -151,7 +168,21 @@ async fn serve(
     if settings.checks.watches > 0 {
         log.warning("--config: this version watches no GitHub workflows yet; the [[watch]] tables are not served");
     }
-    http::serve(listener, tls, api::router(app), stopping).await;
+    // At a stop the pages in flight finish while the requests in flight do (docs/serve-deploy.md, "Stopping").
+    let pages = async {
+        let _ = stopping.clone().wait_for(|stop| *stop).await;
+        pager.finish(&app, hurrying.clone()).await;
+        let _ = own_stop.send(true);
+    };
+    // A second signal does not wait for the requests in flight either.
+    let requests = async {
+        let mut hurried = hurrying.clone();
+        tokio::select! {
+            _ = http::serve(listener, tls, api::router(app.clone()), stopping.clone()) => {}
+            _ = hurried.wait_for(|hurry| *hurry) => {}
+        }
+    };
+    tokio::join!(requests, pages);
     log.line("stopped");
     Ok(())
 }
@@ -167,25 +198,30 @@ async fn prune(app: Arc<App>) {
     }
 }
 
-/// SIGTERM or SIGINT (Ctrl-C on Windows).
-async fn stop_signal() {
+/// The first SIGTERM or SIGINT (Ctrl-C on Windows) stops the service, gently; the second
+/// hurries the stop (the pages in flight are given back at once).
+async fn signals(stop: watch::Sender<bool>, hurry: watch::Sender<bool>) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
-            (Ok(mut term), Ok(mut int)) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = int.recv() => {}
-                }
+        let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+            return std::future::pending().await;
+        };
+        for sender in [stop, hurry] {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
             }
-            _ => std::future::pending().await,
+            let _ = sender.send(true);
         }
     }
     #[cfg(not(unix))]
     {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
+        for sender in [stop, hurry] {
+            if tokio::signal::ctrl_c().await.is_err() {
+                return std::future::pending::<()>().await;
+            }
+            let _ = sender.send(true);
         }
     }
 }

@@ -115,7 +115,13 @@ pub async fn acknowledge_link(State(app): State<Arc<App>>, Path(code): Path<Stri
         Ok(Some(page)) if html::expired(&page, now) => link_html(StatusCode::GONE, html::expired_page(words)),
         Ok(Some(page)) => {
             if page.acknowledged_at == Some(now) {
-                app.log.line(&format!("page {} acknowledged by its link", page.page_id));
+                // A check's own page names its check (a name of the config, never a sender's text).
+                let check = page
+                    .alert_id
+                    .strip_prefix("onfail-check-")
+                    .filter(|name| app.checks.iter().any(|c| c.name == *name));
+                let of = check.map(|name| format!(" (check {name})")).unwrap_or_default();
+                app.log.line(&format!("page {} acknowledged by its link{of}", page.page_id));
             }
             app.changed.notify_waiters();
             let numbers = numbers_of(&app, &page).await;

@@ -11,6 +11,8 @@ mod action_inputs;
 mod browser;
 mod cancel;
 #[cfg(unix)]
+mod check_clocks;
+mod check_pages;
 mod checks;
 mod details;
 mod docs;

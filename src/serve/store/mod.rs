@@ -295,6 +295,13 @@ impl Store {
         each!(self.page_done(check, since, paged, retry_at))
     }
 
+    /// Moves the claim on an incident whose page is not marked sent to `until`: later while its
+    /// page is in flight (a lease that runs out soon after a crash), or now to give it back when
+    /// the page cannot finish (another replica, or the next start, pages at once).
+    pub async fn hold_claim(&self, check: &str, since: i64, until: i64) -> Result<(), StoreError> {
+        each!(self.hold_claim(check, since, until))
+    }
+
     /// Marks the paged, unrecovered incidents of `check` older than `since` recovered at `now`;
     /// gives their `since`s (empty when another replica did it first).
     pub async fn claim_recoveries(&self, check: &str, since: i64, now: i64) -> Result<Vec<i64>, StoreError> {

@@ -24,6 +24,11 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Taken by whichever replica migrates; the others wait for it.
 const MIGRATION_LOCK: i64 = 0x6f6e_6661_696c;
 
+/// A ping's time, never before the check's last ping or first sight: a wall clock stepped back
+/// keeps the order of the pings (a fail after a success stays after it), and a success stays
+/// later than the incident it ends (docs/serve-checks.md, "Clocks").
+const AFTER_THE_LAST: &str = "GREATEST(excluded.last_ping_at, coalesce(checks.last_ping_at, checks.first_seen_at) + 1)";
+
 pub struct Postgres {
     config: Config,
     /// `Some` under `sslmode=require`: every connection is TLS, its certificate verified.
@@ -389,8 +394,8 @@ impl Postgres {
             .execute(
                 &format!(
                     "INSERT INTO checks (name, first_seen_at, {column}, last_ping_at, last_ping_kind) \
-                     VALUES ($1, $2, $2, $2, $3) ON CONFLICT (name) DO UPDATE SET {column} = excluded.{column}, \
-                     last_ping_at = excluded.last_ping_at, last_ping_kind = excluded.last_ping_kind"
+                     VALUES ($1, $2, $2, $2, $3) ON CONFLICT (name) DO UPDATE SET {column} = {AFTER_THE_LAST}, \
+                     last_ping_at = {AFTER_THE_LAST}, last_ping_kind = excluded.last_ping_kind"
                 ),
                 &[&ping.check, &ping.at, &ping.label],
             )
@@ -405,7 +410,9 @@ impl Postgres {
             .await?
             .query(
                 "SELECT name, first_seen_at, last_start_at, last_success_at, last_fail_at, last_ping_at, \
-                 last_ping_kind FROM checks",
+                 last_ping_kind, (SELECT since FROM check_incidents WHERE check_name = name AND recovered_at IS NULL \
+                 ORDER BY since DESC LIMIT 1), (SELECT why FROM check_incidents WHERE check_name = name \
+                 AND recovered_at IS NULL ORDER BY since DESC LIMIT 1) FROM checks",
                 &[],
             )
             .await
@@ -420,6 +427,7 @@ impl Postgres {
                     last_fail_at: row.get(4),
                     last_ping_at: row.get(5),
                     last_ping_kind: row.get(6),
+                    incident: row.get::<_, Option<i64>>(7).zip(row.get::<_, Option<String>>(8)),
                 };
                 (row.get(0), seen)
             })
@@ -468,6 +476,19 @@ impl Postgres {
             .execute(
                 "UPDATE check_incidents SET paged_at = $3, claimed_until = $4 WHERE check_name = $1 AND since = $2",
                 &[&check, &since, &paged, &retry_at],
+            )
+            .await
+            .map_err(error)?;
+        Ok(())
+    }
+
+    pub async fn hold_claim(&self, check: &str, since: i64, until: i64) -> Result<(), StoreError> {
+        self.client()
+            .await?
+            .execute(
+                "UPDATE check_incidents SET claimed_until = $3 WHERE check_name = $1 AND since = $2 \
+                 AND paged_at IS NULL",
+                &[&check, &since, &until],
             )
             .await
             .map_err(error)?;

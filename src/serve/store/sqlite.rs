@@ -35,6 +35,11 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 type Job = Box<dyn FnOnce(&Connection) -> Finish + Send>;
 type Finish = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 
+/// A ping's time, never before the check's last ping or first sight: a wall clock stepped back
+/// keeps the order of the pings (a fail after a success stays after it), and a success stays
+/// later than the incident it ends (docs/serve-checks.md, "Clocks").
+const AFTER_THE_LAST: &str = "max(excluded.last_ping_at, coalesce(checks.last_ping_at, checks.first_seen_at) + 1)";
+
 pub struct Sqlite {
     path: PathBuf,
     writer: mpsc::Sender<Job>,
@@ -319,8 +324,8 @@ impl Sqlite {
             conn.execute(
                 &format!(
                     "INSERT INTO checks (name, first_seen_at, {column}, last_ping_at, last_ping_kind) \
-                     VALUES (?1, ?2, ?2, ?2, ?3) ON CONFLICT (name) DO UPDATE SET {column} = excluded.{column}, \
-                     last_ping_at = excluded.last_ping_at, last_ping_kind = excluded.last_ping_kind"
+                     VALUES (?1, ?2, ?2, ?2, ?3) ON CONFLICT (name) DO UPDATE SET {column} = {AFTER_THE_LAST}, \
+                     last_ping_at = {AFTER_THE_LAST}, last_ping_kind = excluded.last_ping_kind"
                 ),
                 params![ping.check, ping.at, ping.label],
             )?;
@@ -333,7 +338,9 @@ impl Sqlite {
         self.read(|conn| {
             conn.prepare(
                 "SELECT name, first_seen_at, last_start_at, last_success_at, last_fail_at, last_ping_at, \
-                 last_ping_kind FROM checks",
+                 last_ping_kind, (SELECT since FROM check_incidents WHERE check_name = name AND recovered_at IS NULL \
+                 ORDER BY since DESC LIMIT 1), (SELECT why FROM check_incidents WHERE check_name = name \
+                 AND recovered_at IS NULL ORDER BY since DESC LIMIT 1) FROM checks",
             )?
             .query_map([], |row| {
                 Ok((
@@ -345,6 +352,7 @@ impl Sqlite {
                         last_fail_at: row.get(4)?,
                         last_ping_at: row.get(5)?,
                         last_ping_kind: row.get(6)?,
+                        incident: row.get::<_, Option<i64>>(7)?.zip(row.get::<_, Option<String>>(8)?),
                     },
                 ))
             })?
@@ -389,6 +397,19 @@ impl Sqlite {
             conn.execute(
                 "UPDATE check_incidents SET paged_at = ?3, claimed_until = ?4 WHERE check_name = ?1 AND since = ?2",
                 params![check, since, paged, retry_at],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn hold_claim(&self, check: &str, since: i64, until: i64) -> Result<(), StoreError> {
+        let check = check.to_string();
+        self.write(move |conn| {
+            conn.execute(
+                "UPDATE check_incidents SET claimed_until = ?3 WHERE check_name = ?1 AND since = ?2 \
+                 AND paged_at IS NULL",
+                params![check, since, until],
             )?;
             Ok(())
         })
