@@ -26,11 +26,39 @@ use crate::stop::Listener;
 const RETRY_MS: i64 = 60_000;
 
 pub enum Notice {
-    Down { check: Check, since: i64, why: Why },
-    Recovered { check: Check, since: i64 },
+    Down {
+        check: Check,
+        since: i64,
+        why: Why,
+    },
+    Recovered {
+        check: Check,
+        since: i64,
+    },
+    /// Not a check's: a watch's (docs/serve-checks.md, "Watching a scheduled GitHub workflow"),
+    /// with its texts and options made by its caller.
+    Plain(Box<Plain>),
+}
+
+/// A page or recovery whose `send` options its caller made.
+pub struct Plain {
+    /// How the log names it.
+    pub label: String,
+    /// A page's incident in the store (name, since), marked paged once it went out; `None` for
+    /// a recovery.
+    pub incident: Option<(String, i64)>,
+    pub status: Status,
+    pub previous: Previous,
+    /// `send`'s options: the title, the texts, the alert id, the overrides.
+    pub options: Vec<String>,
+    /// What the default texts (a recovery's) name.
+    pub workflow: String,
+    pub repository: String,
+    pub run_url: String,
 }
 
 /// The sending thread's queue.
+#[derive(Clone)]
 pub struct Pager {
     queue: mpsc::Sender<Notice>,
 }
@@ -44,6 +72,15 @@ impl Pager {
             .spawn(move || {
                 for notice in notices {
                     let outcome = send(&notice, &env, &app.log);
+                    if let Notice::Plain(plain) = &notice
+                        && let Some((name, since)) = &plain.incident
+                    {
+                        let now = super::api::now_ms();
+                        let paged = outcome.then_some(now);
+                        if let Err(e) = runtime.block_on(app.store.page_done(name, *since, paged, now + RETRY_MS)) {
+                            app.log.warning(&format!("{}: the page could not be marked sent: {e}", plain.label));
+                        }
+                    }
                     if let Notice::Down { check, since, .. } = &notice {
                         let now = super::api::now_ms();
                         let paged = outcome.then_some(now);
@@ -75,6 +112,12 @@ fn why_text(why: Why) -> &'static str {
 /// The command line of the `send` a notice stands for.
 fn arguments(notice: &Notice) -> (Vec<String>, Status, Previous) {
     let (check, status, previous, title) = match notice {
+        Notice::Plain(plain) => {
+            let mut args: Vec<String> =
+                ["onfail", "send", "--status", plain.status.as_str()].iter().map(|s| s.to_string()).collect();
+            args.extend(plain.options.iter().cloned());
+            return (args, plain.status, plain.previous.clone());
+        }
         Notice::Down { check, why, .. } => {
             (check, Status::Failure, Previous::Succeeded, format!("Check {} is down: {}", check.name, why_text(*why)))
         }
@@ -106,6 +149,7 @@ fn send(notice: &Notice, env: &Env, log: &Output) -> bool {
     let (argv, status, previous) = arguments(notice);
     let name = match notice {
         Notice::Down { check, .. } | Notice::Recovered { check, .. } => &check.name,
+        Notice::Plain(plain) => &plain.label,
     };
     // Parsed as `onfail send` is: the service's environment supplies every option not given.
     let args = match crate::cli::parse_from(&argv) {
@@ -122,6 +166,11 @@ fn send(notice: &Notice, env: &Env, log: &Output) -> bool {
         facts.decision = Some(Decision::new(status, &previous));
         // What the texts name: "check nightly-backup" is the job that did not run.
         facts.context.workflow = format!("check {name}");
+        if let Notice::Plain(plain) = notice {
+            facts.context.workflow = plain.workflow.clone();
+            facts.context.repository = plain.repository.clone();
+            facts.context.run_url = plain.run_url.clone();
+        }
         Config::build(&args, facts)
     });
     let config = match built {
@@ -141,7 +190,11 @@ fn send(notice: &Notice, env: &Env, log: &Output) -> bool {
     let results: Vec<String> =
         delivered.channels.iter().map(|c| format!("{} {}", c.channel, result_text(c.result))).collect();
     let what = if matches!(notice, Notice::Down { .. }) { "down" } else { "recovered" };
-    out.line(&format!("check {name} {what}: {}", results.join(", ")));
+    match notice {
+        Notice::Plain(plain) if plain.incident.is_some() => out.line(&format!("{name} paged: {}", results.join(", "))),
+        Notice::Plain(_) => out.line(&format!("{name} recovered: {}", results.join(", "))),
+        _ => out.line(&format!("check {name} {what}: {}", results.join(", "))),
+    }
     delivered.channels.iter().any(|c| c.result == ChannelResult::Sent)
 }
 
