@@ -253,7 +253,13 @@ pub fn next_due(schedules: &[Schedule], after_ms: i64) -> Option<i64> {
 /// Judges `watch` at `now` from the last look at the API and when the service first knew it.
 pub fn judge(watch: &Watch, first_seen_at: i64, seen: &Observation, now: i64) -> Judgement {
     // A fresh start pages nobody: the first due time is after the service first knew the watch.
-    let base = seen.latest.as_ref().map_or(first_seen_at, |run| run.created_at.max(first_seen_at));
+    // Nor does a workflow just enabled again (or whose file changed): GitHub moves its
+    // `updated_at`, and the next due time comes after it.
+    let base = [Some(first_seen_at), seen.latest.as_ref().map(|run| run.created_at), seen.updated_at]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(first_seen_at);
     let next_due = schedules(watch, seen).and_then(|schedules| next_due(&schedules, base));
     let recovered_before = seen.latest_ran.as_ref().map(|run| run.created_at);
     let late = next_due.filter(|due| now > due.saturating_add(watch.grace.as_millis() as i64));
@@ -314,6 +320,10 @@ mod tests {
         // An old run does not make a fresh start page.
         let old = Observation { latest: Some(run(1, -900 * S, "completed", Some("success"))), ..active() };
         assert_eq!(judge(&w, 0, &old, 69 * S).health, Health::Up);
+        // Enabled again at 500s after a long pause: due 60s after that, not at once.
+        let enabled = Observation { updated_at: Some(500 * S), ..old };
+        assert_eq!(judge(&w, 0, &enabled, 569 * S).health, Health::Up);
+        assert_eq!(judge(&w, 0, &enabled, 571 * S).health, Health::Down(Why::Late { due: 560 * S }));
     }
 
     #[test]
