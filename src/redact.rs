@@ -28,6 +28,9 @@ pub struct Redactor {
     needles: Vec<Needle>,
     /// Numbers found in text whatever their separators, replaced by their masked form.
     phones: Vec<Phone>,
+    /// Secrets too short to sweep from text: hidden only where a whole JSON string value is one
+    /// (a request body's `"key": "k"`, as a dry run shows it).
+    short: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -66,8 +69,13 @@ impl Redactor {
     /// secret: hiding the word would blot out the error that says so, and every `Bearer` after.
     pub fn secret(&mut self, value: &str) {
         let value = value.trim();
-        if value.chars().count() >= MIN_SECRET_LEN && !crate::values::is_scheme(value) {
+        if crate::values::is_scheme(value) || value.is_empty() {
+            return;
+        }
+        if value.chars().count() >= MIN_SECRET_LEN {
             self.push(value.to_string(), REDACTED.to_string());
+        } else if !self.short.iter().any(|s| s == value) {
+            self.short.push(value.to_string());
         }
     }
 
@@ -184,7 +192,11 @@ impl Redactor {
     /// A redactor for the secrets alone, without the phone numbers: provider answers are scrubbed
     /// with it, since a delivery report must still name its recipients to be matched.
     pub fn secrets_only(&self) -> Redactor {
-        Redactor { needles: self.needles.iter().filter(|n| n.is_secret()).cloned().collect(), phones: Vec::new() }
+        Redactor {
+            needles: self.needles.iter().filter(|n| n.is_secret()).cloned().collect(),
+            phones: Vec::new(),
+            short: self.short.clone(),
+        }
     }
 
     /// Every value this redactor hides, in the spellings a log could show it (as written,
@@ -323,6 +335,7 @@ impl Redactor {
             out.push_str(&match token.strip_prefix('"') {
                 Some(_) if is_key => token.to_string(),
                 Some(_) => match serde_json::from_str::<String>(token) {
+                    Ok(value) if self.short.contains(&value) => format!("\"{REDACTED}\""),
                     Ok(value) if self.apply(&value) != value => {
                         serde_json::to_string(&self.apply(&value)).unwrap_or_else(|_| self.apply(token))
                     }
@@ -338,7 +351,7 @@ impl Redactor {
     }
 
     fn is_empty(&self) -> bool {
-        self.needles.is_empty() && self.phones.is_empty()
+        self.needles.is_empty() && self.phones.is_empty() && self.short.is_empty()
     }
 }
 
@@ -638,6 +651,17 @@ mod tests {
         assert_eq!(r.json_text(r#"{"a":"SECRET\u004bEY1"}"#), r#"{"a":"***"}"#);
         assert_eq!(r.json_text("not json SECRETKEY1"), "not json ***");
         assert_eq!(Redactor::new().json_text(body), body);
+    }
+
+    #[test]
+    fn a_short_secret_is_hidden_where_it_is_a_whole_json_value_only() {
+        let r = redactor(&["k", "h2"]);
+        assert_eq!(
+            r.json_text(r#"{"key":"k","hash":"h2","text":"a k h2"}"#),
+            r#"{"key":"***","hash":"***","text":"a k h2"}"#
+        );
+        // Swept from text it would blot out every "k"; answers are read as they came.
+        assert_eq!(r.apply("k h2"), "k h2");
     }
 
     #[test]

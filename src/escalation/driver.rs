@@ -282,6 +282,23 @@ impl Driver<'_> {
         self.waited += started.elapsed();
         self.settle_sms(phones, &states);
         self.to_call = plan::to_call(phones, &states);
+        // A number only voice knows whose first call surely did not go out (refused, or retried
+        // until --timeout) is called again with them: the wait gave the cause time to pass. A
+        // call sent and unanswered is `unknown` and never repeated (docs/escalation.md, "Escalation").
+        let first = Some(Stage { round: 1, level: 1 });
+        let failed_calls: Vec<Phone> = self
+            .pages
+            .iter()
+            .filter(|r| r.channel == "voice" && r.stage == first && r.result == Reach::Failed)
+            .map(|r| r.phone.clone())
+            .collect();
+        for phone in failed_calls {
+            if !self.to_call.contains(&phone) {
+                self.out
+                    .line(&format!("escalation: the first call to {} failed, so it is called again", phone.masked()));
+                self.to_call.push(phone);
+            }
+        }
     }
 
     /// Writes the report's states onto the first page's rows, and says what it found.

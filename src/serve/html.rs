@@ -6,6 +6,7 @@
 use std::fmt::Write as _;
 use std::time::{Duration, UNIX_EPOCH};
 
+use super::ack_words::AckWords;
 use super::store::{Order, Page};
 use crate::phone::mask_digits;
 
@@ -44,10 +45,14 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// A whole document; `head_extra` is markup of this module's own, never input.
+/// A whole English document; `head_extra` is markup of this module's own, never input.
 fn document(title: &str, head_extra: &str, body: &str) -> String {
+    document_in("en", title, head_extra, body)
+}
+
+fn document_in(lang: &str, title: &str, head_extra: &str, body: &str) -> String {
     format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+        "<!doctype html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <meta name=\"robots\" content=\"noindex\">{head_extra}<title>{}</title><style>{STYLE}</style></head>\
          <body>{body}</body></html>\n",
@@ -98,52 +103,58 @@ fn title_of(page: &Page) -> &str {
     if page.title.trim().is_empty() { "An alert" } else { page.title.trim() }
 }
 
-/// `GET /a/{code}` and the answer to its `POST`. `numbers` are the numbers the alert's SMS
-/// orders went to (shown masked); `just_acknowledged` is true on the answer to the button.
-pub fn ack_page(page: &Page, numbers: &[String], now: i64, just_acknowledged: bool) -> String {
+/// `GET /a/{code}` and the answer to its `POST`, in `words`' language. `numbers` are the numbers
+/// the alert's SMS orders went to (shown masked); `just_acknowledged` is true on the answer to
+/// the button.
+pub fn ack_page(page: &Page, numbers: &[String], now: i64, just_acknowledged: bool, words: &AckWords) -> String {
+    let when_ago = |ms: i64| format!("{} ({})", when(ms), (words.ago)((now - ms).max(0) / 1000));
     let mut body = format!(
-        "<p class=\"muted\">onfail alert</p><h1>{}</h1><p>Sent {}.</p>",
+        "<p class=\"muted\">{}</p><h1>{}</h1><p>{}: {}.</p>",
+        words.label,
         escape(title_of(page)),
-        escape(&when_ago(page.created_at, now))
+        words.sent,
+        escape(&when_ago(page.created_at))
     );
     if !numbers.is_empty() {
         let shown: Vec<String> = numbers.iter().map(|n| masked_number(n)).collect();
-        let _ = write!(body, "<p>Paged: {}.</p>", escape(&shown.join(", ")));
+        let _ = write!(body, "<p>{}: {}.</p>", words.paged, escape(&shown.join(", ")));
     }
     match page.acknowledged_at {
         Some(at) => {
-            let lead = if just_acknowledged { "Thank you: acknowledged" } else { "Acknowledged" };
+            let lead = if just_acknowledged { words.thanks } else { words.acknowledged };
             let _ = write!(
                 body,
-                "<div class=\"done\" role=\"status\"><p class=\"state ok\">{lead} at {}.</p>\
-                 <p class=\"muted\">Escalation stops: nobody else is called for this alert.</p></div>",
-                escape(&when_ago(at, now))
+                "<div class=\"done\" role=\"status\"><p class=\"state ok\">{lead} {}.</p>\
+                 <p class=\"muted\">{}</p></div>",
+                escape(&when_ago(at)),
+                words.stops
             );
         }
-        None => body.push_str(
-            "<form method=\"post\"><button type=\"submit\">Acknowledge</button></form>\
-             <p class=\"muted\">Acknowledging stops the escalation: nobody else is called for this alert.</p>",
-        ),
+        None => {
+            let _ = write!(
+                body,
+                "<form method=\"post\"><button type=\"submit\">{}</button></form><p class=\"muted\">{}</p>",
+                words.button, words.button_note
+            );
+        }
     }
-    document(&format!("Acknowledge: {}", title_of(page)), "", &body)
+    document_in(words.lang, &format!("{}: {}", words.title, title_of(page)), "", &body)
 }
 
 /// The answer to a link whose page is older than [`LINK_LIFETIME`]: it says nothing of the page.
-pub fn expired_page() -> String {
-    document(
-        "Link expired",
-        "",
-        "<h1>This link has expired</h1><p>Acknowledge links work for 7 days after the alert. \
-         Nothing was changed.</p>",
-    )
+pub fn expired_page(words: &AckWords) -> String {
+    let body = format!("<h1>{}</h1><p>{}</p>", words.expired_title, words.expired_text);
+    document_in(words.lang, words.expired_title, "", &body)
 }
 
-pub fn not_found_page() -> String {
-    document("Not found", "", "<h1>No such link</h1><p>Check that the whole link was opened; nothing was changed.</p>")
+pub fn not_found_page(words: &AckWords) -> String {
+    let body = format!("<h1>{}</h1><p>{}</p>", words.not_found_title, words.not_found_text);
+    document_in(words.lang, words.not_found_title, "", &body)
 }
 
-pub fn unavailable_page() -> String {
-    document("Try again", "", "<h1>Try again</h1><p>The service cannot read its store right now.</p>")
+pub fn unavailable_page(words: &AckWords) -> String {
+    let body = format!("<h1>{}</h1><p>{}</p>", words.unavailable_title, words.unavailable_text);
+    document_in(words.lang, words.unavailable_title, "", &body)
 }
 
 pub fn unauthorized_page() -> String {
@@ -303,6 +314,7 @@ fn run_link(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::ack_words::{ENGLISH, TURKISH};
     use super::*;
 
     const NOW: i64 = 1_800_000_000_000;
@@ -340,7 +352,8 @@ mod tests {
             next_due: None,
             warning: Some((NOW, evil.into())),
         };
-        for html in [ack_page(&p, &[], NOW, false), web_page(&[p.clone()], &[check], &[watch], &[order], NOW)] {
+        for html in [ack_page(&p, &[], NOW, false, &ENGLISH), web_page(&[p.clone()], &[check], &[watch], &[order], NOW)]
+        {
             assert!(!html.contains("<script>"), "{html}");
             assert!(
                 html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;quoted&quot;"),
@@ -352,13 +365,25 @@ mod tests {
 
     #[test]
     fn the_ack_page_has_a_button_until_acknowledged_and_never_the_code() {
-        let open = ack_page(&page("Deploy failed", NOW - 120_000, None), &["905321234567".into()], NOW, false);
+        let open =
+            ack_page(&page("Deploy failed", NOW - 120_000, None), &["905321234567".into()], NOW, false, &ENGLISH);
         assert!(open.contains("<form method=\"post\"><button type=\"submit\">Acknowledge</button></form>"));
         assert!(open.contains("Paged: 5*******67."), "{open}");
         assert!(!open.contains("5321234567") && !open.contains("CODE-SENTINEL"), "{open}");
-        let done = ack_page(&page("Deploy failed", NOW - 120_000, Some(NOW - 60_000)), &[], NOW, true);
+        let done = ack_page(&page("Deploy failed", NOW - 120_000, Some(NOW - 60_000)), &[], NOW, true, &ENGLISH);
         assert!(!done.contains("<button"), "{done}");
         assert!(done.contains("acknowledged at 2027-01-15 07:59 UTC (1 min ago)"), "{done}");
+    }
+
+    #[test]
+    fn a_turkish_browser_reads_the_ack_page_in_turkish() {
+        let open = ack_page(&page("Deploy failed", NOW - 120_000, None), &[], NOW, false, &TURKISH);
+        assert!(open.contains("<html lang=\"tr\">"), "{open}");
+        assert!(open.contains("<button type=\"submit\">Onayla</button>"), "{open}");
+        assert!(open.contains("Gönderildi: 2027-01-15 07:58 UTC (2 dk önce)."), "{open}");
+        let done = ack_page(&page("Deploy failed", NOW - 120_000, Some(NOW - 60_000)), &[], NOW, true, &TURKISH);
+        assert!(done.contains("Teşekkürler: onaylandı, 2027-01-15 07:59 UTC (1 dk önce)."), "{done}");
+        assert!(expired_page(&TURKISH).contains("süresi doldu") && not_found_page(&TURKISH).contains("lang=\"tr\""));
     }
 
     #[test]

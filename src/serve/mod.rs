@@ -7,6 +7,7 @@
 //! on the reports that are not onfail's. Blocking work (SQLite, forwarding) runs on threads of
 //! its own, never on the async executor. Nothing of this runs unless `serve` is the command.
 
+mod ack_words;
 mod api;
 pub mod checks;
 mod forward;

@@ -15,6 +15,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest, Sha256};
 
+use super::ack_words::{self, AckWords};
 use super::api::{App, now_ms};
 use super::html;
 use super::store::Page;
@@ -48,9 +49,20 @@ fn html(status: StatusCode, body: String) -> Response {
         .into_response()
 }
 
-fn store_failed(app: &App, what: &str, e: &impl std::fmt::Display) -> Response {
+/// A page of the acknowledge link, in the words the browser asked for.
+fn link_html(status: StatusCode, body: String) -> Response {
+    let mut response = html(status, body);
+    response.headers_mut().insert(header::VARY, HeaderValue::from_static("accept-language"));
+    response
+}
+
+fn words_for(headers: &HeaderMap) -> &'static AckWords {
+    ack_words::for_accept_language(headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()))
+}
+
+fn store_failed(app: &App, what: &str, e: &impl std::fmt::Display, words: &AckWords) -> Response {
     app.log.error(&format!("{what}: {e}"));
-    html(StatusCode::SERVICE_UNAVAILABLE, html::unavailable_page())
+    link_html(StatusCode::SERVICE_UNAVAILABLE, html::unavailable_page(words))
 }
 
 /// Orders registered this long before their page still count as its own (the clocks of
@@ -73,41 +85,43 @@ async fn numbers_of(app: &App, page: &Page) -> Vec<String> {
 }
 
 /// `GET /a/{code}`: shows the page; acknowledges nothing.
-pub async fn show_link(State(app): State<Arc<App>>, Path(code): Path<String>) -> Response {
+pub async fn show_link(State(app): State<Arc<App>>, Path(code): Path<String>, headers: HeaderMap) -> Response {
+    let words = words_for(&headers);
     if code.len() > MAX_CODE {
-        return html(StatusCode::NOT_FOUND, html::not_found_page());
+        return link_html(StatusCode::NOT_FOUND, html::not_found_page(words));
     }
     let now = now_ms();
     match app.store.page_by_code(&code).await {
-        Ok(None) => html(StatusCode::NOT_FOUND, html::not_found_page()),
-        Ok(Some(page)) if html::expired(&page, now) => html(StatusCode::GONE, html::expired_page()),
+        Ok(None) => link_html(StatusCode::NOT_FOUND, html::not_found_page(words)),
+        Ok(Some(page)) if html::expired(&page, now) => link_html(StatusCode::GONE, html::expired_page(words)),
         Ok(Some(page)) => {
             let numbers = numbers_of(&app, &page).await;
-            html(StatusCode::OK, html::ack_page(&page, &numbers, now, false))
+            link_html(StatusCode::OK, html::ack_page(&page, &numbers, now, false, words))
         }
-        Err(e) => store_failed(&app, "a page could not be read", &e),
+        Err(e) => store_failed(&app, "a page could not be read", &e, words),
     }
 }
 
 /// `POST /a/{code}`: the button. Acknowledges (once; again changes nothing) and says when.
-pub async fn acknowledge_link(State(app): State<Arc<App>>, Path(code): Path<String>) -> Response {
+pub async fn acknowledge_link(State(app): State<Arc<App>>, Path(code): Path<String>, headers: HeaderMap) -> Response {
+    let words = words_for(&headers);
     if code.len() > MAX_CODE {
-        return html(StatusCode::NOT_FOUND, html::not_found_page());
+        return link_html(StatusCode::NOT_FOUND, html::not_found_page(words));
     }
     let now = now_ms();
     match app.store.acknowledge(&code, now, html::opened_since(now)).await {
-        Ok(None) => html(StatusCode::NOT_FOUND, html::not_found_page()),
+        Ok(None) => link_html(StatusCode::NOT_FOUND, html::not_found_page(words)),
         // The store acknowledges no expired page; this says so.
-        Ok(Some(page)) if html::expired(&page, now) => html(StatusCode::GONE, html::expired_page()),
+        Ok(Some(page)) if html::expired(&page, now) => link_html(StatusCode::GONE, html::expired_page(words)),
         Ok(Some(page)) => {
             if page.acknowledged_at == Some(now) {
                 app.log.line(&format!("page {} acknowledged by its link", page.page_id));
             }
             app.changed.notify_waiters();
             let numbers = numbers_of(&app, &page).await;
-            html(StatusCode::OK, html::ack_page(&page, &numbers, now, true))
+            link_html(StatusCode::OK, html::ack_page(&page, &numbers, now, true, words))
         }
-        Err(e) => store_failed(&app, "a page could not be acknowledged", &e),
+        Err(e) => store_failed(&app, "a page could not be acknowledged", &e, words),
     }
 }
 
@@ -136,11 +150,11 @@ pub async fn web_page(State(app): State<Arc<App>>, headers: HeaderMap) -> Respon
     }
     let pages = match app.store.recent_pages(SHOWN).await {
         Ok(pages) => pages,
-        Err(e) => return store_failed(&app, "the pages could not be read", &e),
+        Err(e) => return store_failed(&app, "the pages could not be read", &e, &ack_words::ENGLISH),
     };
     let orders = match app.store.recent_orders(SHOWN).await {
         Ok(orders) => orders,
-        Err(e) => return store_failed(&app, "the orders could not be read", &e),
+        Err(e) => return store_failed(&app, "the orders could not be read", &e, &ack_words::ENGLISH),
     };
     let checks = match super::pings::judged(&app).await {
         Ok(judged) => judged
@@ -154,11 +168,11 @@ pub async fn web_page(State(app): State<Arc<App>>, headers: HeaderMap) -> Respon
                 html::CheckLine { name: check.name.clone(), state, next_due: judged.next_due }
             })
             .collect::<Vec<_>>(),
-        Err(e) => return store_failed(&app, "the checks could not be read", &e),
+        Err(e) => return store_failed(&app, "the checks could not be read", &e, &ack_words::ENGLISH),
     };
     let watches = match super::watch::shown::shown(&app).await {
         Ok(shown) => shown.iter().map(watch_line).collect::<Vec<_>>(),
-        Err(e) => return store_failed(&app, "the watches could not be read", &e),
+        Err(e) => return store_failed(&app, "the watches could not be read", &e, &ack_words::ENGLISH),
     };
     html(StatusCode::OK, html::web_page(&pages, &checks, &watches, &orders, now_ms()))
 }

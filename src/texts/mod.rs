@@ -5,10 +5,11 @@
 mod en;
 mod tr;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
-use crate::context::{CommandRun, Context};
+use crate::context::{CommandRun, Context, Source};
 use crate::runner::Ended;
 use crate::status::Status;
 use crate::values::truncate_chars;
@@ -204,9 +205,19 @@ impl Spoken {
     }
 }
 
-/// The link an SMS ends with: the job if known, else the run; empty outside CI.
-fn link(ctx: &Context) -> &str {
-    if ctx.job_url.is_empty() { &ctx.run_url } else { &ctx.job_url }
+/// The link an SMS ends with: the job if known, else the run; empty outside CI. A re-run of a
+/// GitHub run links its attempt: the same text to the same numbers within 10 minutes is refused
+/// as a duplicate (docs/sms.md, "SMS (iletiMerkezi)"), and a re-run's SMS must still go out.
+fn link(ctx: &Context) -> Cow<'_, str> {
+    if !ctx.job_url.is_empty() && ctx.job_url != ctx.run_url {
+        return Cow::Borrowed(&ctx.job_url);
+    }
+    match ctx.run_attempt.trim().parse::<u32>() {
+        Ok(attempt) if attempt > 1 && ctx.source == Source::GitHub && !ctx.run_url.is_empty() => {
+            Cow::Owned(format!("{}/attempts/{attempt}", ctx.run_url))
+        }
+        _ => Cow::Borrowed(&ctx.run_url),
+    }
 }
 
 /// `body`, then the link. The whole stays within [`MAX_SMS_UNITS`], with a link or without: a
@@ -214,6 +225,7 @@ fn link(ctx: &Context) -> &str {
 /// off the end, nor cuts a text that has none.
 pub(crate) fn with_link(body: String, ctx: &Context) -> String {
     let link = link(ctx);
+    let link = link.as_ref();
     let units = |text: &str| text.encode_utf16().count();
     let budget = if link.is_empty() { MAX_SMS_UNITS } else { MAX_SMS_UNITS.saturating_sub(units(link) + 1) };
     let body = if units(&body) <= budget {

@@ -6,7 +6,8 @@
 # written by the README's own commands, and every crontab line of README.md and docs/*.md runs
 # as cron runs it (`env -i` with cron's variables, PATH=/usr/bin:/bin, `sh -c`), against the
 # fake Alertalk on 127.0.0.1: the page must arrive. The test page (--dry-run) must run the
-# command and send nothing.
+# command and send nothing. The README's check file of "Jobs that never ran" is served by a real
+# `onfail serve`, and its `onfail run --check` line must ping it with the job's exit code.
 #
 # Usage: tests/docs/recipes.sh [ONFAIL_BINARY]   (default: builds target/debug/onfail)
 set -euo pipefail
@@ -23,11 +24,12 @@ if [ -z "$binary" ]; then
 fi
 version=$(sed -n 's/^version *= *"\([^"]*\)".*/\1/p' "$repo/Cargo.toml" | head -n 1)
 
-# block SECTION N: the Nth fenced block (from 1) of the README section headed "## SECTION".
+# block SECTION N [LEVEL]: the Nth fenced block (from 1) of the README section headed
+# "## SECTION" (LEVEL "###": a subsection).
 block() {
-  awk -v section="## $1" -v want="$2" '
+  awk -v section="${3:-##} $1" -v want="$2" '
     $0 == section { inside = 1; next }
-    inside && /^## / { exit }
+    inside && /^##+ / { exit }
     inside && /^```/ { if (fenced) { fenced = 0; if (n == want) exit; next } fenced = 1; n++; next }
     inside && fenced && n == want { print }
   ' "$repo/README.md"
@@ -69,7 +71,7 @@ EOF
 chmod +x "$shims/sudo" "$shims/curl"
 
 # The jobs the crontab lines wrap: each fails, so each must page.
-for job in usr/local/bin/disk-check opt/backup.sh; do
+for job in usr/local/bin/disk-check usr/local/bin/backup opt/backup.sh; do
   printf '#!/bin/sh\necho "disk usage on /: 97%%"\nexit 1\n' >"$root/$job"
   chmod +x "$root/$job"
 done
@@ -126,7 +128,25 @@ else
   pass "the test page shows no key and no number"
 fi
 
-# 4. Every crontab line of the README and the manual, as cron runs it: the page arrives.
+# 4. The service of "Jobs that never ran", on the README's own check file, and the two lines the
+# README adds to the env file: the crontab line with --check pings it.
+echo "== README, Jobs that never ran"
+block "Jobs that never ran" 1 "###" >"$scratch/checks.toml"
+api_token=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+ONFAIL_RECEIVE_TOKEN="$api_token-receive" ONFAIL_API_TOKEN=$api_token XDG_STATE_HOME="$scratch/state" \
+  "$root/usr/local/bin/onfail" serve --listen 127.0.0.1:0 --config "$scratch/checks.toml" 2>"$scratch/serve.log" &
+serve_pid=$!
+cleanup_more() { kill "$serve_pid" 2>/dev/null || true; }
+for _ in $(seq 1 100); do grep -q 'serving on' "$scratch/serve.log" && break; sleep 0.1; done
+service=$(grep -o 'http://127.0.0.1:[0-9]*' "$scratch/serve.log" | head -n 1)
+if [ -n "$service" ]; then
+  pass "onfail serve started on the README's check file"
+else
+  fail "onfail serve did not start: $(cat "$scratch/serve.log")"
+fi
+printf 'ONFAIL_SERVER=%s\nONFAIL_SERVER_TOKEN=%s\n' "$service" "$api_token" >>"$root/etc/onfail.env"
+
+# 5. Every crontab line of the README and the manual, as cron runs it: the page arrives.
 echo "== every crontab line of README.md and docs/*.md"
 for page in "$repo/README.md" "$repo"/docs/*.md; do
   while IFS= read -r line; do
@@ -150,6 +170,16 @@ for page in "$repo/README.md" "$repo"/docs/*.md; do
     fi
   done < <(awk '/^```cron/ { fenced = 1; next } fenced && /^```/ { fenced = 0 } fenced && !/^#/ && NF { print }' "$page")
 done
+
+checks=$(curl -fsS -H "Authorization: Bearer $api_token" "$service/v1/checks" || true)
+if printf '%s' "$checks" | python3 -c 'import json, sys
+checks = {c["name"]: c for c in json.load(sys.stdin)["checks"]}
+backup = checks["nightly-backup"]
+sys.exit(0 if backup["last_ping_kind"] == "exit 1" and backup["state"] == "down" else 1)'; then
+  pass "the --check line pinged the service with the job's exit code (1): nightly-backup is down"
+else
+  fail "the service's checks after the --check line: $checks"
+fi
 
 # The old recipe, for the record: without `set -a` and the full path, cron pages nobody.
 old=". $root/etc/onfail.env && onfail run -- $root/usr/local/bin/disk-check"

@@ -206,3 +206,30 @@ fn chat_formats_print_as_sent() {
         compare(&server, &args, &[("webhook", "/hook")]);
     }
 }
+
+/// Credentials too short to sweep from every text are still hidden where a body holds them
+/// whole (docs/security.md): a dry run never shows a key, however short.
+#[test]
+fn a_dry_run_hides_short_credentials_in_bodies() {
+    let out = run(onfail().env_clear().args([
+        "send",
+        "--dry-run",
+        "--phone-numbers",
+        PHONES[0],
+        "--sms-sender",
+        "ACME",
+        "--iletimerkezi-key",
+        "q7",
+        "--iletimerkezi-hash",
+        "z",
+        "--pagerduty-routing-key",
+        "rk3",
+    ]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let all = format!("{}{}", out.stdout, out.stderr);
+    for secret in ["\"q7\"", "\"z\"", "\"rk3\""] {
+        assert!(!all.contains(secret), "{secret} shown: {all}");
+    }
+    assert!(all.contains(r#""authentication":{"key":"***","hash":"***"}"#), "{all}");
+    assert!(all.contains(r#""routing_key":"***""#), "{all}");
+}

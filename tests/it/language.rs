@@ -31,6 +31,8 @@ impl Fakes {
             .env("ONFAIL_ILETIMERKEZI_KEY", KEY)
             .env("ONFAIL_ILETIMERKEZI_HASH", KEY);
         github_env(&mut cmd);
+        // A first attempt: its SMS links the run (a re-run's links its attempt).
+        cmd.env("GITHUB_RUN_ATTEMPT", "1");
         cmd
     }
 

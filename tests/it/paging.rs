@@ -36,6 +36,31 @@ fn sms_first_calls_a_number_only_voice_knows_at_once() {
     assert!(out.stderr.contains("calls 5*******43 at once (no SMS list has it)"), "{}", out.stderr);
 }
 
+/// sms-first: a number only voice knows whose call surely did not go out at once is called
+/// again after the wait, with the numbers whose SMS was not delivered (docs/escalation.md,
+/// "Escalation"); a call sent and unanswered never is.
+#[test]
+fn sms_first_calls_again_a_number_whose_first_call_failed() {
+    let fake = Fake::new(Voice::RefuseFirst, &[(A, 111)]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = fake.send(dir.path());
+    cmd.args(["--escalate", "sms-first", "--escalate-after", "2s"]).args([
+        "--phone-numbers",
+        &format!("{A},{B}"),
+        "--sms-phone-numbers",
+        A,
+    ]);
+    let out = go(cmd);
+    // The refused call is still a failed channel (exit 1: something needs fixing), but B was reached.
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(fake.calls(), [vec![B.to_string()], vec![B.to_string()]], "{}", out.stderr);
+    assert!(out.stderr.contains("the first call to 5*******43 failed, so it is called again"), "{}", out.stderr);
+    let records = pages(&out);
+    assert!(records.contains(&("5*******43".into(), "voice".into(), "failed".into())), "{records:?}");
+    assert!(records.contains(&("5*******43".into(), "voice".into(), "delivered".into())), "{records:?}");
+    assert_eq!(out.json()["paged"], true, "{}", out.stderr);
+}
+
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig { cases: 8, ..Default::default() })]
 
@@ -289,4 +314,23 @@ fn numbers_that_end_alike_print_different_masks_and_the_report_says_who_was_call
     for secret in sentinels().iter().chain([C.to_string(), format!("90{C}")].iter()) {
         assert!(!summary.contains(secret.as_str()), "the summary leaks {secret}");
     }
+}
+
+/// A re-run of the same run within iletiMerkezi's 10 minutes: the same text would be refused as
+/// a duplicate (451) and the re-run's SMS lost, so the link names the attempt
+/// (docs/sms.md, "SMS (iletiMerkezi)").
+#[test]
+fn a_rerun_within_ten_minutes_texts_again() {
+    let fake = Fake::new(Voice::Queue, &[]);
+    for attempt in ["1", "2"] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = fake.send(dir.path());
+        cmd.env("GITHUB_RUN_ATTEMPT", attempt).args(["--phone-numbers", A]);
+        let out = go(cmd);
+        assert_eq!(out.code, 0, "attempt {attempt}: {}", out.stderr);
+    }
+    let texts = fake.texts();
+    assert_eq!(texts.len(), 2, "{texts:?}");
+    assert!(texts[0].1.ends_with("/actions/runs/4242"), "{}", texts[0].1);
+    assert!(texts[1].1.ends_with("/actions/runs/4242/attempts/2"), "{}", texts[1].1);
 }

@@ -22,6 +22,7 @@ crate::on_both_stores!(
     the_button_ends_a_long_poll_at_once,
     each_page_shows_the_numbers_of_its_own_incident,
     a_link_older_than_seven_days_is_expired_and_acknowledges_nothing,
+    a_phone_set_to_turkish_reads_the_link_in_turkish,
 );
 
 const NUMBER: &str = "905321234567";
@@ -313,4 +314,33 @@ fn a_link_older_than_seven_days_is_expired_and_acknowledges_nothing(backend: &Ba
     assert_eq!(page_state(&service, "page-code-a-week-and-a-minute-old")["acknowledged"], false);
     assert_eq!(send("POST", &format!("{}/a/code-six-days-old", service.url)).0, 200);
     assert_eq!(page_state(&service, "page-code-six-days-old")["acknowledged"], true);
+}
+
+/// The link is opened from a Turkish SMS: a browser that prefers Turkish reads the page, the
+/// button and the answer in Turkish; the same link in an English browser reads English.
+fn a_phone_set_to_turkish_reads_the_link_in_turkish(backend: &Backend) {
+    let service = Service::start(backend, &[]);
+    let (page_id, ack_url) = open_page(&service, "deploy-tr", "Deploy failed on main");
+    let in_language = |method: &str, url: &str, language: &str| {
+        let response =
+            client().request(method.parse().unwrap(), url).header("Accept-Language", language).send().unwrap();
+        assert_eq!(
+            response.headers().get("vary").map(|v| v.to_str().unwrap().to_string()).as_deref(),
+            Some("accept-language")
+        );
+        (response.status().as_u16(), html_of(response))
+    };
+    let (status, html) = in_language("GET", &ack_url, "tr-TR,tr;q=0.9,en;q=0.5");
+    assert_eq!(status, 200);
+    assert!(html.contains("<html lang=\"tr\">") && html.contains(">Onayla</button>"), "{html}");
+    assert_eq!(page_state(&service, &page_id)["acknowledged"], false);
+    let (status, html) = in_language("POST", &ack_url, "tr");
+    assert_eq!(status, 200);
+    assert!(html.contains("Teşekkürler: onaylandı,"), "{html}");
+    assert_reveals_nothing(&html);
+    let (_, html) = in_language("GET", &ack_url, "en-US,en;q=0.9");
+    assert!(html.contains("<html lang=\"en\">") && html.contains("Acknowledged at"), "{html}");
+    let (status, html) = in_language("GET", &format!("{ack_url}x"), "tr");
+    assert_eq!(status, 404);
+    assert!(html.contains("Böyle bir bağlantı yok"), "{html}");
 }

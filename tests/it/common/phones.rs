@@ -29,6 +29,8 @@ pub enum Voice {
     /// 503 with `Retry-After: 2`, every time.
     Busy,
     Hang,
+    /// 403 to the first call, queued after: a call that surely did not go out, once.
+    RefuseFirst,
 }
 
 /// Alertalk, iletiMerkezi and a webhook on one server, noting every request.
@@ -45,6 +47,7 @@ impl Fake {
         let report: Vec<(String, u16)> = report.iter().map(|(n, s)| (n.to_string(), *s)).collect();
         // (number, text) pairs already accepted: iletiMerkezi refuses a repeat for minutes.
         let texted: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
+        let calls = std::sync::atomic::AtomicUsize::new(0);
         let server = Server::routed(move |request: &Received| {
             log.lock().unwrap().push((Instant::now(), request.clone()));
             match request.path.as_str() {
@@ -53,6 +56,10 @@ impl Fake {
                     Voice::Refuse => Reply::json(403, r#"{"message":"invalid key"}"#),
                     Voice::Busy => Reply::json(503, "{}").header("Retry-After", "2"),
                     Voice::Hang => Reply::Hang,
+                    Voice::RefuseFirst if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 => {
+                        Reply::json(403, r#"{"message":"invalid key"}"#)
+                    }
+                    Voice::RefuseFirst => Reply::json(200, QUEUED),
                 },
                 "/v1/send-sms/json" => {
                     let body = request.json();
