@@ -26,21 +26,13 @@ use crate::stop::Listener;
 const RETRY_MS: i64 = 60_000;
 
 pub enum Notice {
-    Down {
-        check: Check,
-        since: i64,
-        why: Why,
-    },
-    Recovered {
-        check: Check,
-        since: i64,
-    },
-    /// Not a check's: a watch's (docs/serve-checks.md, "Watching a scheduled GitHub workflow"),
-    /// with its texts and options made by its caller.
+    Down { check: Check, since: i64, why: Why },
+    Recovered { check: Check, since: i64 },
     Plain(Box<Plain>),
 }
 
-/// A page or recovery whose `send` options its caller made.
+/// A page or recovery that is not a check's (a watch's: docs/serve-checks.md, "Watching a
+/// scheduled GitHub workflow"), whose `send` options its caller made.
 pub struct Plain {
     /// How the log names it.
     pub label: String,

@@ -263,3 +263,24 @@ fn a_watch_needs_a_token_and_a_valid_table() {
         assert!(!stderr.contains(TOKEN), "{stderr}");
     }
 }
+
+/// A workflow file without `on.schedule` (and no schedule in the watch): said once in the log
+/// and with the schedule on the page; nothing is ever late, nobody is paged.
+#[test]
+fn a_file_without_a_schedule_is_said_once() {
+    let backend = Backend::sqlite();
+    let fake = Fake::new(Voice::Queue, &[]);
+    let mut workflow = Workflow::new("active");
+    workflow.file = "name: Nightly\non: push\njobs: {}\n".into();
+    let github = FakeWatched::new(workflow);
+    let (_dir, config) = config_file(&watch_config("grace = \"1s\"\n"));
+    let service = watching_service(&backend, &fake, &github, &config);
+    std::thread::sleep(Duration::from_secs(4));
+    let watch = the_watch(&service);
+    assert_eq!(watch["schedule"], "unknown: the workflow file has no on.schedule: give the watch a schedule", "{watch}");
+    assert_eq!((watch["state"].as_str(), watch["next_due"].as_str()), (Some("up"), None));
+    let log = service.log();
+    assert_eq!(log.matches("no on.schedule").count(), 1, "{log}");
+    assert!(!log.contains("answers again"), "{log}");
+    assert!(fake.calls().is_empty());
+}

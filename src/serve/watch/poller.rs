@@ -40,8 +40,10 @@ pub fn clock(ms: i64) -> String {
 struct Local {
     next_look: i64,
     first_seen_at: Option<i64>,
-    /// The last warning logged, and when.
+    /// The last API warning logged, and when.
     warned: Option<(String, i64)>,
+    /// Why the workflow file gave no schedule, as last logged.
+    schedule_problem: Option<String>,
     /// The `recovered_before` whose recoveries were last claimed.
     recovered_looked: Option<i64>,
 }
@@ -92,8 +94,12 @@ async fn look(app: &App, pager: &Pager, github: &Arc<GitHub>, env: &Env, watch: 
     if mine.warned.take().is_some() {
         app.log.line(&format!("{}: the GitHub API answers again", watch.label()));
     }
-    if let Some(problem) = &seen.schedule_problem {
-        warn(app, watch, mine, problem, now).await;
+    // The web page shows it with the schedule; the log says it when it changes.
+    if seen.schedule_problem != mine.schedule_problem {
+        if let Some(problem) = &seen.schedule_problem {
+            app.log.warning(&format!("{}: {problem}", watch.label()));
+        }
+        mine.schedule_problem = seen.schedule_problem.clone();
     }
     let key = watch.key();
     let kept = seen.to_json().to_string();
