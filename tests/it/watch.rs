@@ -277,7 +277,10 @@ fn a_file_without_a_schedule_is_said_once() {
     let service = watching_service(&backend, &fake, &github, &config);
     std::thread::sleep(Duration::from_secs(4));
     let watch = the_watch(&service);
-    assert_eq!(watch["schedule"], "unknown: the workflow file has no on.schedule: give the watch a schedule", "{watch}");
+    assert_eq!(
+        watch["schedule"], "unknown: the workflow file has no on.schedule: give the watch a schedule",
+        "{watch}"
+    );
     assert_eq!((watch["state"].as_str(), watch["next_due"].as_str()), (Some("up"), None));
     let log = service.log();
     assert_eq!(log.matches("no on.schedule").count(), 1, "{log}");
