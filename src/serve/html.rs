@@ -178,6 +178,8 @@ pub struct WatchLine {
     pub next_due: Option<i64>,
     /// The last API warning and when.
     pub warning: Option<(i64, String)>,
+    /// Whether the API answered since that warning.
+    pub answered_since: bool,
 }
 
 fn watch_lines(body: &mut String, watches: &[WatchLine], now: i64) {
@@ -204,9 +206,14 @@ fn watch_lines(body: &mut String, watches: &[WatchLine], now: i64) {
         }
         body.push_str("</span>");
         if let Some((at, warning)) = &watch.warning {
+            let (class, lead) = if watch.answered_since {
+                ("muted", "Last GitHub API warning")
+            } else {
+                ("open", "GitHub API warning")
+            };
             let _ = write!(
                 body,
-                "<br><span class=\"open\">GitHub API warning {}: {}</span>",
+                "<br><span class=\"{class}\">{lead} {}: {}</span>",
                 escape(&when_ago(*at, now)),
                 escape(warning)
             );
@@ -351,6 +358,7 @@ mod tests {
             last_run: Some((NOW, evil.into())),
             next_due: None,
             warning: Some((NOW, evil.into())),
+            answered_since: false,
         };
         for html in [ack_page(&p, &[], NOW, false, &ENGLISH), web_page(&[p.clone()], &[check], &[watch], &[order], NOW)]
         {

@@ -198,5 +198,6 @@ fn watch_line(shown: &super::watch::shown::Shown) -> html::WatchLine {
         last_run,
         next_due: shown.next_due,
         warning: shown.warning.clone(),
+        answered_since: shown.warning.as_ref().is_some_and(|(at, _)| shown.observed_at.is_some_and(|seen| seen > *at)),
     }
 }

@@ -218,6 +218,9 @@ fn api_failures_and_rate_limits_are_warnings_not_pages() {
     github.change(|w| w.fault = Fault::None);
     wait_for("the page", &service, || fake.calls().len() == 1);
     assert!(service.log().contains("the GitHub API answers again"));
+    let page =
+        client().get(format!("{}/", service.url)).basic_auth("me", Some(API_TOKEN)).send().unwrap().text().unwrap();
+    assert!(page.contains("Last GitHub API warning") && page.contains("down (disabled (disabled_manually))"), "{page}");
     assert_clean(&service);
 }
 
