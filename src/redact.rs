@@ -156,6 +156,20 @@ impl Redactor {
         }
     }
 
+    /// Adds the password of a database URL (`postgres://user:password@host/db`), as written and
+    /// decoded. Its user name alone is no credential (trust and peer authentication have no
+    /// password), and hiding it would blot out every word it spells, "onfail" included.
+    pub fn database_password_of(&mut self, raw: &str) {
+        match reqwest::Url::parse(raw.trim()) {
+            Ok(url) => {
+                if let Some(password) = url.password() {
+                    self.secret_with_decoded(password);
+                }
+            }
+            Err(_) => self.userinfo_of_unparsed(raw),
+        }
+    }
+
     fn url_password(&mut self, url: &reqwest::Url) {
         let credential = url.password().or((!url.username().is_empty()).then(|| url.username()));
         if let Some(credential) = credential {

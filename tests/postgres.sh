@@ -3,7 +3,8 @@
 # cluster on a free port of 127.0.0.1, no system service, run as an unprivileged user.
 #
 #   tests/postgres.sh start DIR   installs Debian's postgresql when it is missing, starts the
-#                                 cluster in DIR and prints its URL (for ONFAIL_TEST_POSTGRES)
+#                                 cluster in DIR and prints its URL (for ONFAIL_TEST_POSTGRES);
+#                                 it also takes TLS, with DIR/ca.pem as its CA (ONFAIL_TEST_POSTGRES_CA)
 #   tests/postgres.sh stop DIR    stops it
 #
 # .ci/run uses it; locally:  d=$(mktemp -d); export ONFAIL_TEST_POSTGRES=$(tests/postgres.sh start "$d")
@@ -41,9 +42,21 @@ start() {
   if [ "$(id -u)" = 0 ]; then chown nobody "$dir/data"; chown nobody "$dir"; fi
   as_owner "$bin/initdb" -D "$dir/data" -U onfail --auth trust --no-sync >"$dir/initdb.log" 2>&1 ||
     { cat "$dir/initdb.log" >&2; exit 1; }
+  # TLS for the sslmode=require tests (docs/serve-deploy.md, "PostgreSQL"): a private CA in
+  # DIR/ca.pem (ONFAIL_TEST_POSTGRES_CA) and a certificate for 127.0.0.1 signed by it; plain
+  # connections keep working. openssl comes with Debian's postgresql (through ssl-cert).
+  local ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+  openssl req -x509 "${ec[@]}" -days 3 -subj "/CN=onfail test CA" -keyout "$dir/ca.key" -out "$dir/ca.pem" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+  openssl req "${ec[@]}" -subj "/CN=127.0.0.1" -keyout "$dir/data/server.key" -out "$dir/server.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$dir/server.ext"
+  openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial -days 3 \
+    -extfile "$dir/server.ext" -out "$dir/data/server.crt" 2>/dev/null
+  chmod 600 "$dir/data/server.key"
+  if [ "$(id -u)" = 0 ]; then chown nobody "$dir/data/server.key" "$dir/data/server.crt"; fi
   port=$(free_port)
   as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 30 \
-    -o "-p $port -k $dir -h 127.0.0.1 -c fsync=off -c max_connections=200" start >&2 ||
+    -o "-p $port -k $dir -h 127.0.0.1 -c fsync=off -c max_connections=200 -c ssl=on" start >&2 ||
     { cat "$dir/postgres.log" >&2; exit 1; }
   echo "$bin" >"$dir/bin"
   echo "postgres://onfail@127.0.0.1:$port/postgres"

@@ -107,7 +107,7 @@ fn redactor(args: &ServeArgs) -> Redactor {
         redactor.secret(token.trim());
     }
     if let Some(store) = &args.store {
-        redactor.url_password_of(store);
+        redactor.database_password_of(store);
         // `?password=` is how libpq-style URLs may carry it too.
         if let Ok(url) = reqwest::Url::parse(store.trim()) {
             url.query_pairs().filter(|(k, _)| k == "password").for_each(|(_, v)| redactor.secret(&v));
@@ -131,7 +131,7 @@ async fn serve(
         .await
         .map_err(|e| format!("--listen: cannot listen on {}: {e}", settings.listen))?;
     let address = listener.local_addr().map_err(|e| format!("--listen: {e}"))?;
-    let store = Store::open(&settings.store).await.map_err(|e| format!("--store: {e}"))?;
+    let store = Store::open(&settings.store, &env).await.map_err(|e| format!("--store: {e}"))?;
     let names = settings.checks.checks.iter().map(|check| check.name.clone()).collect();
     store.know_checks(names, api::now_ms()).await.map_err(|e| format!("--store: {e}"))?;
     let keys = settings.checks.watches.iter().map(watch::Watch::key).collect();

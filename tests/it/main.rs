@@ -39,6 +39,8 @@ mod serve_history;
 #[cfg(unix)]
 mod serve_pages;
 #[cfg(unix)]
+mod serve_postgres_tls;
+#[cfg(unix)]
 mod serve_robustness;
 // The service runs as a process (tests/it/common/service.rs), stopped with `kill`.
 #[cfg(unix)]

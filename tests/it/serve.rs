@@ -35,7 +35,7 @@ fn with_store<T>(backend: &Backend, f: impl AsyncFnOnce(&Store) -> T) -> T {
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     runtime.block_on(async {
-        let store = Store::open(&url).await.unwrap();
+        let store = Store::open(&url, &Default::default()).await.unwrap();
         f(&store).await
     })
 }

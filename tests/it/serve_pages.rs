@@ -280,7 +280,7 @@ async fn open_store(backend: &Backend) -> Store {
         Some(path) => StoreUrl::Sqlite(path.into()),
         None => StoreUrl::Postgres(backend.store.clone()),
     };
-    Store::open(&url).await.unwrap()
+    Store::open(&url, &Default::default()).await.unwrap()
 }
 
 fn a_link_older_than_seven_days_is_expired_and_acknowledges_nothing(backend: &Backend) {

@@ -49,10 +49,8 @@ say "release builds: ${targets[*]}"
 # since ring uses no libc functions, and links the static binary against Rust's bundled musl.
 export CC_aarch64_unknown_linux_musl=aarch64-linux-gnu-gcc
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER=aarch64-linux-gnu-gcc
-# SQLite (onfail serve) does use libc: compiled against glibc's headers with large-file support
-# it would call open64(), fstat64() and the like, which musl does not export. 64-bit targets
-# need no large-file variants (off_t is 64 bits), so it is built without them.
-export LIBSQLITE3_FLAGS="-DSQLITE_DISABLE_LFS"
+# SQLite (onfail serve) is built without large-file variants, which musl does not export: see
+# LIBSQLITE3_FLAGS in .cargo/config.toml.
 build_started=$SECONDS
 cargo build --release --locked "${targets[@]/#/--target=}"
 echo "built in $((SECONDS - build_started)) s"

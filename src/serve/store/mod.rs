@@ -11,6 +11,7 @@ use std::fmt;
 
 use super::checks::Seen;
 use super::settings::StoreUrl;
+use crate::context::Env;
 
 /// The numbered migrations, in order. A store that has more than this binary knows was made by
 /// a newer onfail and is refused.
@@ -181,7 +182,8 @@ macro_rules! each {
 
 impl Store {
     /// Opens the store and brings its schema up to date.
-    pub async fn open(url: &StoreUrl) -> Result<Store, StoreError> {
+    /// `env`: where a PostgreSQL URL with `sslmode=require` finds `SSL_CERT_FILE` and `SSL_CERT_DIR`.
+    pub async fn open(url: &StoreUrl, env: &Env) -> Result<Store, StoreError> {
         match url {
             StoreUrl::Sqlite(path) => {
                 let path = path.clone();
@@ -190,7 +192,7 @@ impl Store {
                     .map_err(|e| StoreError(format!("opening the store stopped: {e}")))??;
                 Ok(Store::Sqlite(store))
             }
-            StoreUrl::Postgres(url) => Ok(Store::Postgres(postgres::Postgres::open(url).await?)),
+            StoreUrl::Postgres(url) => Ok(Store::Postgres(postgres::Postgres::open(url, env).await?)),
         }
     }
 
@@ -430,7 +432,7 @@ mod tests {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(async {
             let url = super::super::settings::StoreUrl::Sqlite(dir.path().join("serve.db"));
-            let store = Store::open(&url).await.unwrap();
+            let store = Store::open(&url, &Env::new()).await.unwrap();
             let (now, week) = (1_800_000_000_000, 7 * 24 * 3600 * 1000);
             store.open_page(new_page("fresh", now - week)).await.unwrap();
             store.open_page(new_page("old", now - week - 1)).await.unwrap();

@@ -1,18 +1,23 @@
 //! The shared store: PostgreSQL, for several replicas behind one load balancer. A few
-//! connections, each used by one request at a time and opened again when it broke. Plain TCP
-//! (docs/service.md, "onfail serve": put the database on a private network or a TLS tunnel).
+//! connections, each used by one request at a time and opened again when it broke. Over TLS
+//! when the URL says `sslmode=require` (or libpq's `verify-ca`, `verify-full`), always with the
+//! server's certificate verified against the roots HTTPS uses, or `sslrootcert`'s file; plain
+//! TCP otherwise (docs/serve-deploy.md, "PostgreSQL").
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
+use tokio_postgres::config::SslMode;
 use tokio_postgres::{Client, Config, NoTls, Row};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::super::checks::Seen;
 use super::{
     Forward, Inserted, MIGRATIONS, MIGRATIONS_TABLE, NewOrder, NewPage, NewReport, Order, Page, Ping, StoreError,
     StoredReport, WatchKept, newer_schema,
 };
+use crate::context::Env;
 
 const CONNECTIONS: usize = 4;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -21,6 +26,10 @@ const MIGRATION_LOCK: i64 = 0x6f6e_6661_696c;
 
 pub struct Postgres {
     config: Config,
+    /// `Some` under `sslmode=require`: every connection is TLS, its certificate verified.
+    tls: Option<MakeRustlsConnect>,
+    /// What was wrong with the trust settings, said when a TLS connection fails.
+    tls_warnings: Vec<String>,
     slots: Vec<Mutex<Option<Client>>>,
     next: AtomicUsize,
 }
@@ -29,16 +38,90 @@ fn error(e: tokio_postgres::Error) -> StoreError {
     StoreError(format!("PostgreSQL: {}", crate::error::root_cause(&e)))
 }
 
+/// The URL as tokio-postgres reads it, and `sslrootcert`'s file. libpq's `sslmode=verify-ca`
+/// and `verify-full` mean `require` here: onfail verifies the certificate under every TLS mode
+/// (a `require` that trusted any certificate would let anyone between the service and its
+/// database read the tokens' pages and forge acknowledgements).
+fn tls_settings(url: &str) -> (String, Option<String>) {
+    let Some((base, query)) = url.split_once('?') else { return (url.to_string(), None) };
+    let mut root_file = None;
+    let mut kept = Vec::new();
+    for pair in query.split('&') {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        match (key, value) {
+            ("sslrootcert", file) => {
+                root_file = Some(
+                    url::form_urlencoded::parse(format!("f={file}").as_bytes())
+                        .map(|(_, v)| v.into_owned())
+                        .next()
+                        .unwrap_or_default(),
+                );
+            }
+            ("sslmode", "verify-ca" | "verify-full") => kept.push("sslmode=require".to_string()),
+            _ => kept.push(pair.to_string()),
+        }
+    }
+    let url = if kept.is_empty() { base.to_string() } else { format!("{base}?{}", kept.join("&")) };
+    (url, root_file)
+}
+
 impl Postgres {
-    pub async fn open(url: &str) -> Result<Postgres, StoreError> {
+    pub async fn open(url: &str, env: &Env) -> Result<Postgres, StoreError> {
+        let (url, root_file) = tls_settings(url);
         let mut config: Config = url.parse().map_err(|_| {
-            StoreError("--store: not a valid postgres:// URL (postgres://USER:PASSWORD@HOST:PORT/DATABASE)".into())
+            StoreError(
+                "--store: not a valid postgres:// URL (postgres://USER:PASSWORD@HOST:PORT/DATABASE, \
+                 optionally ?sslmode=require&sslrootcert=/path/ca.pem)"
+                    .into(),
+            )
         })?;
         config.connect_timeout(CONNECT_TIMEOUT).application_name("onfail serve");
-        let store =
-            Postgres { config, slots: (0..CONNECTIONS).map(|_| Mutex::new(None)).collect(), next: AtomicUsize::new(0) };
+        let (tls, tls_warnings) = if config.get_ssl_mode() == SslMode::Require {
+            let mut env = env.clone();
+            if let Some(file) = root_file {
+                env.insert("SSL_CERT_FILE".into(), file);
+                env.remove("SSL_CERT_DIR");
+            }
+            let (client_config, warnings) = crate::tls::client_config(&env);
+            (Some(MakeRustlsConnect::new(client_config)), warnings)
+        } else {
+            (None, Vec::new())
+        };
+        let store = Postgres {
+            config,
+            tls,
+            tls_warnings,
+            slots: (0..CONNECTIONS).map(|_| Mutex::new(None)).collect(),
+            next: AtomicUsize::new(0),
+        };
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// A new connection, over TLS when the URL asked for it.
+    async fn connect(&self) -> Result<Client, StoreError> {
+        let Some(tls) = &self.tls else {
+            let (client, connection) = self.config.connect(NoTls).await.map_err(error)?;
+            tokio::spawn(connection);
+            return Ok(client);
+        };
+        match self.config.connect(tls.clone()).await {
+            Ok((client, connection)) => {
+                tokio::spawn(connection);
+                Ok(client)
+            }
+            Err(e) => {
+                let mut message = error(e).0;
+                if message.contains("certificate") || message.contains("Certificate") {
+                    message.push_str(
+                        ": the database's certificate must be signed by a CA onfail trusts; put that CA's PEM file \
+                         in the URL's sslrootcert= (or SSL_CERT_FILE)",
+                    );
+                }
+                self.tls_warnings.iter().for_each(|w| message.push_str(&format!("; {w}")));
+                Err(StoreError(message))
+            }
+        }
     }
 
     /// A connection of the pool, opened (again) when needed.
@@ -46,9 +129,7 @@ impl Postgres {
         let slot = &self.slots[self.next.fetch_add(1, Ordering::Relaxed) % CONNECTIONS];
         let mut guard = slot.lock().await;
         if guard.as_ref().is_none_or(Client::is_closed) {
-            let (client, connection) = self.config.connect(NoTls).await.map_err(error)?;
-            tokio::spawn(connection);
-            *guard = Some(client);
+            *guard = Some(self.connect().await?);
         }
         MutexGuard::try_map(guard, Option::as_mut).map_err(|_| StoreError("PostgreSQL: no connection".into()))
     }
