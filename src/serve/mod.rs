@@ -20,13 +20,14 @@ mod scheduler;
 pub mod settings;
 pub mod store;
 mod token;
+pub mod watch;
 mod web;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, watch};
+use tokio::sync::Notify;
 
 use crate::cli::ServeArgs;
 use crate::context::Env;
@@ -76,7 +77,18 @@ pub fn run(args: &ServeArgs, env: &Env) -> Exit {
             return Exit::ServiceFailed;
         }
     };
-    let served = runtime.block_on(serve(settings, tls, forward, log.clone(), env.clone()));
+    // Made here for the same reason: the watches' blocking GitHub client.
+    let github = match settings.github_token.as_deref().filter(|_| !settings.checks.watches.is_empty()) {
+        None => None,
+        Some(token) => match watch::github::GitHub::new(env, token) {
+            Ok(github) => Some(Arc::new(github)),
+            Err(e) => {
+                log.error(&e);
+                return Exit::Usage;
+            }
+        },
+    };
+    let served = runtime.block_on(serve(settings, tls, forward, github, log.clone(), env.clone()));
     // Every request has been answered by now; idle threads of the runtime need not be waited for.
     runtime.shutdown_timeout(Duration::from_millis(200));
     match served {
@@ -91,7 +103,7 @@ pub fn run(args: &ServeArgs, env: &Env) -> Exit {
 /// Every secret the options hold, known before anything is printed.
 fn redactor(args: &ServeArgs) -> Redactor {
     let mut redactor = Redactor::new();
-    for token in [&args.receive_token, &args.api_token].into_iter().flatten() {
+    for token in [&args.receive_token, &args.api_token, &args.github_token].into_iter().flatten() {
         redactor.secret(token.trim());
     }
     if let Some(store) = &args.store {
@@ -111,6 +123,7 @@ async fn serve(
     settings: Settings,
     tls: Option<tokio_rustls::TlsAcceptor>,
     forward: Option<forward::Forwarder>,
+    github: Option<Arc<watch::github::GitHub>>,
     log: Arc<Output>,
     env: Env,
 ) -> Result<(), String> {
@@ -121,9 +134,11 @@ async fn serve(
     let store = Store::open(&settings.store, &env).await.map_err(|e| format!("--store: {e}"))?;
     let names = settings.checks.checks.iter().map(|check| check.name.clone()).collect();
     store.know_checks(names, api::now_ms()).await.map_err(|e| format!("--store: {e}"))?;
+    let keys = settings.checks.watches.iter().map(watch::Watch::key).collect();
+    store.know_watches(keys, api::now_ms()).await.map_err(|e| format!("--store: {e}"))?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     let url = format!("{scheme}://{address}");
-    let (stop, stopping) = watch::channel(false);
+    let (stop, stopping) = tokio::sync::watch::channel(false);
     let app = Arc::new(App {
         store,
         receive_token: Token::new(&settings.receive_token),
@@ -133,13 +148,14 @@ async fn serve(
         log: log.clone(),
         stopping: stopping.clone(),
         checks: settings.checks.checks.clone(),
+        watches: settings.checks.watches.clone(),
         changed: Notify::new(),
         forward_queued: Notify::new(),
     });
     // The service's own pages reach it here, as a sender's `--server` (docs/serve-checks.md): plain
     // HTTP on loopback whatever --listen and TLS are, and served until those pages are done.
     // Without it they go out all the same, without a link.
-    let (own_stop, own_stopping) = watch::channel(false);
+    let (own_stop, own_stopping) = tokio::sync::watch::channel(false);
     let own = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))
         .await
         .and_then(|own| own.local_addr().map(|address| (own, address)));
@@ -156,17 +172,15 @@ async fn serve(
         }
     };
     tokio::spawn(prune(app.clone()));
-    let pager = pager::Pager::start(app.clone(), tokio::runtime::Handle::current(), env, own_server)?;
+    let pager = pager::Pager::start(app.clone(), tokio::runtime::Handle::current(), env.clone(), own_server)?;
+    tokio::spawn(watch::poller::run(app.clone(), pager.clone(), github, env.clone()));
     tokio::spawn(scheduler::run(app.clone(), pager.clone()));
     tokio::spawn(forward::run(app.clone()));
-    let (hurry, hurrying) = watch::channel(false);
+    let (hurry, hurrying) = tokio::sync::watch::channel(false);
     tokio::spawn(signals(stop, hurry));
     log.line(&format!("serving on {url} (store {})", shown_store(&settings.store)));
     if settings.public_url.is_none() && address.ip().is_unspecified() {
         log.warning(&format!("acknowledge links will point at {url}, which no one can open: set --public-url"));
-    }
-    if settings.checks.watches > 0 {
-        log.warning("--config: this version watches no GitHub workflows yet; the [[watch]] tables are not served");
     }
     // At a stop the pages in flight finish while the requests in flight do (docs/serve-deploy.md, "Stopping").
     let pages = async {
@@ -200,7 +214,7 @@ async fn prune(app: Arc<App>) {
 
 /// The first SIGTERM or SIGINT (Ctrl-C on Windows) stops the service, gently; the second
 /// hurries the stop (the pages in flight are given back at once).
-async fn signals(stop: watch::Sender<bool>, hurry: watch::Sender<bool>) {
+async fn signals(stop: tokio::sync::watch::Sender<bool>, hurry: tokio::sync::watch::Sender<bool>) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

@@ -43,6 +43,44 @@ pub const STOP_GRACE: Duration = Duration::from_secs(30);
 pub enum Notice {
     Down { check: Check, since: i64, why: Why },
     Recovered { check: Check, since: i64 },
+    Plain(Box<Plain>),
+}
+
+/// A page or recovery that is not a check's (a watch's: docs/serve-checks.md, "Watching a
+/// scheduled GitHub workflow"), whose `send` options its caller made.
+pub struct Plain {
+    /// How the log names it.
+    pub label: String,
+    /// A page's incident in the store (name, since), marked paged once it went out; `None` for
+    /// a recovery.
+    pub incident: Option<(String, i64)>,
+    pub status: Status,
+    pub previous: Previous,
+    /// `send`'s options: the title, the texts, the alert id, the overrides.
+    pub options: Vec<String>,
+    /// What the default texts (a recovery's) name.
+    pub workflow: String,
+    pub repository: String,
+    pub run_url: String,
+}
+
+impl Notice {
+    /// The incident in the store whose claim this notice's page holds: (name, since).
+    fn incident(&self) -> Option<(String, i64)> {
+        match self {
+            Notice::Down { check, since, .. } => Some((check.name.clone(), *since)),
+            Notice::Plain(plain) => plain.incident.clone(),
+            Notice::Recovered { .. } => None,
+        }
+    }
+
+    /// How the log names what the notice is about.
+    fn label(&self) -> String {
+        match self {
+            Notice::Down { check, .. } | Notice::Recovered { check, .. } => format!("check {}", check.name),
+            Notice::Plain(plain) => plain.label.clone(),
+        }
+    }
 }
 
 /// Where the service's own pages open their acknowledgeable page: its loopback listener and
@@ -108,20 +146,20 @@ impl Pager {
     }
 
     /// Whether this process holds the claim on the incident's page (queued or in flight): it is
-    /// not claimed again meanwhile.
-    pub fn holds(&self, check: &str, since: i64) -> bool {
-        lock(&self.state.held).iter().any(|(name, at)| name == check && *at == since)
+    /// not claimed again meanwhile. `incident`: a check's name, or a watch's incident name.
+    pub fn holds(&self, incident: &str, since: i64) -> bool {
+        lock(&self.state.held).iter().any(|(name, at)| name == incident && *at == since)
     }
 
     pub fn send(&self, notice: Notice) {
-        if let Notice::Down { check, since, .. } = &notice {
-            lock(&self.state.held).push((check.name.clone(), *since));
+        if let Some(incident) = notice.incident() {
+            lock(&self.state.held).push(incident);
         }
         self.state.pending.fetch_add(1, Ordering::SeqCst);
         let _ = self.queue.send(notice);
     }
 
-    /// The checks whose down page was marked sent since the last call.
+    /// The incidents (check names) whose down page was marked sent since the last call.
     pub fn newly_paged(&self) -> Vec<String> {
         std::mem::take(&mut *lock(&self.state.paged))
     }
@@ -144,15 +182,17 @@ impl Pager {
         }
         self.state.given_back.store(true, Ordering::SeqCst);
         let held = lock(&self.state.held).clone();
-        for (check, since) in held {
-            match app.store.hold_claim(&check, since, super::api::now_ms()).await {
+        for (incident, since) in held {
+            match app.store.hold_claim(&incident, since, super::api::now_ms()).await {
                 Ok(()) => app.log.warning(&format!(
-                    "check {check}: its page did not finish before the stop; it is given back, to be paged again at \
-                     the next start or by another replica"
+                    "{}: its page did not finish before the stop; it is given back, to be paged again at the next \
+                     start or by another replica",
+                    incident_label(&incident)
                 )),
                 Err(e) => app.log.warning(&format!(
-                    "check {check}: its page did not finish before the stop and could not be given back ({e}); \
-                     it is paged again when its claim runs out"
+                    "{}: its page did not finish before the stop and could not be given back ({e}); it is paged \
+                     again when its claim runs out",
+                    incident_label(&incident)
                 )),
             }
         }
@@ -173,16 +213,15 @@ fn page(
     state: &State,
 ) {
     let outcome = send(notice, env, &app.log, own);
-    if let Notice::Down { check, since, .. } = notice {
-        let (check, since) = (&check.name, *since);
+    if let Some((incident, since)) = notice.incident() {
         let now = super::api::now_ms();
         let paged = outcome.then_some(now);
-        match runtime.block_on(app.store.page_done(check, since, paged, now + RETRY_MS)) {
-            Ok(()) if outcome => lock(&state.paged).push(check.clone()),
+        match runtime.block_on(app.store.page_done(&incident, since, paged, now + RETRY_MS)) {
+            Ok(()) if outcome => lock(&state.paged).push(incident.clone()),
             Ok(()) => {}
-            Err(e) => app.log.warning(&format!("check {check}: the page could not be marked sent: {e}")),
+            Err(e) => app.log.warning(&format!("{}: the page could not be marked sent: {e}", notice.label())),
         }
-        lock(&state.held).retain(|(name, at)| !(name == check && *at == since));
+        lock(&state.held).retain(|(name, at)| !(*name == incident && *at == since));
     }
     state.pending.fetch_sub(1, Ordering::SeqCst);
 }
@@ -196,12 +235,20 @@ async fn renew(app: Arc<App>, state: Arc<State>) {
             return;
         }
         let held = lock(&state.held).clone();
-        for (check, since) in held {
-            if let Err(e) = app.store.hold_claim(&check, since, super::api::now_ms() + LEASE_MS).await {
-                app.log.warning(&format!("check {check}: the claim on its page could not be renewed: {e}"));
+        for (incident, since) in held {
+            if let Err(e) = app.store.hold_claim(&incident, since, super::api::now_ms() + LEASE_MS).await {
+                app.log.warning(&format!(
+                    "{}: the claim on its page could not be renewed: {e}",
+                    incident_label(&incident)
+                ));
             }
         }
     }
+}
+
+/// How the log names a claimed incident: a watch's is named `watch:…` in the store.
+fn incident_label(incident: &str) -> String {
+    if incident.starts_with("watch:") { incident.to_string() } else { format!("check {incident}") }
 }
 
 fn why_text(why: Why) -> &'static str {
@@ -215,6 +262,16 @@ fn why_text(why: Why) -> &'static str {
 /// The command line of the `send` a notice stands for.
 fn arguments(notice: &Notice, own: Option<&OwnServer>) -> (Vec<String>, Status, Previous) {
     let (check, status, previous, title) = match notice {
+        Notice::Plain(plain) => {
+            let mut args: Vec<String> =
+                ["onfail", "send", "--status", plain.status.as_str()].iter().map(|s| s.to_string()).collect();
+            // As for checks: the service opens the acknowledgeable page of a watch's page too.
+            if let Some(own) = own.filter(|_| !plain.options.iter().any(|o| o == "--server")) {
+                args.extend(["--server".to_string(), own.url.clone(), "--server-token".to_string(), own.token.clone()]);
+            }
+            args.extend(plain.options.iter().cloned());
+            return (args, plain.status, plain.previous.clone());
+        }
         Notice::Down { check, why, .. } => {
             (check, Status::Failure, Previous::Succeeded, format!("Check {} is down: {}", check.name, why_text(*why)))
         }
@@ -248,16 +305,14 @@ fn arguments(notice: &Notice, own: Option<&OwnServer>) -> (Vec<String>, Status, 
 /// Builds and delivers one notice; true when some channel sent it.
 fn send(notice: &Notice, env: &Env, log: &Output, own: Option<&OwnServer>) -> bool {
     let (argv, status, previous) = arguments(notice, own);
-    let name = match notice {
-        Notice::Down { check, .. } | Notice::Recovered { check, .. } => &check.name,
-    };
+    let name = notice.label();
     // Parsed as `onfail send` is: the service's environment supplies every option not given.
     let args = match crate::cli::parse_from(&argv) {
         Ok(Cli { command: Command::Alert(AlertCommand::Send(args)) }) => args,
         Ok(_) => return false,
         Err(e) => {
             // clap's message may quote a value (a number): only its kind is logged.
-            log.error(&format!("check {name}: the page cannot be built from its options ({})", e.kind()));
+            log.error(&format!("{name}: the page cannot be built from its options ({})", e.kind()));
             return false;
         }
     };
@@ -265,32 +320,42 @@ fn send(notice: &Notice, env: &Env, log: &Output, own: Option<&OwnServer>) -> bo
     let deaf = Listener::deaf();
     let built = Facts::local(&args, env, SystemTime::now(), None).and_then(|mut facts| {
         facts.decision = Some(Decision::new(status, &previous));
-        // What the texts name: "check nightly-backup" is the job that did not run.
-        facts.context.workflow = format!("check {name}");
+        // What the texts name: "check nightly-backup" is the job that did not run; a watch's
+        // texts name its workflow and repository.
+        facts.context.workflow = name.clone();
+        if let Notice::Plain(plain) = notice {
+            facts.context.workflow = plain.workflow.clone();
+            facts.context.repository = plain.repository.clone();
+            facts.context.run_url = plain.run_url.clone();
+        }
         facts.open_page_at_server(&args, env, &deaf)?;
         for warning in &facts.warnings {
-            out.warning(&format!("check {name}: {warning}"));
+            out.warning(&format!("{name}: {warning}"));
         }
         Config::build(&args, facts)
     });
     let config = match built {
         Ok(config) => config,
         Err(e) => {
-            out.error(&format!("check {name}: the page cannot be built: {e}"));
+            out.error(&format!("{name}: the page cannot be built: {e}"));
             return false;
         }
     };
     let delivered = match deliver::deliver(&config, env, &out, &deaf) {
         Ok(delivered) => delivered,
         Err(e) => {
-            out.error(&format!("check {name}: {e}"));
+            out.error(&format!("{name}: {e}"));
             return false;
         }
     };
     let results: Vec<String> =
         delivered.channels.iter().map(|c| format!("{} {}", c.channel, result_text(c.result))).collect();
-    let what = if matches!(notice, Notice::Down { .. }) { "down" } else { "recovered" };
-    out.line(&format!("check {name} {what}: {}{}", results.join(", "), acknowledged(&delivered)));
+    let what = match notice {
+        Notice::Down { .. } => "down",
+        Notice::Plain(plain) if plain.incident.is_some() => "paged",
+        Notice::Recovered { .. } | Notice::Plain(_) => "recovered",
+    };
+    out.line(&format!("{name} {what}: {}{}", results.join(", "), acknowledged(&delivered)));
     delivered.channels.iter().any(|c| c.result == ChannelResult::Sent)
 }
 

@@ -55,4 +55,7 @@ mod transport;
 mod versions;
 mod voice;
 mod voice_properties;
+// The service is stopped with signals (`kill`), as in `checks`, whose config files it uses.
+#[cfg(unix)]
+mod watch;
 mod webhook;

@@ -15,7 +15,7 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 use super::super::checks::Seen;
 use super::{
     Forward, Inserted, MIGRATIONS, MIGRATIONS_TABLE, NewOrder, NewPage, NewReport, Order, Page, Ping, StoreError,
-    StoredReport, newer_schema,
+    StoredReport, WatchKept, newer_schema,
 };
 use crate::context::Env;
 
@@ -507,6 +507,62 @@ impl Postgres {
             .await
             .map_err(error)?;
         Ok(rows.iter().map(|row| row.get(0)).collect())
+    }
+
+    pub async fn know_watches(&self, keys: Vec<String>, at: i64) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        for key in &keys {
+            client
+                .execute(
+                    "INSERT INTO watches (watch_key, first_seen_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                    &[key, &at],
+                )
+                .await
+                .map_err(error)?;
+        }
+        Ok(())
+    }
+
+    pub async fn watch_observed(&self, key: &str, at: i64, observed: String) -> Result<(), StoreError> {
+        self.client()
+            .await?
+            .execute("UPDATE watches SET observed_at = $2, observed = $3 WHERE watch_key = $1", &[&key, &at, &observed])
+            .await
+            .map_err(error)?;
+        Ok(())
+    }
+
+    pub async fn watch_warning(&self, key: &str, at: i64, warning: String) -> Result<(), StoreError> {
+        self.client()
+            .await?
+            .execute("UPDATE watches SET warning_at = $2, warning = $3 WHERE watch_key = $1", &[&key, &at, &warning])
+            .await
+            .map_err(error)?;
+        Ok(())
+    }
+
+    pub async fn watches_kept(&self) -> Result<Vec<(String, WatchKept)>, StoreError> {
+        let rows = self
+            .client()
+            .await?
+            .query("SELECT watch_key, first_seen_at, observed_at, observed, warning_at, warning FROM watches", &[])
+            .await
+            .map_err(error)?;
+        Ok(rows
+            .iter()
+            .map(|row| {
+                (
+                    row.get(0),
+                    WatchKept {
+                        first_seen_at: row.get(1),
+                        observed_at: row.get(2),
+                        observed: row.get(3),
+                        warning_at: row.get(4),
+                        warning: row.get(5),
+                    },
+                )
+            })
+            .collect())
     }
 
     pub async fn prune_reports(&self, before: i64) -> Result<u64, StoreError> {

@@ -14,7 +14,7 @@ use tokio::sync::oneshot;
 use super::super::checks::Seen;
 use super::{
     Forward, Inserted, MIGRATIONS, MIGRATIONS_TABLE, NewOrder, NewPage, NewReport, Order, Page, Ping, StoreError,
-    StoredReport, newer_schema,
+    StoredReport, WatchKept, newer_schema,
 };
 
 /// Writes taken into one transaction at most.
@@ -425,6 +425,63 @@ impl Sqlite {
             )?
             .query_map(params![check, since, now], |row| row.get(0))?
             .collect()
+        })
+        .await
+    }
+
+    pub async fn know_watches(&self, keys: Vec<String>, at: i64) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            for key in &keys {
+                conn.execute(
+                    "INSERT INTO watches (watch_key, first_seen_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                    params![key, at],
+                )?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn watch_observed(&self, key: &str, at: i64, observed: String) -> Result<(), StoreError> {
+        let key = key.to_string();
+        self.write(move |conn| {
+            conn.execute(
+                "UPDATE watches SET observed_at = ?2, observed = ?3 WHERE watch_key = ?1",
+                params![key, at, observed],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn watch_warning(&self, key: &str, at: i64, warning: String) -> Result<(), StoreError> {
+        let key = key.to_string();
+        self.write(move |conn| {
+            conn.execute(
+                "UPDATE watches SET warning_at = ?2, warning = ?3 WHERE watch_key = ?1",
+                params![key, at, warning],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn watches_kept(&self) -> Result<Vec<(String, WatchKept)>, StoreError> {
+        self.read(|conn| {
+            conn.prepare("SELECT watch_key, first_seen_at, observed_at, observed, warning_at, warning FROM watches")?
+                .query_map([], |row| {
+                    Ok((
+                        row.get(0)?,
+                        WatchKept {
+                            first_seen_at: row.get(1)?,
+                            observed_at: row.get(2)?,
+                            observed: row.get(3)?,
+                            warning_at: row.get(4)?,
+                            warning: row.get(5)?,
+                        },
+                    ))
+                })?
+                .collect()
         })
         .await
     }
