@@ -65,6 +65,8 @@ fn a_disabled_workflow_pages_once_and_a_completed_run_recovers_without_a_call(ba
     wait_for("the page", &service, || fake.calls().len() == 1 && fake.texts().len() == 1);
     let sms = &fake.texts()[0].1;
     assert!(sms.contains("gh workflow enable nightly.yml -R acme/api") && sms.contains("60 gün"), "{sms}");
+    // The service opens an acknowledgeable page for a watch's page too (docs/serve-checks.md).
+    assert!(sms.contains("/a/"), "no acknowledge link: {sms}");
     let voice = fake.hits("/webhook/receive")[0].1.json()["error_message"].as_str().unwrap().to_string();
     assert!(voice.contains("acme api deposundaki Nightly") && !voice.contains('/'), "{voice}");
     let hook = fake.hits("/hook")[0].1.json();
