@@ -167,6 +167,11 @@ pub struct ServeArgs {
     /// A TOML file of checks and watches
     #[arg(long, env = "ONFAIL_CONFIG", value_name = "FILE", hide_env_values = true)]
     pub config: Option<std::path::PathBuf>,
+
+    /// GitHub token the [[watch]] tables of --config read the REST API with (actions: read, and
+    /// contents: read for a schedule read from the workflow file); GITHUB_API_URL for GHES
+    #[arg(long, env = "ONFAIL_GITHUB_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    pub github_token: Option<String>,
 }
 
 #[derive(Args, Debug)]

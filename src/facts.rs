@@ -93,6 +93,15 @@ impl Facts {
         Ok(facts)
     }
 
+    /// With `--server`, the acknowledgeable page of facts built by [`Facts::local`] with their
+    /// decision set: how the service's own pages get theirs (docs/serve-checks.md).
+    pub fn open_page_at_server(&mut self, args: &AlertArgs, env: &Env, stop: &Listener) -> Result<(), ConfigError> {
+        match Server::from_args(&args.channels.shared.companion)? {
+            Some(server) => self.open_page(&server, args, env, stop),
+            None => Ok(()),
+        }
+    }
+
     /// With `--server`, a failure that calls or texts someone opens an acknowledgeable page
     /// (docs/serve-senders.md). The service is optional: if it fails, that is a warning and the
     /// alert goes out without a link.

@@ -25,6 +25,7 @@ use super::pings;
 use super::report;
 use super::store::{NewOrder, NewPage, NewReport, Order, Page, Store};
 use super::token::{Token, random_code};
+use super::watch::Watch;
 use super::web;
 use crate::output::Output;
 
@@ -47,6 +48,8 @@ pub struct App {
     pub log: Arc<Output>,
     /// The checks of `--config`.
     pub checks: Vec<Check>,
+    /// The watched GitHub workflows of `--config`.
+    pub watches: Vec<Watch>,
     /// Turns true on SIGTERM/SIGINT: long-polls answer at once.
     pub stopping: watch::Receiver<bool>,
     /// Woken by every write of this process, so a long-poll here answers without waiting for

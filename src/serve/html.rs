@@ -168,8 +168,63 @@ pub struct CheckLine {
     pub next_due: Option<i64>,
 }
 
-/// `GET /`: pages, checks and SMS orders, newest first.
-pub fn web_page(pages: &[Page], checks: &[CheckLine], orders: &[Order], now: i64) -> String {
+/// A watched GitHub workflow as the web page shows it.
+pub struct WatchLine {
+    pub name: String,
+    pub state: String,
+    pub schedule: String,
+    /// When the newest scheduled run was created, and `#12 success`.
+    pub last_run: Option<(i64, String)>,
+    pub next_due: Option<i64>,
+    /// The last API warning and when.
+    pub warning: Option<(i64, String)>,
+    /// Whether the API answered since that warning.
+    pub answered_since: bool,
+}
+
+fn watch_lines(body: &mut String, watches: &[WatchLine], now: i64) {
+    if watches.is_empty() {
+        return;
+    }
+    body.push_str("<h2>GitHub workflows</h2><ul>");
+    for watch in watches {
+        let _ = write!(
+            body,
+            "<li><strong>{}</strong>: <span class=\"state\">{}</span><br><span class=\"muted\">Schedule {}",
+            escape(&watch.name),
+            escape(&watch.state),
+            escape(&watch.schedule)
+        );
+        if let Some(at) = watch.next_due {
+            let _ = write!(body, ", next due {}", escape(&when(at)));
+        }
+        match &watch.last_run {
+            Some((at, what)) => {
+                let _ = write!(body, "; last scheduled run {} {}", escape(what), escape(&when_ago(*at, now)));
+            }
+            None => body.push_str("; no scheduled run seen"),
+        }
+        body.push_str("</span>");
+        if let Some((at, warning)) = &watch.warning {
+            let (class, lead) = if watch.answered_since {
+                ("muted", "Last GitHub API warning")
+            } else {
+                ("open", "GitHub API warning")
+            };
+            let _ = write!(
+                body,
+                "<br><span class=\"{class}\">{lead} {}: {}</span>",
+                escape(&when_ago(*at, now)),
+                escape(warning)
+            );
+        }
+        body.push_str("</li>");
+    }
+    body.push_str("</ul>");
+}
+
+/// `GET /`: pages, checks, watches and SMS orders, newest first.
+pub fn web_page(pages: &[Page], checks: &[CheckLine], watches: &[WatchLine], orders: &[Order], now: i64) -> String {
     let mut body = format!(
         "<h1>onfail serve</h1><p class=\"muted\">As of {}; this page reloads every {REFRESH} s.</p>",
         escape(&when(now))
@@ -214,6 +269,7 @@ pub fn web_page(pages: &[Page], checks: &[CheckLine], orders: &[Order], now: i64
         }
         body.push_str("</ul>");
     }
+    watch_lines(&mut body, watches, now);
     body.push_str("<h2>SMS orders</h2>");
     if orders.is_empty() {
         body.push_str("<p class=\"muted\">No SMS orders yet.</p>");
@@ -295,7 +351,17 @@ mod tests {
             reports: vec![],
         };
         let check = CheckLine { name: evil.into(), state: evil.into(), next_due: None };
-        for html in [ack_page(&p, &[], NOW, false, &ENGLISH), web_page(&[p.clone()], &[check], &[order], NOW)] {
+        let watch = WatchLine {
+            name: evil.into(),
+            state: evil.into(),
+            schedule: evil.into(),
+            last_run: Some((NOW, evil.into())),
+            next_due: None,
+            warning: Some((NOW, evil.into())),
+            answered_since: false,
+        };
+        for html in [ack_page(&p, &[], NOW, false, &ENGLISH), web_page(&[p.clone()], &[check], &[watch], &[order], NOW)]
+        {
             assert!(!html.contains("<script>"), "{html}");
             assert!(
                 html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;quoted&quot;"),
@@ -344,7 +410,7 @@ mod tests {
             numbers: vec!["905321234567".into()],
             reports: vec![],
         };
-        let html = web_page(&[], &[], &[order], NOW);
+        let html = web_page(&[], &[], &[], &[order], NOW);
         assert!(html.contains("<meta http-equiv=\"refresh\" content=\"30\">"), "{html}");
         assert!(html.contains("5*******67: <span class=\"state \">pending</span>"), "{html}");
         assert!(!html.contains("5321234567"), "{html}");

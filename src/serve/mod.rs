@@ -20,13 +20,14 @@ mod scheduler;
 pub mod settings;
 pub mod store;
 mod token;
+pub mod watch;
 mod web;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, watch};
+use tokio::sync::Notify;
 
 use crate::cli::ServeArgs;
 use crate::context::Env;
@@ -76,7 +77,18 @@ pub fn run(args: &ServeArgs, env: &Env) -> Exit {
             return Exit::ServiceFailed;
         }
     };
-    let served = runtime.block_on(serve(settings, tls, forward, log.clone(), env.clone()));
+    // Made here for the same reason: the watches' blocking GitHub client.
+    let github = match settings.github_token.as_deref().filter(|_| !settings.checks.watches.is_empty()) {
+        None => None,
+        Some(token) => match watch::github::GitHub::new(env, token) {
+            Ok(github) => Some(Arc::new(github)),
+            Err(e) => {
+                log.error(&e);
+                return Exit::Usage;
+            }
+        },
+    };
+    let served = runtime.block_on(serve(settings, tls, forward, github, log.clone(), env.clone()));
     // Every request has been answered by now; idle threads of the runtime need not be waited for.
     runtime.shutdown_timeout(Duration::from_millis(200));
     match served {
@@ -91,7 +103,7 @@ pub fn run(args: &ServeArgs, env: &Env) -> Exit {
 /// Every secret the options hold, known before anything is printed.
 fn redactor(args: &ServeArgs) -> Redactor {
     let mut redactor = Redactor::new();
-    for token in [&args.receive_token, &args.api_token].into_iter().flatten() {
+    for token in [&args.receive_token, &args.api_token, &args.github_token].into_iter().flatten() {
         redactor.secret(token.trim());
     }
     if let Some(store) = &args.store {
@@ -111,6 +123,7 @@ async fn serve(
     settings: Settings,
     tls: Option<tokio_rustls::TlsAcceptor>,
     forward: Option<forward::Forwarder>,
+    github: Option<Arc<watch::github::GitHub>>,
     log: Arc<Output>,
     env: Env,
 ) -> Result<(), String> {
@@ -121,9 +134,11 @@ async fn serve(
     let store = Store::open(&settings.store, &env).await.map_err(|e| format!("--store: {e}"))?;
     let names = settings.checks.checks.iter().map(|check| check.name.clone()).collect();
     store.know_checks(names, api::now_ms()).await.map_err(|e| format!("--store: {e}"))?;
+    let keys = settings.checks.watches.iter().map(watch::Watch::key).collect();
+    store.know_watches(keys, api::now_ms()).await.map_err(|e| format!("--store: {e}"))?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     let url = format!("{scheme}://{address}");
-    let (stop, stopping) = watch::channel(false);
+    let (stop, stopping) = tokio::sync::watch::channel(false);
     let connections = store.connections();
     let app = Arc::new(App {
         store,
@@ -134,25 +149,55 @@ async fn serve(
         log: log.clone(),
         stopping: stopping.clone(),
         checks: settings.checks.checks.clone(),
+        watches: settings.checks.watches.clone(),
         changed: Notify::new(),
         forward_queued: Notify::new(),
     });
+    // The service's own pages reach it here, as a sender's `--server` (docs/serve-checks.md): plain
+    // HTTP on loopback whatever --listen and TLS are, and served until those pages are done.
+    // Without it they go out all the same, without a link.
+    let (own_stop, own_stopping) = tokio::sync::watch::channel(false);
+    let own = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))
+        .await
+        .and_then(|own| own.local_addr().map(|address| (own, address)));
+    let own_server = match own {
+        Ok((own, address)) => {
+            tokio::spawn(http::serve(own, None, api::router(app.clone()), own_stopping, connections.clone()));
+            Some(pager::OwnServer { url: format!("http://{address}"), token: settings.api_token.clone() })
+        }
+        Err(e) => {
+            log.warning(&format!(
+                "cannot listen on 127.0.0.1 for the checks' own pages ({e}): they go out without an acknowledge link"
+            ));
+            None
+        }
+    };
     tokio::spawn(prune(app.clone()));
-    let pager = pager::Pager::start(app.clone(), tokio::runtime::Handle::current(), env)?;
-    tokio::spawn(scheduler::run(app.clone(), pager));
+    let pager = pager::Pager::start(app.clone(), tokio::runtime::Handle::current(), env.clone(), own_server)?;
+    tokio::spawn(watch::poller::run(app.clone(), pager.clone(), github, env.clone()));
+    tokio::spawn(scheduler::run(app.clone(), pager.clone()));
     tokio::spawn(forward::run(app.clone()));
-    tokio::spawn(async move {
-        stop_signal().await;
-        let _ = stop.send(true);
-    });
+    let (hurry, hurrying) = tokio::sync::watch::channel(false);
+    tokio::spawn(signals(stop, hurry));
     log.line(&format!("serving on {url} (store {})", shown_store(&settings.store)));
     if settings.public_url.is_none() && address.ip().is_unspecified() {
         log.warning(&format!("acknowledge links will point at {url}, which no one can open: set --public-url"));
     }
-    if settings.checks.watches > 0 {
-        log.warning("--config: this version watches no GitHub workflows yet; the [[watch]] tables are not served");
-    }
-    http::serve(listener, tls, api::router(app), stopping, connections).await;
+    // At a stop the pages in flight finish while the requests in flight do (docs/serve-deploy.md, "Stopping").
+    let pages = async {
+        let _ = stopping.clone().wait_for(|stop| *stop).await;
+        pager.finish(&app, hurrying.clone()).await;
+        let _ = own_stop.send(true);
+    };
+    // A second signal does not wait for the requests in flight either.
+    let requests = async {
+        let mut hurried = hurrying.clone();
+        tokio::select! {
+            _ = http::serve(listener, tls, api::router(app.clone()), stopping.clone(), connections) => {}
+            _ = hurried.wait_for(|hurry| *hurry) => {}
+        }
+    };
+    tokio::join!(requests, pages);
     log.line("stopped");
     Ok(())
 }
@@ -168,25 +213,30 @@ async fn prune(app: Arc<App>) {
     }
 }
 
-/// SIGTERM or SIGINT (Ctrl-C on Windows).
-async fn stop_signal() {
+/// The first SIGTERM or SIGINT (Ctrl-C on Windows) stops the service, gently; the second
+/// hurries the stop (the pages in flight are given back at once).
+async fn signals(stop: tokio::sync::watch::Sender<bool>, hurry: tokio::sync::watch::Sender<bool>) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
-            (Ok(mut term), Ok(mut int)) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = int.recv() => {}
-                }
+        let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+            return std::future::pending().await;
+        };
+        for sender in [stop, hurry] {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
             }
-            _ => std::future::pending().await,
+            let _ = sender.send(true);
         }
     }
     #[cfg(not(unix))]
     {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
+        for sender in [stop, hurry] {
+            if tokio::signal::ctrl_c().await.is_err() {
+                return std::future::pending::<()>().await;
+            }
+            let _ = sender.send(true);
         }
     }
 }

@@ -113,5 +113,9 @@ pub async fn get_checks(State(app): State<Arc<App>>, request: Request) -> Respon
             })
         })
         .collect();
-    answer(StatusCode::OK, json!({ "checks": checks }))
+    let watches = match super::watch::shown::shown(&app).await {
+        Ok(shown) => shown.iter().map(super::watch::shown::json).collect::<Vec<Value>>(),
+        Err(e) => return store_failed(&app, "the watches could not be read", &e),
+    };
+    answer(StatusCode::OK, json!({ "checks": checks, "watches": watches }))
 }

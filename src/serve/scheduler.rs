@@ -2,7 +2,8 @@
 //! the store kept, never from how long this process has been running, so a paused process or a
 //! clock step changes nothing but when the next look happens. A down check's incident is
 //! claimed in the store (one replica wins the claim) before its page goes to the pager; a
-//! success after a paged incident is claimed as its recovery the same way.
+//! success after a paged incident is claimed as its recovery the same way, once its page went
+//! out: a success that comes while the page is in flight is looked at again when it is marked.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,12 +11,9 @@ use std::time::Duration;
 
 use super::api::{App, now_ms};
 use super::checks::{Health, Why, judge};
-use super::pager::{Notice, Pager};
+use super::pager::{LEASE_MS, Notice, Pager};
 
 const TICK: Duration = Duration::from_millis(500);
-/// How long a claimed page is this replica's to send: longer than any delivery with its
-/// escalation (docs/escalation.md, "Escalation": 15 minutes at most), after which another replica pages.
-const LEASE_MS: i64 = 20 * 60 * 1000;
 
 pub async fn run(app: Arc<App>, pager: Pager) {
     if app.checks.is_empty() {
@@ -37,6 +35,9 @@ pub async fn run(app: Arc<App>, pager: Pager) {
 /// `looked`: the last success each check had when its recoveries were last claimed, so the
 /// store is written only when a success is new (once after a start, then once per success).
 async fn tick(app: &App, pager: &Pager, looked: &mut HashMap<String, i64>) -> Result<(), super::store::StoreError> {
+    for name in pager.newly_paged() {
+        looked.remove(&name);
+    }
     let seen = app.store.checks_seen().await?;
     let now = now_ms();
     for check in &app.checks {
@@ -44,7 +45,10 @@ async fn tick(app: &App, pager: &Pager, looked: &mut HashMap<String, i64>) -> Re
         let judged = judge(check, kept, now);
         match judged.health {
             Health::Down(why) => {
-                if app.store.claim_page(&check.name, judged.since, why_name(why), now, now + LEASE_MS).await? {
+                // A page this process holds (queued, in flight) is renewed, never claimed twice.
+                if !pager.holds(&check.name, judged.since)
+                    && app.store.claim_page(&check.name, judged.since, why_name(why), now, now + LEASE_MS).await?
+                {
                     app.log.line(&format!("check {} is down ({}): paging", check.name, why_name(why)));
                     pager.send(Notice::Down { check: check.clone(), since: judged.since, why });
                 }

@@ -50,6 +50,8 @@ pub struct Settings {
     pub forward_reports_to: Option<reqwest::Url>,
     /// The checks and watches of `--config` (none without it).
     pub checks: ChecksConfig,
+    /// `--github-token`: needed when there are watches.
+    pub github_token: Option<String>,
 }
 
 impl Settings {
@@ -119,7 +121,26 @@ impl Settings {
             }
             Some(path) => config::read(path, &send_options())?,
         };
-        Ok(Settings { listen, store, receive_token, api_token, public_url, tls, forward_reports_to, checks })
+        let github_token = non_empty(&args.github_token).map(|token| token.trim().to_string());
+        if !checks.watches.is_empty() && github_token.is_none() {
+            return Err(ConfigError::new(
+                "--github-token",
+                "is required for the [[watch]] tables of --config: give a token that can read the repository's Actions \
+                 (actions: read) and, for a schedule read from the workflow file, its contents (contents: read), as \
+                 --github-token or ONFAIL_GITHUB_TOKEN",
+            ));
+        }
+        Ok(Settings {
+            listen,
+            store,
+            receive_token,
+            api_token,
+            public_url,
+            tls,
+            forward_reports_to,
+            checks,
+            github_token,
+        })
     }
 }
 

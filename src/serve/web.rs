@@ -115,7 +115,13 @@ pub async fn acknowledge_link(State(app): State<Arc<App>>, Path(code): Path<Stri
         Ok(Some(page)) if html::expired(&page, now) => link_html(StatusCode::GONE, html::expired_page(words)),
         Ok(Some(page)) => {
             if page.acknowledged_at == Some(now) {
-                app.log.line(&format!("page {} acknowledged by its link", page.page_id));
+                // A check's own page names its check (a name of the config, never a sender's text).
+                let check = page
+                    .alert_id
+                    .strip_prefix("onfail-check-")
+                    .filter(|name| app.checks.iter().any(|c| c.name == *name));
+                let of = check.map(|name| format!(" (check {name})")).unwrap_or_default();
+                app.log.line(&format!("page {} acknowledged by its link{of}", page.page_id));
             }
             app.changed.notify_waiters();
             let numbers = numbers_of(&app, &page).await;
@@ -170,5 +176,34 @@ pub async fn web_page(State(app): State<Arc<App>>, headers: HeaderMap) -> Respon
             .collect::<Vec<_>>(),
         Err(e) => return store_failed(&app, "the checks could not be read", &e, &ack_words::ENGLISH),
     };
-    html(StatusCode::OK, html::web_page(&pages, &checks, &orders, now_ms()))
+    let watches = match super::watch::shown::shown(&app).await {
+        Ok(shown) => shown.iter().map(watch_line).collect::<Vec<_>>(),
+        Err(e) => return store_failed(&app, "the watches could not be read", &e, &ack_words::ENGLISH),
+    };
+    html(StatusCode::OK, html::web_page(&pages, &checks, &watches, &orders, now_ms()))
+}
+
+fn watch_line(shown: &super::watch::shown::Shown) -> html::WatchLine {
+    let name = match shown.seen.as_ref().map(|seen| seen.name.trim()).filter(|name| !name.is_empty()) {
+        Some(name) => format!("{} {} ({name})", shown.watch.repository, shown.watch.workflow),
+        None => format!("{} {}", shown.watch.repository, shown.watch.workflow),
+    };
+    let state = match (shown.why(), shown.seen.as_ref()) {
+        (Some(why), _) => format!("down ({why})"),
+        (None, Some(seen)) => format!("{} (workflow {})", shown.state(), seen.state),
+        (None, None) => shown.state().to_string(),
+    };
+    let last_run = shown.last_run().map(|run| {
+        let outcome = run.conclusion.clone().unwrap_or_else(|| run.status.clone());
+        (run.created_at, format!("#{} {outcome}", run.number))
+    });
+    html::WatchLine {
+        name,
+        state,
+        schedule: shown.schedule(),
+        last_run,
+        next_due: shown.next_due,
+        warning: shown.warning.clone(),
+        answered_since: shown.warning.as_ref().is_some_and(|(at, _)| shown.observed_at.is_some_and(|seen| seen > *at)),
+    }
 }

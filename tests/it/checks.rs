@@ -146,7 +146,12 @@ fn a_check_may_set_any_send_option() {
 }
 
 /// `onfail serve` whose own channels are voice, SMS and a webhook aimed at `fake`.
-fn paging_service(backend: &Backend, fake: &Fake, config: &str) -> Service {
+pub fn paging_service(backend: &Backend, fake: &Fake, config: &str) -> Service {
+    Service::spawn(paging_command(backend, fake, config))
+}
+
+/// The command of [`paging_service`].
+pub fn paging_command(backend: &Backend, fake: &Fake, config: &str) -> std::process::Command {
     let mut cmd = command(backend);
     cmd.env("ONFAIL_ALERTALK_WEBHOOK_KEY", KEY)
         .env("ONFAIL_ALERTALK_URL", fake.server.url("/webhook/receive"))
@@ -157,10 +162,10 @@ fn paging_service(backend: &Backend, fake: &Fake, config: &str) -> Service {
         .env("ONFAIL_PHONE_NUMBERS", PHONES[0])
         .env("ONFAIL_WEBHOOK_URL", fake.server.url("/hook"))
         .args(["--config", config]);
-    Service::spawn(cmd)
+    cmd
 }
 
-fn wait_for(what: &str, service: &Service, until: impl Fn() -> bool) {
+pub fn wait_for(what: &str, service: &Service, until: impl Fn() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while !until() {
         assert!(Instant::now() < deadline, "{what} did not happen:\n{}", service.log());
@@ -168,7 +173,7 @@ fn wait_for(what: &str, service: &Service, until: impl Fn() -> bool) {
     }
 }
 
-const BEAT: &str = "[[check]]\nname = \"beat\"\nschedule = \"every 2s\"\ngrace = \"1s\"\n";
+pub const BEAT: &str = "[[check]]\nname = \"beat\"\nschedule = \"every 2s\"\ngrace = \"1s\"\n";
 
 fn an_overdue_check_pages_once_stays_silent_and_recovers_without_a_call(backend: &Backend) {
     let fake = Fake::new(Voice::Queue, &[]);

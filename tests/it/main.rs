@@ -11,6 +11,8 @@ mod action_inputs;
 mod browser;
 mod cancel;
 #[cfg(unix)]
+mod check_clocks;
+mod check_pages;
 mod checks;
 mod details;
 mod docs;
@@ -53,4 +55,7 @@ mod transport;
 mod versions;
 mod voice;
 mod voice_properties;
+// The service is stopped with signals (`kill`), as in `checks`, whose config files it uses.
+#[cfg(unix)]
+mod watch;
 mod webhook;

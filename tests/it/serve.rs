@@ -128,7 +128,7 @@ fn orders_need_the_api_token_and_answer_404_for_unknown_ids(backend: &Backend) {
         assert_eq!(service.api("POST", "/v1/orders", Some(bad.clone())).0, 400, "{bad}");
     }
     assert_eq!(service.api("GET", "/v1/orders/7001?wait=abc", None).0, 400);
-    assert_eq!(service.api("GET", "/v1/checks", None), (200, json!({"checks": []})));
+    assert_eq!(service.api("GET", "/v1/checks", None), (200, json!({"checks": [], "watches": []})));
 }
 
 fn a_long_poll_answers_when_a_recipient_changes(backend: &Backend) {

@@ -11,6 +11,7 @@ use toml::{Table, Value};
 
 use super::{Check, Schedule};
 use crate::error::ConfigError;
+use crate::serve::watch::{self, Watch};
 
 const DEFAULT_GRACE: Duration = Duration::from_secs(5 * 60);
 /// A schedule, grace or run time longer than a year is a mistake.
@@ -20,11 +21,11 @@ const LONGEST: Duration = Duration::from_secs(366 * 24 * 3600);
 #[derive(Clone, Debug, Default)]
 pub struct ChecksConfig {
     pub checks: Vec<Check>,
-    /// How many `[[watch]]` tables there are (GitHub workflows, not served by this version).
-    pub watches: usize,
+    /// The `[[watch]]` tables: scheduled GitHub workflows.
+    pub watches: Vec<Watch>,
 }
 
-fn bad(what: &str, message: impl Into<String>) -> ConfigError {
+pub(in crate::serve) fn bad(what: &str, message: impl Into<String>) -> ConfigError {
     ConfigError::new(&format!("--config: {what}"), message)
 }
 
@@ -42,11 +43,12 @@ pub fn parse(text: &str, send_options: &BTreeSet<String>) -> Result<ChecksConfig
     let mut zone = jiff::tz::TimeZone::UTC;
     let mut config = ChecksConfig::default();
     let mut check_tables = Vec::new();
+    let mut watch_tables = Vec::new();
     for (key, value) in &table {
         match (key.as_str(), value) {
             ("timezone", Value::String(name)) => zone = time_zone("timezone", name)?,
             ("check", Value::Array(items)) => check_tables = items.clone(),
-            ("watch", Value::Array(items)) => config.watches = items.len(),
+            ("watch", Value::Array(items)) => watch_tables = items.clone(),
             _ => {
                 return Err(bad(
                     key,
@@ -65,6 +67,16 @@ pub fn parse(text: &str, send_options: &BTreeSet<String>) -> Result<ChecksConfig
             return Err(bad(&format!("check \"{}\"", check.name), "is named twice: give each check its own name"));
         }
         config.checks.push(check);
+    }
+    for (index, item) in watch_tables.iter().enumerate() {
+        let Value::Table(fields) = item else {
+            return Err(bad("watch", "must be a list of tables: write each as [[watch]]"));
+        };
+        let watch = watch::config::watch(index, fields, send_options)?;
+        if config.watches.iter().any(|w: &Watch| w.key() == watch.key()) {
+            return Err(bad(&watch.label(), "is watched twice: keep one [[watch]] table per workflow"));
+        }
+        config.watches.push(watch);
     }
     Ok(config)
 }
@@ -119,29 +131,33 @@ fn check(
                 "is not a check setting nor an option of `onfail send`: use schedule, grace, max-runtime, timezone, or a send option's name without -- (e.g. phone-numbers)",
             ));
         }
-        let value = match value {
-            Value::String(s) => s.clone(),
-            Value::Integer(n) => n.to_string(),
-            Value::Float(x) => x.to_string(),
-            Value::Boolean(b) => b.to_string(),
-            _ => return Err(bad(&at(key), "must be a string, a number or true/false")),
-        };
-        overrides.insert(key.clone(), value);
+        overrides.insert(key.clone(), option_value(&at(key), value)?);
     }
     Ok(Check { name, schedule, grace, max_runtime, overrides })
+}
+
+/// A send option's value as its command line would give it.
+pub(in crate::serve) fn option_value(what: &str, value: &Value) -> Result<String, ConfigError> {
+    match value {
+        Value::String(s) => Ok(s.clone()),
+        Value::Integer(n) => Ok(n.to_string()),
+        Value::Float(x) => Ok(x.to_string()),
+        Value::Boolean(b) => Ok(b.to_string()),
+        _ => Err(bad(what, "must be a string, a number or true/false")),
+    }
 }
 
 fn valid_name(name: &str) -> bool {
     (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
-fn time_zone(what: &str, name: &str) -> Result<jiff::tz::TimeZone, ConfigError> {
+pub(in crate::serve) fn time_zone(what: &str, name: &str) -> Result<jiff::tz::TimeZone, ConfigError> {
     jiff::tz::TimeZone::get(name.trim()).map_err(|_| {
         bad(what, format!("'{name}' is not a time zone: give an IANA name such as \"Europe/Istanbul\" or \"UTC\""))
     })
 }
 
-fn duration(what: &str, text: &str) -> Result<Duration, ConfigError> {
+pub(in crate::serve) fn duration(what: &str, text: &str) -> Result<Duration, ConfigError> {
     let parsed = humantime::parse_duration(text.trim())
         .map_err(|_| bad(what, format!("'{text}' is not a duration: write e.g. \"30s\", \"5m\" or \"2h\"")))?;
     if parsed.is_zero() || parsed > LONGEST {
@@ -150,7 +166,7 @@ fn duration(what: &str, text: &str) -> Result<Duration, ConfigError> {
     Ok(parsed)
 }
 
-fn schedule_of(what: &str, text: &str, zone: jiff::tz::TimeZone) -> Result<Schedule, ConfigError> {
+pub(in crate::serve) fn schedule_of(what: &str, text: &str, zone: jiff::tz::TimeZone) -> Result<Schedule, ConfigError> {
     if let Some(period) = text.strip_prefix("every ") {
         return Ok(Schedule::Every(duration(what, period)?));
     }

@@ -66,6 +66,9 @@ pub struct Seen {
     /// The newest ping of any kind, and its kind (`success`, `start`, `fail`, or an exit code).
     pub last_ping_at: Option<i64>,
     pub last_ping_kind: Option<String>,
+    /// The newest incident not recovered: its `since` and why it was opened (`late`, `failed`,
+    /// `ran too long`).
+    pub incident: Option<(i64, String)>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -126,6 +129,9 @@ pub fn judge(check: &Check, seen: &Seen, now: i64) -> Judgement {
         Health::Down(Why::RanTooLong { started })
     } else if let Some(due) = late {
         Health::Down(Why::Late { due })
+    } else if let Some(why) = still_down(seen, since, next_due) {
+        // Only a success ends an incident: a wall clock stepped back does not (docs/serve-checks.md, "Clocks").
+        Health::Down(why)
     } else if started.is_some() {
         Health::Running
     } else if seen.last_ping_at.is_none() {
@@ -134,6 +140,17 @@ pub fn judge(check: &Check, seen: &Seen, now: i64) -> Judgement {
         Health::Up
     };
     Judgement { health, next_due, since }
+}
+
+/// Why the incident of `since` is open, if one is: a check judged down once stays down until a
+/// success moves `since` on, whatever the clock says now.
+fn still_down(seen: &Seen, since: i64, next_due: Option<i64>) -> Option<Why> {
+    let (opened, why) = seen.incident.as_ref().filter(|(opened, _)| *opened == since)?;
+    Some(match why.as_str() {
+        "failed" => Why::Failed { at: seen.last_fail_at.unwrap_or(*opened) },
+        "ran too long" => Why::RanTooLong { started: seen.last_start_at.unwrap_or(*opened) },
+        _ => Why::Late { due: next_due.unwrap_or(*opened) },
+    })
 }
 
 #[cfg(test)]
@@ -179,6 +196,22 @@ mod tests {
         seen.last_success_at = Some(12 * S);
         seen.last_ping_at = Some(12 * S);
         assert_eq!(judge(&check, &seen, 13 * S).health, Health::Up);
+    }
+
+    #[test]
+    fn an_open_incident_stays_down_when_the_clock_goes_back_until_a_success() {
+        let check = every(60, 10, None);
+        let mut seen = Seen {
+            first_seen_at: 0,
+            last_success_at: Some(50 * S),
+            last_ping_at: Some(50 * S),
+            incident: Some((50 * S, "late".into())),
+            ..Seen::default()
+        };
+        // The clock is back before the due time: still the same incident, still down.
+        assert_eq!(judge(&check, &seen, 60 * S).health, Health::Down(Why::Late { due: 110 * S }));
+        seen.last_success_at = Some(70 * S);
+        assert_eq!(judge(&check, &seen, 71 * S).health, Health::Up);
     }
 
     #[test]

@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("migrations/0002_forwards.sql")),
     (3, include_str!("migrations/0003_checks.sql")),
     (4, include_str!("migrations/0004_check_incidents.sql")),
+    (5, include_str!("migrations/0005_watches.sql")),
 ];
 
 /// Created by both back ends before the migrations run.
@@ -121,6 +122,19 @@ pub struct Page {
     pub run_url: String,
     pub created_at: i64,
     pub acknowledged_at: Option<i64>,
+}
+
+/// What the store kept of one watch (docs/serve-checks.md, "Watching a scheduled GitHub workflow").
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WatchKept {
+    /// When a service first knew the watch: a fresh start pages nobody for a late run.
+    pub first_seen_at: i64,
+    /// The last successful look at the API, and what it saw (the watch module's JSON).
+    pub observed_at: Option<i64>,
+    pub observed: Option<String>,
+    /// The last API failure, and when.
+    pub warning_at: Option<i64>,
+    pub warning: Option<String>,
 }
 
 /// A ping of a check: which time it sets.
@@ -306,10 +320,37 @@ impl Store {
         each!(self.page_done(check, since, paged, retry_at))
     }
 
+    /// Moves the claim on an incident whose page is not marked sent to `until`: later while its
+    /// page is in flight (a lease that runs out soon after a crash), or now to give it back when
+    /// the page cannot finish (another replica, or the next start, pages at once).
+    pub async fn hold_claim(&self, check: &str, since: i64, until: i64) -> Result<(), StoreError> {
+        each!(self.hold_claim(check, since, until))
+    }
+
     /// Marks the paged, unrecovered incidents of `check` older than `since` recovered at `now`;
     /// gives their `since`s (empty when another replica did it first).
     pub async fn claim_recoveries(&self, check: &str, since: i64, now: i64) -> Result<Vec<i64>, StoreError> {
         each!(self.claim_recoveries(check, since, now))
+    }
+
+    /// Makes the rows of watches not seen before (a known watch keeps its first sight).
+    pub async fn know_watches(&self, keys: Vec<String>, at: i64) -> Result<(), StoreError> {
+        each!(self.know_watches(keys, at))
+    }
+
+    /// What a successful look at the API saw.
+    pub async fn watch_observed(&self, key: &str, at: i64, observed: String) -> Result<(), StoreError> {
+        each!(self.watch_observed(key, at, observed))
+    }
+
+    /// The API failed: the warning the web page shows.
+    pub async fn watch_warning(&self, key: &str, at: i64, warning: String) -> Result<(), StoreError> {
+        each!(self.watch_warning(key, at, warning))
+    }
+
+    /// What was kept of every watch, by key.
+    pub async fn watches_kept(&self) -> Result<Vec<(String, WatchKept)>, StoreError> {
+        each!(self.watches_kept())
     }
 
     /// Deletes the reports received before `before`; how many.

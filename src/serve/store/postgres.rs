@@ -15,7 +15,7 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 use super::super::checks::Seen;
 use super::{
     Forward, Inserted, MIGRATIONS, MIGRATIONS_TABLE, NewOrder, NewPage, NewReport, Order, Page, Ping, StoreError,
-    StoredReport, newer_schema,
+    StoredReport, WatchKept, newer_schema,
 };
 use crate::context::Env;
 
@@ -23,6 +23,11 @@ const CONNECTIONS: usize = 4;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Taken by whichever replica migrates; the others wait for it.
 const MIGRATION_LOCK: i64 = 0x6f6e_6661_696c;
+
+/// A ping's time, never before the check's last ping or first sight: a wall clock stepped back
+/// keeps the order of the pings (a fail after a success stays after it), and a success stays
+/// later than the incident it ends (docs/serve-checks.md, "Clocks").
+const AFTER_THE_LAST: &str = "GREATEST(excluded.last_ping_at, coalesce(checks.last_ping_at, checks.first_seen_at) + 1)";
 
 pub struct Postgres {
     config: Config,
@@ -389,8 +394,8 @@ impl Postgres {
             .execute(
                 &format!(
                     "INSERT INTO checks (name, first_seen_at, {column}, last_ping_at, last_ping_kind) \
-                     VALUES ($1, $2, $2, $2, $3) ON CONFLICT (name) DO UPDATE SET {column} = excluded.{column}, \
-                     last_ping_at = excluded.last_ping_at, last_ping_kind = excluded.last_ping_kind"
+                     VALUES ($1, $2, $2, $2, $3) ON CONFLICT (name) DO UPDATE SET {column} = {AFTER_THE_LAST}, \
+                     last_ping_at = {AFTER_THE_LAST}, last_ping_kind = excluded.last_ping_kind"
                 ),
                 &[&ping.check, &ping.at, &ping.label],
             )
@@ -405,7 +410,9 @@ impl Postgres {
             .await?
             .query(
                 "SELECT name, first_seen_at, last_start_at, last_success_at, last_fail_at, last_ping_at, \
-                 last_ping_kind FROM checks",
+                 last_ping_kind, (SELECT since FROM check_incidents WHERE check_name = name AND recovered_at IS NULL \
+                 ORDER BY since DESC LIMIT 1), (SELECT why FROM check_incidents WHERE check_name = name \
+                 AND recovered_at IS NULL ORDER BY since DESC LIMIT 1) FROM checks",
                 &[],
             )
             .await
@@ -420,6 +427,7 @@ impl Postgres {
                     last_fail_at: row.get(4),
                     last_ping_at: row.get(5),
                     last_ping_kind: row.get(6),
+                    incident: row.get::<_, Option<i64>>(7).zip(row.get::<_, Option<String>>(8)),
                 };
                 (row.get(0), seen)
             })
@@ -474,6 +482,19 @@ impl Postgres {
         Ok(())
     }
 
+    pub async fn hold_claim(&self, check: &str, since: i64, until: i64) -> Result<(), StoreError> {
+        self.client()
+            .await?
+            .execute(
+                "UPDATE check_incidents SET claimed_until = $3 WHERE check_name = $1 AND since = $2 \
+                 AND paged_at IS NULL",
+                &[&check, &since, &until],
+            )
+            .await
+            .map_err(error)?;
+        Ok(())
+    }
+
     pub async fn claim_recoveries(&self, check: &str, since: i64, now: i64) -> Result<Vec<i64>, StoreError> {
         let rows = self
             .client()
@@ -486,6 +507,62 @@ impl Postgres {
             .await
             .map_err(error)?;
         Ok(rows.iter().map(|row| row.get(0)).collect())
+    }
+
+    pub async fn know_watches(&self, keys: Vec<String>, at: i64) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        for key in &keys {
+            client
+                .execute(
+                    "INSERT INTO watches (watch_key, first_seen_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                    &[key, &at],
+                )
+                .await
+                .map_err(error)?;
+        }
+        Ok(())
+    }
+
+    pub async fn watch_observed(&self, key: &str, at: i64, observed: String) -> Result<(), StoreError> {
+        self.client()
+            .await?
+            .execute("UPDATE watches SET observed_at = $2, observed = $3 WHERE watch_key = $1", &[&key, &at, &observed])
+            .await
+            .map_err(error)?;
+        Ok(())
+    }
+
+    pub async fn watch_warning(&self, key: &str, at: i64, warning: String) -> Result<(), StoreError> {
+        self.client()
+            .await?
+            .execute("UPDATE watches SET warning_at = $2, warning = $3 WHERE watch_key = $1", &[&key, &at, &warning])
+            .await
+            .map_err(error)?;
+        Ok(())
+    }
+
+    pub async fn watches_kept(&self) -> Result<Vec<(String, WatchKept)>, StoreError> {
+        let rows = self
+            .client()
+            .await?
+            .query("SELECT watch_key, first_seen_at, observed_at, observed, warning_at, warning FROM watches", &[])
+            .await
+            .map_err(error)?;
+        Ok(rows
+            .iter()
+            .map(|row| {
+                (
+                    row.get(0),
+                    WatchKept {
+                        first_seen_at: row.get(1),
+                        observed_at: row.get(2),
+                        observed: row.get(3),
+                        warning_at: row.get(4),
+                        warning: row.get(5),
+                    },
+                )
+            })
+            .collect())
     }
 
     pub async fn prune_reports(&self, before: i64) -> Result<u64, StoreError> {

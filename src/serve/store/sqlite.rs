@@ -22,7 +22,7 @@ use tokio::sync::oneshot;
 use super::super::checks::Seen;
 use super::{
     Forward, Inserted, MIGRATIONS, MIGRATIONS_TABLE, NewOrder, NewPage, NewReport, Order, Page, Ping, StoreError,
-    StoredReport, newer_schema,
+    StoredReport, WatchKept, newer_schema,
 };
 
 /// Writes taken into one transaction at most.
@@ -52,6 +52,11 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// transaction's commit succeeded or failed.
 type Job = Box<dyn FnOnce(&Connection) -> Finish + Send>;
 type Finish = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+
+/// A ping's time, never before the check's last ping or first sight: a wall clock stepped back
+/// keeps the order of the pings (a fail after a success stays after it), and a success stays
+/// later than the incident it ends (docs/serve-checks.md, "Clocks").
+const AFTER_THE_LAST: &str = "max(excluded.last_ping_at, coalesce(checks.last_ping_at, checks.first_seen_at) + 1)";
 
 pub struct Sqlite {
     path: PathBuf,
@@ -352,8 +357,8 @@ impl Sqlite {
             conn.execute(
                 &format!(
                     "INSERT INTO checks (name, first_seen_at, {column}, last_ping_at, last_ping_kind) \
-                     VALUES (?1, ?2, ?2, ?2, ?3) ON CONFLICT (name) DO UPDATE SET {column} = excluded.{column}, \
-                     last_ping_at = excluded.last_ping_at, last_ping_kind = excluded.last_ping_kind"
+                     VALUES (?1, ?2, ?2, ?2, ?3) ON CONFLICT (name) DO UPDATE SET {column} = {AFTER_THE_LAST}, \
+                     last_ping_at = {AFTER_THE_LAST}, last_ping_kind = excluded.last_ping_kind"
                 ),
                 params![ping.check, ping.at, ping.label],
             )?;
@@ -366,7 +371,9 @@ impl Sqlite {
         self.read(|conn| {
             conn.prepare(
                 "SELECT name, first_seen_at, last_start_at, last_success_at, last_fail_at, last_ping_at, \
-                 last_ping_kind FROM checks",
+                 last_ping_kind, (SELECT since FROM check_incidents WHERE check_name = name AND recovered_at IS NULL \
+                 ORDER BY since DESC LIMIT 1), (SELECT why FROM check_incidents WHERE check_name = name \
+                 AND recovered_at IS NULL ORDER BY since DESC LIMIT 1) FROM checks",
             )?
             .query_map([], |row| {
                 Ok((
@@ -378,6 +385,7 @@ impl Sqlite {
                         last_fail_at: row.get(4)?,
                         last_ping_at: row.get(5)?,
                         last_ping_kind: row.get(6)?,
+                        incident: row.get::<_, Option<i64>>(7)?.zip(row.get::<_, Option<String>>(8)?),
                     },
                 ))
             })?
@@ -428,6 +436,19 @@ impl Sqlite {
         .await
     }
 
+    pub async fn hold_claim(&self, check: &str, since: i64, until: i64) -> Result<(), StoreError> {
+        let check = check.to_string();
+        self.write(move |conn| {
+            conn.execute(
+                "UPDATE check_incidents SET claimed_until = ?3 WHERE check_name = ?1 AND since = ?2 \
+                 AND paged_at IS NULL",
+                params![check, since, until],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
     pub async fn claim_recoveries(&self, check: &str, since: i64, now: i64) -> Result<Vec<i64>, StoreError> {
         let check = check.to_string();
         self.write(move |conn| {
@@ -437,6 +458,63 @@ impl Sqlite {
             )?
             .query_map(params![check, since, now], |row| row.get(0))?
             .collect()
+        })
+        .await
+    }
+
+    pub async fn know_watches(&self, keys: Vec<String>, at: i64) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            for key in &keys {
+                conn.execute(
+                    "INSERT INTO watches (watch_key, first_seen_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                    params![key, at],
+                )?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn watch_observed(&self, key: &str, at: i64, observed: String) -> Result<(), StoreError> {
+        let key = key.to_string();
+        self.write(move |conn| {
+            conn.execute(
+                "UPDATE watches SET observed_at = ?2, observed = ?3 WHERE watch_key = ?1",
+                params![key, at, observed],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn watch_warning(&self, key: &str, at: i64, warning: String) -> Result<(), StoreError> {
+        let key = key.to_string();
+        self.write(move |conn| {
+            conn.execute(
+                "UPDATE watches SET warning_at = ?2, warning = ?3 WHERE watch_key = ?1",
+                params![key, at, warning],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn watches_kept(&self) -> Result<Vec<(String, WatchKept)>, StoreError> {
+        self.read(|conn| {
+            conn.prepare("SELECT watch_key, first_seen_at, observed_at, observed, warning_at, warning FROM watches")?
+                .query_map([], |row| {
+                    Ok((
+                        row.get(0)?,
+                        WatchKept {
+                            first_seen_at: row.get(1)?,
+                            observed_at: row.get(2)?,
+                            observed: row.get(3)?,
+                            warning_at: row.get(4)?,
+                            warning: row.get(5)?,
+                        },
+                    ))
+                })?
+                .collect()
         })
         .await
     }

@@ -4,6 +4,7 @@
 #[cfg(unix)]
 pub mod chromium;
 pub mod github_api;
+pub mod github_watch;
 pub mod phones;
 #[cfg(unix)]
 pub mod service;

@@ -29,6 +29,8 @@ pub enum Voice {
     /// 503 with `Retry-After: 2`, every time.
     Busy,
     Hang,
+    /// Queued, after this long (a call in flight).
+    Slow(std::time::Duration),
     /// 403 to the first call, queued after: a call that surely did not go out, once.
     RefuseFirst,
 }
@@ -56,6 +58,7 @@ impl Fake {
                     Voice::Refuse => Reply::json(403, r#"{"message":"invalid key"}"#),
                     Voice::Busy => Reply::json(503, "{}").header("Retry-After", "2"),
                     Voice::Hang => Reply::Hang,
+                    Voice::Slow(delay) => Reply::json(200, QUEUED).after(delay),
                     Voice::RefuseFirst if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 => {
                         Reply::json(403, r#"{"message":"invalid key"}"#)
                     }
