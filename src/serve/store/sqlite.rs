@@ -42,7 +42,8 @@ const CHECKPOINT_PAUSE: Duration = Duration::from_millis(100);
 /// steady stream the background checkpoints never catch up with the end of the WAL (SQLite
 /// starts a WAL again from its beginning only when every frame has been copied), so without
 /// this the file would grow as long as the stream lasts. A restart copies what the last
-/// background pass left (little) and waits for readers: a pause for one group in thousands.
+/// background pass left (little), once per thousands of groups; when a reader or the
+/// checkpointer is in its way it is not waited for but tried again after the next pass.
 const RESTART_PAGES: i64 = 8192;
 /// Connections kept for readers between reads.
 const IDLE_READERS: usize = 8;
