@@ -233,13 +233,27 @@ impl Driver<'_> {
             _ => "the next level is paged".to_string(),
         };
         self.out.line(&format!(
-            "escalation: waiting {} for an acknowledgement (cancel the run to acknowledge); {next} at {}",
+            "escalation: waiting {} for an acknowledgement ({}); {next} at {}",
             humantime::format_duration(wait),
+            self.how_to_acknowledge(),
             at(wait)
         ));
         let started = Instant::now();
         self.ack.wait(wait);
         self.waited += started.elapsed();
+    }
+
+    /// What acknowledges this page where it runs (docs/escalation.md, "Escalation"): the SMS's
+    /// link with `--server`, and cancelling the run on GitHub; elsewhere (a cron host, the
+    /// service's own pages) there is no run to cancel.
+    fn how_to_acknowledge(&self) -> &'static str {
+        let on_github = self.alert.context.source == crate::context::Source::GitHub;
+        match (self.alert.ack_url.is_some(), on_github) {
+            (true, true) => "open the SMS's link or cancel the run to acknowledge",
+            (true, false) => "open the SMS's link to acknowledge",
+            (false, true) => "cancel the run to acknowledge",
+            (false, false) => "no link to acknowledge it without --server",
+        }
     }
 
     /// `sms-first`: reads the report of the first SMS, then decides who is called.

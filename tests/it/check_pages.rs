@@ -70,6 +70,8 @@ fn an_escalating_check_stops_at_the_link(backend: &Backend) {
     assert!(pressed.elapsed() < Duration::from_secs(10), "{:?}:\n{}", pressed.elapsed(), service.log());
     let log = service.log();
     assert!(log.contains("acknowledged by link at "), "{log}");
+    // There is no run to cancel here: the wait names the link.
+    assert!(log.contains("for an acknowledgement (open the SMS's link to acknowledge)"), "{log}");
     // Past the time of the second level: nothing more went out, and the incident is paged.
     std::thread::sleep(Duration::from_secs(10).saturating_sub(pressed.elapsed()));
     assert_eq!(fake.calls(), [vec![A.to_string()]], "{}", service.log());
