@@ -5,6 +5,11 @@ use clap::error::ErrorKind::InvalidUtf8;
 use onfail::cli::{Cli, Command};
 use onfail::context::Env;
 
+/// The static musl build allocates through mimalloc (Cargo.toml says why).
+#[cfg(target_env = "musl")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     drop_empty_onfail_vars();
     let env = environment();

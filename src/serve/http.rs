@@ -5,6 +5,7 @@
 //! and a TLS handshake that stalls is dropped.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use hyper::server::conn::http1;
@@ -29,6 +30,7 @@ pub async fn serve(
     tls: Option<TlsAcceptor>,
     router: axum::Router,
     mut stop: watch::Receiver<bool>,
+    connections: Arc<AtomicUsize>,
 ) {
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -44,7 +46,9 @@ pub async fn serve(
                 Ok((stream, _)) => {
                     let _ = stream.set_nodelay(true);
                     let (http, router, watcher, tls) = (http.clone(), router.clone(), graceful.watcher(), tls.clone());
+                    let open = Open::new(connections.clone());
                     tokio::spawn(async move {
+                        let _open = open;
                         match tls {
                             None => serve_connection(&http, stream, router, watcher).await,
                             Some(acceptor) => {
@@ -63,6 +67,22 @@ pub async fn serve(
     }
     drop(listener);
     let _ = tokio::time::timeout(GRACE, graceful.shutdown()).await;
+}
+
+/// One open connection on the gauge, for as long as it lives.
+struct Open(Arc<AtomicUsize>);
+
+impl Open {
+    fn new(gauge: Arc<AtomicUsize>) -> Open {
+        gauge.fetch_add(1, Ordering::Relaxed);
+        Open(gauge)
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 async fn serve_connection<S>(

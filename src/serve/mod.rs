@@ -139,6 +139,7 @@ async fn serve(
     let scheme = if tls.is_some() { "https" } else { "http" };
     let url = format!("{scheme}://{address}");
     let (stop, stopping) = tokio::sync::watch::channel(false);
+    let connections = store.connections();
     let app = Arc::new(App {
         store,
         receive_token: Token::new(&settings.receive_token),
@@ -161,7 +162,7 @@ async fn serve(
         .and_then(|own| own.local_addr().map(|address| (own, address)));
     let own_server = match own {
         Ok((own, address)) => {
-            tokio::spawn(http::serve(own, None, api::router(app.clone()), own_stopping));
+            tokio::spawn(http::serve(own, None, api::router(app.clone()), own_stopping, connections.clone()));
             Some(pager::OwnServer { url: format!("http://{address}"), token: settings.api_token.clone() })
         }
         Err(e) => {
@@ -192,7 +193,7 @@ async fn serve(
     let requests = async {
         let mut hurried = hurrying.clone();
         tokio::select! {
-            _ = http::serve(listener, tls, api::router(app.clone()), stopping.clone()) => {}
+            _ = http::serve(listener, tls, api::router(app.clone()), stopping.clone(), connections) => {}
             _ = hurried.wait_for(|hurry| *hurry) => {}
         }
     };

@@ -8,6 +8,8 @@ pub mod postgres;
 pub mod sqlite;
 
 use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 
 use super::checks::Seen;
 use super::settings::StoreUrl;
@@ -193,6 +195,15 @@ impl Store {
                 Ok(Store::Sqlite(store))
             }
             StoreUrl::Postgres(url) => Ok(Store::Postgres(postgres::Postgres::open(url, env).await?)),
+        }
+    }
+
+    /// The gauge of open HTTP connections that the server keeps for the store: SQLite's writer
+    /// stops gathering a group once every connection has its report in it.
+    pub fn connections(&self) -> Arc<AtomicUsize> {
+        match self {
+            Store::Sqlite(store) => store.connections(),
+            Store::Postgres(_) => Arc::new(AtomicUsize::new(0)),
         }
     }
 

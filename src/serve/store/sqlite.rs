@@ -3,8 +3,16 @@
 //! savepoint, so one failure does not undo the others) and commits once: a report is on disk
 //! before its 200, and a burst costs one fsync, not one each (group commit). Reads run on
 //! blocking threads with their own connections. Nothing here runs on an async executor thread.
+//!
+//! Checkpoints (copying the WAL into the database file) are kept out of the commits: SQLite's
+//! automatic checkpoint would run inside the commit of whichever group crosses 1000 pages of
+//! WAL, and that group's answers would wait for it (`docs/benchmarks.md`, "onfail serve: report
+//! intake"). Here a checkpointer thread on its own connection copies the WAL in the background
+//! (PASSIVE: it never blocks the writer), and the writer restarts the WAL between two groups
+//! once it has grown past [`RESTART_PAGES`], which keeps the file bounded under a steady stream.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -23,9 +31,20 @@ const MAX_BATCH: usize = 1000;
 /// [`LINGER_GAP`] of the last, for at most [`LINGER`]: the answers of one commit reach every
 /// waiting client at once, and their next reports arrive a moment apart, so without this the
 /// next commit would carry the first few and the rest wait a whole fsync
-/// (`docs/benchmarks.md`, "onfail serve: report intake").
+/// (`docs/benchmarks.md`, "onfail serve: report intake"). It stops as soon as the group holds
+/// a write for every open HTTP connection (no other can come), so with none open (the
+/// service's own writes) it does not wait at all.
 const LINGER: Duration = Duration::from_millis(2);
 const LINGER_GAP: Duration = Duration::from_micros(250);
+/// The checkpointer copies the WAL at most this often, so that one pass copies many commits.
+const CHECKPOINT_PAUSE: Duration = Duration::from_millis(100);
+/// WAL pages (4 KiB each) past which the writer restarts the WAL between two groups. Under a
+/// steady stream the background checkpoints never catch up with the end of the WAL (SQLite
+/// starts a WAL again from its beginning only when every frame has been copied), so without
+/// this the file would grow as long as the stream lasts. A restart copies what the last
+/// background pass left (little), once per thousands of groups; when a reader or the
+/// checkpointer is in its way it is not waited for but tried again after the next pass.
+const RESTART_PAGES: i64 = 8192;
 /// Connections kept for readers between reads.
 const IDLE_READERS: usize = 8;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -42,6 +61,8 @@ const AFTER_THE_LAST: &str = "max(excluded.last_ping_at, coalesce(checks.last_pi
 
 pub struct Sqlite {
     path: PathBuf,
+    /// The HTTP connections open now (kept by `http`): no report can come but on one of them.
+    connections: Arc<AtomicUsize>,
     writer: mpsc::Sender<Job>,
     readers: Arc<Mutex<Vec<Connection>>>,
 }
@@ -62,18 +83,31 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
 impl Sqlite {
     /// Creates the file's directory and the file when needed, migrates, starts the writer.
     pub fn open(path: &Path) -> Result<Sqlite, StoreError> {
+        Sqlite::open_with(path, RESTART_PAGES)
+    }
+
+    fn open_with(path: &Path, restart_pages: i64) -> Result<Sqlite, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .map_err(|e| StoreError(format!("cannot create the directory {}: {e}", dir.display())))?;
         }
         let mut conn = connect(path)?;
         migrate(&mut conn)?;
+        conn.execute_batch("PRAGMA wal_autocheckpoint = 0").map_err(error)?;
+        let checkpointer = Checkpointer::start(connect(path)?, restart_pages)?;
         let (writer, jobs) = mpsc::channel();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let open = connections.clone();
         std::thread::Builder::new()
             .name("onfail-sqlite-writer".into())
-            .spawn(move || write_loop(conn, jobs))
+            .spawn(move || write_loop(conn, jobs, checkpointer, &open))
             .map_err(|e| StoreError(format!("cannot start the writer thread: {e}")))?;
-        Ok(Sqlite { path: path.to_path_buf(), writer, readers: Arc::new(Mutex::new(Vec::new())) })
+        Ok(Sqlite { path: path.to_path_buf(), connections, writer, readers: Arc::new(Mutex::new(Vec::new())) })
+    }
+
+    /// The gauge of open HTTP connections that the writer reads (see [`write_loop`]).
+    pub fn connections(&self) -> Arc<AtomicUsize> {
+        self.connections.clone()
     }
 
     /// Queues a write and waits for its commit.
@@ -548,11 +582,12 @@ fn in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> rusqlite::R
 
 /// The writer: one transaction per batch of whatever has queued, one commit, then every
 /// waiting caller is answered. Ends when the store is dropped.
-fn write_loop(conn: Connection, jobs: mpsc::Receiver<Job>) {
+fn write_loop(conn: Connection, jobs: mpsc::Receiver<Job>, checkpointer: Checkpointer, connections: &AtomicUsize) {
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         let until = Instant::now() + LINGER;
-        while batch.len() < MAX_BATCH {
+        // Once every open connection has its write in the group, no other can come: commit.
+        while batch.len() < MAX_BATCH && batch.len() < connections.load(Ordering::Relaxed) {
             let gap = LINGER_GAP.min(until.saturating_duration_since(Instant::now()));
             match jobs.recv_timeout(gap) {
                 Ok(job) => batch.push(job),
@@ -570,7 +605,56 @@ fn write_loop(conn: Connection, jobs: mpsc::Receiver<Job>) {
             let _ = conn.execute_batch("ROLLBACK");
         }
         finishes.into_iter().for_each(|finish| finish(committed.clone()));
+        checkpointer.committed(&conn);
     }
+}
+
+/// The writer's side of the background checkpoints.
+struct Checkpointer {
+    /// Wakes the checkpointer thread; full when it has a wake-up pending already.
+    nudge: mpsc::SyncSender<()>,
+    /// Pages in the WAL when the checkpointer last looked.
+    wal_pages: Arc<AtomicI64>,
+    restart_pages: i64,
+}
+
+impl Checkpointer {
+    fn start(conn: Connection, restart_pages: i64) -> Result<Checkpointer, StoreError> {
+        let (nudge, nudges) = mpsc::sync_channel(1);
+        let wal_pages = Arc::new(AtomicI64::new(0));
+        let seen = wal_pages.clone();
+        std::thread::Builder::new()
+            .name("onfail-sqlite-checkpointer".into())
+            .spawn(move || {
+                // Ends when the writer does (its sender is dropped).
+                while nudges.recv().is_ok() {
+                    if let Ok(pages) = checkpoint(&conn, "PASSIVE") {
+                        seen.store(pages, Ordering::Relaxed);
+                    }
+                    std::thread::sleep(CHECKPOINT_PAUSE);
+                }
+            })
+            .map_err(|e| StoreError(format!("cannot start the checkpointer thread: {e}")))?;
+        Ok(Checkpointer { nudge, wal_pages, restart_pages })
+    }
+
+    /// After a group's commit, its callers answered already. A restart that cannot be done at
+    /// once (a reader still needs the WAL, or the checkpointer is running) is not waited for:
+    /// it is tried again once the checkpointer has looked again.
+    fn committed(&self, conn: &Connection) {
+        let _ = self.nudge.try_send(());
+        if self.wal_pages.load(Ordering::Relaxed) > self.restart_pages {
+            let _ = conn.busy_timeout(Duration::ZERO);
+            let _ = checkpoint(conn, "RESTART");
+            let _ = conn.busy_timeout(BUSY_TIMEOUT);
+            self.wal_pages.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Runs a checkpoint; gives the pages in the WAL.
+fn checkpoint(conn: &Connection, mode: &str) -> rusqlite::Result<i64> {
+    conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |row| row.get(1))
 }
 
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
@@ -591,4 +675,58 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
 
 fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Under a stream that never pauses (each group queued while the one before commits) the
+    /// WAL stays bounded: the background checkpoints alone would let it grow for as long as the
+    /// stream lasts, and the writer's restarts keep it near [`RESTART_PAGES`] (here a small one).
+    #[test]
+    fn the_wal_stays_bounded_under_a_steady_stream() {
+        const RESTART: i64 = 64;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("serve.db");
+        let store = Arc::new(Sqlite::open_with(&path, RESTART).unwrap());
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let wal = path.with_extension("db-wal");
+        let mut largest = 0;
+        runtime.block_on(async {
+            let started = Instant::now();
+            let mut n = 0;
+            // At least two seconds, so the checkpointer has run many times.
+            while started.elapsed() < Duration::from_secs(2) || n < 20_000 {
+                let writes: Vec<_> = (0..50)
+                    .map(|_| {
+                        n += 1;
+                        let store = store.clone();
+                        let report = NewReport {
+                            id: format!("r{n}"),
+                            status: "delivered".into(),
+                            packet_id: "104525848".into(),
+                            recipient: "905321112233".into(),
+                            body: "x".repeat(200),
+                            at: n,
+                            forward: false,
+                        };
+                        tokio::spawn(async move { store.insert_report(report).await })
+                    })
+                    .collect();
+                for write in writes {
+                    assert!(write.await.unwrap().unwrap().new);
+                }
+                largest = largest.max(std::fs::metadata(&wal).map_or(0, |m| m.len()));
+            }
+        });
+        // The restart threshold and what piles up past it while the checkpointer looks again
+        // (or a restart waits for a busy moment to pass) on a loaded machine. Without the
+        // restarts this WAL grows to hundreds of MiB.
+        let bound = (RESTART as u64 + 4096) * 4096;
+        assert!(largest > 0, "the WAL was never seen");
+        assert!(largest <= bound, "the WAL grew to {largest} bytes (bound {bound})");
+        let kept: i64 = connect(&path).unwrap().query_row("SELECT COUNT(*) FROM reports", [], |r| r.get(0)).unwrap();
+        assert!(kept >= 20_000);
+    }
 }
