@@ -11,7 +11,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, RawQuery, Request, State};
+use axum::extract::{FromRequestParts, Path, RawQuery, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
@@ -113,6 +114,29 @@ pub(super) fn authorized(app: &App, headers: &HeaderMap) -> bool {
     app.api_token.matches(token.trim())
 }
 
+/// Proof that a request carries the API token: a handler that takes it answers 401 before
+/// anything else of the request is read.
+pub(super) struct ApiToken;
+
+impl FromRequestParts<Arc<App>> for ApiToken {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<ApiToken, Response> {
+        if authorized(app, &parts.headers) { Ok(ApiToken) } else { Err(unauthorized("Bearer")) }
+    }
+}
+
+/// `?wait=SECONDS` of a long-poll (at most [`MAX_WAIT`]; none is 0); a bad value is a 400.
+pub(super) struct Wait(Duration);
+
+impl<S: Send + Sync> FromRequestParts<S> for Wait {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Wait, Response> {
+        wait_of(parts.uri.query()).map(Wait)
+    }
+}
+
 pub(super) fn query_value(query: Option<&str>, name: &str) -> Option<String> {
     url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .find(|(k, _)| k == name)
@@ -210,10 +234,7 @@ fn text_field(body: &serde_json::Map<String, Value>, name: &str) -> Option<Strin
     (text.chars().count() <= 2000).then_some(text)
 }
 
-async fn register_order(State(app): State<Arc<App>>, request: Request) -> Response {
-    if !authorized(&app, request.headers()) {
-        return unauthorized("Bearer");
-    }
+async fn register_order(State(app): State<Arc<App>>, _: ApiToken, request: Request) -> Response {
     let body = match json_body(request).await {
         Ok(body) => body,
         Err(response) => return response,
@@ -257,17 +278,10 @@ fn order_json(order: &Order) -> Value {
 
 async fn get_order(
     State(app): State<Arc<App>>,
+    _: ApiToken,
     Path(order_id): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    Wait(wait): Wait,
 ) -> Response {
-    if !authorized(&app, &headers) {
-        return unauthorized("Bearer");
-    }
-    let wait = match wait_of(query.as_deref()) {
-        Ok(wait) => wait,
-        Err(response) => return response,
-    };
     let first = match app.store.order(&order_id).await {
         Ok(Some(order)) => order,
         Ok(None) => return error(StatusCode::NOT_FOUND, "no such order"),
@@ -322,10 +336,7 @@ where
     }
 }
 
-async fn open_page(State(app): State<Arc<App>>, request: Request) -> Response {
-    if !authorized(&app, request.headers()) {
-        return unauthorized("Bearer");
-    }
+async fn open_page(State(app): State<Arc<App>>, _: ApiToken, request: Request) -> Response {
     let body = match json_body(request).await {
         Ok(body) => body,
         Err(response) => return response,
@@ -359,19 +370,7 @@ fn page_json(page: &Page) -> Value {
     })
 }
 
-async fn get_page(
-    State(app): State<Arc<App>>,
-    Path(page_id): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    if !authorized(&app, &headers) {
-        return unauthorized("Bearer");
-    }
-    let wait = match wait_of(query.as_deref()) {
-        Ok(wait) => wait,
-        Err(response) => return response,
-    };
+async fn get_page(State(app): State<Arc<App>>, _: ApiToken, Path(page_id): Path<String>, Wait(wait): Wait) -> Response {
     let first = match app.store.page(&page_id).await {
         Ok(Some(page)) => page,
         Ok(None) => return error(StatusCode::NOT_FOUND, "no such page"),
@@ -392,10 +391,7 @@ async fn get_page(
     answer(StatusCode::OK, page_json(&latest))
 }
 
-async fn get_alert_state(State(app): State<Arc<App>>, Path(alert_id): Path<String>, headers: HeaderMap) -> Response {
-    if !authorized(&app, &headers) {
-        return unauthorized("Bearer");
-    }
+async fn get_alert_state(State(app): State<Arc<App>>, _: ApiToken, Path(alert_id): Path<String>) -> Response {
     match app.store.alert_state(&alert_id).await {
         Ok(Some(state)) => {
             (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], Body::from(state)).into_response()
@@ -405,10 +401,12 @@ async fn get_alert_state(State(app): State<Arc<App>>, Path(alert_id): Path<Strin
     }
 }
 
-async fn put_alert_state(State(app): State<Arc<App>>, Path(alert_id): Path<String>, request: Request) -> Response {
-    if !authorized(&app, request.headers()) {
-        return unauthorized("Bearer");
-    }
+async fn put_alert_state(
+    State(app): State<Arc<App>>,
+    _: ApiToken,
+    Path(alert_id): Path<String>,
+    request: Request,
+) -> Response {
     if alert_id.len() > 200 {
         return error(StatusCode::BAD_REQUEST, "the alert id is longer than 200 bytes");
     }

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::api::{App, answer, authorized, error, now_ms, query_value, rfc3339, store_failed, unauthorized};
+use super::api::{ApiToken, App, answer, authorized, error, now_ms, query_value, rfc3339, store_failed, unauthorized};
 use super::checks::{Check, Health, Judgement, Seen, Why, judge};
 use super::store::{Ping, PingKind, StoreError};
 
@@ -88,10 +88,7 @@ pub fn why(health: Health) -> Option<&'static str> {
     }
 }
 
-pub async fn get_checks(State(app): State<Arc<App>>, request: Request) -> Response {
-    if !authorized(&app, request.headers()) {
-        return unauthorized("Bearer");
-    }
+pub async fn get_checks(State(app): State<Arc<App>>, _: ApiToken) -> Response {
     let judged = match judged(&app).await {
         Ok(judged) => judged,
         Err(e) => return store_failed(&app, "the checks could not be read", &e),
