@@ -1,10 +1,12 @@
-//! Sends the pages of checks (docs/serve-checks.md) on threads of their own, one per page: the
-//! delivery engine is blocking (reqwest's blocking client, threads for the fan-out, the waits of
-//! an escalation) and must never run on the async executor, nor one check's page wait for another's. Each notice becomes the `onfail send` it stands for: the service's own
-//! channel options (its environment and flags, the names of docs/reference.md, "Options"), the check's
-//! overrides over them, a title saying what happened, and the `--notify-when changes` decision that makes a first
-//! failure page every channel and a recovery text without a call (docs/noise-control.md, "Page once per
-//! incident"); then the same build and delivery as the CLI (`facts` → `config` → `deliver`).
+//! Sends the pages of checks and watches (docs/serve-checks.md) on threads of their own, one per
+//! page: the delivery engine is blocking (reqwest's blocking client, threads for the fan-out, the
+//! waits of an escalation) and must never run on the async executor, nor one page wait for
+//! another. Each notice becomes the `onfail send` it stands for: the service's own channel
+//! options (its environment and flags, the names of docs/reference.md, "Options"), the check's
+//! overrides over them, a title saying what happened, and the `--notify-when changes` decision
+//! that makes a first failure page every channel and a recovery text without a call
+//! (docs/noise-control.md, "Page once per incident"); then the same build and delivery as the
+//! CLI (`facts` → `config` → `deliver`).
 //!
 //! The service is its own `--server` (docs/serve-checks.md, "Acknowledging a check's page"): the
 //! send is given the loopback address the service listens on for this alone and its API token,
