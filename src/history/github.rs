@@ -578,25 +578,10 @@ impl Api {
     }
 
     fn new(env: &Env, token: &str, budget: Duration) -> Result<Api, String> {
-        let raw = crate::context::var(env, "GITHUB_API_URL").unwrap_or("https://api.github.com");
-        let url = crate::values::check_url("GITHUB_API_URL", raw).map_err(|e| e.to_string())?;
-        let origin = url.origin();
-        // A renamed repository answers with a redirect on the same host; anything else is
-        // not followed (the token is never offered to another host).
-        let policy = reqwest::redirect::Policy::custom(move |attempt| {
-            if attempt.previous().len() < 3 && attempt.url().origin() == origin {
-                attempt.follow()
-            } else {
-                attempt.stop()
-            }
-        });
-        // The delivery's client, proxy and trust rules; what cannot be used in them is reported
-        // by the delivery itself.
-        let (builder, _) = crate::transport::client(env, url.scheme() == "https", policy);
-        let client = builder.build().map_err(|e| format!("could not set up the HTTP client: {e}"))?;
+        let (client, base) = api_client(env)?;
         Ok(Api {
             client,
-            base: url.as_str().trim_end_matches('/').to_string(),
+            base,
             token: token.to_string(),
             deadline: Instant::now() + budget,
             requests: Cell::new(0),
@@ -652,6 +637,28 @@ impl Api {
 }
 
 /// One GET with the token, within `left`: the body, or why there is none.
+/// The client for the REST API at `GITHUB_API_URL` (default `https://api.github.com`), and that
+/// base URL without a trailing slash; for the history lookups and the service's watches alike.
+pub fn api_client(env: &Env) -> Result<(Client, String), String> {
+    let raw = crate::context::var(env, "GITHUB_API_URL").unwrap_or("https://api.github.com");
+    let url = crate::values::check_url("GITHUB_API_URL", raw).map_err(|e| e.to_string())?;
+    let origin = url.origin();
+    // A renamed repository answers with a redirect on the same host; anything else is not
+    // followed (the token is never offered to another host).
+    let policy = reqwest::redirect::Policy::custom(move |attempt| {
+        if attempt.previous().len() < 3 && attempt.url().origin() == origin {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    });
+    // The delivery's client, proxy and trust rules; what cannot be used in them is reported by
+    // the delivery itself.
+    let (builder, _) = crate::transport::client(env, url.scheme() == "https", policy);
+    let client = builder.build().map_err(|e| format!("could not set up the HTTP client: {e}"))?;
+    Ok((client, url.as_str().trim_end_matches('/').to_string()))
+}
+
 fn fetch(client: &Client, url: reqwest::Url, token: &str, left: Duration) -> Result<Vec<u8>, String> {
     let response = client
         .get(url)

@@ -55,23 +55,10 @@ impl GitHub {
     /// The client for `GITHUB_API_URL` (default `https://api.github.com`); made off the async
     /// runtime (a blocking client must be).
     pub fn new(env: &Env, token: &str) -> Result<GitHub, String> {
-        let raw = crate::context::var(env, "GITHUB_API_URL").unwrap_or("https://api.github.com");
-        let url = crate::values::check_url("GITHUB_API_URL", raw).map_err(|e| e.to_string())?;
-        let origin = url.origin();
-        // A renamed repository answers with a redirect on the same host; the token is never
-        // offered to another.
-        let policy = reqwest::redirect::Policy::custom(move |attempt| {
-            if attempt.previous().len() < 3 && attempt.url().origin() == origin {
-                attempt.follow()
-            } else {
-                attempt.stop()
-            }
-        });
-        let (builder, _) = crate::transport::client(env, url.scheme() == "https", policy);
-        let client = builder.build().map_err(|e| format!("could not set up the GitHub API client: {e}"))?;
+        let (client, base) = crate::history::github::api_client(env)?;
         Ok(GitHub {
             client,
-            base: url.as_str().trim_end_matches('/').to_string(),
+            base,
             token: token.to_string(),
             remembered: Mutex::new(HashMap::new()),
             paused_until: Mutex::new(0),
