@@ -328,7 +328,7 @@ impl Redactor {
     /// exact escapes; one that does is written anew from its redacted text. Text that is not
     /// JSON is redacted as a whole.
     pub fn json_text(&self, text: &str) -> String {
-        if self.is_empty() {
+        if self.is_empty() && self.short.is_empty() {
             return text.to_string();
         }
         if serde_json::from_str::<serde::de::IgnoredAny>(text).is_err() {
@@ -365,7 +365,9 @@ impl Redactor {
     }
 
     fn is_empty(&self) -> bool {
-        self.needles.is_empty() && self.phones.is_empty() && self.short.is_empty()
+        // The short secrets count only where a whole JSON value is one (`json_text`): text with
+        // nothing else to hide is not walked for them.
+        self.needles.is_empty() && self.phones.is_empty()
     }
 }
 

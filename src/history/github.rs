@@ -646,11 +646,7 @@ pub fn api_client(env: &Env) -> Result<(Client, String), String> {
     // A renamed repository answers with a redirect on the same host; anything else is not
     // followed (the token is never offered to another host).
     let policy = reqwest::redirect::Policy::custom(move |attempt| {
-        if attempt.previous().len() < 3 && attempt.url().origin() == origin {
-            attempt.follow()
-        } else {
-            attempt.stop()
-        }
+        if attempt.previous().len() < 3 && attempt.url().origin() == origin { attempt.follow() } else { attempt.stop() }
     });
     // The delivery's client, proxy and trust rules; what cannot be used in them is reported by
     // the delivery itself.

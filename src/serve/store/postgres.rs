@@ -54,13 +54,8 @@ fn tls_settings(url: &str) -> (String, Option<String>) {
     for pair in query.split('&') {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         match (key, value) {
-            ("sslrootcert", file) => {
-                root_file = Some(
-                    url::form_urlencoded::parse(format!("f={file}").as_bytes())
-                        .map(|(_, v)| v.into_owned())
-                        .next()
-                        .unwrap_or_default(),
-                );
+            ("sslrootcert", _) => {
+                root_file = url::form_urlencoded::parse(pair.as_bytes()).next().map(|(_, file)| file.into_owned());
             }
             ("sslmode", "verify-ca" | "verify-full") => kept.push("sslmode=require".to_string()),
             _ => kept.push(pair.to_string()),
