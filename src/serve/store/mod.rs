@@ -4,6 +4,7 @@
 //! of numbered migrations, run at start by both; idempotency lives in it (unique keys and
 //! `ON CONFLICT DO NOTHING`), never in a read-then-write two replicas could race.
 
+mod group;
 pub mod postgres;
 pub mod sqlite;
 

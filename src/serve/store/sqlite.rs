@@ -1,6 +1,7 @@
 //! The embedded store: one SQLite file in WAL mode. Every write goes to one writer thread,
 //! which takes whatever has queued up, runs it in one transaction (each write in its own
-//! savepoint, so one failure does not undo the others) and commits once: a report is on disk
+//! savepoint, so one failure does not undo the others; the report insert excepted, see
+//! [`Sqlite::write_unguarded`]) and commits once: a report is on disk
 //! before its 200, and a burst costs one fsync, not one each (group commit). Reads run on
 //! blocking threads with their own connections. Nothing here runs on an async executor thread.
 //!
@@ -14,28 +15,19 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use tokio::sync::oneshot;
 
 use super::super::checks::Seen;
+use super::group::Queue;
 use super::{
     Forward, Inserted, MIGRATIONS, MIGRATIONS_TABLE, NewOrder, NewPage, NewReport, Order, Page, Ping, StoreError,
     StoredReport, WatchKept, newer_schema,
 };
 
-/// Writes taken into one transaction at most.
-const MAX_BATCH: usize = 1000;
-/// Once a write has come, the writer keeps gathering while more keep coming, each within
-/// [`LINGER_GAP`] of the last, for at most [`LINGER`]: the answers of one commit reach every
-/// waiting client at once, and their next reports arrive a moment apart, so without this the
-/// next commit would carry the first few and the rest wait a whole fsync
-/// (`docs/benchmarks.md`, "onfail serve: report intake"). It stops as soon as the group holds
-/// a write for every open HTTP connection (no other can come), so with none open (the
-/// service's own writes) it does not wait at all.
-const LINGER: Duration = Duration::from_millis(2);
-const LINGER_GAP: Duration = Duration::from_micros(250);
 /// The checkpointer copies the WAL at most this often, so that one pass copies many commits.
 const CHECKPOINT_PAUSE: Duration = Duration::from_millis(100);
 /// WAL pages (4 KiB each) past which the writer restarts the WAL between two groups. Under a
@@ -50,8 +42,15 @@ const IDLE_READERS: usize = 8;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Runs one write in the writer's open transaction; gives back what to do once the
-/// transaction's commit succeeded or failed.
-type Job = Box<dyn FnOnce(&Connection) -> Finish + Send>;
+/// transaction's commit succeeded or failed, and whether the transaction can still commit.
+type Job = Box<dyn FnOnce(&Connection) -> Ran + Send>;
+
+struct Ran {
+    finish: Finish,
+    /// False when the write failed outside a savepoint: what it did cannot be undone alone, so
+    /// the whole group is rolled back and every caller in it hears of the failure.
+    whole: bool,
+}
 type Finish = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 
 /// A ping's time, never before the check's last ping or first sight: a wall clock stepped back
@@ -63,8 +62,14 @@ pub struct Sqlite {
     path: PathBuf,
     /// The HTTP connections open now (kept by `http`): no report can come but on one of them.
     connections: Arc<AtomicUsize>,
-    writer: mpsc::Sender<Job>,
+    writer: Arc<Queue<Job>>,
     readers: Arc<Mutex<Vec<Connection>>>,
+}
+
+impl Drop for Sqlite {
+    fn drop(&mut self) {
+        self.writer.close();
+    }
 }
 
 fn error(e: rusqlite::Error) -> StoreError {
@@ -95,34 +100,60 @@ impl Sqlite {
         migrate(&mut conn)?;
         conn.execute_batch("PRAGMA wal_autocheckpoint = 0").map_err(error)?;
         let checkpointer = Checkpointer::start(connect(path)?, restart_pages)?;
-        let (writer, jobs) = mpsc::channel();
         let connections = Arc::new(AtomicUsize::new(0));
-        let open = connections.clone();
+        let writer = Arc::new(Queue::new(connections.clone()));
+        let jobs = writer.clone();
         std::thread::Builder::new()
             .name("onfail-sqlite-writer".into())
-            .spawn(move || write_loop(conn, jobs, checkpointer, &open))
+            .spawn(move || write_loop(conn, &jobs, checkpointer))
             .map_err(|e| StoreError(format!("cannot start the writer thread: {e}")))?;
         Ok(Sqlite { path: path.to_path_buf(), connections, writer, readers: Arc::new(Mutex::new(Vec::new())) })
     }
 
-    /// The gauge of open HTTP connections that the writer reads (see [`write_loop`]).
+    /// The gauge of open HTTP connections that the writer reads (see `group::Queue::complete`).
     pub fn connections(&self) -> Arc<AtomicUsize> {
         self.connections.clone()
     }
 
-    /// Queues a write and waits for its commit.
+    /// Queues a write and waits for its commit. The write runs in a savepoint of its own: when
+    /// it fails, the others of its group are kept.
     async fn write<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> Result<T, StoreError> {
+        self.queue(move |conn| in_savepoint(conn, f)).await
+    }
+
+    /// Queues a write without a savepoint: when it fails, its whole group is rolled back (and
+    /// answered 500; the provider sends every report again). For the report insert only, which
+    /// runs thousands of times a second, whose statements never conflict (`ON CONFLICT DO
+    /// NOTHING`) and so fail only as the disk does; a savepoint each copied every page it
+    /// changed (`docs/benchmarks.md`, "onfail serve: report intake").
+    async fn write_unguarded<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.queue(move |conn| {
+            let result = f(conn).map_err(error);
+            let whole = result.is_ok();
+            (result, whole)
+        })
+        .await
+    }
+
+    async fn queue<T: Send + 'static>(
+        &self,
+        run: impl FnOnce(&Connection) -> (Result<T, StoreError>, bool) + Send + 'static,
+    ) -> Result<T, StoreError> {
         let (answer, answered) = oneshot::channel();
         let job: Job = Box::new(move |conn| {
-            let result = in_savepoint(conn, f);
-            Box::new(move |committed: Result<(), StoreError>| {
-                let _ = answer.send(committed.and(result));
-            })
+            let (result, whole) = run(conn);
+            let finish: Finish = Box::new(move |committed: Result<(), StoreError>| {
+                let _ = answer.send(result.and_then(|value| committed.map(|()| value)));
+            });
+            Ran { finish, whole }
         });
-        self.writer.send(job).map_err(|_| StoreError("the SQLite writer has stopped".into()))?;
+        self.writer.push(job).map_err(|_| StoreError("the SQLite writer has stopped".into()))?;
         answered.await.map_err(|_| StoreError("the SQLite writer has stopped".into()))?
     }
 
@@ -152,7 +183,7 @@ impl Sqlite {
     }
 
     pub async fn insert_report(&self, report: NewReport) -> Result<Inserted, StoreError> {
-        self.write(move |conn| {
+        self.write_unguarded(move |conn| {
             // Cached statements: the writer runs these thousands of times a second.
             let new =
                 conn.prepare_cached(
@@ -566,45 +597,43 @@ fn select_order(conn: &Connection, order_id: &str) -> rusqlite::Result<Option<Or
     Ok(Some(Order { order_id: order_id.to_string(), alert_id, created_at, numbers, reports }))
 }
 
-fn in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
-    conn.prepare_cached("SAVEPOINT job").and_then(|mut s| s.execute([])).map_err(error)?;
-    match f(conn) {
-        Ok(value) => {
-            conn.prepare_cached("RELEASE job").and_then(|mut s| s.execute([])).map_err(error)?;
-            Ok(value)
-        }
+/// Runs `f` in a savepoint; false with it when what `f` did could not be undone.
+fn in_savepoint<T>(
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+) -> (Result<T, StoreError>, bool) {
+    if let Err(e) = conn.prepare_cached("SAVEPOINT job").and_then(|mut s| s.execute([])) {
+        return (Err(error(e)), true);
+    }
+    let result = f(conn).and_then(|value| conn.prepare_cached("RELEASE job")?.execute([]).map(|_| value));
+    match result {
+        Ok(value) => (Ok(value), true),
         Err(e) => {
-            let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
-            Err(error(e))
+            let undone = conn.execute_batch("ROLLBACK TO job; RELEASE job").is_ok();
+            (Err(error(e)), undone)
         }
     }
 }
 
-/// The writer: one transaction per batch of whatever has queued, one commit, then every
+/// The writer: one transaction per group of whatever has queued, one commit, then every
 /// waiting caller is answered. Ends when the store is dropped.
-fn write_loop(conn: Connection, jobs: mpsc::Receiver<Job>, checkpointer: Checkpointer, connections: &AtomicUsize) {
-    while let Ok(first) = jobs.recv() {
-        let mut batch = vec![first];
-        let until = Instant::now() + LINGER;
-        // Once every open connection has its write in the group, no other can come: commit.
-        while batch.len() < MAX_BATCH && batch.len() < connections.load(Ordering::Relaxed) {
-            let gap = LINGER_GAP.min(until.saturating_duration_since(Instant::now()));
-            match jobs.recv_timeout(gap) {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
+fn write_loop(conn: Connection, jobs: &Queue<Job>, checkpointer: Checkpointer) {
+    while let Some(group) = jobs.next_group() {
         if conn.execute_batch("BEGIN IMMEDIATE").is_err() {
             // Dropped unrun: each caller hears that the write failed, and answers 500.
-            drop(batch);
+            drop(group);
             continue;
         }
-        let finishes: Vec<Finish> = batch.into_iter().map(|job| job(&conn)).collect();
-        let committed = conn.execute_batch("COMMIT").map_err(error);
+        let ran: Vec<Ran> = group.into_iter().map(|job| job(&conn)).collect();
+        let committed = if ran.iter().all(|ran| ran.whole) {
+            conn.execute_batch("COMMIT").map_err(error)
+        } else {
+            Err(StoreError("another write of the same transaction failed; none of it was kept".into()))
+        };
         if committed.is_err() {
             let _ = conn.execute_batch("ROLLBACK");
         }
-        finishes.into_iter().for_each(|finish| finish(committed.clone()));
+        ran.into_iter().for_each(|ran| (ran.finish)(committed.clone()));
         checkpointer.committed(&conn);
     }
 }
@@ -680,6 +709,56 @@ fn now_ms() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Instant;
+
+    /// A write without a savepoint that fails takes its group down with it: the writes queued
+    /// with it are not kept and their callers hear so (an answered 200 is never a lost write),
+    /// while a failing write in a savepoint leaves the others of its group alone.
+    #[test]
+    fn a_failed_unguarded_write_rolls_its_whole_group_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Sqlite::open(&dir.path().join("serve.db")).unwrap());
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let group = |guarded: bool| {
+            let (busy, kept, failing, open) = (store.clone(), store.clone(), store.clone(), store.connections());
+            runtime.block_on(async move {
+                // The writer busy with a group of its own while the two writes queue up behind
+                // it; then two connections open, so the two make one complete group.
+                open.store(1, Ordering::Relaxed);
+                let busy = tokio::spawn(async move {
+                    busy.write(|_| {
+                        std::thread::sleep(Duration::from_millis(300));
+                        Ok(())
+                    })
+                    .await
+                });
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                open.store(2, Ordering::Relaxed);
+                let kept = tokio::spawn(async move { kept.know_checks(vec![format!("kept-{guarded}")], 1).await });
+                let failing = tokio::spawn(async move {
+                    let fails = |conn: &Connection| conn.execute("INSERT INTO no_such_table VALUES (1)", []);
+                    if guarded { failing.write(fails).await } else { failing.write_unguarded(fails).await }
+                });
+                busy.await.unwrap().unwrap();
+                (kept.await.unwrap(), failing.await.unwrap())
+            })
+        };
+        let (kept, failing) = group(false);
+        assert!(failing.is_err());
+        assert!(kept.is_err(), "a write of a rolled-back group was answered as kept");
+        let (kept, failing) = group(true);
+        assert!(failing.is_err());
+        assert!(kept.is_ok(), "{kept:?}");
+        let names: Vec<String> = connect(&dir.path().join("serve.db"))
+            .unwrap()
+            .prepare("SELECT name FROM checks")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(names, vec!["kept-true".to_string()]);
+    }
 
     /// Under a stream that never pauses (each group queued while the one before commits) the
     /// WAL stays bounded: the background checkpoints alone would let it grow for as long as the
