@@ -196,8 +196,11 @@ async fn receive_report(State(app): State<Arc<App>>, RawQuery(query): RawQuery, 
         status: report.status,
         packet_id: report.packet_id,
         recipient: report.to,
-        // Kept as it came (valid UTF-8, as JSON is: no copy); forwarded unchanged.
-        body: String::from_utf8(body).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        // As it came (valid UTF-8, as JSON is: no copy), for forwarding unchanged.
+        body: match app.forward {
+            Some(_) => String::from_utf8(body).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            None => String::new(),
+        },
         at: now_ms(),
         forward: app.forward.is_some(),
     };

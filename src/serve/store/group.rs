@@ -28,17 +28,26 @@ pub struct Queue<J> {
     connections: std::sync::Arc<AtomicUsize>,
 }
 
+/// One group being gathered by the writer.
+pub struct Gathering {
+    until: Instant,
+    /// Writes the writer has taken into the group so far.
+    taken: usize,
+}
+
 struct State<J> {
     jobs: Vec<J>,
     /// The writer sleeps on `arrived`.
     writer_asleep: bool,
+    /// Writes the sleeping writer has taken into its group already.
+    taken: usize,
     /// The store was dropped: the writer ends once the queue is empty.
     closed: bool,
 }
 
 impl<J> Queue<J> {
     pub fn new(connections: std::sync::Arc<AtomicUsize>) -> Queue<J> {
-        let state = State { jobs: Vec::new(), writer_asleep: false, closed: false };
+        let state = State { jobs: Vec::new(), writer_asleep: false, taken: 0, closed: false };
         Queue { state: Mutex::new(state), arrived: Condvar::new(), connections }
     }
 
@@ -55,8 +64,11 @@ impl<J> Queue<J> {
             return Err(job);
         }
         state.jobs.push(job);
+        // The idle writer wakes for the first write; the gathering writer once its group is
+        // complete (else it looks again after a gap).
         let queued = state.jobs.len();
-        let wake = state.writer_asleep && (queued == 1 || queued >= self.complete());
+        let wake =
+            state.writer_asleep && ((state.taken == 0 && queued == 1) || state.taken + queued >= self.complete());
         drop(state);
         if wake {
             self.arrived.notify_one();
@@ -79,34 +91,54 @@ impl<J> Queue<J> {
         self.connections.load(Ordering::Relaxed).div_ceil(2).clamp(1, MAX_GROUP)
     }
 
-    /// The writer's next group (at most [`MAX_GROUP`] writes); `None` once closed and empty.
-    pub fn next_group(&self) -> Option<Vec<J>> {
+    /// The first writes of the writer's next group, all that have queued (waiting for one when
+    /// none has); `None` once closed and empty. The writer runs them, then asks for [`Queue::more`].
+    pub fn first(&self) -> Option<(Vec<J>, Gathering)> {
         let mut state = self.lock();
         while state.jobs.is_empty() {
             if state.closed {
                 return None;
             }
-            state = self.sleep(state, None);
-        }
-        let until = Instant::now() + LINGER;
-        let mut seen = state.jobs.len();
-        while seen < self.complete() {
-            let gap = LINGER_GAP.min(until.saturating_duration_since(Instant::now()));
-            if gap.is_zero() {
-                break;
-            }
-            state = self.sleep(state, Some(gap));
-            if state.jobs.len() == seen {
-                break;
-            }
-            seen = state.jobs.len();
+            state = self.sleep(state, 0, None);
         }
         let taken = state.jobs.len().min(MAX_GROUP);
-        Some(state.jobs.drain(..taken).collect())
+        let first: Vec<J> = state.jobs.drain(..taken).collect();
+        let gathering = Gathering { until: Instant::now() + LINGER, taken: first.len() };
+        Some((first, gathering))
     }
 
-    fn sleep<'a>(&self, mut state: MutexGuard<'a, State<J>>, at_most: Option<Duration>) -> MutexGuard<'a, State<J>> {
+    /// More writes for the group being gathered, run by the writer while the rest arrive (the
+    /// inserts overlap the parsing of the next requests); `None` when the group is complete, or
+    /// no write came within [`LINGER_GAP`], or [`LINGER`] is over: then the writer commits.
+    pub fn more(&self, gathering: &mut Gathering) -> Option<Vec<J>> {
+        let mut state = self.lock();
+        let mut slept = false;
+        loop {
+            if gathering.taken >= self.complete() {
+                return None;
+            }
+            if !state.jobs.is_empty() {
+                let taken = state.jobs.len().min(MAX_GROUP - gathering.taken);
+                gathering.taken += taken;
+                return Some(state.jobs.drain(..taken).collect());
+            }
+            let gap = LINGER_GAP.min(gathering.until.saturating_duration_since(Instant::now()));
+            if slept || gap.is_zero() {
+                return None;
+            }
+            state = self.sleep(state, gathering.taken, Some(gap));
+            slept = true;
+        }
+    }
+
+    fn sleep<'a>(
+        &self,
+        mut state: MutexGuard<'a, State<J>>,
+        taken: usize,
+        at_most: Option<Duration>,
+    ) -> MutexGuard<'a, State<J>> {
         state.writer_asleep = true;
+        state.taken = taken;
         let mut state = match at_most {
             None => self.arrived.wait(state).unwrap_or_else(|poisoned| poisoned.into_inner()),
             Some(gap) => self.arrived.wait_timeout(state, gap).unwrap_or_else(|poisoned| poisoned.into_inner()).0,
@@ -121,6 +153,15 @@ mod tests {
     use super::*;
     use std::sync::Arc;
 
+    /// A whole group, as the writer gathers it.
+    fn next_group<J>(queue: &Queue<J>) -> Option<Vec<J>> {
+        let (mut group, mut gathering) = queue.first()?;
+        while let Some(more) = queue.more(&mut gathering) {
+            group.extend(more);
+        }
+        Some(group)
+    }
+
     #[test]
     fn a_group_is_taken_at_once_when_half_the_connections_have_their_write_in() {
         let queue = Arc::new(Queue::new(Arc::new(AtomicUsize::new(6))));
@@ -128,7 +169,7 @@ mod tests {
             queue.push(n).unwrap();
         }
         let started = Instant::now();
-        assert_eq!(queue.next_group(), Some(vec![0, 1, 2]));
+        assert_eq!(next_group(&queue), Some(vec![0, 1, 2]));
         assert!(started.elapsed() < LINGER, "a complete group waited");
     }
 
@@ -137,7 +178,7 @@ mod tests {
         let queue = Arc::new(Queue::new(Arc::new(AtomicUsize::new(64))));
         let writer = {
             let queue = queue.clone();
-            std::thread::spawn(move || std::iter::from_fn(|| queue.next_group()).collect::<Vec<_>>())
+            std::thread::spawn(move || std::iter::from_fn(|| next_group(&queue)).collect::<Vec<_>>())
         };
         queue.push(1).unwrap();
         std::thread::sleep(Duration::from_millis(50));
@@ -156,7 +197,7 @@ mod tests {
         for n in 0..MAX_GROUP + 5 {
             queue.push(n).unwrap();
         }
-        assert_eq!(queue.next_group().map(|group| group.len()), Some(MAX_GROUP));
-        assert_eq!(queue.next_group().map(|group| group.len()), Some(5));
+        assert_eq!(next_group(&queue).map(|group| group.len()), Some(MAX_GROUP));
+        assert_eq!(next_group(&queue).map(|group| group.len()), Some(5));
     }
 }

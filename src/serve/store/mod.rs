@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("migrations/0003_checks.sql")),
     (4, include_str!("migrations/0004_check_incidents.sql")),
     (5, include_str!("migrations/0005_watches.sql")),
+    (6, include_str!("migrations/0006_reports_without_body.sql")),
 ];
 
 /// Created by both back ends before the migrations run.
@@ -53,6 +54,7 @@ pub struct NewReport {
     pub status: String,
     pub packet_id: String,
     pub recipient: String,
+    /// The report as it came, kept only to be forwarded (the report itself keeps no body).
     pub body: String,
     pub at: i64,
     /// Queue it for `--forward-reports-to` when it is new and not for a registered order.

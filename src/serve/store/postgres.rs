@@ -163,8 +163,8 @@ impl Postgres {
             .await?
             .query_one(
                 "WITH inserted AS (\
-                   INSERT INTO reports (report_id, status, packet_id, recipient, received_at, body) \
-                   VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING 1), \
+                   INSERT INTO reports (report_id, status, packet_id, recipient, received_at) \
+                   VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING 1), \
                  known AS (SELECT EXISTS (SELECT 1 FROM orders WHERE order_id = $3) AS known), \
                  queued AS (\
                    INSERT INTO forwards (report_id, status, body, due_at, attempts) \

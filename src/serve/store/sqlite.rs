@@ -185,19 +185,13 @@ impl Sqlite {
     pub async fn insert_report(&self, report: NewReport) -> Result<Inserted, StoreError> {
         self.write_unguarded(move |conn| {
             // Cached statements: the writer runs these thousands of times a second.
-            let new =
-                conn.prepare_cached(
-                    "INSERT INTO reports (report_id, status, packet_id, recipient, received_at, body) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+            let new = conn
+                .prepare_cached(
+                    "INSERT INTO reports (report_id, status, packet_id, recipient, received_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
                 )?
-                .execute(params![
-                    report.id,
-                    report.status,
-                    report.packet_id,
-                    report.recipient,
-                    report.at,
-                    report.body
-                ])? == 1;
+                .execute(params![report.id, report.status, report.packet_id, report.recipient, report.at])?
+                == 1;
             let order_known: bool = conn
                 .prepare_cached("SELECT EXISTS (SELECT 1 FROM orders WHERE order_id = ?1)")?
                 .query_row([&report.packet_id], |row| row.get(0))?;
@@ -618,13 +612,16 @@ fn in_savepoint<T>(
 /// The writer: one transaction per group of whatever has queued, one commit, then every
 /// waiting caller is answered. Ends when the store is dropped.
 fn write_loop(conn: Connection, jobs: &Queue<Job>, checkpointer: Checkpointer) {
-    while let Some(group) = jobs.next_group() {
+    while let Some((first, mut gathering)) = jobs.first() {
         if conn.execute_batch("BEGIN IMMEDIATE").is_err() {
             // Dropped unrun: each caller hears that the write failed, and answers 500.
-            drop(group);
+            drop(first);
             continue;
         }
-        let ran: Vec<Ran> = group.into_iter().map(|job| job(&conn)).collect();
+        let mut ran: Vec<Ran> = first.into_iter().map(|job| job(&conn)).collect();
+        while let Some(more) = jobs.more(&mut gathering) {
+            ran.extend(more.into_iter().map(|job| job(&conn)));
+        }
         let committed = if ran.iter().all(|ran| ran.whole) {
             conn.execute_batch("COMMIT").map_err(error)
         } else {
@@ -710,6 +707,34 @@ fn now_ms() -> i64 {
 mod tests {
     use super::*;
     use std::time::Instant;
+
+    /// A report's body (the SMS text) is not written to the store unless it is to be forwarded.
+    #[test]
+    fn a_report_keeps_no_body_unless_it_is_to_be_forwarded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("serve.db");
+        let store = Sqlite::open(&path).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let report = |id: &str, body: &str, forward: bool| NewReport {
+            id: id.into(),
+            status: "delivered".into(),
+            packet_id: "77".into(),
+            recipient: "905321112233".into(),
+            body: body.into(),
+            at: 1,
+            forward,
+        };
+        runtime.block_on(store.insert_report(report("1", "kept-NOWHERE-3f9a", false))).unwrap();
+        runtime.block_on(store.insert_report(report("2", "to-FORWARD-81c2", true))).unwrap();
+        let bytes: Vec<u8> = ["serve.db", "serve.db-wal"]
+            .iter()
+            .flat_map(|name| std::fs::read(dir.path().join(name)).unwrap_or_default())
+            .collect();
+        let holds = |text: &str| bytes.windows(text.len()).any(|window| window == text.as_bytes());
+        assert!(holds("905321112233"), "the report itself was not written");
+        assert!(holds("to-FORWARD-81c2"), "the body to forward was not kept");
+        assert!(!holds("kept-NOWHERE-3f9a"), "the body of a report that is not forwarded was written");
+    }
 
     /// A write without a savepoint that fails takes its group down with it: the writes queued
     /// with it are not kept and their callers hear so (an answered 200 is never a lost write),
