@@ -64,6 +64,9 @@ for name in "${SERVERS[@]}"; do
 done
 
 say "rounds: $ROUNDS × ${SECONDS_EACH}s per server, $CONNECTIONS connections, interleaved"
+# Whatever the builds (or anything before) left for the kernel to write back goes to the disk
+# now, not during a round, where it would queue ahead of the commits' fsyncs.
+sync
 : >"$OUT/rounds.jsonl"
 for round in $(seq "$ROUNDS"); do
   for name in "${SERVERS[@]}"; do

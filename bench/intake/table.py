@@ -28,6 +28,9 @@ for name in servers:
     figures[name] = {
         "rps": [x["requests"] / x["seconds"] for x in w],
         "p99": [x["p99_us"] / 1000 for x in w],
+        # Of every request of the run, the share slower than 10 ms: the p99 of them all is within
+        # 10 ms when this is at most 1 %.
+        "over_10ms": sum(x["over_10ms"] * x["requests"] for x in w) / sum(x["requests"] for x in w),
         "failed": sum(x["non_2xx"] + x["connect"] + x["read"] + x["write"] + x["timeout"] for x in w),
         # The check request before the rounds got its 200 too.
         "answered": sum(x["requests"] - x["non_2xx"] for x in w) + 1,
@@ -50,15 +53,16 @@ print(f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {cpu}, 
       f"{platform.system()} {platform.release()}; wrk -t 2 -c {connections}, {seconds} s per server and "
       f"round, {len(figures['floor']['rps'])} rounds interleaved; load average (1 min) during the run "
       f"{min(loads):.1f} to {max(loads):.1f}.\n")
-print("| server | requests/s (median; each round) | p99 latency (median; worst) | peak RSS | failed | answered 200 / kept |")
-print("|---|---:|---:|---:|---:|---:|")
+print("| server | requests/s (median; each round) | p99 latency (median; worst round) | slower than 10 ms (all rounds) "
+      "| peak RSS | failed | answered 200 / kept |")
+print("|---|---:|---:|---:|---:|---:|---:|")
 for name in servers:
     f = figures[name]
     each = ", ".join(f"{x:,.0f}" for x in f["rps"])
     stored = kept.get(name)
     kept_cell = f"{f['answered']:,} / {stored:,}" if stored is not None else f"{f['answered']:,} / none kept"
     print(f"| {LABELS.get(name, name)} | **{median(f['rps']):,.0f}** ({each}) | {median(f['p99']):.1f} ms "
-          f"({max(f['p99']):.1f} ms) | {rss[name]:.1f} MiB | {f['failed']} | {kept_cell} |")
+          f"({max(f['p99']):.1f} ms) | {100 * f['over_10ms']:.2f} % | {rss[name]:.1f} MiB | {f['failed']} | {kept_cell} |")
 print()
 
 
@@ -72,7 +76,9 @@ print("|---|" + "---|" * sum(n.startswith("onfail") for n in servers))
 checks = [
     ("≥ 5× Express's requests/s", lambda f, n: (median(f["rps"]) / express, median(f["rps"]) >= 5 * express), "{:.1f}×"),
     ("≥ 1/3 of the floor's requests/s", lambda f, n: (median(f["rps"]) / floor, 3 * median(f["rps"]) >= floor), "{:.2f}"),
-    ("p99 ≤ 10 ms (worst round)", lambda f, n: (max(f["p99"]), max(f["p99"]) <= 10), "{:.1f} ms"),
+    ("p99 ≤ 10 ms, over every request of the run (at most 1 % slower)",
+     lambda f, n: (100 * f["over_10ms"], f["over_10ms"] <= 0.01), "{:.2f} % slower"),
+    ("p99 ≤ 10 ms in every round too (worst round)", lambda f, n: (max(f["p99"]), max(f["p99"]) <= 10), "{:.1f} ms"),
     ("peak RSS ≤ 64 MiB", lambda f, n: (rss[n], rss[n] <= 64), "{:.1f} MiB"),
     ("zero failed requests", lambda f, n: (f["failed"], f["failed"] == 0), "{}"),
     ("every answered report durable (counted after SIGKILL)",
