@@ -226,6 +226,32 @@ fn api_failures_and_rate_limits_are_warnings_not_pages() {
     assert_clean(&service);
 }
 
+/// A refused token (401) and a repository or workflow the token cannot see (403 without a rate
+/// limit, 404) are warnings that say what to fix, in the log and the watch's state: never pages.
+#[test]
+fn refusals_say_what_to_fix_and_never_page() {
+    let backend = Backend::sqlite();
+    let fake = Fake::new(Voice::Queue, &[]);
+    let mut workflow = Workflow::new("disabled_manually");
+    workflow.fault = Fault::Status(401);
+    let github = FakeWatched::new(workflow);
+    let (_dir, config) = config_file(&watch_config("schedule = \"every 2s\"\ngrace = \"1s\"\n"));
+    let service = watching_service(&backend, &fake, &github, &config);
+    let warning = || the_watch(&service)["last_warning"].as_str().unwrap_or_default().to_string();
+    wait_for("the 401 warning", &service, || warning().contains("HTTP 401"));
+    assert!(warning().contains("GitHub refused the token") && warning().contains("--github-token"), "{}", warning());
+    assert!(service.log().contains("check --github-token"), "{}", service.log());
+    for status in [403, 404] {
+        github.change(|w| w.fault = Fault::Status(status));
+        wait_for("the warning", &service, || warning().contains(&format!("HTTP {status}")));
+        let said = warning();
+        assert!(said.contains("actions: read") && said.contains("must exist"), "{said}");
+    }
+    assert_eq!(the_watch(&service)["state"], "unknown");
+    assert!(fake.calls().is_empty() && fake.texts().is_empty(), "a refusal never pages:\n{}", service.log());
+    assert_clean(&service);
+}
+
 /// Two replicas on one PostgreSQL, one disabled workflow: one page.
 #[test]
 fn two_replicas_page_a_disabled_workflow_once() {
