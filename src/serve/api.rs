@@ -191,18 +191,20 @@ async fn receive_report(State(app): State<Arc<App>>, RawQuery(query): RawQuery, 
         Ok(report) => report,
         Err(why) => return error(StatusCode::BAD_REQUEST, why),
     };
+    let forward = app.forward.is_some();
     let kept = NewReport {
         id: report.id,
         status: report.status,
         packet_id: report.packet_id,
         recipient: report.to,
         // As it came (valid UTF-8, as JSON is: no copy), for forwarding unchanged.
-        body: match app.forward {
-            Some(_) => String::from_utf8(body).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
-            None => String::new(),
+        body: if forward {
+            String::from_utf8(body).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        } else {
+            String::new()
         },
         at: now_ms(),
-        forward: app.forward.is_some(),
+        forward,
     };
     match app.store.insert_report(kept).await {
         Ok(inserted) => {

@@ -187,17 +187,24 @@ fn the_schedule_is_read_from_the_file_and_requests_are_conditional() {
     assert_eq!(code, Some(0), "{log}");
 }
 
+/// A service watching a disabled workflow whose API answers with `fault`, and what it pages
+/// through; the directory holds the config file.
+fn faulty_watch(backend: &Backend, fault: Fault) -> (Fake, FakeWatched, tempfile::TempDir, Service) {
+    let fake = Fake::new(Voice::Queue, &[]);
+    let mut workflow = Workflow::new("disabled_manually");
+    workflow.fault = fault;
+    let github = FakeWatched::new(workflow);
+    let (dir, config) = config_file(&watch_config("schedule = \"every 2s\"\ngrace = \"1s\"\n"));
+    let service = watching_service(backend, &fake, &github, &config);
+    (fake, github, dir, service)
+}
+
 /// A failing API (500, then a rate limit) is a warning in the log, once, and on the web page:
 /// never a page; a rate limit is waited out.
 #[test]
 fn api_failures_and_rate_limits_are_warnings_not_pages() {
     let backend = Backend::sqlite();
-    let fake = Fake::new(Voice::Queue, &[]);
-    let mut workflow = Workflow::new("disabled_manually");
-    workflow.fault = Fault::Status(500);
-    let github = FakeWatched::new(workflow);
-    let (_dir, config) = config_file(&watch_config("schedule = \"every 2s\"\ngrace = \"1s\"\n"));
-    let service = watching_service(&backend, &fake, &github, &config);
+    let (fake, github, _dir, service) = faulty_watch(&backend, Fault::Status(500));
     std::thread::sleep(Duration::from_secs(5));
     let log = service.log();
     assert_eq!(log.matches("the GitHub API answered HTTP 500").count(), 1, "one warning, not one per poll:\n{log}");
@@ -231,12 +238,7 @@ fn api_failures_and_rate_limits_are_warnings_not_pages() {
 #[test]
 fn refusals_say_what_to_fix_and_never_page() {
     let backend = Backend::sqlite();
-    let fake = Fake::new(Voice::Queue, &[]);
-    let mut workflow = Workflow::new("disabled_manually");
-    workflow.fault = Fault::Status(401);
-    let github = FakeWatched::new(workflow);
-    let (_dir, config) = config_file(&watch_config("schedule = \"every 2s\"\ngrace = \"1s\"\n"));
-    let service = watching_service(&backend, &fake, &github, &config);
+    let (fake, github, _dir, service) = faulty_watch(&backend, Fault::Status(401));
     let warning = || the_watch(&service)["last_warning"].as_str().unwrap_or_default().to_string();
     wait_for("the 401 warning", &service, || warning().contains("HTTP 401"));
     assert!(warning().contains("GitHub refused the token") && warning().contains("--github-token"), "{}", warning());
